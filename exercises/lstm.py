@@ -1,0 +1,95 @@
+"""The LSTM cell: three sigmoid gates steer a cell state that carries memory."""
+import numpy as np
+
+from activations import sigmoid
+
+
+def forget_gate(x_t, h_prev, params):
+    """Forget gate: how much of each cell-state entry to keep (1) or drop (0).
+
+    f = sigmoid(Wf [h_prev; x_t] + bf)
+
+    Shapes: x_t (n_x, m), h_prev (n_h, m), params["Wf"] (n_h, n_h + n_x),
+    params["bf"] (n_h, 1). Returns f (n_h, m), every entry in (0, 1).
+    """
+    # TODO: stack h_prev above x_t, apply Wf and bf, squash with sigmoid
+    raise NotImplementedError('stack h_prev above x_t, apply Wf and bf, squash with sigmoid')
+
+
+def input_gate(x_t, h_prev, params):
+    """Input (update) gate: how much of the candidate to write into the cell.
+
+    i = sigmoid(Wi [h_prev; x_t] + bi)
+
+    Shapes: x_t (n_x, m), h_prev (n_h, m), params["Wi"] (n_h, n_h + n_x),
+    params["bi"] (n_h, 1). Returns i (n_h, m), every entry in (0, 1).
+    """
+    # TODO: the same shape of equation as the forget gate, with Wi and bi
+    raise NotImplementedError('the same shape of equation as the forget gate, with Wi and bi')
+
+
+def candidate_cell(x_t, h_prev, params):
+    """Candidate cell state: the new content the input gate may write.
+
+    c_tilde = tanh(Wc [h_prev; x_t] + bc)
+
+    Shapes: x_t (n_x, m), h_prev (n_h, m), params["Wc"] (n_h, n_h + n_x),
+    params["bc"] (n_h, 1). Returns c_tilde (n_h, m), every entry in (-1, 1).
+    """
+    # TODO: like a gate, but squash with tanh so content can be negative
+    raise NotImplementedError('like a gate, but squash with tanh so content can be negative')
+
+
+def output_gate(x_t, h_prev, params):
+    """Output gate: how much of the (squashed) cell state to show as h.
+
+    o = sigmoid(Wo [h_prev; x_t] + bo)
+
+    Shapes: x_t (n_x, m), h_prev (n_h, m), params["Wo"] (n_h, n_h + n_x),
+    params["bo"] (n_h, 1). Returns o (n_h, m), every entry in (0, 1).
+    """
+    # TODO: the same shape of equation as the forget gate, with Wo and bo
+    raise NotImplementedError('the same shape of equation as the forget gate, with Wo and bo')
+
+
+def cell_state(c_prev, f, i, c_tilde):
+    """New cell state: keep part of the old memory, add part of the candidate.
+
+    c_next = f * c_prev + i * c_tilde
+
+    Shapes: every argument and the result are (n_h, m). The sum (not a
+    product) is why gradients flow along the cell state: the "highway".
+    """
+    # TODO: elementwise products, then a sum; no matrix multiply here
+    raise NotImplementedError('elementwise products, then a sum; no matrix multiply here')
+
+
+def hidden_state(o, c_next):
+    """New hidden state: the output gate applied to the squashed new cell state.
+
+    h_next = o * tanh(c_next)
+
+    Shapes: o and c_next are (n_h, m); the result is (n_h, m).
+    """
+    # TODO: use the new cell state c_next, squashed with tanh
+    raise NotImplementedError('use the new cell state c_next, squashed with tanh')
+
+
+def lstm_cell_forward(x_t, h_prev, c_prev, params):
+    """One LSTM step, built from the four gate functions and the two state updates.
+
+    Shapes: x_t (n_x, m), h_prev and c_prev (n_h, m). Returns (h_next, c_next),
+    each (n_h, m).
+    """
+    # TODO: call forget_gate, input_gate, candidate_cell, output_gate, then cell_state and hidden_state
+    raise NotImplementedError('call forget_gate, input_gate, candidate_cell, output_gate, then cell_state and hidden_state')
+
+
+def lstm_forward(x, h0, params):
+    """Run the LSTM over a sequence; the first cell state is zeros.
+
+    Shapes: x (n_x, m, T), h0 (n_h, m). Returns (h, c), each (n_h, m, T):
+    h[:, :, t] and c[:, :, t] are the states after step t.
+    """
+    # TODO: start from c = zeros like h0; feed each step's h and c into the next
+    raise NotImplementedError("start from c = zeros like h0; feed each step's h and c into the next")

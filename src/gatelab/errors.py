@@ -1,0 +1,48 @@
+"""Errors that stop a command, each with the exit code the CLI returns for it.
+
+    GatelabError            exit 3 unless a subclass says otherwise
+    ├── UsageError          exit 2: the command was asked for something that is not there
+    ├── ConfigError         exit 3: the assignment (grader/, solutions/) is broken
+    └── GraderFault         exit 4: gatelab itself failed; a bug to report
+
+What a *submission* does wrong is never one of these: it is feedback on a
+test (see ``judge``), and grading goes on.
+"""
+from __future__ import annotations
+
+import difflib
+from typing import Iterable
+
+EXIT_OK = 0
+EXIT_NOT_FULL_MARKS = 1
+EXIT_USAGE = 2
+EXIT_CONFIG = 3
+EXIT_GRADER_FAULT = 4
+
+
+class GatelabError(Exception):
+    """A problem that stops the command; ``where`` says which file and line when known."""
+
+    exit_code = EXIT_CONFIG
+
+    def __init__(self, message: str, where: str | None = None) -> None:
+        super().__init__(f"{where}: {message}" if where else message)
+        self.where = where
+
+
+class UsageError(GatelabError):
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(GatelabError):
+    exit_code = EXIT_CONFIG
+
+
+class GraderFault(GatelabError):
+    exit_code = EXIT_GRADER_FAULT
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """`` Did you mean 'x'?`` for the closest choice, or an empty string."""
+    close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.6)
+    return f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""

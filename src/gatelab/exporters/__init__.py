@@ -1,0 +1,1 @@
+"""Results -> a format: one module per format, none of them known to the Results model."""

@@ -1,0 +1,63 @@
+"""Results as Gradescope's autograder ``results.json`` (its published specification).
+
+Top level: ``score``, ``execution_time``, ``output``, ``output_format``,
+``test_output_format``, ``visibility``, ``stdout_visibility``, ``tests``.
+Each test: ``score``, ``max_score``, ``status``, ``name``, ``number``,
+``output``, ``tags``, ``visibility``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from gatelab.results import Results, TestResult
+
+
+def _test(number: int, test: TestResult) -> dict[str, Any]:
+    output = test.feedback
+    if test.output and not test.passed:
+        output += "\n\nYour code printed:\n" + test.output
+    return {
+        "name": test.name,
+        "number": str(number),
+        "score": test.score,
+        "max_score": test.max_score,
+        "status": "passed" if test.passed else "failed",
+        "output": output,
+        "tags": [test.function.split(".")[0], test.function],
+        "visibility": test.visibility,
+    }
+
+
+def render(results: Results) -> dict[str, Any]:
+    """The results.json document for ``results``."""
+    errors = results.grader_errors
+    summary = f"{results.title}: {results.score:g}/{results.max_score:g}"
+    if errors:
+        summary += f"\n{len(errors)} test(s) failed inside the grader; your instructor has been told."
+    return {
+        "score": results.score,
+        "execution_time": round(results.seconds, 3),
+        "output": summary,
+        "output_format": "text",
+        "test_output_format": "text",
+        "test_name_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [_test(n, t) for n, t in enumerate(results.tests, start=1)],
+    }
+
+
+def failure(message: str) -> dict[str, Any]:
+    """A valid results.json when grading itself could not run: score 0 and the reason."""
+    return {
+        "score": 0.0,
+        "output": "The autograder could not grade this submission; your instructor has been told.",
+        "output_format": "text",
+        "visibility": "visible",
+        "tests": [
+            {"name": "Autograder failed", "score": 0.0, "max_score": 0.0, "status": "failed",
+             "output": "The autograder could not grade this submission.", "visibility": "visible"},
+            {"name": "Autograder failure details", "score": 0.0, "max_score": 0.0, "status": "failed",
+             "output": message, "visibility": "hidden"},
+        ],
+    }

@@ -1,0 +1,41 @@
+"""Results as a report for a terminal: per-function points, feedback, totals."""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from gatelab.render import Renderer
+from gatelab.results import Results, TestResult
+
+
+def _marks() -> dict[str, str]:
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower()
+    return {"pass": "✓", "fail": "✗"} if "utf" in encoding else {"pass": "ok", "fail": "x"}
+
+
+def _function_rows(results: Results, verbose: bool) -> list[dict[str, Any]]:
+    rows = []
+    for function, tests in results.by_function().items():
+        failing = [t for t in tests if not t.passed]
+        shown: list[TestResult] = failing if verbose else failing[:1]
+        rows.append({
+            "module": function.split(".")[0], "name": function.split(".", 1)[-1], "qualname": function,
+            "score": sum(t.score for t in tests), "max_score": sum(t.max_score for t in tests),
+            "passed": not failing, "shown": shown,
+            "also": [] if verbose else [t.name.split(": ", 1)[-1] for t in failing[1:]],
+            "same_feedback": len({t.feedback for t in failing}) == 1,
+        })
+    return rows
+
+
+def render(results: Results, renderer: Renderer, *, verbose: bool = False) -> str:
+    """The report ``grade check`` prints (with ANSI styles; click strips them off a tty)."""
+    return renderer.render(
+        "terminal.j2", results=results, rows=_function_rows(results, verbose), marks=_marks(),
+        style=click.style, verbose=verbose, number=_number)
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"

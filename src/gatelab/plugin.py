@@ -1,0 +1,153 @@
+"""The pytest plugin that turns grader tests into graded, explained results.
+
+pytest is the test engine: ``grader/tests`` holds ordinary test files. A
+test that asks for the ``contract_test`` fixture is run once for every
+(function, case) listed in ``grader/config.yaml`` under the functions its
+``grades`` marker names; the ``grade`` fixture judges one such test. The
+plugin keeps its results on itself (one instance per grading run), never in
+module globals.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from gatelab.config import Assignment, TestSpec
+from gatelab.judge import Judge, Verdict
+from gatelab.render import Renderer
+from gatelab.results import Results, TestResult
+
+MARKERS = {
+    "grades": "grades(target): the module or function (lstm, lstm.forget_gate) a test grades",
+    "points": "points(n): what a test is worth",
+    "visibility": "visibility(v): visible, hidden, after_due_date or after_published",
+}
+_VERDICT = pytest.StashKey[Verdict]()
+
+
+class GradingFailure(AssertionError):
+    """A test failed because of the submission; its message is feedback for the student."""
+
+
+class GradingPlugin:
+    """One grading run: parametrizes contract tests, filters them, and records results."""
+
+    def __init__(self, assignment: Assignment, judge: Judge, renderer: Renderer, results: Results, *,
+                 target: str | None = None, include_hidden: bool = True,
+                 on_result: Callable[[TestResult], None] | None = None) -> None:
+        self.assignment = assignment
+        self.judge = judge
+        self.renderer = renderer
+        self.results = results
+        self.target = target
+        self.include_hidden = include_hidden
+        self.on_result = on_result
+        self.collection_errors: list[str] = []
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        for name, text in MARKERS.items():
+            config.addinivalue_line("markers", text)
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "contract_test" not in metafunc.fixturenames:
+            return
+        marker = metafunc.definition.get_closest_marker("grades")
+        prefix = marker.args[0] if marker else ""
+        specs = [s for s in self.assignment.tests
+                 if not prefix or prefix in (s.function.module, s.function.qualname)]
+        metafunc.parametrize("contract_test", [
+            pytest.param(s, id=f"{s.function.qualname}-{s.case.name}",
+                         marks=[pytest.mark.points(s.points), pytest.mark.visibility(s.visibility)])
+            for s in specs])
+
+    @pytest.fixture
+    def grade(self, request: pytest.FixtureRequest) -> Callable[[TestSpec], None]:
+        """Judge one contract test; fail it with the feedback as message."""
+
+        def run(spec: TestSpec) -> None:
+            verdict = self.judge.check(spec.function, spec.case)
+            request.node.stash[_VERDICT] = verdict
+            if not verdict.passed:
+                raise GradingFailure(verdict.feedback)
+
+        return run
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        keep, drop = [], []
+        for item in items:
+            function = _function_of(item)
+            in_target = not self.target or self.target in (function, function.split(".")[0])
+            if in_target and not self.include_hidden and _visibility(item) != "visible":
+                self.results.hidden_count += 1
+                self.results.hidden_points += _points(item)
+                drop.append(item)
+            elif in_target:
+                keep.append(item)
+            else:
+                drop.append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+        order = {spec: n for n, spec in enumerate(self.assignment.tests)}
+        keep.sort(key=lambda item: order.get(_spec_of(item), len(order)))  # curriculum order, stable
+        items[:] = keep
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+        report = yield
+        if call.when == "call" or (call.when == "setup" and report.failed):
+            self._record(item, call)
+        return report
+
+    def _record(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> None:
+        verdict = item.stash.get(_VERDICT, None)
+        points = _points(item)
+        error = call.excinfo.value if call.excinfo else None
+        if error is None:
+            status, feedback = "passed", verdict.feedback if verdict else ""
+        elif isinstance(error, AssertionError):
+            status, feedback = "failed", str(error)
+        else:
+            status = "error"
+            feedback = self.renderer.feedback("grader_error", message=f"{type(error).__name__}: {error}")
+        spec = _spec_of(item)
+        result = TestResult(
+            name=spec.name if spec else _title(item), function=_function_of(item),
+            score=points if status == "passed" else 0.0, max_score=points, visibility=_visibility(item),
+            status=status, feedback=feedback, output=verdict.output if verdict else "",
+            case=spec.case.name if spec else "")
+        self.results.tests.append(result)
+        if self.on_result:
+            self.on_result(result)
+
+
+def _spec_of(item: pytest.Item) -> TestSpec | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("contract_test") if callspec else None
+
+
+def _function_of(item: pytest.Item) -> str:
+    spec = _spec_of(item)
+    if spec:
+        return spec.function.qualname
+    marker = item.get_closest_marker("grades")
+    return str(marker.args[0]) if marker else item.name
+
+
+def _title(item: pytest.Item) -> str:
+    doc = (getattr(item, "obj", None).__doc__ or "").strip().splitlines() if hasattr(item, "obj") else []
+    return f"{_function_of(item)}: {doc[0] if doc else item.name}"
+
+
+def _points(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("points")
+    return float(marker.args[0]) if marker else 1.0
+
+
+def _visibility(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("visibility")
+    return str(marker.args[0]) if marker else "hidden"

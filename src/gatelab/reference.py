@@ -1,0 +1,66 @@
+"""The instructor's reference implementations, loaded into the trusted process.
+
+``solutions/`` is trusted code. Its modules import each other by plain name
+(``from activations import sigmoid``), as a submission does, so they are
+loaded with the folder briefly on ``sys.path`` and then taken back out of
+``sys.modules``: nothing else in the grader can import them by accident.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from gatelab.contract import MODULES, Function
+from gatelab.errors import ConfigError
+
+
+class Reference:
+    """Reference functions by qualified name, plain or rebuilt over substitute parts."""
+
+    def __init__(self, solutions: Path) -> None:
+        self.folder = Path(solutions).resolve()
+        self.modules = _load(self.folder)
+
+    def function(self, qualname: str) -> Callable[..., Any]:
+        module, name = qualname.split(".")
+        try:
+            return getattr(self.modules[module], name)
+        except (KeyError, AttributeError):
+            raise ConfigError(f"{self.folder / (module + '.py')}: the reference has no function {name}()") from None
+
+    def composed(self, fn: Function, parts: Mapping[str, Callable[..., Any]]) -> Callable[..., Any]:
+        """``fn``'s reference code with each of its parts replaced by ``parts[qualname]``.
+
+        The reference calls its parts by plain name, so swapping those names in
+        a copy of its globals grades a composite on the student's own parts.
+        """
+        original = self.function(fn.qualname)
+        namespace = dict(original.__globals__)
+        for qualname, replacement in parts.items():
+            namespace[qualname.split(".")[-1]] = replacement
+        return types.FunctionType(original.__code__, namespace, original.__name__,
+                                  original.__defaults__, original.__closure__)
+
+
+def _load(folder: Path) -> dict[str, types.ModuleType]:
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: the reference solutions folder does not exist")
+    saved = {name: sys.modules.pop(name) for name in MODULES if name in sys.modules}
+    sys.path.insert(0, str(folder))
+    try:
+        loaded = {}
+        for name in MODULES:
+            try:
+                loaded[name] = importlib.import_module(name)
+            except Exception as exc:
+                raise ConfigError(f"{folder / (name + '.py')}: the reference does not import: "
+                                  f"{type(exc).__name__}: {exc}") from exc
+        return loaded
+    finally:
+        sys.path.remove(str(folder))
+        for name in MODULES:
+            sys.modules.pop(name, None)
+        sys.modules.update(saved)

@@ -1,0 +1,69 @@
+"""What grading produced, independent of any output format.
+
+Exporters (terminal, Gradescope, JSON) read a :class:`Results`; nothing
+here knows how it will be shown.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class TestResult:
+    """One graded test. ``status`` is ``passed``, ``failed`` or ``error`` (the grader failed)."""
+
+    name: str
+    function: str
+    score: float
+    max_score: float
+    visibility: str
+    status: str
+    feedback: str = ""
+    output: str = ""
+    case: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+@dataclass
+class Results:
+    """All tests run on one submission, and the ones held back as hidden."""
+
+    title: str
+    submission: str
+    tests: list[TestResult] = field(default_factory=list)
+    hidden_count: int = 0
+    hidden_points: float = 0.0
+    seed: int = 0
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(t.score for t in self.tests)
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.max_score for t in self.tests)
+
+    @property
+    def full_marks(self) -> bool:
+        return all(t.passed for t in self.tests)
+
+    @property
+    def grader_errors(self) -> list[TestResult]:
+        return [t for t in self.tests if t.status == "error"]
+
+    def by_function(self) -> dict[str, list[TestResult]]:
+        """Tests grouped by the function they grade, in grading order."""
+        groups: dict[str, list[TestResult]] = {}
+        for test in self.tests:
+            groups.setdefault(test.function, []).append(test)
+        return groups
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(score=self.score, max_score=self.max_score)
+        return data
