@@ -20,7 +20,6 @@ from gatelab.reference import Reference
 from gatelab.render import Renderer
 from gatelab.sandbox import Outcome, Sandbox
 
-_VALUE_KINDS = {"values", "number"}
 
 
 @dataclass
@@ -59,12 +58,15 @@ class Judge:
         args = make_args(fn, case, self.seed)
         outcome = self.call(fn, args)
         if not outcome.ok:
-            return Verdict(False, self.explain_outcome(fn, outcome), outcome.output)
+            notes = self._against_own_parts(fn, args, None, [])[1] if outcome.status == "raised" else []
+            return Verdict(False, "\n".join([self.explain_outcome(fn, outcome), *notes]), outcome.output, notes)
         expected = self.expected(fn, args)
         problems = diagnostics.compare(fn, expected, outcome.value)
         notes: list[str] = []
-        if any(p.kind in _VALUE_KINDS for p in problems) and fn.parts:
+        if problems and fn.parts:
             problems, notes = self._against_own_parts(fn, args, outcome.value, problems)
+        if problems:
+            notes += self._conventions(fn, args, outcome.value)
         messages = [self.renderer.feedback(p.kind, quantity=p.quantity, **p.details) for p in problems]
         input_messages = self._input_problems(fn, args, outcome)
         passed = not problems and not input_messages
@@ -82,9 +84,22 @@ class Judge:
             messages.append(self.renderer.feedback("warned", qualname=fn.qualname, warnings=outcome.warnings))
         return messages
 
+    def _conventions(self, fn: Function, args: list[Any], got: Any) -> list[str]:
+        """Feedback for results that follow another library's convention rather than the lesson's."""
+        if fn.qualname == "gru.hidden_state":
+            h_prev, z, h_tilde = args
+            if not diagnostics.compare(fn, z * h_prev + (1.0 - z) * h_tilde, got):
+                return [self.renderer.feedback("gru_convention", qualname=fn.qualname)]
+        return []
+
     def _against_own_parts(self, fn: Function, args: list[Any], got: Any,
                            problems: list[diagnostics.Problem]) -> tuple[list[diagnostics.Problem], list[str]]:
-        """Re-judge a composite against the reference built from the student's own parts."""
+        """Re-judge a composite against the reference built from the student's own parts.
+
+        With ``got`` None (the composite raised), only find which parts are wrong.
+        """
+        if not fn.parts:
+            return problems, []
         wrong: list[str] = []
         parts = {name: self._proxy(lookup(name), wrong) for name in fn.parts}
         try:
@@ -92,7 +107,7 @@ class Judge:
         except Exception:  # a student part failed or returned something unusable
             own = None
         wrong = sorted(set(wrong))
-        if own is not None and wrong:
+        if own is not None and wrong and got is not None:
             own_problems = diagnostics.compare(fn, own, got)
             if not own_problems:
                 return [], [self.renderer.feedback("own_parts", qualname=fn.qualname, wrong=wrong)]

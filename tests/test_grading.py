@@ -1,0 +1,81 @@
+"""Grading the real assignment end to end: reference, stubs, targets, visibility, determinism."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gatelab import grading
+from gatelab.contract import FUNCTIONS
+from gatelab.errors import UsageError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_reference_gets_full_marks(assignment):
+    """The reference solutions pass every test, hidden ones included."""
+    results = grading.grade(assignment, ROOT / "solutions")
+    failing = [(t.name, t.feedback) for t in results.tests if not t.passed]
+    assert failing == []
+    assert results.score == results.max_score == sum(s.points for s in assignment.tests)
+
+
+def test_every_function_is_graded(assignment):
+    """Every function of the curriculum has at least one test in the results."""
+    results = grading.grade(assignment, ROOT / "solutions")
+    assert set(results.by_function()) == {f.qualname for f in FUNCTIONS}
+
+
+def test_stubs_get_zero_with_not_implemented(assignment):
+    """The untouched exercises score 0, and each test says 'not implemented yet' with a hint."""
+    results = grading.grade(assignment, ROOT / "exercises")
+    assert results.score == 0
+    for test in results.tests:
+        assert test.status == "failed"
+        assert f"{test.function} is not implemented yet: " in test.feedback, test.feedback
+
+
+def test_public_run_counts_hidden_tests(assignment):
+    """Without hidden tests, only visible ones run and the rest are counted, not lost."""
+    results = grading.grade(assignment, ROOT / "solutions", include_hidden=False)
+    visible = [s for s in assignment.tests if s.visibility == "visible"]
+    assert len(results.tests) == len(visible)
+    assert results.hidden_count == len(assignment.tests) - len(visible)
+    assert all(t.visibility == "visible" for t in results.tests)
+
+
+@pytest.mark.parametrize("target, functions", [
+    ("lstm", {f.qualname for f in FUNCTIONS if f.module == "lstm"}),
+    ("gru.hidden_state", {"gru.hidden_state"}),
+])
+def test_target_narrows_the_run(assignment, target, functions):
+    """A module or function target grades only that module or function."""
+    results = grading.grade(assignment, ROOT / "solutions", target=target)
+    assert set(results.by_function()) == functions
+
+
+def test_unknown_target_suggests_a_name(assignment):
+    """A misspelt target is a usage error that names the closest function."""
+    with pytest.raises(UsageError, match="lstm.forget_gate"):
+        grading.grade(assignment, ROOT / "solutions", target="lstm.forgetgate")
+
+
+def test_missing_submission_folder_is_a_usage_error(assignment, tmp_path):
+    """A submission folder that does not exist is reported as such."""
+    with pytest.raises(UsageError, match="does not exist"):
+        grading.grade(assignment, tmp_path / "nope")
+
+
+def test_two_runs_give_identical_results(assignment):
+    """Inputs are seeded per function and case, so feedback replays exactly."""
+    first = grading.grade(assignment, ROOT / "exercises", target="lstm")
+    second = grading.grade(assignment, ROOT / "exercises", target="lstm")
+    assert [(t.name, t.score, t.feedback) for t in first.tests] == \
+        [(t.name, t.score, t.feedback) for t in second.tests]
+
+
+def test_empty_submission_costs_everything_and_says_why(assignment, tmp_path):
+    """A folder with no exercise files scores 0 and names the missing file."""
+    results = grading.grade(assignment, tmp_path, target="rnn")
+    assert results.score == 0
+    assert all("there is no file rnn.py in the submission" in t.feedback for t in results.tests)
