@@ -212,7 +212,7 @@ class Sandbox:
             return self._broken[module]
         if self._timeouts.get(qualname, 0) >= self.limits.strikes:
             return Outcome("skipped", phase="call", message=(
-                f"not run: {qualname} already ran past the {self.limits.timeout:g} s limit "
+                f"not run: {qualname} already ran past the {self.limits.timeout:g} s time limit "
                 f"{self._timeouts[qualname]} times"))
         self.start()
         assert self._process is not None

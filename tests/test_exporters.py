@@ -1,0 +1,81 @@
+"""Exporters: Gradescope results.json checked against a JSON Schema of its published spec."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from gatelab import grading
+from gatelab.exporters import gradescope, json as json_exporter
+from gatelab.results import Results, TestResult
+
+ROOT = Path(__file__).resolve().parent.parent
+VISIBILITY = {"enum": ["hidden", "after_due_date", "after_published", "visible"]}
+FORMAT = {"enum": ["text", "html", "simple_format", "md", "ansi"]}
+# Gradescope autograder specification, "Output Format": results.json.
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "score": {"type": "number"},
+        "execution_time": {"type": "number"},
+        "output": {"type": "string"},
+        "output_format": FORMAT, "test_output_format": FORMAT, "test_name_format": FORMAT,
+        "visibility": VISIBILITY, "stdout_visibility": VISIBILITY,
+        "extra_data": {"type": "object"},
+        "tests": {"type": "array", "items": {
+            "type": "object",
+            "properties": {
+                "score": {"type": "number"}, "max_score": {"type": "number"},
+                "status": {"enum": ["passed", "failed"]},
+                "name": {"type": "string"}, "name_format": FORMAT, "number": {"type": "string"},
+                "output": {"type": "string"}, "output_format": FORMAT,
+                "tags": {"type": "array", "items": {"type": "string"}},
+                "visibility": VISIBILITY, "extra_data": {"type": "object"},
+            },
+            "additionalProperties": False,
+        }},
+        "leaderboard": {"type": "array"},
+    },
+    "additionalProperties": False,
+    "anyOf": [{"required": ["score"]}, {"required": ["tests"]}],
+}
+
+
+@pytest.fixture(scope="module")
+def stub_results(assignment) -> Results:
+    return grading.grade(assignment, ROOT / "exercises")
+
+
+def test_gradescope_document_follows_the_spec(stub_results):
+    """results.json for a real run validates against the spec, and survives a JSON round trip."""
+    document = json.loads(json.dumps(gradescope.render(stub_results)))
+    jsonschema.validate(document, SCHEMA)
+    assert document["score"] == 0
+    assert len(document["tests"]) == len(stub_results.tests)
+    assert {t["visibility"] for t in document["tests"]} <= {"visible", "hidden"}
+    assert all(t["name"].split(":")[0] in t["tags"] for t in document["tests"])
+
+
+def test_gradescope_failure_document_follows_the_spec():
+    """A grading failure still yields a valid results.json, its reason in a hidden test."""
+    document = gradescope.failure("grader/config.yaml:3: broken")
+    jsonschema.validate(document, SCHEMA)
+    assert document["score"] == 0
+    assert document["tests"][1]["visibility"] == "hidden" and "broken" in document["tests"][1]["output"]
+
+
+def test_student_output_reaches_the_feedback_of_a_failed_test():
+    """What the student printed is appended to the failing test's output."""
+    results = Results("t", "s", [TestResult("lstm.forget_gate: small", "lstm.forget_gate", 0, 1, "visible",
+                                            "failed", "f is wrong", "debug print")])
+    test = gradescope.render(results)["tests"][0]
+    assert "f is wrong" in test["output"] and "debug print" in test["output"]
+
+
+def test_json_export_holds_every_field(stub_results):
+    """gatelab's own JSON carries totals and every test."""
+    document = json.loads(json.dumps(json_exporter.render(stub_results)))
+    assert document["max_score"] == stub_results.max_score
+    assert document["tests"][0].keys() >= {"name", "function", "score", "max_score", "feedback", "visibility"}
