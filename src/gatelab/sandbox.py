@@ -21,6 +21,7 @@ from typing import Any, Sequence
 
 from gatelab import wire
 
+STARTUP_SECONDS = 3.0  # allowed on top of the limit for a new worker's own start-up (numpy import)
 _BOOTSTRAP = "import sys; sys.path.insert(0, {root!r}); from gatelab.worker import main; main()"
 
 
@@ -97,8 +98,8 @@ class _Process:
 
     def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any] | str:
         """The worker's reply, or the status string ``timeout``/``crashed``/``protocol`` on failure."""
+        frame = wire.encode(message)  # trusted arguments: an error here is the grader's own
         try:
-            frame = wire.encode(message)
             view = memoryview(frame)
             while view:
                 view = view[os.write(self._to_child, view):]
@@ -139,9 +140,10 @@ class _Process:
         limit = self.limits.output_chars
         self.output.seek(self._offset)
         data = self.output.read(min(end - self._offset, limit * 4))
+        cut = end - self._offset > len(data)
         self._offset = end
         text = data.decode("utf-8", errors="replace")
-        if len(text) > limit or end - self._offset > len(data):
+        if len(text) > limit or cut:
             text = text[:limit] + f"\n... (output cut at {limit} characters)"
         return text
 
@@ -214,6 +216,8 @@ class Sandbox:
             return Outcome("skipped", phase="call", message=(
                 f"not run: {qualname} already ran past the {self.limits.timeout:g} s time limit "
                 f"{self._timeouts[qualname]} times"))
+        if self._process is not None and self._process.output_is_full():
+            self.close()  # its later prints would fail; a fresh worker gets a fresh file
         self.start()
         assert self._process is not None
         if module not in self._process.modules:
@@ -234,12 +238,11 @@ class Sandbox:
     def _send(self, message: dict[str, Any], phase: str) -> Outcome:
         process = self._process
         assert process is not None
-        reply = process.request(message, self.limits.timeout)
+        fresh = not process.modules and phase == "import"
+        reply = process.request(message, self.limits.timeout + (STARTUP_SECONDS if fresh else 0.0))
         if isinstance(reply, dict):
             outcome = Outcome.from_reply(reply, phase)
             outcome.output = process.take_output()
-            if process.output_is_full():
-                self.close()  # later prints would fail; a fresh worker gets a fresh file
             return outcome
         if reply == "timeout":
             outcome = Outcome("timeout", phase=phase, message=f"ran past the {self.limits.timeout:g} s time limit")

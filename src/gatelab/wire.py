@@ -61,7 +61,12 @@ def _encode(value: Any, blobs: list[bytes], depth: int) -> Any:
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int) and not isinstance(value, np.integer):
-        return value if abs(value) < 2**63 else {"t": "float", "v": repr(float(value))}
+        if abs(value) < 2**63:
+            return value
+        try:
+            return {"t": "float", "v": repr(float(value))}
+        except OverflowError:
+            return {"t": "unsupported", "type": "int", "text": f"an integer of {value.bit_length()} bits"}
     if isinstance(value, float) and not isinstance(value, np.floating):
         return value if math.isfinite(value) else {"t": "float", "v": repr(value)}
     if isinstance(value, (np.ndarray, np.generic)):
@@ -81,7 +86,7 @@ def _encode_array(array: np.ndarray, blobs: list[bytes]) -> Any:
     if array.dtype.hasobject or array.dtype.fields is not None:
         return {"t": "unsupported", "type": "ndarray", "text": f"an array of dtype {array.dtype}"}
     buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    np.save(buffer, array if array.flags.c_contiguous else np.ascontiguousarray(array), allow_pickle=False)
     blobs.append(buffer.getvalue())
     return {"t": "array", "i": len(blobs) - 1}
 

@@ -149,10 +149,10 @@ class Worker:
         return {"status": "protocol", "message": f"unknown request {wire.safe_str(request.get('op'))}"}
 
     def _import(self, name: str) -> tuple[dict[str, Any], Any]:
-        if name in sys.modules:
-            return {"status": "ok"}, sys.modules[name]
         if not os.path.isfile(os.path.join(self.submission, name + ".py")):
             return {"status": "missing", "message": f"there is no file {name}.py in the submission"}, None
+        if name in sys.modules:
+            return {"status": "ok"}, sys.modules[name]
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

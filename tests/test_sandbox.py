@@ -1,0 +1,620 @@
+"""Hostile submissions against the sandbox: each call comes back as an Outcome, never takes the grader down."""
+from __future__ import annotations
+
+import os
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gatelab import wire
+from gatelab.sandbox import Limits, Sandbox
+
+LIMITS = Limits(timeout=1.0, memory_mb=512)
+QUICK = 0.5  # seconds: "returned at once", generous for a loaded machine but far below a timeout
+
+
+@pytest.fixture
+def submission(tmp_path: Path) -> Path:
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def write(submission: Path):
+    """Write ``name.py`` into the submission folder."""
+
+    def write(name: str, source: str) -> Path:
+        path = submission / f"{name}.py"
+        path.write_text(textwrap.dedent(source))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def sandbox(submission: Path):
+    """A sandbox factory; every sandbox it makes is closed at the end of the test."""
+    made: list[Sandbox] = []
+
+    def make(limits: Limits = LIMITS, forbid=()) -> Sandbox:
+        box = Sandbox(submission, limits, forbid=forbid)
+        made.append(box)
+        return box
+
+    yield make
+    for box in made:
+        box.close()
+
+
+def pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+OK_MODULE = """
+    import os
+    def ok():
+        return 42
+    def pid():
+        return os.getpid()
+"""
+
+
+# --- normal calls -------------------------------------------------------------------------------
+
+
+def test_normal_call_returns_ok_with_the_value(write, sandbox):
+    """A well-behaved function comes back with status ok, its value and its timing."""
+    write("m", """
+        import numpy as np
+        def add(a, b):
+            return a + b, {"n": 3}
+    """)
+    box = sandbox()
+    outcome = box.call("m", "add", [np.arange(3.0), np.ones(3)])
+    assert outcome.status == "ok" and outcome.ok
+    value, extra = outcome.value
+    assert np.array_equal(value, [1.0, 2.0, 3.0]) and value.dtype == np.float64
+    assert extra == {"n": 3}
+    assert outcome.error == {} and outcome.message == ""
+    assert outcome.aliases is False
+    assert 0 <= outcome.seconds < LIMITS.timeout
+    assert box.spawned == 1
+
+
+def test_warnings_are_reported_not_raised(write, sandbox):
+    """A warning raised by the student's code is listed in outcome.warnings and the call stays ok."""
+    write("m", """
+        import numpy as np
+        def overflow(x):
+            return np.exp(x)
+    """)
+    outcome = sandbox().call("m", "overflow", [np.array([1000.0])])
+    assert outcome.ok and outcome.value[0] == np.inf
+    assert any(w.startswith("RuntimeWarning: overflow") for w in outcome.warnings), outcome.warnings
+
+
+# --- time -------------------------------------------------------------------------------------
+
+
+def test_infinite_loop_times_out_and_the_worker_is_replaced(write, sandbox):
+    """An endless loop gives status timeout; the next call, to another function, runs in a fresh worker."""
+    write("m", OK_MODULE + """
+    def spin():
+        while True:
+            pass
+    """)
+    box = sandbox()
+    old_pid = box.call("m", "pid", []).value  # warm up: the import is not part of the timed call
+    start = time.monotonic()
+    outcome = box.call("m", "spin", [])
+    elapsed = time.monotonic() - start
+    assert outcome.status == "timeout"
+    assert "1 s time limit" in outcome.message
+    assert LIMITS.timeout <= elapsed < LIMITS.timeout + 1.0
+    assert not pid_exists(old_pid)  # the spinning worker was killed, not left behind
+    after = box.call("m", "ok", [])
+    assert after.status == "ok" and after.value == 42
+    assert box.spawned == 2
+
+
+def test_function_is_skipped_after_strikes_timeouts(write, sandbox):
+    """After ``strikes`` timeouts a function is reported "skipped" at once, without a worker."""
+    write("m", OK_MODULE + """
+    import time
+    def sleepy():
+        time.sleep(60)
+    """)
+    box = sandbox(Limits(timeout=0.4, memory_mb=512, strikes=2))
+    box.call("m", "ok", [])
+    assert [box.call("m", "sleepy", []).status for _ in range(2)] == ["timeout", "timeout"]
+    spawned = box.spawned
+    start = time.monotonic()
+    outcome = box.call("m", "sleepy", [])
+    assert time.monotonic() - start < QUICK
+    assert outcome.status == "skipped"
+    assert "m.sleepy" in outcome.message and "2 times" in outcome.message
+    assert box.spawned == spawned
+    assert box.call("m", "ok", []).value == 42  # only that function is skipped
+
+
+# --- exits and crashes --------------------------------------------------------------------------
+
+
+def test_sys_exit_at_import_is_an_import_error_for_that_module_only(write, sandbox):
+    """sys.exit(0) while importing gives import_error (type SystemExit) and other modules still import."""
+    write("quitter", """
+        import sys
+        sys.exit(0)
+        def f():
+            return 1
+    """)
+    write("m", OK_MODULE)
+    box = sandbox()
+    outcome = box.call("quitter", "f", [])
+    assert outcome.status == "import_error" and outcome.phase == "import"
+    assert outcome.error["type"] == "SystemExit"
+    assert any(frame["file"] == "quitter.py" and frame["line"] == 3 for frame in outcome.error["frames"])
+    assert box.call("m", "ok", []).value == 42
+    assert box.spawned == 1  # SystemExit was caught: the same worker goes on
+
+
+def test_os_exit_in_a_function_is_a_crash_and_the_next_call_works(write, sandbox):
+    """os._exit(0) inside a call gives status crashed with the exit code; the next call gets a new worker."""
+    write("m", OK_MODULE + """
+    def leave():
+        os._exit(0)
+    """)
+    box = sandbox()
+    old_pid = box.call("m", "pid", []).value
+    outcome = box.call("m", "leave", [])
+    assert outcome.status == "crashed"
+    assert "exit code 0" in outcome.message
+    assert not pid_exists(old_pid)
+    assert box.call("m", "ok", []).value == 42
+    assert box.spawned == 2
+
+
+def test_huge_allocation_raises_memory_error_and_the_next_call_works(write, sandbox):
+    """Allocating 4 GB under a 512 MB cap gives status raised with MemoryError, in the same worker."""
+    write("m", OK_MODULE + """
+    import numpy as np
+    def hog():
+        return np.ones(4 * 1024**3 // 8)
+    """)
+    box = sandbox()
+    outcome = box.call("m", "hog", [])
+    assert outcome.status == "raised"
+    assert outcome.error["type"] == "MemoryError"
+    assert box.call("m", "ok", []).value == 42
+    assert box.spawned == 1
+
+
+@pytest.mark.parametrize(
+    "raise_line, type_name",
+    [
+        ("raise KeyboardInterrupt('stop')", "KeyboardInterrupt"),
+        ("raise SystemExit(3)", "SystemExit"),
+        ("raise GeneratorExit()", "GeneratorExit"),
+        ("raise Boom('custom base exception')", "Boom"),
+        ("raise Unprintable()", "Unprintable"),
+    ],
+)
+def test_base_exceptions_in_a_call_are_contained(write, sandbox, raise_line, type_name):
+    """KeyboardInterrupt, SystemExit and other BaseException subclasses come back as status raised."""
+    write("m", OK_MODULE + f"""
+    class Boom(BaseException):
+        pass
+    class Unprintable(Exception):
+        def __str__(self):
+            raise Boom("not even printable")
+    def bad():
+        {raise_line}
+    """)
+    box = sandbox()
+    outcome = box.call("m", "bad", [])
+    assert outcome.status == "raised"
+    assert outcome.error["type"] == type_name
+    assert isinstance(outcome.error["message"], str)
+    frame = outcome.error["frames"][-1]
+    assert frame["file"] == "m.py" and frame["function"] == "bad" and frame["code"] == raise_line
+    assert box.call("m", "ok", []).value == 42
+    assert box.spawned == 1
+
+
+# --- import problems ----------------------------------------------------------------------------
+
+
+def test_syntax_error_is_an_import_error_with_the_line(write, sandbox):
+    """A syntax error gives import_error with type SyntaxError, the file, the line and its code."""
+    write("broken", """\
+        def fine():
+            return 1
+
+        def oops(:
+            pass
+    """)
+    outcome = sandbox().call("broken", "fine", [])
+    assert outcome.status == "import_error"
+    assert outcome.error["type"] == "SyntaxError"
+    frame = outcome.error["frames"][-1]
+    assert (frame["file"], frame["line"], frame["code"]) == ("broken.py", 4, "def oops(:")
+
+
+def test_missing_file_is_reported_as_missing(write, sandbox):
+    """Calling into a module that has no file gives status missing naming the file."""
+    write("m", OK_MODULE)
+    outcome = sandbox().call("lstm", "lstm_step", [])
+    assert outcome.status == "missing"
+    assert outcome.message == "there is no file lstm.py in the submission"
+
+
+@pytest.mark.parametrize("name", ["absent", "NOT_CALLABLE"])
+def test_missing_function_is_reported_as_missing(write, sandbox, name):
+    """A function the module does not define (or that is not callable) gives status missing naming it."""
+    write("m", OK_MODULE + """
+    NOT_CALLABLE = 3
+    """)
+    box = sandbox()
+    outcome = box.call("m", name, [])
+    assert outcome.status == "missing"
+    assert outcome.message == f"m.py defines no function {name}()"
+    assert box.call("m", "ok", []).value == 42
+
+
+def test_broken_import_is_cached_without_a_new_worker(write, sandbox):
+    """A module whose import killed the worker is not imported again: the next call answers at once."""
+    write("crasher", """
+        import os
+        os._exit(5)
+    """)
+    write("m", OK_MODULE)
+    box = sandbox()
+    first = box.call("crasher", "f", [])
+    assert first.status == "crashed" and first.phase == "import"
+    assert "exit code 5" in first.message
+    assert box.spawned == 1
+    start = time.monotonic()
+    second = box.call("crasher", "g", [])
+    assert time.monotonic() - start < 0.05
+    assert second.status == "crashed" and second.message == first.message
+    assert box.spawned == 1  # no worker spawned for the cached failure
+    assert box.call("m", "ok", []).value == 42
+    assert box.spawned == 2
+
+
+def test_import_error_is_cached(write, sandbox):
+    """A syntax error is reported the same for every later call to that module, without asking the worker."""
+    write("broken", "def f(:\n    pass\n")
+    box = sandbox()
+    first = box.call("broken", "f", [])
+    box.close()  # no worker left: a second call that needed one would have to spawn
+    start = time.monotonic()
+    second = box.call("broken", "other", [])
+    assert time.monotonic() - start < 0.05
+    assert second.status == "import_error" and second.error == first.error
+    assert box.spawned == 1
+
+
+def test_hanging_import_times_out_once(write, sandbox):
+    """A module whose import never ends costs one timeout; later calls to it return at once."""
+    write("hang", """
+        while True:
+            pass
+    """)
+    box = sandbox(Limits(timeout=0.5, memory_mb=512))
+    first = box.call("hang", "f", [])
+    assert first.status == "timeout" and first.phase == "import"
+    start = time.monotonic()
+    assert box.call("hang", "g", []).status == "timeout"
+    assert time.monotonic() - start < 0.05
+    assert box.spawned == 1
+
+
+# --- output -------------------------------------------------------------------------------------
+
+FAKE_FRAME = wire.encode({"status": "ok", "value": 999})
+
+
+def test_printed_output_is_captured(write, sandbox):
+    """What the module prints at import and in the call is in outcome.output, in order."""
+    write("m", """
+        import sys
+        print("importing")
+        def talk(x):
+            print("x is", x)
+            print("to stderr", file=sys.stderr)
+            return x + 1
+    """)
+    box = sandbox()
+    outcome = box.call("m", "talk", [1])
+    assert outcome.value == 2
+    assert outcome.output == "importing\nx is 1\nto stderr\n"
+    assert box.call("m", "talk", [5]).output == "x is 5\nto stderr\n"  # only what this call printed
+
+
+def test_printed_output_is_bounded(write, sandbox):
+    """Output past ``output_chars`` is cut and says so."""
+    write("m", """
+        def chatty():
+            print("y" * 10_000)
+            return 1
+    """)
+    outcome = sandbox(Limits(timeout=1.0, memory_mb=512, output_chars=100)).call("m", "chatty", [])
+    assert outcome.ok and outcome.value == 1
+    assert outcome.output.startswith("y" * 100 + "\n")
+    assert "output cut at 100 characters" in outcome.output
+    assert len(outcome.output) < 150
+
+
+def test_multibyte_output_cut_says_so(write, sandbox):
+    """Cut output says it was cut even when every character is several bytes long."""
+    write("m", """
+        def emoji():
+            print("\\U0001F600" * 1000)
+            return 1
+    """)
+    outcome = sandbox(Limits(timeout=1.0, memory_mb=512, output_chars=100)).call("m", "emoji", [])
+    assert outcome.ok
+    assert "output cut" in outcome.output
+
+
+def test_loud_import_does_not_break_the_call(write, sandbox):
+    """A module that prints past half of output_mb at import still gets an Outcome, never an exception."""
+    write("loud", """
+        print("x" * 700_000)
+        def f():
+            return 1
+    """)
+    outcome = sandbox(Limits(timeout=1.0, memory_mb=512, output_mb=1)).call("loud", "f", [])
+    assert outcome.status in {"ok", "crashed", "import_error", "protocol"}
+
+
+def test_printed_frame_is_never_taken_for_a_result(write, sandbox):
+    """Bytes that look like a reply frame, printed to stdout/stderr, stay output; the real value wins."""
+    write("m", f"""
+        import os, sys
+        FRAME = {FAKE_FRAME!r}
+        def liar():
+            sys.stdout.buffer.write(FRAME)
+            sys.stdout.flush()
+            sys.__stderr__.buffer.write(FRAME)
+            os.write(1, FRAME)
+            os.write(2, FRAME)
+            return 1
+        def honest():
+            return 2
+    """)
+    box = sandbox()
+    outcome = box.call("m", "liar", [])
+    assert outcome.status == "ok" and outcome.value == 1
+    assert outcome.output.count('"value": 999') == 4
+    after = box.call("m", "honest", [])  # the reply stream is still in step
+    assert after.status == "ok" and after.value == 2 and after.output == ""
+
+
+def test_endless_printing_is_stopped_and_the_next_call_works(write, sandbox):
+    """A print loop is stopped by the output cap (status not ok, output cut) and the next call works."""
+    write("m", OK_MODULE + """
+    def spam():
+        while True:
+            print("spam " * 50)
+    """)
+    box = sandbox(Limits(timeout=1.0, memory_mb=512, output_mb=1))
+    start = time.monotonic()
+    outcome = box.call("m", "spam", [])
+    assert time.monotonic() - start < LIMITS.timeout + 0.5
+    assert outcome.status != "ok" or "output cut" in outcome.output
+    assert "output cut at 2000 characters" in outcome.output
+    assert len(outcome.output) < 2100
+    assert box.call("m", "ok", []).value == 42
+
+
+def test_endless_printing_that_ignores_errors_times_out(write, sandbox):
+    """A print loop that swallows the 'file too large' error is stopped by the timeout instead."""
+    write("m", OK_MODULE + """
+    def stubborn():
+        while True:
+            try:
+                print("spam " * 50)
+            except BaseException:
+                pass
+    """)
+    box = sandbox(Limits(timeout=0.5, memory_mb=512, output_mb=1))
+    box.call("m", "ok", [])
+    outcome = box.call("m", "stubborn", [])
+    assert outcome.status == "timeout"
+    assert len(outcome.output) < 2100
+    assert box.call("m", "ok", []).value == 42
+
+
+# --- refused operations -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body, refusal",
+    [
+        ("open(target, 'w').write('x')", "writing files"),
+        ("open(target, 'ab')", "writing files"),
+        ("os.close(os.open(target, os.O_WRONLY | os.O_CREAT))", "writing files"),
+        ("pathlib.Path(target).write_text('x')", "writing files"),
+        ("np.save(target, np.zeros(2))", "writing files"),
+    ],
+    ids=["open-w", "open-ab", "os.open", "pathlib", "np.save"],
+)
+def test_writing_a_file_is_refused(write, sandbox, tmp_path, body, refusal):
+    """Any way of opening a file for writing raises PermissionError in the worker: status raised."""
+    write("m", f"""
+        import os, pathlib
+        import numpy as np
+        def sneaky(target):
+            {body}
+    """)
+    target = tmp_path / "written.npy"
+    outcome = sandbox().call("m", "sneaky", [str(target)])
+    assert outcome.status == "raised"
+    assert outcome.error["type"] == "PermissionError"
+    assert refusal in outcome.error["message"]
+    assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    "body, refusal",
+    [
+        ("subprocess.run(['touch', target])", "start another program"),
+        ("os.system('touch ' + target)", "run a shell command"),
+        ("os.fork()", "fork the process"),
+        ("os.execv('/bin/sh', ['sh'])", "replace the process"),
+        ("os.kill(os.getppid(), 9)", "send signals"),
+        ("socket.create_connection(('127.0.0.1', 9))", "open network connections"),
+    ],
+    ids=["subprocess", "os.system", "fork", "exec", "kill", "socket"],
+)
+def test_starting_processes_and_connections_is_refused(write, sandbox, tmp_path, body, refusal):
+    """Subprocesses, shells, fork, exec, signals and sockets raise PermissionError: status raised."""
+    write("m", f"""
+        import os, socket, subprocess
+        def sneaky(target):
+            {body}
+    """)
+    target = tmp_path / "touched"
+    outcome = sandbox().call("m", "sneaky", [str(target)])
+    assert outcome.status == "raised"
+    assert outcome.error["type"] == "PermissionError"
+    assert refusal in outcome.error["message"]
+    assert not target.exists()
+
+
+def test_reading_a_forbidden_path_is_refused(write, sandbox, tmp_path, submission):
+    """Reading a file in a folder passed in forbid=[...] (directly or through a symlink) is refused."""
+    secret = tmp_path / "hidden_tests"
+    secret.mkdir()
+    (secret / "answers.txt").write_text("the answers")
+    (tmp_path / "public.txt").write_text("public")
+    (submission / "link.txt").symlink_to(secret / "answers.txt")
+    write("m", """
+        import os
+        def read(path):
+            with open(path) as f:
+                return f.read()
+        def listing(path):
+            return sorted(os.listdir(path))
+    """)
+    box = sandbox(forbid=[secret])
+    for path in (secret / "answers.txt", submission / "link.txt"):
+        outcome = box.call("m", "read", [str(path)])
+        assert outcome.status == "raised", path
+        assert outcome.error["type"] == "PermissionError"
+        assert "does not allow reading" in outcome.error["message"]
+    allowed = box.call("m", "read", [str(tmp_path / "public.txt")])
+    assert allowed.ok and allowed.value == "public"
+
+
+# --- what the call did to its inputs -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn, aliases", [("same", True), ("view", True), ("nested", True), ("copy", False)])
+def test_returning_an_input_array_sets_aliases(write, sandbox, fn, aliases):
+    """Returning an input array itself (or a view of it) sets outcome.aliases; a copy does not."""
+    write("m", """
+        def same(x):
+            return x
+        def view(x):
+            return x[::2]
+        def nested(x):
+            return {"out": [x]}
+        def copy(x):
+            return x.copy()
+    """)
+    x = np.arange(6.0)
+    outcome = sandbox().call("m", fn, [x])
+    assert outcome.ok
+    assert outcome.aliases is aliases
+
+
+def test_mutating_an_input_shows_in_args_after(write, sandbox):
+    """An input changed in place comes back changed in outcome.args_after; the grader's copy is untouched."""
+    write("m", """
+        import numpy as np
+        def clip(x, params):
+            np.clip(x, -1.0, 1.0, out=x)
+            params["W"] *= 0
+            return None
+    """)
+    x = np.array([-5.0, 0.5, 5.0])
+    params = {"W": np.ones((2, 2)), "b": np.zeros(2)}
+    outcome = sandbox().call("m", "clip", [x, params])
+    assert outcome.ok and outcome.value is None
+    x_after, params_after = outcome.args_after
+    assert np.array_equal(x_after, [-1.0, 0.5, 1.0])
+    assert np.array_equal(params_after["W"], np.zeros((2, 2)))
+    assert np.array_equal(params_after["b"], np.zeros(2))
+    assert np.array_equal(x, [-5.0, 0.5, 5.0])  # the worker only ever had a copy
+    assert np.array_equal(params["W"], np.ones((2, 2)))
+
+
+def test_generator_return_comes_back_unsupported(write, sandbox):
+    """A function that returns a generator (or another object) gives an ok outcome holding wire.Unsupported."""
+    write("m", """
+        def gen(x):
+            for v in x:
+                yield v
+        class Thing:
+            pass
+        def thing():
+            return Thing()
+    """)
+    box = sandbox()
+    outcome = box.call("m", "gen", [[1, 2]])
+    assert outcome.ok
+    assert isinstance(outcome.value, wire.Unsupported) and outcome.value.type_name == "generator"
+    other = box.call("m", "thing", [])
+    assert isinstance(other.value, wire.Unsupported) and other.value.type_name == "Thing"
+
+
+def test_result_whose_str_hangs_times_out(write, sandbox):
+    """A returned object whose __str__ loops forever (run while encoding) is timed out, not hung on."""
+    write("m", OK_MODULE + """
+    class Sticky:
+        def __str__(self):
+            while True:
+                pass
+    def sticky():
+        return Sticky()
+    """)
+    box = sandbox(Limits(timeout=0.5, memory_mb=512))
+    box.call("m", "ok", [])
+    outcome = box.call("m", "sticky", [])
+    assert outcome.status == "timeout"
+    assert box.call("m", "ok", []).value == 42
+
+
+# --- nothing left behind ------------------------------------------------------------------------
+
+
+def test_close_leaves_no_worker_behind(write, sandbox):
+    """After Sandbox.close() the worker process no longer exists (killed and reaped)."""
+    write("m", OK_MODULE)
+    box = sandbox()
+    pid = box.call("m", "pid", []).value
+    assert pid != os.getpid() and pid_exists(pid)
+    box.close()
+    assert not pid_exists(pid)
+    box.close()  # closing twice is harmless
+
+
+def test_context_manager_closes_the_worker(write, submission):
+    """Leaving a ``with Sandbox(...)`` block kills the worker, even when the block raised."""
+    write("m", OK_MODULE)
+    with pytest.raises(RuntimeError):
+        with Sandbox(submission, LIMITS) as box:
+            pid = box.call("m", "pid", []).value
+            raise RuntimeError("grader failed")
+    assert not pid_exists(pid)
