@@ -1,6 +1,7 @@
 """Shared fixtures: the real assignment, and a copy of it whose config a test may change."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,20 @@ import yaml
 from gatelab import config
 
 ROOT = Path(__file__).resolve().parent.parent
+_MARKER = re.compile(r"^\s*# (BEGIN|END) SOLUTION.*\n", re.M)
+
+
+def write_submission(folder: Path, changes: dict[str, tuple[str, str]]) -> Path:
+    """The reference, without solution markers, with ``old`` replaced by ``new`` in each named module."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in (ROOT / "solutions").glob("*.py"):
+        text = _MARKER.sub("", source.read_text())
+        if source.stem in changes:
+            old, new = changes[source.stem]
+            assert text.count(old) == 1, f"{source.name}: the text to replace must occur exactly once: {old!r}"
+            text = text.replace(old, new)
+        (folder / source.name).write_text(text)
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,15 @@
 """Hostile code costs only its own tests: the rest of the submission is graded and the run finishes."""
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from conftest import write_submission
 from gatelab import config, grading
 
 ROOT = Path(__file__).resolve().parent.parent
-MARKER = re.compile(r"^\s*# (BEGIN|END) SOLUTION.*\n", re.M)
 
 # (module, text to replace, replacement, functions that must lose points, phrase in their feedback)
 HOSTILE = {
@@ -44,12 +43,7 @@ def fast_assignment(tmp_path_factory) -> config.Assignment:
 def test_hostile_code_costs_only_its_tests(fast_assignment, tmp_path, name):
     """Each hostile submission loses exactly the affected functions, with feedback saying what happened."""
     module, old, new, affected, phrase = HOSTILE[name]
-    for source in (ROOT / "solutions").glob("*.py"):
-        text = MARKER.sub("", source.read_text())
-        if source.stem == module:
-            assert old in text
-            text = text.replace(old, new)
-        (tmp_path / source.name).write_text(text)
+    write_submission(tmp_path, {module: (old, new)})
     results = grading.grade(fast_assignment, tmp_path)
     lost = sorted({t.function for t in results.tests if not t.passed})
     assert lost == sorted(affected)

@@ -5,21 +5,14 @@ from pathlib import Path
 
 import pytest
 
+from conftest import write_submission
 from gatelab import grading
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def submission(tmp_path: Path, **replacements: tuple[str, str]) -> Path:
-    """The reference with text replaced in named modules (markers kept: they are comments)."""
-    for source in (ROOT / "solutions").glob("*.py"):
-        text = source.read_text()
-        for module, (old, new) in replacements.items():
-            if source.stem == module.split("__")[0]:
-                assert old in text
-                text = text.replace(old, new)
-        (tmp_path / source.name).write_text(text)
-    return tmp_path
+def submission(tmp_path: Path, **changes: tuple[str, str]) -> Path:
+    return write_submission(tmp_path, changes)
 
 
 def failing(results) -> dict[str, list[str]]:
