@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -27,12 +28,22 @@ def _assignment(path: Path | None) -> Any:
 
 
 def _run(action: Callable[[], int]) -> None:
-    """Run a command body; a GatelabError becomes its message on stderr and its exit code."""
+    """Run a command body; a GatelabError becomes its message on stderr and its exit code.
+
+    Anything else is a bug in gatelab: one line and exit 4, the traceback only
+    with GATELAB_DEBUG=1, so a student never reads a grader traceback.
+    """
     try:
         code = action()
     except GatelabError as exc:
         click.secho(f"grade: {exc}", fg="red", err=True)
         sys.exit(exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("GATELAB_DEBUG"):
+            raise
+        click.secho(f"grade: internal error ({type(exc).__name__}: {exc}); this is a bug in gatelab, "
+                    "not in your work. Rerun with GATELAB_DEBUG=1 for details and report it.", fg="red", err=True)
+        sys.exit(GraderFault.exit_code)
     sys.exit(code)
 
 

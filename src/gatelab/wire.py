@@ -1,8 +1,9 @@
 """The only format that crosses between the grader and a student worker.
 
 A frame is a 4-byte big-endian length, then a 4-byte header length, a JSON
-header, and the ``.npy`` bytes of every array it mentions (saved and loaded
-with ``allow_pickle=False``). Nothing here can execute code on decoding:
+header, and the raw bytes (C order) of every array it mentions; the header
+gives each array's dtype string and shape, and a dtype that could hold
+Python objects is refused. Nothing here can execute code on decoding:
 arrays of Python objects, custom classes and anything else that is not plain
 data are sent as an ``unsupported`` marker that names the type, so the judge
 can say "your function returned a generator" instead of crashing.
@@ -12,7 +13,6 @@ This module imports only the standard library and numpy, because the worker
 """
 from __future__ import annotations
 
-import io
 import json
 import math
 import struct
@@ -82,16 +82,33 @@ def _encode(value: Any, blobs: list[bytes], depth: int) -> Any:
     return {"t": "unsupported", "type": safe_str(type(value).__name__, 80), "text": safe_str(value, 120)}
 
 
+def _plain_dtype(dtype: np.dtype) -> bool:
+    """Numbers, booleans and fixed-size strings only: nothing that can hold a Python object."""
+    return not dtype.hasobject and dtype.fields is None and dtype.subdtype is None and dtype.kind in "biufcSUmM"
+
+
 def _encode_array(array: np.ndarray, blobs: list[bytes]) -> Any:
-    if array.dtype.hasobject or array.dtype.fields is not None:
+    if not _plain_dtype(array.dtype):
         return {"t": "unsupported", "type": "ndarray", "text": f"an array of dtype {array.dtype}"}
-    buffer = io.BytesIO()
-    np.save(buffer, array if array.flags.c_contiguous else np.ascontiguousarray(array), allow_pickle=False)
-    blobs.append(buffer.getvalue())
-    return {"t": "array", "i": len(blobs) - 1}
+    blobs.append(np.ascontiguousarray(array).tobytes())
+    return {"t": "array", "i": len(blobs) - 1, "dtype": array.dtype.str, "shape": list(array.shape)}
 
 
-def _decode(node: Any, arrays: list[np.ndarray], depth: int = 0) -> Any:
+def _array(node: dict[str, Any], blobs: list[bytes]) -> np.ndarray:
+    """An array from its header node and its raw bytes, checked before anything is built."""
+    dtype = np.dtype(str(node["dtype"]))
+    shape = tuple(node["shape"])
+    if not _plain_dtype(dtype):
+        raise WireError(f"refusing an array of dtype {dtype}")
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+        raise WireError(f"bad array shape {safe_str(shape, 80)}")
+    blob = blobs[node["i"]]
+    if len(blob) != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
+        raise WireError("array bytes do not match its dtype and shape")
+    return np.frombuffer(bytearray(blob), dtype=dtype).reshape(shape)
+
+
+def _decode(node: Any, arrays: list[bytes], depth: int = 0) -> Any:
     if depth > MAX_DEPTH + 1:
         raise WireError("frame nested too deeply")
     if node is None or isinstance(node, (bool, int, float, str)):
@@ -100,7 +117,7 @@ def _decode(node: Any, arrays: list[np.ndarray], depth: int = 0) -> Any:
         raise WireError(f"unexpected node {safe_str(node, 80)}")
     kind = node["t"]
     if kind == "array":
-        return arrays[node["i"]]
+        return _array(node, arrays)
     if kind == "float":
         return float(node["v"])
     if kind == "tuple":
@@ -134,7 +151,7 @@ def decode(payload: bytes) -> dict[str, Any]:
             chunk = payload[offset : offset + size]
             if len(chunk) != size:
                 raise WireError("frame is shorter than its header says")
-            arrays.append(np.load(io.BytesIO(chunk), allow_pickle=False))
+            arrays.append(chunk)
             offset += size
         return {k: _decode(v, arrays) for k, v in header["body"].items()}
     except WireError:
