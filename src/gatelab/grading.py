@@ -20,7 +20,9 @@ from gatelab.sandbox import Sandbox
 # Only what grading needs: no cache, terminal, capture, logging or end-of-run gc.collect passes.
 _PYTEST_ARGS = ("-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise", "-p", "no:randomly",
                 "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:faulthandler",
-                "-p", "no:logging", "-p", "no:warnings", "--capture=no",
+                "-p", "no:logging", "-p", "no:warnings", "-p", "no:doctest", "-p", "no:pastebin",
+                "-p", "no:junitxml", "-p", "no:legacypath", "-p", "no:python_path", "-p", "no:setuponly",
+                "-p", "no:setupplan", "-p", "no:nose", "--capture=no", "--assert=plain",
                 "--strict-markers", "--import-mode=importlib", "-o", "python_files=test_*.py",
                 "-o", "addopts=", "-o", "testpaths=")
 

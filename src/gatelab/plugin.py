@@ -26,10 +26,6 @@ MARKERS = {
 _VERDICT = pytest.StashKey[Verdict]()
 
 
-class GradingFailure(AssertionError):
-    """A test failed because of the submission; its message is feedback for the student."""
-
-
 class GradingPlugin:
     """One grading run: parametrizes contract tests, filters them, and records results."""
 
@@ -69,7 +65,7 @@ class GradingPlugin:
             verdict = self.judge.check(spec.function, spec.case)
             request.node.stash[_VERDICT] = verdict
             if not verdict.passed:
-                raise GradingFailure(verdict.feedback)
+                pytest.fail(verdict.feedback, pytrace=False)  # the feedback is the whole report
 
         return run
 
@@ -109,7 +105,7 @@ class GradingPlugin:
         error = call.excinfo.value if call.excinfo else None
         if error is None:
             status, feedback = "passed", verdict.feedback if verdict else ""
-        elif isinstance(error, AssertionError):
+        elif isinstance(error, (AssertionError, pytest.fail.Exception)):
             status, feedback = "failed", str(error)
         else:
             status = "error"
