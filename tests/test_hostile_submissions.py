@@ -20,6 +20,10 @@ HOSTILE = {
                         "gradients.gradient_norms_through_time"], "could not be imported"),
     "os_exit_in_function": ("activations", "    return 1.0 - np.tanh(z) ** 2", "    import os\n    os._exit(0)",
                             ["activations.tanh_derivative"], "exit code 0"),
+    "syntax_error": ("lstm", "def lstm_forward(x, h0, params):", "def lstm_forward(x, h0, params)",
+                     [f"lstm.{name}" for name in ("forget_gate", "input_gate", "candidate_cell", "output_gate",
+                                                  "cell_state", "hidden_state", "lstm_cell_forward", "lstm_forward")],
+                     "SyntaxError"),
     "memory_bomb": ("gru", "    n_h, m = h0.shape\n", "    n_h, m = h0.shape\n    np.ones(4 * 1024**3 // 8)\n",
                     ["gru.gru_forward"], "MemoryError"),
 }
