@@ -14,13 +14,21 @@ ROOT = Path(__file__).resolve().parent.parent
 _MARKER = re.compile(r"^\s*# (BEGIN|END) SOLUTION.*\n", re.M)
 
 
-def write_submission(folder: Path, changes: dict[str, tuple[str, str]]) -> Path:
-    """The reference, without solution markers, with ``old`` replaced by ``new`` in each named module."""
+Replacement = tuple[str, str]
+
+
+def write_submission(folder: Path, changes: dict[str, Replacement | list[Replacement]]) -> Path:
+    """The reference, without solution markers, with ``old`` replaced by ``new`` in each named module.
+
+    A module maps to one ``(old, new)`` pair or to a list of them, applied in order.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    unknown = set(changes) - {source.stem for source in (ROOT / "solutions").glob("*.py")}
+    assert not unknown, f"no reference module named {sorted(unknown)}"
     for source in (ROOT / "solutions").glob("*.py"):
         text = _MARKER.sub("", source.read_text())
-        if source.stem in changes:
-            old, new = changes[source.stem]
+        replacements = changes.get(source.stem, [])
+        for old, new in [replacements] if isinstance(replacements, tuple) else replacements:
             assert text.count(old) == 1, f"{source.name}: the text to replace must occur exactly once: {old!r}"
             text = text.replace(old, new)
         (folder / source.name).write_text(text)

@@ -31,6 +31,8 @@ def test_mistake_costs_exactly_its_functions(assignment, tmp_path, name):
     assert "Traceback" not in feedback
     if "says" in entry:
         assert entry["says"] in feedback
+    if "lost" in entry:
+        assert sorted({t.case for t in results.tests if not t.passed}) == sorted(entry["lost"])
 
 
 def test_at_least_ten_mistakes_are_covered():

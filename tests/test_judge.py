@@ -9,6 +9,8 @@ from conftest import write_submission
 from gatelab import grading
 
 ROOT = Path(__file__).resolve().parent.parent
+CASES = {"small", "batch_of_one", "wide_input", "single_step", "large_batch", "saturated", "small_gradients",
+         "long_sequence"}
 
 
 def submission(tmp_path: Path, **changes: tuple[str, str]) -> Path:
@@ -29,8 +31,8 @@ def test_composite_is_graded_on_the_students_own_parts(assignment, tmp_path):
                                         'return np.tanh(params["Wf"] @ concat + params["bf"])'))
     results = grading.grade(assignment, folder, target="lstm")
     assert set(failing(results)) == {"lstm.forget_gate"}
-    cell = [t for t in results.tests if t.function == "lstm.lstm_cell_forward"]
-    assert all("right given your own lstm.forget_gate" in t.feedback for t in cell)
+    cell_values = [t for t in results.tests if t.function == "lstm.lstm_cell_forward" and t.case in CASES]
+    assert cell_values and all("right given your own lstm.forget_gate" in t.feedback for t in cell_values)
 
 
 def test_composite_that_ignores_its_parts_is_still_checked(assignment, tmp_path):
@@ -74,7 +76,8 @@ def test_printed_output_is_captured_and_shown(assignment, tmp_path):
     folder = submission(tmp_path, activations=("    return 1.0 - np.tanh(z) ** 2\n",
                                                "    print('debugging tanh')\n    return 1.0 - z ** 2\n"))
     results = grading.grade(assignment, folder, target="activations.tanh_derivative")
-    assert all("debugging tanh" in t.output for t in results.tests)
+    failed = [t for t in results.tests if not t.passed]
+    assert failed and all("debugging tanh" in t.output for t in failed)
 
 
 @pytest.mark.parametrize("old, new", [

@@ -15,7 +15,7 @@ from gatelab.errors import EXIT_NOT_FULL_MARKS, EXIT_OK, GatelabError, GraderFau
 EXIT_CODES = """\b
 Exit codes:
   0  grading completed (whatever the score)
-  1  --strict was given and the score is not full marks
+  1  --strict and not full marks; audit found a hole; generate --check found stale exercises
   2  usage error: unknown command, option, target or folder
   3  the assignment is broken (grader/config.yaml, solutions/, grader tests)
   4  the grader itself failed on a test (a bug to report)"""
@@ -130,6 +130,29 @@ def _write(document: dict[str, Any], output: Path | None) -> None:
     else:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
+
+
+@main.command(epilog=EXIT_CODES)
+@assignment_option
+def audit(assignment: Path | None) -> None:
+    """Check the grader itself (instructors, CI); exit 1 on any hole.
+
+    The reference must get full marks and the stubs zero; every mistake in
+    grader/mistakes must be caught by a test of its function and named in
+    the feedback; two runs with one seed must agree.
+    """
+
+    def action() -> int:
+        from gatelab import audit as auditing, catalog
+
+        spec = _assignment(assignment)
+        steps = 3 + len(catalog.load(spec.grader / "mistakes").mistakes)
+        with click.progressbar(length=steps, label="auditing", file=sys.stderr) as bar:
+            rows = auditing.run(spec, on_step=lambda _name: bar.update(1))
+        click.echo(auditing.render(spec, rows, click.style), nl=False)
+        return EXIT_NOT_FULL_MARKS if any(not row.ok for row in rows) else EXIT_OK
+
+    _run(action)
 
 
 @main.command(epilog=EXIT_CODES)

@@ -2,7 +2,9 @@
 
 The file says where the reference and the exercises are, the seed, the
 limits of one call, the named input cases, and for every contract function
-which cases it is tested on, for how many points and with what visibility.
+which cases it is tested on. Each function's points are split over aspects,
+so one bug does not zero a function: the values on each of its cases, plus
+``shape_and_dtype`` and ``inputs_unchanged`` judged over all its cases.
 """
 from __future__ import annotations
 
@@ -16,24 +18,41 @@ from gatelab.cases import Case
 from gatelab.contract import BY_NAME, FUNCTIONS, Function
 from gatelab.errors import ConfigError, UsageError, did_you_mean
 from gatelab.sandbox import Limits
+from gatelab.yamlsource import YamlSource
 
 CONFIG_NAME = Path("grader") / "config.yaml"
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same result, faster
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+VALUES = "values"
+ASPECTS = {"shape_and_dtype": "shape and dtype", "inputs_unchanged": "inputs left unchanged"}
+ASPECT_ORDER = ("shape_and_dtype", VALUES, "inputs_unchanged")
 
 
 @dataclass(frozen=True)
 class TestSpec:
-    """One graded test: a function on a case, with its points and visibility."""
+    """One graded test: an aspect of a function, on one case (values) or on all its cases."""
+
+    __test__ = False  # not a pytest test class
 
     function: Function
-    case: Case
+    aspect: str
+    cases: tuple[Case, ...]
     points: float
     visibility: str
 
     @property
+    def case(self) -> Case:
+        """The case of a values test (the first case for an aspect over several)."""
+        return self.cases[0]
+
+    @property
     def name(self) -> str:
-        return f"{self.function.qualname}: {self.case.label}"
+        detail = self.case.label if self.aspect == VALUES else ASPECTS[self.aspect]
+        return f"{self.function.qualname}: {detail}"
+
+    @property
+    def key(self) -> str:
+        """Short id: ``lstm.forget_gate-small`` or ``lstm.forget_gate-shape_and_dtype``."""
+        return f"{self.function.qualname}-{self.case.name if self.aspect == VALUES else self.aspect}"
 
 
 @dataclass(frozen=True)
@@ -64,106 +83,89 @@ def find_root(start: Path) -> Path:
                      "run inside an assignment or pass --assignment DIR")
 
 
-class _Located:
-    """YAML loaded with the line of every mapping value, for messages that cite file:line."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        try:
-            node = yaml.compose(path.read_text(encoding="utf-8"), Loader=_LOADER)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{path}:{mark.line + 1}" if mark else str(path)
-            raise ConfigError(f"not valid YAML: {getattr(exc, 'problem', exc)}", where) from None
-        except OSError as exc:
-            raise ConfigError(f"cannot read: {exc.strerror}", str(path)) from None
-        self.root = node
-
-    def where(self, node: yaml.Node) -> str:
-        return f"{self.path}:{node.start_mark.line + 1}"
-
-    def mapping(self, node: yaml.Node | None, what: str) -> dict[str, yaml.Node]:
-        if node is None:
-            return {}
-        if not isinstance(node, yaml.MappingNode):
-            raise ConfigError(f"{what} must be a mapping", self.where(node))
-        return {str(k.value): v for k, v in node.value}
-
-    def value(self, node: yaml.Node) -> Any:
-        return yaml.SafeLoader("").construct_document(node)
-
-
-def _check_keys(doc: _Located, entries: dict[str, yaml.Node], allowed: tuple[str, ...], what: str) -> None:
-    for key, node in entries.items():
-        if key not in allowed:
-            raise ConfigError(f"unknown key {key!r} in {what}.{did_you_mean(key, allowed)}", doc.where(node))
-
-
-def _typed(doc: _Located, node: yaml.Node, kind: type, what: str) -> Any:
-    value = doc.value(node)
-    ok = isinstance(value, kind) and not isinstance(value, bool)
-    if kind is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok:
-        raise ConfigError(f"{what} must be {'a number' if kind is float else 'a ' + kind.__name__}, "
-                          f"not {value!r}", doc.where(node))
-    return float(value) if kind is float else value
-
-
-def _limits(doc: _Located, node: yaml.Node | None) -> Limits:
+def _limits(doc: YamlSource, node: yaml.Node | None) -> Limits:
     entries = doc.mapping(node, "limits")
-    names = tuple(f.name for f in fields(Limits))
-    _check_keys(doc, entries, names, "limits")
+    doc.check_keys(entries, tuple(f.name for f in fields(Limits)), "limits")
     values = {}
     for f in fields(Limits):
         if f.name in entries:
             kind = float if f.type in ("float", float) else int
-            values[f.name] = _typed(doc, entries[f.name], kind, f"limits.{f.name}")
+            values[f.name] = doc.typed(entries[f.name], kind, f"limits.{f.name}")
             if values[f.name] <= 0:
                 raise ConfigError(f"limits.{f.name} must be positive", doc.where(entries[f.name]))
     return Limits(**values)
 
 
-def _cases(doc: _Located, node: yaml.Node | None) -> dict[str, Case]:
+def _cases(doc: YamlSource, node: yaml.Node | None) -> dict[str, Case]:
     cases = {}
-    allowed = ("n_x", "n_h", "m", "T", "scale", "title")
     for name, case_node in doc.mapping(node, "cases").items():
+        if name in ASPECTS:
+            raise ConfigError(f"{name!r} names an aspect; give the case another name", doc.where(case_node))
         entries = doc.mapping(case_node, f"cases.{name}")
-        _check_keys(doc, entries, allowed, f"cases.{name}")
+        doc.check_keys(entries, ("n_x", "n_h", "m", "T", "scale", "title"), f"cases.{name}")
         values: dict[str, Any] = {}
         for key, value_node in entries.items():
             kind = {"title": str, "scale": float}.get(key, int)
-            values[key] = _typed(doc, value_node, kind, f"cases.{name}.{key}")
-            if kind is int and values[key] < 1:
-                raise ConfigError(f"cases.{name}.{key} must be at least 1", doc.where(value_node))
+            values[key] = doc.typed(value_node, kind, f"cases.{name}.{key}")
+            if kind is not str and values[key] <= 0:
+                raise ConfigError(f"cases.{name}.{key} must be positive", doc.where(value_node))
         cases[name] = Case(name=name, **values)
     if not cases:
         raise ConfigError("no cases are defined", str(doc.path))
     return cases
 
 
-def _tests(doc: _Located, node: yaml.Node | None, cases: dict[str, Case]) -> tuple[TestSpec, ...]:
-    specs = []
+def _settings(doc: YamlSource, node: yaml.Node | None, what: str,
+              default: tuple[float, str]) -> tuple[float, str]:
+    """(points, visibility) from ``{points: 2, visibility: visible}``, falling back to ``default``."""
+    entries = doc.mapping(node, what)
+    doc.check_keys(entries, ("points", "visibility"), what)
+    points, visibility = default
+    if "points" in entries:
+        points = doc.typed(entries["points"], float, f"{what}.points")
+        if points <= 0:
+            raise ConfigError("points must be positive", doc.where(entries["points"]))
+    if "visibility" in entries:
+        visibility = doc.value(entries["visibility"])
+        if visibility not in VISIBILITIES:
+            raise ConfigError(f"visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}",
+                              doc.where(entries["visibility"]))
+    return points, visibility
+
+
+def _function_tests(doc: YamlSource, fn: Function, node: yaml.Node, cases: dict[str, Case],
+                    aspect_defaults: dict[str, tuple[float, str]]) -> list[TestSpec]:
+    entries = doc.mapping(node, f"tests.{fn.qualname}")
+    names = [*cases, *ASPECTS]
+    for key, entry in entries.items():
+        if key not in names:
+            raise ConfigError(f"unknown case {key!r} for {fn.qualname}.{did_you_mean(key, names)}", doc.where(entry))
+    own_cases = tuple(cases[k] for k in entries if k in cases)
+    if not own_cases:
+        raise ConfigError(f"{fn.qualname} is tested on no case", doc.where(node))
+    specs = [TestSpec(fn, VALUES, (case,), *_settings(doc, entries[case.name], f"tests.{fn.qualname}.{case.name}",
+                                                        (1.0, "hidden")))
+             for case in own_cases]
+    for aspect, default in aspect_defaults.items():
+        points, visibility = _settings(doc, entries.get(aspect), f"tests.{fn.qualname}.{aspect}", default)
+        specs.append(TestSpec(fn, aspect, own_cases, points, visibility))
+    return sorted(specs, key=lambda s: ASPECT_ORDER.index(s.aspect))
+
+
+def _tests(doc: YamlSource, node: yaml.Node | None, cases: dict[str, Case],
+           aspects: yaml.Node | None) -> tuple[TestSpec, ...]:
+    aspect_entries = doc.mapping(aspects, "aspects")
+    doc.check_keys(aspect_entries, tuple(ASPECTS), "aspects")
+    aspect_defaults = {name: _settings(doc, aspect_entries.get(name), f"aspects.{name}", (1.0, "visible"))
+                       for name in ASPECTS}
+    specs: list[TestSpec] = []
     seen = set()
-    for qualname, per_case in doc.mapping(node, "tests").items():
+    for qualname, per_function in doc.mapping(node, "tests").items():
         if qualname not in BY_NAME:
             raise ConfigError(f"{qualname!r} is not a function of the curriculum."
-                              f"{did_you_mean(qualname, BY_NAME)}", doc.where(per_case))
+                              f"{did_you_mean(qualname, BY_NAME)}", doc.where(per_function))
         seen.add(qualname)
-        for case_name, entry in doc.mapping(per_case, f"tests.{qualname}").items():
-            if case_name not in cases:
-                raise ConfigError(f"unknown case {case_name!r} for {qualname}.{did_you_mean(case_name, cases)}",
-                                  doc.where(entry))
-            settings = doc.mapping(entry, f"tests.{qualname}.{case_name}") if doc.value(entry) is not None else {}
-            _check_keys(doc, settings, ("points", "visibility"), f"tests.{qualname}.{case_name}")
-            points = _typed(doc, settings["points"], float, "points") if "points" in settings else 1.0
-            if points <= 0:
-                raise ConfigError("points must be positive", doc.where(settings["points"]))
-            visibility = doc.value(settings["visibility"]) if "visibility" in settings else "hidden"
-            if visibility not in VISIBILITIES:
-                raise ConfigError(f"visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}",
-                                  doc.where(settings["visibility"]))
-            specs.append(TestSpec(BY_NAME[qualname], cases[case_name], points, visibility))
+        specs.extend(_function_tests(doc, BY_NAME[qualname], per_function, cases, aspect_defaults))
     untested = [f.qualname for f in FUNCTIONS if f.qualname not in seen]
     if untested:
         raise ConfigError(f"no tests for {', '.join(untested)}: every function of the curriculum needs some",
@@ -174,23 +176,22 @@ def _tests(doc: _Located, node: yaml.Node | None, cases: dict[str, Case]) -> tup
 def load(root: Path) -> Assignment:
     """Read and validate ``root/grader/config.yaml``."""
     path = Path(root).resolve() / CONFIG_NAME
-    doc = _Located(path)
+    doc = YamlSource(path)
     top = doc.mapping(doc.root, "the file")
-    _check_keys(doc, top, ("title", "solutions", "exercises", "seed", "limits", "cases", "tests"), "the file")
-    folder = path.parent
+    doc.check_keys(top, ("title", "solutions", "exercises", "seed", "limits", "cases", "aspects", "tests"),
+                   "the file")
 
     def folder_of(key: str, default: str) -> Path:
-        text = _typed(doc, top[key], str, key) if key in top else default
-        return (folder / text).resolve()
+        return (path.parent / (doc.typed(top[key], str, key) if key in top else default)).resolve()
 
     cases = _cases(doc, top.get("cases"))
     return Assignment(
         root=path.parent.parent,
-        title=_typed(doc, top["title"], str, "title") if "title" in top else path.parent.parent.name,
+        title=doc.typed(top["title"], str, "title") if "title" in top else path.parent.parent.name,
         solutions=folder_of("solutions", "../solutions"),
         exercises=folder_of("exercises", "../exercises"),
-        seed=_typed(doc, top["seed"], int, "seed") if "seed" in top else 0,
+        seed=doc.typed(top["seed"], int, "seed") if "seed" in top else 0,
         limits=_limits(doc, top.get("limits")),
         cases=cases,
-        tests=_tests(doc, top.get("tests"), cases),
+        tests=_tests(doc, top.get("tests"), cases, top.get("aspects")),
     )

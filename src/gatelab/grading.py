@@ -51,6 +51,7 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
     results = Results(title=assignment.title, submission=str(submission), seed=assignment.seed)
     with Sandbox(submission, assignment.limits, forbid=_forbidden(assignment, submission)) as sandbox:
         sandbox.start()  # the worker imports numpy while the grader imports pytest and the reference
+        from gatelab import catalog
         from gatelab.judge import Judge
         from gatelab.plugin import GradingPlugin
         from gatelab.reference import Reference
@@ -58,7 +59,8 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
 
         renderer = Renderer(assignment.grader / "templates")
         reference = Reference(assignment.solutions)
-        judge = Judge(sandbox, reference, renderer, assignment.seed)
+        mistakes = catalog.load(assignment.grader / "mistakes")
+        judge = Judge(sandbox, reference, renderer, assignment.seed, mistakes)
         plugin = GradingPlugin(assignment, judge, renderer, results, target=target,
                                include_hidden=include_hidden, on_result=on_result)
         code = _run_pytest(assignment.grader / "tests", plugin)

@@ -1,11 +1,14 @@
-"""Judging one contract function on one case: call the student, compare, explain.
+"""Judging one aspect of one contract function: call the student, compare, explain.
 
 The judge lives in the trusted process. It asks the sandbox for the
-student's result, computes the reference itself, and turns every
-difference into feedback. A composite (``lstm_cell_forward``, ``*_forward``,
-...) that misses the reference is judged again against the reference
-*built from the student's own parts*: a wrong forget gate costs the forget
-gate's tests, not every test downstream of it.
+student's result (once per function and case: aspects share the call),
+computes the reference itself, and turns every difference into feedback:
+
+- a known mistake from the catalog, when the student's result equals its formula's;
+- for a composite (``lstm_cell_forward``, ``*_forward``...), a second judgement
+  against the reference *built from the student's own parts*, so a wrong
+  forget gate costs the forget gate's points, not every test downstream;
+- otherwise what differs and where (``diagnostics``).
 """
 from __future__ import annotations
 
@@ -15,11 +18,16 @@ from typing import Any, Callable
 
 from gatelab import diagnostics
 from gatelab.cases import Case, make_args
+from gatelab.catalog import Catalog, reference_namespace
+from gatelab.config import VALUES, TestSpec
 from gatelab.contract import BY_NAME, Function, lookup
 from gatelab.reference import Reference
 from gatelab.render import Renderer
 from gatelab.sandbox import Outcome, Sandbox
 
+STRUCTURE = {"type", "keys", "shape"}
+SHAPE_AND_DTYPE = STRUCTURE | {"dtype"}
+VALUE_KINDS = STRUCTURE | {"not_finite", "values", "number"}
 
 
 @dataclass
@@ -32,6 +40,15 @@ class Verdict:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Trial:
+    """One call of a function on one case, shared by every aspect judged on it."""
+
+    args: list[Any]
+    outcome: Outcome
+    expected: Any = None
+
+
 class _PartFailed(Exception):
     pass
 
@@ -39,11 +56,15 @@ class _PartFailed(Exception):
 class Judge:
     """Grades contract functions of one submission against the reference."""
 
-    def __init__(self, sandbox: Sandbox, reference: Reference, renderer: Renderer, seed: int) -> None:
+    def __init__(self, sandbox: Sandbox, reference: Reference, renderer: Renderer, seed: int,
+                 catalog: Catalog = Catalog()) -> None:
         self.sandbox = sandbox
         self.reference = reference
         self.renderer = renderer
         self.seed = seed
+        self.catalog = catalog
+        self.ref = reference_namespace(reference.modules)
+        self._trials: dict[tuple[str, str], Trial] = {}
 
     def call(self, fn: Function, args: list[Any]) -> Outcome:
         """The student's ``fn(*args)``, run in the sandbox."""
@@ -53,67 +74,115 @@ class Judge:
         """The reference result, on a copy of the inputs."""
         return self.reference.function(fn.qualname)(*copy.deepcopy(args))
 
-    def check(self, fn: Function, case: Case) -> Verdict:
-        """Grade ``fn`` on ``case``: result, shape, dtype, values, and untouched inputs."""
-        args = make_args(fn, case, self.seed)
-        outcome = self.call(fn, args)
-        if not outcome.ok:
-            notes = self._against_own_parts(fn, args, None, [])[1] if outcome.status == "raised" else []
-            return Verdict(False, "\n".join([self.explain_outcome(fn, outcome), *notes]), outcome.output, notes)
-        expected = self.expected(fn, args)
-        problems = diagnostics.compare(fn, expected, outcome.value)
-        notes: list[str] = []
-        if problems and fn.parts:
-            problems, notes = self._against_own_parts(fn, args, outcome.value, problems)
-        if problems:
-            notes += self._conventions(fn, args, outcome.value)
-        messages = [self.renderer.feedback(p.kind, quantity=p.quantity, **p.details) for p in problems]
-        input_messages = self._input_problems(fn, args, outcome)
-        passed = not problems and not input_messages
-        return Verdict(passed, "\n".join(messages + input_messages + notes), outcome.output, notes)
+    def trial(self, fn: Function, case: Case) -> Trial:
+        """The student's call on ``case`` (made once, then shared by all aspects)."""
+        key = (fn.qualname, case.name)
+        if key not in self._trials:
+            args = make_args(fn, case, self.seed)
+            outcome = self.call(fn, args)
+            self._trials[key] = Trial(args, outcome, self.expected(fn, args) if outcome.ok else None)
+        return self._trials[key]
 
-    def _input_problems(self, fn: Function, args: list[Any], outcome: Outcome) -> list[str]:
+    def check(self, spec: TestSpec) -> Verdict:
+        """Grade one test: the values on one case, or an aspect over all the function's cases."""
+        if spec.aspect == VALUES:
+            trial = self.trial(spec.function, spec.case)
+            if not trial.outcome.ok:
+                return self._did_not_return(spec.function, trial)
+            return self._values(spec.function, trial)
+        judge_one = self._shape_and_dtype if spec.aspect == "shape_and_dtype" else self._inputs_unchanged
+        trials = [self.trial(spec.function, case) for case in spec.cases]
+        returned = [t for t in trials if t.outcome.ok]
+        if not returned:
+            return self._did_not_return(spec.function, trials[0])
+        notes: list[str] = []
+        for trial in returned:
+            verdict = judge_one(spec.function, trial)
+            if not verdict.passed:
+                return verdict
+            notes.extend(n for n in verdict.notes if n not in notes)
+        return Verdict(True, "\n".join(notes), "", notes)
+
+    def _did_not_return(self, fn: Function, trial: Trial) -> Verdict:
+        outcome = trial.outcome
+        notes = self._wrong_parts_note(fn, trial.args) if outcome.status == "raised" else []
+        return Verdict(False, "\n".join([self.explain_outcome(fn, outcome), *notes]), outcome.output, notes)
+
+    def _values(self, fn: Function, trial: Trial) -> Verdict:
+        got = trial.outcome.value
+        problems = [p for p in diagnostics.compare(fn, trial.expected, got) if p.kind in VALUE_KINDS]
+        warned = fn.warn_free and trial.outcome.warnings
+        if not problems and not warned:
+            return Verdict(True)
+        if not warned:
+            own = self._own_parts_verdict(fn, trial)
+            if own is not None:
+                return own
+        messages = self._named_mistakes(fn, trial) if problems else []
+        messages += [self._render(p) for p in problems]
+        if warned:
+            messages.append(self.renderer.feedback("warned", qualname=fn.qualname, warnings=trial.outcome.warnings))
+        notes = self._wrong_parts_note(fn, trial.args) if problems else []
+        return Verdict(False, "\n".join(messages + notes), trial.outcome.output, notes)
+
+    def _shape_and_dtype(self, fn: Function, trial: Trial) -> Verdict:
+        problems = [p for p in diagnostics.compare(fn, trial.expected, trial.outcome.value)
+                    if p.kind in SHAPE_AND_DTYPE]
+        if not problems:
+            return Verdict(True)
+        own = self._own_parts_verdict(fn, trial)
+        if own is not None:
+            return own
+        messages = self._named_mistakes(fn, trial) + [self._render(p) for p in problems]
+        notes = self._wrong_parts_note(fn, trial.args)
+        return Verdict(False, "\n".join(messages + notes), trial.outcome.output, notes)
+
+    def _inputs_unchanged(self, fn: Function, trial: Trial) -> Verdict:
+        outcome = trial.outcome
         messages = []
-        changed = [name + path for name, sent, back in zip(fn.arg_names, args, outcome.args_after)
+        changed = [name + path for name, sent, back in zip(fn.arg_names, trial.args, outcome.args_after)
                    for path in diagnostics.equal_inputs(sent, back)]
         if changed:
             messages.append(self.renderer.feedback("mutated", qualname=fn.qualname, names=changed))
         if outcome.aliases:
             messages.append(self.renderer.feedback("aliased", qualname=fn.qualname))
-        if fn.warn_free and outcome.warnings:
-            messages.append(self.renderer.feedback("warned", qualname=fn.qualname, warnings=outcome.warnings))
-        return messages
+        if not messages:
+            return Verdict(True)
+        return Verdict(False, "\n".join(self._named_mistakes(fn, trial) + messages), outcome.output)
 
-    def _conventions(self, fn: Function, args: list[Any], got: Any) -> list[str]:
-        """Feedback for results that follow another library's convention rather than the lesson's."""
-        if fn.qualname == "gru.hidden_state":
-            h_prev, z, h_tilde = args
-            if not diagnostics.compare(fn, z * h_prev + (1.0 - z) * h_tilde, got):
-                return [self.renderer.feedback("gru_convention", qualname=fn.qualname)]
-        return []
+    def _render(self, problem: diagnostics.Problem) -> str:
+        return self.renderer.feedback(problem.kind, quantity=problem.quantity, **problem.details)
 
-    def _against_own_parts(self, fn: Function, args: list[Any], got: Any,
-                           problems: list[diagnostics.Problem]) -> tuple[list[diagnostics.Problem], list[str]]:
-        """Re-judge a composite against the reference built from the student's own parts.
+    def _named_mistakes(self, fn: Function, trial: Trial) -> list[str]:
+        """Feedback for every catalog mistake that reproduces the student's result exactly."""
+        found = self.catalog.match(fn, self.ref, trial.args, trial.outcome.value, trial.outcome.args_after)
+        return [self.renderer.feedback("mistake", id=m.id, feedback=m.feedback, lesson=m.lesson) for m in found]
 
-        With ``got`` None (the composite raised), only find which parts are wrong.
-        """
+    def _own_parts_verdict(self, fn: Function, trial: Trial) -> Verdict | None:
+        """A pass, with a note, when a composite equals the reference built from the student's own parts."""
         if not fn.parts:
-            return problems, []
+            return None
+        own, wrong = self._compose_over_own_parts(fn, trial.args)
+        if own is None or not wrong or diagnostics.compare(fn, own, trial.outcome.value):
+            return None
+        note = self.renderer.feedback("own_parts", qualname=fn.qualname, wrong=wrong)
+        return Verdict(True, note, "", [note])
+
+    def _wrong_parts_note(self, fn: Function, args: list[Any]) -> list[str]:
+        if not fn.parts:
+            return []
+        wrong = self._compose_over_own_parts(fn, args)[1]
+        return [self.renderer.feedback("upstream", qualname=fn.qualname, wrong=wrong)] if wrong else []
+
+    def _compose_over_own_parts(self, fn: Function, args: list[Any]) -> tuple[Any, list[str]]:
+        """(reference result over the student's parts or None, the parts that were wrong on the way)."""
         wrong: list[str] = []
         parts = {name: self._proxy(lookup(name), wrong) for name in fn.parts}
         try:
             own = self.reference.composed(fn, parts)(*copy.deepcopy(args))
         except Exception:  # a student part failed or returned something unusable
             own = None
-        wrong = sorted(set(wrong))
-        if own is not None and wrong and got is not None:
-            own_problems = diagnostics.compare(fn, own, got)
-            if not own_problems:
-                return [], [self.renderer.feedback("own_parts", qualname=fn.qualname, wrong=wrong)]
-        if wrong:
-            return problems, [self.renderer.feedback("upstream", qualname=fn.qualname, wrong=wrong)]
-        return problems, []
+        return own, sorted(set(wrong))
 
     def _proxy(self, part: Function, wrong: list[str]) -> Callable[..., Any]:
         """A stand-in for ``part`` that calls the student's version and notes when it is wrong."""

@@ -53,7 +53,7 @@ class GradingPlugin:
         specs = [s for s in self.assignment.tests
                  if not prefix or prefix in (s.function.module, s.function.qualname)]
         metafunc.parametrize("contract_test", [
-            pytest.param(s, id=f"{s.function.qualname}-{s.case.name}",
+            pytest.param(s, id=s.key,
                          marks=[pytest.mark.points(s.points), pytest.mark.visibility(s.visibility)])
             for s in specs])
 
@@ -62,7 +62,7 @@ class GradingPlugin:
         """Judge one contract test; fail it with the feedback as message."""
 
         def run(spec: TestSpec) -> None:
-            verdict = self.judge.check(spec.function, spec.case)
+            verdict = self.judge.check(spec)
             request.node.stash[_VERDICT] = verdict
             if not verdict.passed:
                 pytest.fail(verdict.feedback, pytrace=False)  # the feedback is the whole report
@@ -115,7 +115,7 @@ class GradingPlugin:
             name=spec.name if spec else _title(item), function=_function_of(item),
             score=points if status == "passed" else 0.0, max_score=points, visibility=_visibility(item),
             status=status, feedback=feedback, output=verdict.output if verdict else "",
-            case=spec.case.name if spec else "")
+            case=spec.key.split("-", 1)[1] if spec else "")
         self.results.tests.append(result)
         if self.on_result:
             self.on_result(result)

@@ -26,8 +26,8 @@ class Renderer:
         self.env.filters["pyrepr"] = repr
         self._feedback: Any = None
 
-    def render(self, name: str, **context: Any) -> str:
-        return self.env.get_template(name).render(**context)
+    def render(self, template: str, /, **context: Any) -> str:
+        return self.env.get_template(template).render(**context)
 
     def feedback(self, kind: str, **context: Any) -> str:
         """One feedback message: the macro ``kind`` of ``feedback.j2``."""

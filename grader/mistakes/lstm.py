@@ -1,0 +1,182 @@
+"""Wrong LSTM formulas students write: each returns what the mistaken code returns."""
+import numpy as np
+
+
+def _stack(top, bottom):
+    return np.concatenate([top, bottom], axis=0)
+
+
+def _pre(params, w, b, x_t, h_prev):
+    """W [h_prev; x_t] + b, the contract's pre-activation with the named weights."""
+    return params[w] @ _stack(h_prev, x_t) + params[b]
+
+
+def _gates(ref, x_t, h_prev, params):
+    lstm = ref.lstm
+    return (lstm.forget_gate(x_t, h_prev, params), lstm.input_gate(x_t, h_prev, params),
+            lstm.candidate_cell(x_t, h_prev, params), lstm.output_gate(x_t, h_prev, params))
+
+
+# forget_gate
+
+def forget_gate_tanh(ref, x_t, h_prev, params):
+    return np.tanh(_pre(params, "Wf", "bf", x_t, h_prev))
+
+
+def forget_gate_missing_bias(ref, x_t, h_prev, params):
+    return ref.activations.sigmoid(params["Wf"] @ _stack(h_prev, x_t))
+
+
+def forget_gate_concat_x_on_top(ref, x_t, h_prev, params):
+    return ref.activations.sigmoid(params["Wf"] @ _stack(x_t, h_prev) + params["bf"])
+
+
+# input_gate
+
+def input_gate_forget_weights(ref, x_t, h_prev, params):
+    return ref.activations.sigmoid(_pre(params, "Wf", "bf", x_t, h_prev))
+
+
+def input_gate_tanh(ref, x_t, h_prev, params):
+    return np.tanh(_pre(params, "Wi", "bi", x_t, h_prev))
+
+
+# candidate_cell
+
+def candidate_cell_sigmoid(ref, x_t, h_prev, params):
+    return ref.activations.sigmoid(_pre(params, "Wc", "bc", x_t, h_prev))
+
+
+def candidate_cell_input_weights(ref, x_t, h_prev, params):
+    return np.tanh(_pre(params, "Wi", "bi", x_t, h_prev))
+
+
+def candidate_cell_missing_bias(ref, x_t, h_prev, params):
+    return np.tanh(params["Wc"] @ _stack(h_prev, x_t))
+
+
+def candidate_cell_concat_x_on_top(ref, x_t, h_prev, params):
+    return np.tanh(params["Wc"] @ _stack(x_t, h_prev) + params["bc"])
+
+
+# output_gate
+
+def output_gate_tanh(ref, x_t, h_prev, params):
+    return np.tanh(_pre(params, "Wo", "bo", x_t, h_prev))
+
+
+def output_gate_forget_weights(ref, x_t, h_prev, params):
+    return ref.activations.sigmoid(_pre(params, "Wf", "bf", x_t, h_prev))
+
+
+# cell_state
+
+def cell_state_no_input_gate(ref, c_prev, f, i, c_tilde):
+    return f * c_prev + c_tilde
+
+
+def cell_state_product(ref, c_prev, f, i, c_tilde):
+    return f * c_prev * i * c_tilde
+
+
+def cell_state_gates_swapped(ref, c_prev, f, i, c_tilde):
+    return i * c_prev + f * c_tilde
+
+
+def cell_state_squashed(ref, c_prev, f, i, c_tilde):
+    return np.tanh(f * c_prev + i * c_tilde)
+
+
+def cell_state_float32(ref, c_prev, f, i, c_tilde):
+    return (f * c_prev + i * c_tilde).astype(np.float32)
+
+
+# hidden_state
+
+def hidden_state_no_tanh(ref, o, c_next):
+    return o * c_next
+
+
+def hidden_state_tanh_outside(ref, o, c_next):
+    return np.tanh(o * c_next)
+
+
+def hidden_state_sigmoid(ref, o, c_next):
+    return o * ref.activations.sigmoid(c_next)
+
+
+# lstm_cell_forward
+
+def c_prev_in_hidden_state(ref, x_t, h_prev, c_prev, params):
+    f, i, c_tilde, o = _gates(ref, x_t, h_prev, params)
+    c_next = ref.lstm.cell_state(c_prev, f, i, c_tilde)
+    return ref.lstm.hidden_state(o, c_prev), c_next
+
+
+def cell_returns_c_h(ref, x_t, h_prev, c_prev, params):
+    h_next, c_next = ref.lstm.lstm_cell_forward(x_t, h_prev, c_prev, params)
+    return c_next, h_next
+
+
+def h_prev_as_c_prev(ref, x_t, h_prev, c_prev, params):
+    f, i, c_tilde, o = _gates(ref, x_t, h_prev, params)
+    c_next = ref.lstm.cell_state(h_prev, f, i, c_tilde)
+    return ref.lstm.hidden_state(o, c_next), c_next
+
+
+def f_and_i_swapped_in_call(ref, x_t, h_prev, c_prev, params):
+    f, i, c_tilde, o = _gates(ref, x_t, h_prev, params)
+    c_next = ref.lstm.cell_state(c_prev, i, f, c_tilde)
+    return ref.lstm.hidden_state(o, c_next), c_next
+
+
+# lstm_forward
+
+def _buffers(h0, T):
+    return np.zeros(h0.shape + (T,)), np.zeros(h0.shape + (T,))
+
+
+def forward_c_from_h0(ref, x, h0, params):
+    h, c = _buffers(h0, x.shape[2])
+    h_t, c_t = h0, h0
+    for t in range(x.shape[2]):
+        h_t, c_t = ref.lstm.lstm_cell_forward(x[:, :, t], h_t, c_t, params)
+        h[:, :, t], c[:, :, t] = h_t, c_t
+    return h, c
+
+
+def forward_returns_c_h(ref, x, h0, params):
+    h, c = ref.lstm.lstm_forward(x, h0, params)
+    return c, h
+
+
+def forward_last_step_only(ref, x, h0, params):
+    h_t, c_t = h0, np.zeros_like(h0)
+    for t in range(x.shape[2]):
+        h_t, c_t = ref.lstm.lstm_cell_forward(x[:, :, t], h_t, c_t, params)
+    return h_t, c_t
+
+
+def forward_h0_every_step(ref, x, h0, params):
+    h, c = _buffers(h0, x.shape[2])
+    for t in range(x.shape[2]):
+        h[:, :, t], c[:, :, t] = ref.lstm.lstm_cell_forward(x[:, :, t], h0, np.zeros_like(h0), params)
+    return h, c
+
+
+def forward_state_before_step(ref, x, h0, params):
+    h, c = _buffers(h0, x.shape[2])
+    h_t, c_t = h0, np.zeros_like(h0)
+    for t in range(x.shape[2]):
+        h[:, :, t], c[:, :, t] = h_t, c_t
+        h_t, c_t = ref.lstm.lstm_cell_forward(x[:, :, t], h_t, c_t, params)
+    return h, c
+
+
+def forward_cell_not_fed_back(ref, x, h0, params):
+    h, c = _buffers(h0, x.shape[2])
+    h_t, c0 = h0, np.zeros_like(h0)
+    for t in range(x.shape[2]):
+        h_t, c_t = ref.lstm.lstm_cell_forward(x[:, :, t], h_t, c0, params)
+        h[:, :, t], c[:, :, t] = h_t, c_t
+    return h, c

@@ -1,0 +1,96 @@
+"""``grade audit``: does the grader grade? Checks an instructor (and CI) can trust.
+
+- the reference gets full marks, and the stubs get zero;
+- ``exercises/`` is what ``solutions/`` generates;
+- every catalog mistake, planted in a copy of the reference, is caught by a
+  test of its function and named in the feedback;
+- two runs with one seed give identical results.
+
+Each check is a row; a row that fails is a hole.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from gatelab import catalog, grading, stubs
+from gatelab.catalog import Mistake
+from gatelab.config import Assignment
+from gatelab.contract import MODULES, lookup
+from gatelab.render import Renderer
+from gatelab.results import Results
+
+
+@dataclass(frozen=True)
+class Row:
+    check: str
+    ok: bool
+    detail: str
+
+
+def _summary(results: Results) -> str:
+    return f"{results.score:g}/{results.max_score:g}"
+
+
+def _plant(mistake: Mistake, solutions: Path, folder: Path, renderer: Renderer) -> None:
+    """A copy of the reference in ``folder`` whose function behaves like ``mistake``."""
+    fn = lookup(mistake.function)
+    for source in solutions.glob("*.py"):
+        shutil.copy(source, folder / source.name)
+    shutil.copy(mistake.source, folder / "_gatelab_mistake_formulas.py")
+    context = {"module": fn.module, "name": fn.name, "id": mistake.id, "formula": mistake.formula_name,
+               "modules": list(MODULES)}
+    (folder / "_gatelab_mistake_shim.py").write_text(renderer.render("mutant_shim.j2", **context))
+    target = folder / f"{fn.module}.py"
+    target.write_text(target.read_text() + renderer.render("mutant_tail.j2", **context))
+
+
+def check_mistake(assignment: Assignment, mistake: Mistake, renderer: Renderer) -> Row:
+    """Plant one mistake and grade its function: it must lose points and be named."""
+    with tempfile.TemporaryDirectory(prefix="gatelab-audit-") as tmp:
+        _plant(mistake, assignment.solutions, Path(tmp), renderer)
+        results = grading.grade(assignment, Path(tmp), target=mistake.function)
+    failed = [t for t in results.tests if not t.passed]
+    named = [t for t in failed if f"known mistake {mistake.id}." in t.feedback]
+    if not failed:
+        return Row(f"mistake {mistake.id}", False, f"no test of {mistake.function} catches it ({mistake.where})")
+    if not named:
+        return Row(f"mistake {mistake.id}", False,
+                   f"caught by {len(failed)} test(s) but never named ({mistake.where}): {failed[0].feedback[:120]!r}")
+    return Row(f"mistake {mistake.id}", True, f"caught by {len(failed)}, named in {len(named)} test(s)")
+
+
+def run(assignment: Assignment, on_step: Callable[[str], None] | None = None) -> list[Row]:
+    """Every audit check, in order; ``on_step`` hears the name of each check as it starts."""
+    step = on_step or (lambda _name: None)
+    renderer = Renderer(assignment.grader / "templates")
+    rows = []
+    step("reference")
+    reference = grading.grade(assignment, assignment.solutions)
+    rows.append(Row("reference gets full marks", reference.full_marks, _summary(reference)))
+    step("stubs")
+    stub_results = grading.grade(assignment, assignment.exercises)
+    rows.append(Row("stubs get zero", stub_results.score == 0, _summary(stub_results)))
+    stale = stubs.out_of_sync(assignment.solutions, assignment.exercises, renderer)
+    rows.append(Row("exercises match the solutions", not stale,
+                    "in sync" if not stale else f"out of date: {', '.join(stale)}; run grade generate"))
+    step("determinism")
+    again = grading.grade(assignment, assignment.exercises)
+    same = [(t.name, t.score, t.feedback) for t in again.tests] == \
+        [(t.name, t.score, t.feedback) for t in stub_results.tests]
+    rows.append(Row("same seed, same results", same, f"seed {assignment.seed}, {len(again.tests)} tests"))
+    mistakes = catalog.load(assignment.grader / "mistakes")
+    rows.append(Row("catalog loads", True, f"{len(mistakes.mistakes)} mistakes"))
+    for mistake in mistakes.mistakes:
+        step(mistake.id)
+        rows.append(check_mistake(assignment, mistake, renderer))
+    return rows
+
+
+def render(assignment: Assignment, rows: list[Row], style: Callable[..., str]) -> str:
+    renderer = Renderer(assignment.grader / "templates")
+    return renderer.render("audit.j2", title=assignment.title, rows=rows, holes=[r for r in rows if not r.ok],
+                           style=style)

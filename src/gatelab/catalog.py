@@ -1,0 +1,131 @@
+"""The mistake catalog: wrong formulas students write, as instructor-editable data.
+
+``grader/mistakes/<module>.yaml`` lists entries (id, function, formula,
+feedback, lesson); the formula is a small function of the same name in
+``grader/mistakes/<module>.py`` that takes ``ref`` (the reference modules:
+``ref.lstm.forget_gate``...) and the contract function's own arguments, and
+returns what the mistaken code returns. When a student's result equals a
+formula's on the same inputs, the feedback names that mistake.
+"""
+from __future__ import annotations
+
+import copy
+import importlib.util
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any, Callable
+
+import numpy as np
+
+from gatelab import diagnostics
+from gatelab.contract import BY_NAME, MODULES, Function
+from gatelab.errors import ConfigError, did_you_mean
+from gatelab.yamlsource import YamlSource
+
+FIELDS = ("id", "function", "formula", "feedback", "lesson")
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One known wrong formula for one function."""
+
+    id: str
+    function: str
+    formula_name: str
+    feedback: str
+    lesson: str
+    where: str  # file:line of the entry
+    source: Path  # the .py file holding the formula
+    formula: Callable[..., Any]
+
+    def evaluate(self, ref: SimpleNamespace, args: list[Any]) -> tuple[Any, list[Any]] | None:
+        """(result, arguments after the call) of the formula on a copy of ``args``; None if it raised."""
+        mine = copy.deepcopy(args)
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                return self.formula(ref, *mine), mine
+        except Exception:
+            return None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every mistake, by function, in file order."""
+
+    mistakes: tuple[Mistake, ...] = ()
+
+    def for_function(self, qualname: str) -> list[Mistake]:
+        return [m for m in self.mistakes if m.function == qualname]
+
+    def match(self, fn: Function, ref: SimpleNamespace, args: list[Any], got: Any,
+              args_after: list[Any]) -> list[Mistake]:
+        """The mistakes whose formula returns exactly ``got`` and leaves the inputs as ``args_after``."""
+        found = []
+        for mistake in self.for_function(fn.qualname):
+            outcome = mistake.evaluate(ref, args)
+            if outcome is None:
+                continue
+            value, after = outcome
+            same_inputs = all(not diagnostics.equal_inputs(a, b) for a, b in zip(after, args_after))
+            if same_inputs and not diagnostics.compare(fn, value, got):
+                found.append(mistake)
+        return found
+
+
+def _load_formulas(path: Path) -> ModuleType:
+    if not path.is_file():
+        raise ConfigError(f"the formulas for this file belong in {path.name}, which does not exist", str(path))
+    spec = importlib.util.spec_from_file_location(f"gatelab_mistakes_{path.stem}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise ConfigError(f"cannot load the mistake formulas: {type(exc).__name__}: {exc}", str(path)) from None
+    return module
+
+
+def _entries(path: Path) -> list[Mistake]:
+    doc = YamlSource(path)
+    formulas: ModuleType | None = None
+    mistakes = []
+    for node in doc.sequence(doc.root, "a mistakes file"):
+        entry = doc.mapping(node, "a mistake")
+        doc.check_keys(entry, FIELDS, "a mistake")
+        doc.require(entry, FIELDS, "a mistake", node)
+        values = {key: doc.typed(entry[key], str, key) for key in FIELDS}
+        if values["function"] not in BY_NAME:
+            raise ConfigError(f"{values['function']!r} is not a function of the curriculum."
+                              f"{did_you_mean(values['function'], BY_NAME)}", doc.where(entry["function"]))
+        formulas = formulas or _load_formulas(path.with_suffix(".py"))
+        formula = getattr(formulas, values["formula"], None)
+        if not callable(formula):
+            names = [n for n in vars(formulas) if callable(getattr(formulas, n)) and not n.startswith("_")]
+            raise ConfigError(f"{path.with_suffix('.py').name} has no function {values['formula']}()."
+                              f"{did_you_mean(values['formula'], names)}", doc.where(entry["formula"]))
+        mistakes.append(Mistake(values["id"], values["function"], values["formula"], values["feedback"].strip(),
+                                values["lesson"], doc.where(node), path.with_suffix(".py"), formula))
+    return mistakes
+
+
+def load(folder: Path) -> Catalog:
+    """Every ``*.yaml`` under ``folder`` (``grader/mistakes``), validated; an empty catalog if there is none."""
+    if not folder.is_dir():
+        return Catalog()
+    mistakes: list[Mistake] = []
+    seen: dict[str, str] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        for mistake in _entries(path):
+            if mistake.id in seen:
+                raise ConfigError(f"duplicate mistake id {mistake.id!r} (first at {seen[mistake.id]})", mistake.where)
+            seen[mistake.id] = mistake.where
+            mistakes.append(mistake)
+    return Catalog(tuple(mistakes))
+
+
+def reference_namespace(modules: dict[str, ModuleType]) -> SimpleNamespace:
+    """``ref`` for formulas: ``ref.lstm.forget_gate`` and so on, from the loaded reference modules."""
+    return SimpleNamespace(**{name: modules[name] for name in MODULES})
