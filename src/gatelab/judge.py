@@ -118,8 +118,7 @@ class Judge:
             own = self._own_parts_verdict(fn, trial)
             if own is not None:
                 return own
-        messages = self._named_mistakes(fn, trial) if problems else []
-        messages += [self._render(p) for p in problems]
+        messages = self._describe(fn, trial, problems)
         if warned:
             messages.append(self.renderer.feedback("warned", qualname=fn.qualname, warnings=trial.outcome.warnings))
         notes = self._wrong_parts_note(fn, trial.args) if problems else []
@@ -133,7 +132,7 @@ class Judge:
         own = self._own_parts_verdict(fn, trial)
         if own is not None:
             return own
-        messages = self._named_mistakes(fn, trial) + [self._render(p) for p in problems]
+        messages = self._describe(fn, trial, problems)
         notes = self._wrong_parts_note(fn, trial.args)
         return Verdict(False, "\n".join(messages + notes), trial.outcome.output, notes)
 
@@ -149,6 +148,13 @@ class Judge:
         if not messages:
             return Verdict(True)
         return Verdict(False, "\n".join(self._named_mistakes(fn, trial) + messages), outcome.output)
+
+    def _describe(self, fn: Function, trial: Trial, problems: list[diagnostics.Problem]) -> list[str]:
+        """A named mistake and the first difference, or, when none is named, every difference."""
+        if not problems:
+            return []
+        named = self._named_mistakes(fn, trial)
+        return named + [self._render(problems[0])] if named else [self._render(p) for p in problems]
 
     def _render(self, problem: diagnostics.Problem) -> str:
         return self.renderer.feedback(problem.kind, quantity=problem.quantity, **problem.details)
