@@ -13,22 +13,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_reference_gets_full_marks(assignment):
-    """The reference solutions pass every test, hidden ones included."""
+    """The reference solutions (with the answer key) pass every test, hidden ones and the quiz included."""
     results = grading.grade(assignment, ROOT / "solutions")
     failing = [(t.name, t.feedback) for t in results.tests if not t.passed]
     assert failing == []
-    assert results.score == results.max_score == sum(s.points for s in assignment.tests)
+    quiz_points = sum(t.max_score for t in results.tests if t.function.startswith("quiz."))
+    assert quiz_points > 0
+    assert results.score == results.max_score == sum(s.points for s in assignment.tests) + quiz_points
 
 
 def test_every_function_is_graded(assignment):
     """Every function of the curriculum has at least one test in the results."""
-    results = grading.grade(assignment, ROOT / "solutions")
+    results = grading.grade(assignment, ROOT / "solutions", quiz="none")
     assert set(results.by_function()) == {f.qualname for f in FUNCTIONS}
 
 
 def test_stubs_get_zero_with_not_implemented(assignment):
-    """The untouched exercises score 0, and each test says 'not implemented yet' with a hint."""
-    results = grading.grade(assignment, ROOT / "exercises")
+    """The untouched exercises score 0, and each code test says 'not implemented yet' with a hint."""
+    results = grading.grade(assignment, ROOT / "exercises", quiz="none")
     assert results.score == 0
     for test in results.tests:
         assert test.status == "failed"
@@ -37,7 +39,7 @@ def test_stubs_get_zero_with_not_implemented(assignment):
 
 def test_public_run_counts_hidden_tests(assignment):
     """Without hidden tests, only visible ones run and the rest are counted, not lost."""
-    results = grading.grade(assignment, ROOT / "solutions", include_hidden=False)
+    results = grading.grade(assignment, ROOT / "solutions", include_hidden=False, quiz="none")
     visible = [s for s in assignment.tests if s.visibility == "visible"]
     assert len(results.tests) == len(visible)
     assert results.hidden_count == len(assignment.tests) - len(visible)
@@ -77,5 +79,5 @@ def test_two_runs_give_identical_results(assignment):
 def test_empty_submission_costs_everything_and_says_why(assignment, tmp_path):
     """A folder with no exercise files scores 0 and names the missing file."""
     results = grading.grade(assignment, tmp_path, target="rnn")
-    assert results.score == 0
+    assert results.score == 0 and results.tests
     assert all("there is no file rnn.py in the submission" in t.feedback for t in results.tests)

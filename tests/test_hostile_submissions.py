@@ -48,7 +48,7 @@ def test_hostile_code_costs_only_its_tests(fast_assignment, tmp_path, name):
     """Each hostile submission loses exactly the affected functions, with feedback saying what happened."""
     module, old, new, affected, phrase = HOSTILE[name]
     write_submission(tmp_path, {module: (old, new)})
-    results = grading.grade(fast_assignment, tmp_path)
+    results = grading.grade(fast_assignment, tmp_path, quiz="none")
     lost = sorted({t.function for t in results.tests if not t.passed})
     assert lost == sorted(affected)
     assert all(t.status == "failed" for t in results.tests if not t.passed)

@@ -29,7 +29,7 @@ def test_composite_is_graded_on_the_students_own_parts(assignment, tmp_path):
     """A wrong forget gate costs lstm.forget_gate only; the cell says to fix the gate first."""
     folder = submission(tmp_path, lstm=('return sigmoid(params["Wf"] @ concat + params["bf"])',
                                         'return np.tanh(params["Wf"] @ concat + params["bf"])'))
-    results = grading.grade(assignment, folder, target="lstm")
+    results = grading.grade(assignment, folder, target="lstm", quiz="none")
     assert set(failing(results)) == {"lstm.forget_gate"}
     cell_values = [t for t in results.tests if t.function == "lstm.lstm_cell_forward" and t.case in CASES]
     assert cell_values and all("right given your own lstm.forget_gate" in t.feedback for t in cell_values)
@@ -39,7 +39,7 @@ def test_composite_that_ignores_its_parts_is_still_checked(assignment, tmp_path)
     """A cell that skips the output gate is wrong even though every part is right."""
     folder = submission(tmp_path, lstm=("    h_next = hidden_state(o, c_next)\n",
                                         "    h_next = np.tanh(c_next)\n"))
-    results = grading.grade(assignment, folder, target="lstm")
+    results = grading.grade(assignment, folder, target="lstm", quiz="none")
     assert set(failing(results)) == {"lstm.lstm_cell_forward"}
 
 
@@ -47,7 +47,7 @@ def test_in_place_change_of_an_input_is_named(assignment, tmp_path):
     """Changing c_prev in place fails with a message naming c_prev."""
     folder = submission(tmp_path, lstm=("    return f * c_prev + i * c_tilde\n",
                                         "    c_prev *= f\n    c_prev += i * c_tilde\n    return c_prev.copy()\n"))
-    results = grading.grade(assignment, folder, target="lstm.cell_state")
+    results = grading.grade(assignment, folder, target="lstm.cell_state", quiz="none")
     messages = failing(results)["lstm.cell_state"]
     assert all("changed its input c_prev in place" in m for m in messages)
 
@@ -56,7 +56,7 @@ def test_wrong_shape_explains_transpose(assignment, tmp_path):
     """A transposed result is called a transpose, with the expected shape in symbols."""
     folder = submission(tmp_path, rnn=('    return np.tanh(params["Wh"] @ concat + params["bh"])\n',
                                        '    return np.tanh(params["Wh"] @ concat + params["bh"]).T\n'))
-    results = grading.grade(assignment, folder, target="rnn.rnn_cell_forward")
+    results = grading.grade(assignment, folder, target="rnn.rnn_cell_forward", quiz="none")
     message = failing(results)["rnn.rnn_cell_forward"][0]
     assert "has shape (5, 4); expected (4, 5) = (n_h, m)" in message and "transpose" in message
 
@@ -65,7 +65,7 @@ def test_exception_names_the_students_line(assignment, tmp_path):
     """An exception shows the student's file, line and code, not the grader's traceback."""
     folder = submission(tmp_path, gru=('    return z * h_tilde + (1.0 - z) * h_prev\n',
                                        '    return z * h_tilde + (1.0 - z) * h_prv\n'))
-    results = grading.grade(assignment, folder, target="gru.hidden_state")
+    results = grading.grade(assignment, folder, target="gru.hidden_state", quiz="none")
     message = failing(results)["gru.hidden_state"][0]
     assert "raised NameError: name 'h_prv' is not defined" in message
     assert "gru.py, line" in message and "Traceback" not in message and "gatelab" not in message
@@ -75,7 +75,7 @@ def test_printed_output_is_captured_and_shown(assignment, tmp_path):
     """A failing function's prints come back as output, never as a result."""
     folder = submission(tmp_path, activations=("    return 1.0 - np.tanh(z) ** 2\n",
                                                "    print('debugging tanh')\n    return 1.0 - z ** 2\n"))
-    results = grading.grade(assignment, folder, target="activations.tanh_derivative")
+    results = grading.grade(assignment, folder, target="activations.tanh_derivative", quiz="none")
     failed = [t for t in results.tests if not t.passed]
     assert failed and all("debugging tanh" in t.output for t in failed)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from gatelab import catalog, grading, stubs
+from gatelab import catalog, generate, grading, quiz
 from gatelab.catalog import Mistake
 from gatelab.config import Assignment
 from gatelab.contract import MODULES, lookup
@@ -52,7 +52,7 @@ def check_mistake(assignment: Assignment, mistake: Mistake, renderer: Renderer) 
     """Plant one mistake and grade its function: it must lose points and be named."""
     with tempfile.TemporaryDirectory(prefix="gatelab-audit-") as tmp:
         _plant(mistake, assignment.solutions, Path(tmp), renderer)
-        results = grading.grade(assignment, Path(tmp), target=mistake.function)
+        results = grading.grade(assignment, Path(tmp), target=mistake.function, quiz="none")
     failed = [t for t in results.tests if not t.passed]
     named = [t for t in failed if f"known mistake {mistake.id}." in t.feedback]
     if not failed:
@@ -68,17 +68,20 @@ def run(assignment: Assignment, on_step: Callable[[str], None] | None = None) ->
     step = on_step or (lambda _name: None)
     renderer = Renderer(assignment.grader / "templates")
     rows = []
+    bank, problems = quiz.validate(assignment.grader / "quiz")
+    rows.append(Row("question bank validates", not problems,
+                    f"{len(bank.questions)} questions" if not problems else f"{len(problems)} problem(s): {problems[0]}"))
     step("reference")
-    reference = grading.grade(assignment, assignment.solutions)
+    reference = grading.grade(assignment, assignment.solutions, quiz="none")
     rows.append(Row("reference gets full marks", reference.full_marks, _summary(reference)))
     step("stubs")
-    stub_results = grading.grade(assignment, assignment.exercises)
+    stub_results = grading.grade(assignment, assignment.exercises, quiz="none")
     rows.append(Row("stubs get zero", stub_results.score == 0, _summary(stub_results)))
-    stale = stubs.out_of_sync(assignment.solutions, assignment.exercises, renderer)
-    rows.append(Row("exercises match the solutions", not stale,
-                    "in sync" if not stale else f"out of date: {', '.join(stale)}; run grade generate"))
+    stale = generate.stale(assignment)
+    rows.append(Row("generated files are up to date", not stale,
+                    "in sync" if not stale else f"out of date: {', '.join(p.name for p in stale)}; run grade generate"))
     step("determinism")
-    again = grading.grade(assignment, assignment.exercises)
+    again = grading.grade(assignment, assignment.exercises, quiz="none")
     same = [(t.name, t.score, t.feedback) for t in again.tests] == \
         [(t.name, t.score, t.feedback) for t in stub_results.tests]
     rows.append(Row("same seed, same results", same, f"seed {assignment.seed}, {len(again.tests)} tests"))

@@ -47,6 +47,16 @@ def _run(action: Callable[[], int]) -> None:
     sys.exit(code)
 
 
+student_option = click.option(
+    "--student", default=None, metavar="ID",
+    help="Student id that picks the question variants. Default: `student:` in answers.yaml.")
+
+
+def _quiz_mode(spec: Any, locked: bool) -> str:
+    """The locked bank when asked, or when the full bank is not there (a student's copy)."""
+    return "locked" if locked or not (spec.grader / "quiz").is_dir() else "full"
+
+
 assignment_option = click.option(
     "--assignment", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Assignment folder (holding grader/config.yaml). Default: the nearest one above the current folder.")
@@ -66,11 +76,15 @@ def main() -> None:
 @click.option("--all", "include_hidden", is_flag=True, help="Run hidden tests too (instructors).")
 @click.option("--verbose", "-v", is_flag=True, help="Show the feedback of every failing test, not one per function.")
 @click.option("--strict", is_flag=True, help="Exit 1 unless every test passes (for CI).")
+@click.option("--locked", is_flag=True,
+              help="Mark the quiz with the locked bank, as on a student's machine (default when grader/quiz is absent).")
+@student_option
 def check(target: str | None, submission: Path | None, assignment: Path | None, include_hidden: bool,
-          verbose: bool, strict: bool) -> None:
-    """Grade your exercises and explain what is wrong.
+          verbose: bool, strict: bool, locked: bool, student: str | None) -> None:
+    """Grade your exercises and quiz answers, and explain what is wrong.
 
-    TARGET narrows the run to a module (lstm) or a function (lstm.forget_gate).
+    TARGET narrows the run to a module (lstm), a function (lstm.forget_gate),
+    the quiz (quiz) or one question (quiz.<id>).
     """
 
     def action() -> int:
@@ -79,7 +93,8 @@ def check(target: str | None, submission: Path | None, assignment: Path | None, 
         from gatelab.render import Renderer
 
         spec = _assignment(assignment)
-        results = grading.grade(spec, submission or spec.exercises, target=target, include_hidden=include_hidden)
+        results = grading.grade(spec, submission or spec.exercises, target=target, include_hidden=include_hidden,
+                                quiz=_quiz_mode(spec, locked), student=student)
         click.echo(terminal.render(results, Renderer(spec.grader / "templates"), verbose=verbose), nl=False)
         if results.grader_errors:
             return GraderFault.exit_code
@@ -98,7 +113,9 @@ FORMATS = ("gradescope", "json")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write. Default: standard output.")
 @assignment_option
-def autograde(submission: Path, fmt: str, output: Path | None, assignment: Path | None) -> None:
+@student_option
+def autograde(submission: Path, fmt: str, output: Path | None, assignment: Path | None,
+              student: str | None) -> None:
     """Grade a submission with every test (hidden ones included) and write machine-readable results.
 
     A results file is written even when grading fails, saying why, so an LMS
@@ -111,7 +128,7 @@ def autograde(submission: Path, fmt: str, output: Path | None, assignment: Path 
 
         exporter = {"gradescope": gradescope, "json": json_exporter}[fmt]
         try:
-            results = grading.grade(_assignment(assignment), submission, include_hidden=True)
+            results = grading.grade(_assignment(assignment), submission, include_hidden=True, student=student)
         except GatelabError as exc:
             _write(exporter.failure(str(exc)), output)
             raise
@@ -130,6 +147,78 @@ def _write(document: dict[str, Any], output: Path | None) -> None:
     else:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
+
+
+@main.command(epilog=EXIT_CODES)
+@assignment_option
+@click.option("--seeds", default=100, show_default=True, help="Students to render every template for.")
+def validate(assignment: Path | None, seeds: int) -> None:
+    """Check the question bank (grader/quiz): schema, ids, answers, regexes, templates; exit 1 on a problem."""
+
+    def action() -> int:
+        from gatelab import quiz
+
+        spec = _assignment(assignment)
+        bank, problems = quiz.validate(spec.grader / "quiz", seeds=seeds)
+        for problem in problems:
+            click.secho(problem, fg="red")
+        counts = {kind: sum(q.type == kind for q in bank.questions) for kind in quiz.TYPES}
+        summary = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items() if n)
+        click.echo(f"{len(bank.questions)} questions ({summary or 'none'}); "
+                   f"{len(problems)} problem(s)")
+        return EXIT_NOT_FULL_MARKS if problems else EXIT_OK
+
+    _run(action)
+
+
+@main.command(epilog=EXIT_CODES)
+@click.option("--submission", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder whose answers.yaml to fill in. Default: the assignment's exercises/.")
+@assignment_option
+@student_option
+@click.option("--redo", is_flag=True, help="Ask answered questions again too.")
+@click.option("--locked", is_flag=True, help="Use the locked bank, as on a student's machine.")
+@click.argument("question", required=False)
+def quiz(submission: Path | None, assignment: Path | None, student: str | None, redo: bool, locked: bool,
+         question: str | None) -> None:
+    """Answer the concept questions in the terminal; answers go to answers.yaml as you give them.
+
+    Resumable: answered questions are skipped unless --redo, or unless you
+    name one QUESTION id.
+    """
+
+    def action() -> int:
+        from gatelab import answers as answers_file, asking, quiz as quizzes
+        from gatelab.errors import UsageError, did_you_mean
+        from gatelab.marking import Marker
+        from gatelab.render import Renderer
+
+        spec = _assignment(assignment)
+        folder = submission or spec.exercises
+        if _quiz_mode(spec, locked) == "locked":
+            from gatelab.lock import LOCK_NAME, LockedMarker, load_locked
+
+            locked_bank = load_locked(spec.exercises / LOCK_NAME)
+            bank, marker = locked_bank.bank, LockedMarker(locked_bank)
+        else:
+            bank, marker = quizzes.load(spec.grader / "quiz"), Marker()
+        if question and bank.get(question) is None:
+            raise UsageError(f"there is no question {question!r}.{did_you_mean(question, bank.ids)}")
+        path = folder / answers_file.ANSWERS_NAME
+        who = student or answers_file.read(path, bank.ids).student
+        if not who:
+            who = click.prompt("Your student id (it picks your variant of some questions)").strip()
+            answers_file.write(path, answers_file.STUDENT_KEY, who)
+        session = asking.Session(bank, marker, path, who, Renderer(spec.grader / "templates"),
+                                 ask=lambda text: click.prompt(text, default="", show_default=False),
+                                 say=click.echo)
+        try:
+            session.run(redo=redo, only=question)
+        except (click.Abort, EOFError, KeyboardInterrupt):
+            click.echo(f"\nStopped; the answers given so far are in {path}.")
+        return EXIT_OK
+
+    _run(action)
 
 
 @main.command(epilog=EXIT_CODES)
@@ -160,22 +249,21 @@ def audit(assignment: Path | None) -> None:
 @click.option("--check", "check_only", is_flag=True,
               help="Write nothing; exit 1 if exercises/ is out of date with solutions/.")
 def generate(assignment: Path | None, check_only: bool) -> None:
-    """Generate the student exercises (stubs) from the reference solutions."""
+    """Generate the exercises (stubs), the locked question bank and the answer key."""
 
     def action() -> int:
-        from gatelab import stubs
-        from gatelab.render import Renderer
+        from gatelab import generate as generating
 
         spec = _assignment(assignment)
-        renderer = Renderer(spec.grader / "templates")
         if check_only:
-            stale = stubs.out_of_sync(spec.solutions, spec.exercises, renderer)
-            for name in stale:
-                click.echo(f"{spec.exercises / name}: out of date; run `grade generate`")
+            stale = generating.stale(spec)
+            for path in stale:
+                click.echo(f"{path}: out of date; run `grade generate`")
             return EXIT_NOT_FULL_MARKS if stale else EXIT_OK
-        changed = stubs.write_exercises(spec.solutions, spec.exercises, renderer)
-        click.echo(f"{len(changed)} exercise file(s) written to {spec.exercises}" if changed
-                   else f"{spec.exercises} is up to date")
+        changed = generating.write(spec)
+        for path in changed:
+            click.echo(f"wrote {path}")
+        click.echo(f"{len(changed)} file(s) written" if changed else "everything generated is up to date")
         return EXIT_OK
 
     _run(action)

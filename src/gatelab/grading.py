@@ -27,11 +27,16 @@ _PYTEST_ARGS = ("-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwis
                 "-o", "addopts=", "-o", "testpaths=")
 
 
+QUIZ = "quiz"
+QUIZ_MODES = ("full", "locked", "none")
+
+
 def check_target(target: str | None) -> None:
-    """Refuse a target that names no module or function of the curriculum."""
-    if target and target not in MODULES and target not in BY_NAME:
-        raise UsageError(f"{target!r} is neither a module nor a function of the assignment."
-                         f"{did_you_mean(target, [*MODULES, *BY_NAME])}")
+    """Refuse a target that names no module or function of the curriculum, nor the quiz."""
+    if target and target not in MODULES and target not in BY_NAME and not target.startswith(f"{QUIZ}.") \
+            and target != QUIZ:
+        raise UsageError(f"{target!r} is neither a module nor a function of the assignment, nor the quiz."
+                         f"{did_you_mean(target, [*MODULES, *BY_NAME, QUIZ])}")
 
 
 def _forbidden(assignment: Assignment, submission: Path) -> list[Path]:
@@ -41,14 +46,73 @@ def _forbidden(assignment: Assignment, submission: Path) -> list[Path]:
 
 
 def grade(assignment: Assignment, submission: Path, *, target: str | None = None, include_hidden: bool = True,
-          on_result: Callable[[TestResult], None] | None = None) -> Results:
-    """Grade ``submission`` (a folder of exercise files) and return every test's result."""
+          on_result: Callable[[TestResult], None] | None = None, quiz: str = "full",
+          student: str | None = None) -> Results:
+    """Grade ``submission`` (exercise files and answers.yaml) and return every test's result.
+
+    ``quiz`` is ``full`` (the autograder's bank), ``locked`` (the student's
+    copy, as on a student's machine) or ``none``; ``student`` picks the
+    question variants (default: the answers file's ``student``).
+    """
     check_target(target)
     submission = Path(submission).resolve()
     if not submission.is_dir():
         raise UsageError(f"the submission folder {submission} does not exist")
     started = time.perf_counter()
     results = Results(title=assignment.title, submission=str(submission), seed=assignment.seed)
+    quiz_only = bool(target) and (target == QUIZ or target.startswith(f"{QUIZ}."))
+    if not quiz_only:
+        _grade_code(assignment, submission, results, target, include_hidden, on_result)
+    if quiz != "none" and (not target or quiz_only):
+        only = target.split(".", 1)[1] if target and "." in target and quiz_only else None
+        _grade_quiz(assignment, submission, results, locked=quiz == "locked", student=student, only=only)
+    results.seconds = time.perf_counter() - started
+    return results
+
+
+def _grade_quiz(assignment: Assignment, submission: Path, results: Results, *, locked: bool,
+                student: str | None, only: str | None) -> None:
+    """Mark every question against answers.yaml and add one ``quiz.<id>`` result per question."""
+    from gatelab import answers as answers_file, quiz as quizzes
+    from gatelab.marking import Marker
+    from gatelab.render import Renderer
+
+    if locked:
+        from gatelab.lock import LOCK_NAME, LockedMarker, load_locked
+
+        path = assignment.exercises / LOCK_NAME
+        if not path.is_file():
+            results.notices.append(f"{path}: there is no locked question bank; run grade generate")
+            return
+        locked_bank = load_locked(path)
+        bank, marker = locked_bank.bank, LockedMarker(locked_bank)
+    else:
+        bank, marker = quizzes.load(assignment.grader / "quiz"), Marker()
+    if only and bank.get(only) is None:
+        raise UsageError(f"there is no question {only!r}.{did_you_mean(only, bank.ids)}")
+    answers = answers_file.read(submission / answers_file.ANSWERS_NAME, bank.ids)
+    results.notices.extend(answers.problems)
+    who = student or answers.student or "anonymous"
+    renderer = Renderer(assignment.grader / "templates")
+    for question in bank.questions:
+        if only and question.id != only:
+            continue
+        try:
+            mark = marker.mark(quizzes.variant(question, who), answers.values.get(question.id))
+        except Exception as exc:  # a template in the bank that fails for this variant: the grader's fault
+            results.tests.append(TestResult(f"quiz.{question.id}", f"quiz.{question.id}", 0.0, question.points,
+                                            "visible", "error", renderer.feedback(
+                                                "grader_error", message=f"{type(exc).__name__}: {exc}"), case="error"))
+            continue
+        feedback = f"{answers.where(question.id)}: {mark.feedback}" if mark.status == "invalid" else mark.feedback
+        results.tests.append(TestResult(f"quiz.{question.id}", f"quiz.{question.id}", mark.score, mark.max_score,
+                                        "visible", "passed" if mark.status == "correct" else "failed", feedback,
+                                        case=mark.status))
+
+
+def _grade_code(assignment: Assignment, submission: Path, results: Results, target: str | None,
+                include_hidden: bool, on_result: Callable[[TestResult], None] | None) -> None:
+    """Run the grader's pytest tests on the exercise functions, in a sandbox."""
     with Sandbox(submission, assignment.limits, forbid=_forbidden(assignment, submission)) as sandbox:
         sandbox.start()  # the worker imports numpy while the grader imports pytest and the reference
         from gatelab import catalog
@@ -68,8 +132,6 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
         raise ConfigError("the grader's tests could not be collected:\n" + "\n".join(plugin.collection_errors))
     if code not in (0, 1, 5):  # pytest's OK, TESTS_FAILED, NO_TESTS_COLLECTED
         raise GraderFault(f"pytest stopped with exit code {int(code)} while running {assignment.grader / 'tests'}")
-    results.seconds = time.perf_counter() - started
-    return results
 
 
 def _run_pytest(tests: Path, plugin: object) -> int:

@@ -41,6 +41,7 @@ class Results:
     hidden_points: float = 0.0
     seed: int = 0
     seconds: float = 0.0
+    notices: list[str] = field(default_factory=list)  # problems found outside any test (answers file, bank)
 
     @property
     def score(self) -> float:

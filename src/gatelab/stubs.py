@@ -52,26 +52,3 @@ def render_exercises(solutions: Path, renderer: Renderer) -> dict[str, str]:
     if not files:
         raise ConfigError(f"{solutions}: no .py files to generate exercises from")
     return {path.name: stub_source(path.read_text(encoding="utf-8"), str(path), renderer) for path in files}
-
-
-def out_of_sync(solutions: Path, exercises: Path, renderer: Renderer) -> list[str]:
-    """Exercise files that are missing or differ from what ``solutions`` generates."""
-    wanted = render_exercises(solutions, renderer)
-    stale = []
-    for name, text in wanted.items():
-        path = exercises / name
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            stale.append(name)
-    return stale
-
-
-def write_exercises(solutions: Path, exercises: Path, renderer: Renderer) -> list[Path]:
-    """Write the generated exercise files; returns the ones that changed."""
-    exercises.mkdir(parents=True, exist_ok=True)
-    changed = []
-    for name, text in render_exercises(solutions, renderer).items():
-        path = exercises / name
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            changed.append(path)
-    return changed

@@ -31,7 +31,7 @@ def _test(number: int, test: TestResult) -> dict[str, Any]:
 def render(results: Results) -> dict[str, Any]:
     """The results.json document for ``results``."""
     errors = results.grader_errors
-    summary = f"{results.title}: {results.score:g}/{results.max_score:g}"
+    summary = "\n".join([f"{results.title}: {results.score:g}/{results.max_score:g}", *results.notices])
     if errors:
         summary += f"\n{len(errors)} test(s) failed inside the grader; your instructor has been told."
     return {

@@ -1,0 +1,106 @@
+"""``answers.yaml``: the student's quiz answers (question id -> answer), read and updated safely.
+
+Reading never raises for what the student wrote: a YAML error, an unknown
+id or a value of the wrong form becomes a message with file and line, and
+the rest of the file (and the code exercises) is still graded. Writing
+(``grade quiz``) edits the file line by line, so earlier answers and the
+student's comments are kept.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from gatelab.errors import did_you_mean
+
+ANSWERS_NAME = "answers.yaml"
+STUDENT_KEY = "student"
+_HEADER = ("# Your answers to the concept questions: question id -> answer.\n"
+           "# `grade quiz` asks them one by one and fills this file in; you may also edit it by hand.\n"
+           "# Choice questions take the letter(s) shown to you, e.g. b or [a, c]; ordering takes the letters in order.\n")
+
+
+@dataclass
+class Answers:
+    """What an answers file holds, where each answer is, and what was wrong with it."""
+
+    path: Path
+    values: dict[str, Any] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+    student: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def where(self, question_id: str) -> str:
+        return f"{self.path}:{self.lines.get(question_id, 1)}"
+
+
+def read(path: Path, known_ids: Iterable[str]) -> Answers:
+    """The answers in ``path`` (none if it does not exist), with a message for each problem."""
+    answers = Answers(path)
+    if not path.is_file():
+        return answers
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        answers.problems.append(f"{path}{line}: the answers file is not valid YAML "
+                                f"({getattr(exc, 'problem', None) or exc}); no quiz answer could be read. "
+                                "Fix the file or run grade quiz.")
+        return answers
+    if root is None:
+        return answers
+    if not isinstance(root, yaml.MappingNode):
+        answers.problems.append(f"{path}:{root.start_mark.line + 1}: the answers file must map question ids "
+                                "to answers (id: answer), one per line")
+        return answers
+    known = set(known_ids)
+    constructor = yaml.SafeLoader("")
+    for key_node, value_node in root.value:
+        key, line = str(key_node.value), key_node.start_mark.line + 1
+        try:
+            value = constructor.construct_object(value_node, deep=True)
+        except yaml.YAMLError as exc:
+            answers.problems.append(f"{path}:{line}: the answer to {key!r} cannot be read ({exc})")
+            continue
+        if key == STUDENT_KEY:
+            answers.student = str(value)
+        elif key not in known:
+            answers.problems.append(f"{path}:{line}: there is no question {key!r}; its answer is ignored."
+                                    f"{did_you_mean(key, known)}")
+        elif key in answers.values:
+            answers.problems.append(f"{path}:{line}: {key!r} is answered twice; the first answer "
+                                    f"(line {answers.lines[key]}) counts")
+        else:
+            answers.values[key] = value
+            answers.lines[key] = line
+    return answers
+
+
+def dump_value(value: Any) -> str:
+    """One answer as a YAML value that fits on its key's line."""
+    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10_000).strip()
+    return text.removesuffix("\n...").strip()
+
+
+def write(path: Path, key: str, value: Any) -> None:
+    """Set ``key: value`` in ``path``, keeping every other line (comments included) as it was."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True) if path.is_file() else [_HEADER]
+    entry = f"{key}: {dump_value(value)}\n"
+    pattern = re.compile(rf"^{re.escape(key)}\s*:")
+    for n, line in enumerate(lines):
+        if pattern.match(line):
+            end = n + 1
+            while end < len(lines) and lines[end].startswith((" ", "\t", "-")) and lines[end].strip():
+                end += 1  # the old value's continuation lines
+            lines[n:end] = [entry]
+            break
+    else:
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        lines.append(entry)
+    path.write_text("".join(lines), encoding="utf-8")

@@ -1,0 +1,54 @@
+"""What ``grade generate`` writes, and whether what is on disk is still what it would write.
+
+- ``exercises/*.py``: stubs from ``solutions/`` (``stubs``);
+- ``exercises/quiz.lock.yaml``: the students' locked question bank (``lock``);
+- ``solutions/answers.yaml``: the answer key, for the student id ``reference``,
+  so that ``solutions/`` stays a full-marks submission, quiz included.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from gatelab import answers, lock, quiz, stubs
+from gatelab.config import Assignment
+from gatelab.marking import right_answer
+from gatelab.render import Renderer
+
+KEY_STUDENT = "reference"
+
+
+def answer_key(bank: quiz.Bank, renderer: Renderer) -> str:
+    """``answers.yaml`` text with the right answer to every question, for the student ``reference``."""
+    templates = quiz.Templates()
+    rows = [(q.id, answers.dump_value(right_answer(quiz.variant(q, KEY_STUDENT), templates)))
+            for q in bank.questions]
+    return renderer.render("answer_key.j2", student=KEY_STUDENT, rows=rows)
+
+
+def planned(assignment: Assignment) -> dict[Path, str]:
+    """Every file ``grade generate`` writes, with its text."""
+    renderer = Renderer(assignment.grader / "templates")
+    files = {assignment.exercises / name: text
+             for name, text in stubs.render_exercises(assignment.solutions, renderer).items()}
+    bank = quiz.load(assignment.grader / "quiz")
+    if bank.questions:
+        salt = lock.salt_for(assignment.seed, assignment.title)
+        files[assignment.exercises / lock.LOCK_NAME] = lock.lock_bank(bank, salt)
+        files[assignment.solutions / answers.ANSWERS_NAME] = answer_key(bank, renderer)
+    return files
+
+
+def stale(assignment: Assignment) -> list[Path]:
+    """Generated files that are missing or differ from what would be written now."""
+    return [path for path, text in planned(assignment).items()
+            if not path.is_file() or path.read_text(encoding="utf-8") != text]
+
+
+def write(assignment: Assignment) -> list[Path]:
+    """Write every generated file that changed; returns those."""
+    changed = stale(assignment)
+    files = planned(assignment)
+    for path in changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(files[path], encoding="utf-8")
+    return changed

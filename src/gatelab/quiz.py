@@ -1,0 +1,426 @@
+"""The concept-question bank: YAML files under ``grader/quiz``, validated with file:line.
+
+A question has an id, a type (single, multiple, true_false, numeric,
+short_text, ordering), a markdown prompt, points, tags, an explanation,
+optional hints, and type-specific keys (see the README). Parametrized
+questions draw their variables per student from a seed (the student id);
+prompt, answers and feedback are jinja2 templates over those variables, so
+the same student always gets the same variant. Choices and ordering items
+are shown in an order shuffled per student.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import random
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from gatelab.errors import ConfigError, did_you_mean
+from gatelab.yamlsource import YamlSource
+
+TYPES = ("single", "multiple", "true_false", "numeric", "short_text", "ordering")
+COMMON = ("id", "type", "points", "tags", "prompt", "explanation", "hints", "variables")
+SPECIFIC = {
+    "single": ("choices", "shuffle"),
+    "multiple": ("choices", "shuffle"),
+    "true_false": ("answer", "feedback_wrong"),
+    "numeric": ("answer", "tolerance", "wrong", "feedback_wrong"),
+    "short_text": ("accepted", "wrong", "feedback_wrong"),
+    "ordering": ("items", "feedback_wrong"),
+}
+MAX_VARIANTS = 512
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Choice:
+    text: str
+    correct: bool = False
+    feedback: str = ""
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """An accepted short answer: plain text (normalised) or a regex with an example it must match."""
+
+    text: str
+    regex: bool = False
+    example: str = ""
+
+
+@dataclass(frozen=True)
+class WrongAnswer:
+    """A common wrong answer and what to say about it (numeric value template, or text/regex)."""
+
+    answer: str
+    feedback: str
+    regex: bool = False
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question as written in the bank (templates not yet rendered)."""
+
+    id: str
+    type: str
+    prompt: str
+    explanation: str
+    where: str
+    points: float = 1.0
+    tags: tuple[str, ...] = ()
+    hints: tuple[str, ...] = ()
+    variables: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    choices: tuple[Choice, ...] = ()
+    shuffle: bool = True
+    answer: Any = None
+    tolerance: tuple[str, float] = ("abs", 0.0)
+    accepted: tuple[Accepted, ...] = ()
+    wrong: tuple[WrongAnswer, ...] = ()
+    items: tuple[str, ...] = ()
+    feedback_wrong: str = ""
+    solved_digest: str = ""  # locked copies only: digest of the right order (items are stored sorted)
+
+    @property
+    def variant_count(self) -> int:
+        count = 1
+        for _, values in self.variables:
+            count *= len(values)
+        return count
+
+    def all_values(self) -> list[dict[str, Any]]:
+        """Every combination of variable values (the variants), in a fixed order."""
+        names = [name for name, _ in self.variables]
+        return [dict(zip(names, combo)) for combo in itertools.product(*(v for _, v in self.variables))]
+
+
+@dataclass
+class Variant:
+    """A question as one student sees it: variable values and the display order of choices/items."""
+
+    question: Question
+    values: dict[str, Any]
+    order: list[int] = field(default_factory=list)
+
+    def letter_of(self, index: int) -> str:
+        """The letter a student sees for the original choice/item ``index``."""
+        return LETTERS[self.order.index(index)]
+
+
+def student_rng(student: str, question_id: str) -> random.Random:
+    """The generator for one student's variant of one question: same student, same variant."""
+    return random.Random(zlib.crc32(f"{student}\x00{question_id}".encode()))
+
+
+def texts_of(question: Question) -> list[str]:
+    """The raw (unrendered) texts of a question's choices or ordering items."""
+    return [c.text for c in question.choices] if question.choices else list(question.items)
+
+
+def variant(question: Question, student: str) -> Variant:
+    """The student's variant: one value per variable, and a display order shuffled per student.
+
+    The order starts from the texts sorted, not the file order, so the full bank
+    and the locked bank (which stores them sorted) show a student the same letters.
+    """
+    rng = student_rng(student, question.id)
+    values = {name: rng.choice(list(options)) for name, options in question.variables}
+    texts = texts_of(question)
+    order = list(range(len(texts)))
+    if question.shuffle and question.type in ("single", "multiple", "ordering"):
+        order.sort(key=lambda i: texts[i])
+        rng.shuffle(order)
+        if question.type == "ordering" and is_solved(question, [texts[i] for i in order]):
+            order = order[1:] + order[:1]  # never show an ordering question already solved
+    return Variant(question, values, order)
+
+
+def order_digest(question_id: str, texts: list[str]) -> str:
+    """A digest of an order of items, so a locked copy can tell the solved order without holding it."""
+    return hashlib.sha256("\x1e".join([question_id, *texts]).encode()).hexdigest()[:32]
+
+
+def is_solved(question: Question, shown: list[str]) -> bool:
+    """Whether items shown in this order would already be the answer."""
+    if question.solved_digest:
+        return order_digest(question.id, shown) == question.solved_digest
+    return shown == list(question.items)
+
+
+class Templates:
+    """Renders the bank's jinja2 strings (StrictUndefined: a typo in a variable is an error)."""
+
+    def __init__(self) -> None:
+        self.env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+    def render(self, text: str, values: dict[str, Any]) -> str:
+        if "{{" not in text and "{%" not in text:
+            return text
+        return self.env.from_string(text).render(**values)
+
+    def number(self, value: Any, values: dict[str, Any]) -> float:
+        """A numeric answer: a number, or a template that renders to one."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        return float(self.render(str(value), values).strip())
+
+
+@dataclass(frozen=True)
+class Bank:
+    """Every question, in file order."""
+
+    questions: tuple[Question, ...] = ()
+
+    def get(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    @property
+    def ids(self) -> list[str]:
+        return [q.id for q in self.questions]
+
+
+def _strings(doc: YamlSource, node: yaml.Node | None, what: str) -> tuple[str, ...]:
+    return tuple(doc.typed(item, str, what) for item in doc.sequence(node, what))
+
+
+def _choices(doc: YamlSource, node: yaml.Node | None, qid: str) -> tuple[Choice, ...]:
+    choices = []
+    for item in doc.sequence(node, f"{qid}: choices"):
+        entry = doc.mapping(item, f"{qid}: a choice")
+        doc.check_keys(entry, ("text", "correct", "feedback"), f"{qid}: a choice")
+        doc.require(entry, ("text",), f"{qid}: a choice", item)
+        correct = doc.value(entry["correct"]) if "correct" in entry else False
+        if not isinstance(correct, bool):
+            raise ConfigError(f"{qid}: correct must be true or false", doc.where(entry["correct"]))
+        feedback = doc.typed(entry["feedback"], str, f"{qid}: feedback") if "feedback" in entry else ""
+        if not correct and not feedback:
+            raise ConfigError(f"{qid}: every wrong choice needs feedback", doc.where(item))
+        choices.append(Choice(doc.typed(entry["text"], str, f"{qid}: text"), correct, feedback))
+    return tuple(choices)
+
+
+def _wrong(doc: YamlSource, node: yaml.Node | None, qid: str, key: str) -> tuple[WrongAnswer, ...]:
+    wrong = []
+    for item in doc.sequence(node, f"{qid}: wrong"):
+        entry = doc.mapping(item, f"{qid}: a wrong answer")
+        doc.check_keys(entry, (key, "feedback"), f"{qid}: a wrong answer")
+        doc.require(entry, (key, "feedback"), f"{qid}: a wrong answer", item)
+        value = doc.value(entry[key])
+        text = str(value)
+        regex = isinstance(value, str) and value.startswith("regex:")
+        wrong.append(WrongAnswer(text.removeprefix("regex:").strip() if regex else text,
+                                 doc.typed(entry["feedback"], str, f"{qid}: feedback"), regex))
+    return tuple(wrong)
+
+
+def _accepted(doc: YamlSource, node: yaml.Node | None, qid: str) -> tuple[Accepted, ...]:
+    accepted = []
+    for item in doc.sequence(node, f"{qid}: accepted"):
+        if isinstance(item, yaml.ScalarNode):
+            accepted.append(Accepted(doc.typed(item, str, f"{qid}: accepted")))
+            continue
+        entry = doc.mapping(item, f"{qid}: an accepted answer")
+        doc.check_keys(entry, ("regex", "example"), f"{qid}: an accepted answer")
+        doc.require(entry, ("regex", "example"), f"{qid}: an accepted answer", item)
+        accepted.append(Accepted(doc.typed(entry["regex"], str, "regex"), True,
+                                 doc.typed(entry["example"], str, "example")))
+    return tuple(accepted)
+
+
+def _variables(doc: YamlSource, node: yaml.Node | None, qid: str) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    variables = []
+    for name, values_node in doc.mapping(node, f"{qid}: variables").items():
+        values = doc.value(values_node)
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"{qid}: variable {name} must be a non-empty list of values", doc.where(values_node))
+        variables.append((name, tuple(values)))
+    return tuple(variables)
+
+
+def _tolerance(doc: YamlSource, node: yaml.Node | None, qid: str) -> tuple[str, float]:
+    entry = doc.mapping(node, f"{qid}: tolerance")
+    doc.check_keys(entry, ("abs", "rel"), f"{qid}: tolerance")
+    if len(entry) != 1:
+        raise ConfigError(f"{qid}: tolerance needs exactly one of abs or rel", doc.where(node))
+    (kind, value_node), = entry.items()
+    value = doc.typed(value_node, float, f"{qid}: tolerance.{kind}")
+    if value < 0:
+        raise ConfigError(f"{qid}: a tolerance cannot be negative", doc.where(value_node))
+    return kind, value
+
+
+def _question(doc: YamlSource, node: yaml.Node) -> Question:
+    entry = doc.mapping(node, "a question")
+    qid = doc.typed(entry["id"], str, "id") if "id" in entry else "?"
+    if "type" not in entry:
+        raise ConfigError(f"question {qid!r} has no type (one of {', '.join(TYPES)})", doc.where(node))
+    kind = doc.value(entry["type"])
+    if kind not in TYPES:
+        raise ConfigError(f"question {qid!r}: unknown type {kind!r}.{did_you_mean(str(kind), TYPES)}",
+                          doc.where(entry["type"]))
+    doc.check_keys(entry, COMMON + SPECIFIC[kind], f"question {qid!r} ({kind})")
+    required = ("id", "prompt", "explanation") + {"single": ("choices",), "multiple": ("choices",),
+                                                 "true_false": ("answer",), "numeric": ("answer", "tolerance"),
+                                                 "short_text": ("accepted",), "ordering": ("items",)}[kind]
+    doc.require(entry, required, f"question {qid!r}", node)
+    if qid == "student":
+        raise ConfigError("'student' is reserved in answers files; choose another id", doc.where(entry["id"]))
+    if not _ID.match(qid):
+        raise ConfigError(f"question id {qid!r} must be kebab-case (lower-case words joined by -)",
+                          doc.where(entry["id"]))
+    points = doc.typed(entry["points"], float, f"{qid}: points") if "points" in entry else 1.0
+    if points <= 0:
+        raise ConfigError(f"{qid}: points must be positive", doc.where(entry["points"]))
+    fields: dict[str, Any] = {
+        "id": qid, "type": kind, "where": doc.where(node), "points": points,
+        "prompt": doc.typed(entry["prompt"], str, f"{qid}: prompt"),
+        "explanation": doc.typed(entry["explanation"], str, f"{qid}: explanation"),
+        "tags": _strings(doc, entry.get("tags"), f"{qid}: tags"),
+        "hints": _strings(doc, entry.get("hints"), f"{qid}: hints"),
+        "variables": _variables(doc, entry.get("variables"), qid),
+        "feedback_wrong": doc.typed(entry["feedback_wrong"], str, "feedback_wrong")
+        if "feedback_wrong" in entry else "",
+    }
+    if kind in ("single", "multiple"):
+        fields["choices"] = _choices(doc, entry["choices"], qid)
+        if "shuffle" in entry:
+            fields["shuffle"] = bool(doc.value(entry["shuffle"]))
+    elif kind == "true_false":
+        fields["answer"] = doc.value(entry["answer"])
+        if not isinstance(fields["answer"], bool):
+            raise ConfigError(f"{qid}: answer must be true or false", doc.where(entry["answer"]))
+    elif kind == "numeric":
+        fields["answer"] = doc.value(entry["answer"])
+        fields["tolerance"] = _tolerance(doc, entry["tolerance"], qid)
+        fields["wrong"] = _wrong(doc, entry.get("wrong"), qid, "answer")
+    elif kind == "short_text":
+        fields["accepted"] = _accepted(doc, entry["accepted"], qid)
+        fields["wrong"] = _wrong(doc, entry.get("wrong"), qid, "match")
+    elif kind == "ordering":
+        fields["items"] = _strings(doc, entry["items"], f"{qid}: items")
+    return Question(**fields)
+
+
+def _check_shape(question: Question) -> str | None:
+    """What is structurally wrong with a question that parsed, or None."""
+    q = question
+    if q.type == "single" and sum(c.correct for c in q.choices) != 1:
+        return "a single-choice question needs exactly one correct choice"
+    if q.type == "multiple" and not any(c.correct for c in q.choices):
+        return "a multiple-select question has no correct choice"
+    if q.type in ("single", "multiple") and not 2 <= len(q.choices) <= len(LETTERS):
+        return "a choice question needs at least two choices"
+    if q.type == "ordering" and len(q.items) < 2:
+        return "an ordering question needs at least two items"
+    if q.type == "short_text" and not q.accepted:
+        return "a short-text question accepts no answer"
+    if q.variant_count > MAX_VARIANTS:
+        return f"{q.variant_count} variants: at most {MAX_VARIANTS}, so the locked bank can hold them"
+    return None
+
+
+def load(folder: Path, errors: list[str] | None = None) -> Bank:
+    """Every ``*.yaml`` under ``folder`` (``grader/quiz``); an empty bank if the folder is absent.
+
+    The first problem raises ConfigError; with an ``errors`` list, every problem
+    is appended there instead and the broken questions are left out.
+    """
+    questions: list[Question] = []
+    seen: dict[str, str] = {}
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        try:
+            doc = YamlSource(path)
+            nodes = doc.sequence(doc.root, "a question file")
+        except ConfigError as exc:
+            _collect(exc, errors)
+            continue
+        for node in nodes:
+            try:
+                question = _question(doc, node)
+                if question.id in seen:
+                    raise ConfigError(f"duplicate question id {question.id!r} (first at {seen[question.id]})",
+                                      question.where)
+                problem = _check_shape(question)
+                if problem:
+                    raise ConfigError(f"question {question.id!r}: {problem}", question.where)
+            except ConfigError as exc:
+                _collect(exc, errors)
+                continue
+            seen[question.id] = question.where
+            questions.append(question)
+    return Bank(tuple(questions))
+
+
+def _collect(error: ConfigError, errors: list[str] | None) -> None:
+    if errors is None:
+        raise error
+    errors.append(str(error))
+
+
+def _texts_to_render(question: Question) -> list[str]:
+    q = question
+    texts = [q.prompt, q.explanation, q.feedback_wrong, *q.hints, *q.items]
+    texts += [t for c in q.choices for t in (c.text, c.feedback)]
+    texts += [w.feedback for w in q.wrong] + [w.answer for w in q.wrong if not w.regex and q.type != "numeric"]
+    texts += [a.text for a in q.accepted if not a.regex]
+    return texts
+
+
+def _lint_question(question: Question, templates: Templates, seeds: int) -> list[str]:
+    q = question
+    problems = []
+    for accepted in (a for a in q.accepted if a.regex):
+        try:
+            if re.fullmatch(accepted.text, accepted.example.strip().lower()) is None:
+                problems.append(f"the regex {accepted.text!r} does not match its own example {accepted.example!r}")
+        except re.error as exc:
+            problems.append(f"the regex {accepted.text!r} is not valid: {exc}")
+    for wrong in (w for w in q.wrong if w.regex):
+        try:
+            re.compile(wrong.answer)
+        except re.error as exc:
+            problems.append(f"the wrong-answer regex {wrong.answer!r} is not valid: {exc}")
+    for name, texts in (("choices", [c.text for c in q.choices]), ("items", list(q.items))):
+        if len(set(texts)) != len(texts):
+            problems.append(f"two {name} have the same text")
+    seen_values: set[str] = set()
+    for n in range(seeds):
+        shown = variant(q, f"seed-{n}")
+        key = repr(sorted(shown.values.items()))
+        if key in seen_values:
+            continue
+        seen_values.add(key)
+        try:
+            for text in _texts_to_render(q):
+                templates.render(text, shown.values)
+            if q.type == "numeric":
+                right = templates.number(q.answer, shown.values)
+                for wrong in q.wrong:
+                    value = templates.number(wrong.answer, shown.values)
+                    kind, amount = q.tolerance
+                    if abs(value - right) <= (amount if kind == "abs" else amount * abs(right)):
+                        problems.append(f"a wrong answer equals the right one for {shown.values}")
+        except (jinja2.TemplateError, ValueError, TypeError, ArithmeticError) as exc:
+            problems.append(f"a template fails for variables {shown.values}: {type(exc).__name__}: {exc}")
+            break
+    return problems
+
+
+def lint(bank: Bank, templates: Templates | None = None, seeds: int = 100) -> list[str]:
+    """Problems a schema cannot see: regexes against their examples, templates over ``seeds`` students."""
+    templates = templates or Templates()
+    return [f"{q.where}: question {q.id!r}: {p}" for q in bank.questions for p in _lint_question(q, templates, seeds)]
+
+
+def validate(folder: Path, seeds: int = 100) -> tuple[Bank, list[str]]:
+    """The bank and every problem in it (schema first, then lint), each with file:line and id."""
+    errors: list[str] = []
+    bank = load(folder, errors)
+    return bank, errors + lint(bank, seeds=seeds)

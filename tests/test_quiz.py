@@ -1,0 +1,347 @@
+"""Concept questions: every type marked with feedback, variants, the locked bank, answers files, validation."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gatelab import answers, grading, lock, quiz
+from gatelab.cli import main
+from gatelab.errors import ConfigError
+from gatelab.marking import Marker
+from gatelab.quiz import Templates
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BANK = """\
+- id: peak
+  type: single
+  prompt: Largest value of sigmoid'?
+  choices:
+    - {text: "0.25", correct: true}
+    - {text: "1", feedback: "That is tanh' at 0."}
+    - {text: "0.5", feedback: "That is sigmoid(0) itself."}
+  explanation: s(1 - s) peaks at s = 1/2.
+  hints: [Write it in terms of s.]
+- id: causes
+  type: multiple
+  points: 2
+  prompt: What makes a unit saturate?
+  choices:
+    - {text: big weights, correct: true}
+    - {text: big inputs, correct: true}
+    - {text: float64, feedback: "Precision does not move z."}
+  explanation: Large |z|.
+- id: vanish
+  type: true_false
+  prompt: tanh' is near 0 past |z| = 5.
+  answer: true
+  feedback_wrong: tanh(5) is 0.9999, so 1 - tanh^2 is tiny.
+  explanation: Saturation.
+- id: params
+  type: numeric
+  variables: {n_h: [2, 3], n_x: [4, 5]}
+  prompt: Parameters of an LSTM with n_h={{ n_h }}, n_x={{ n_x }}?
+  answer: "{{ 4 * (n_h * (n_h + n_x) + n_h) }}"
+  tolerance: {abs: 0.5}
+  wrong:
+    - {answer: "{{ 4 * n_h * (n_h + n_x) }}", feedback: "You left out the biases."}
+  feedback_wrong: Four blocks of W and b.
+  explanation: 4 (n_h (n_h + n_x) + n_h).
+- id: highway
+  type: short_text
+  prompt: What carries memory across steps in an LSTM?
+  accepted: ["cell state", {regex: "(the )?(memory )?cell( state)?", example: "the memory cell"}]
+  wrong: [{match: "hidden state", feedback: "h is filtered by the output gate."}]
+  feedback_wrong: Think of the highway.
+  explanation: The cell state c.
+- id: steps
+  type: ordering
+  prompt: Order one LSTM step.
+  items: [gates, cell state, hidden state]
+  feedback_wrong: The cell state needs the gates; h needs c.
+  explanation: gates, c, h.
+"""
+
+
+@pytest.fixture
+def bank(tmp_path) -> quiz.Bank:
+    folder = tmp_path / "quiz"
+    folder.mkdir()
+    (folder / "bank.yaml").write_text(BANK)
+    return quiz.load(folder)
+
+
+def answer_for(bank: quiz.Bank, qid: str, student: str, *, right: bool = True):
+    """The letters (or value) a student would type for the right or a wrong answer."""
+    question = bank.get(qid)
+    shown = quiz.variant(question, student)
+    if question.type == "single":
+        index = next(i for i, c in enumerate(question.choices) if c.correct == right)
+        return shown.letter_of(index)
+    if question.type == "ordering":
+        order = list(range(len(question.items)))
+        return [shown.letter_of(i) for i in (order if right else order[::-1])]
+    raise ValueError(qid)
+
+
+def mark(bank, qid, raw, student="s1"):
+    return Marker().mark(quiz.variant(bank.get(qid), student), raw)
+
+
+def test_single_choice_right_and_wrong_with_choice_feedback(bank):
+    """A wrong choice gets its own feedback, the hint and the explanation; the right one full points."""
+    assert mark(bank, "peak", answer_for(bank, "peak", "s1")).status == "correct"
+    wrong = mark(bank, "peak", answer_for(bank, "peak", "s1", right=False))
+    assert wrong.score == 0 and "Hint: Write it in terms of s." in wrong.feedback
+    assert "Explanation: s(1 - s) peaks" in wrong.feedback
+    assert ("tanh' at 0" in wrong.feedback) or ("sigmoid(0) itself" in wrong.feedback)
+
+
+def test_multiple_select_partial_credit_rule(bank):
+    """Score = points x max(0, (right picks - wrong picks) / right choices)."""
+    q = bank.get("causes")
+    shown = quiz.variant(q, "s1")
+    big_w, big_x, f64 = (shown.letter_of(i) for i in range(3))
+    assert Marker().mark(shown, [big_w, big_x]).score == 2
+    half = Marker().mark(shown, [big_w])
+    assert half.score == 1 and half.status == "partial" and "1 right choice(s) not selected" in half.feedback
+    assert Marker().mark(shown, f"{big_w}, {f64}").score == 0
+    assert "Precision does not move z." in Marker().mark(shown, [big_w, big_x, f64]).feedback
+
+
+@pytest.mark.parametrize("raw, status", [(True, "correct"), ("yes", "correct"), ("False", "wrong"),
+                                         ("maybe", "invalid"), (None, "unanswered")])
+def test_true_false_forms(bank, raw, status):
+    """true/false accept booleans and yes/no words; anything else cannot be read."""
+    assert mark(bank, "vanish", raw).status == status
+
+
+def test_numeric_with_tolerance_and_a_known_wrong_value(bank):
+    """A parametrized numeric answer within tolerance is right; a known wrong value gets its feedback."""
+    q = bank.get("params")
+    shown = quiz.variant(q, "s7")
+    n_h, n_x = shown.values["n_h"], shown.values["n_x"]
+    right = 4 * (n_h * (n_h + n_x) + n_h)
+    assert Marker().mark(shown, right + 0.4).status == "correct"
+    assert Marker().mark(shown, str(right)).status == "correct"
+    no_bias = Marker().mark(shown, 4 * n_h * (n_h + n_x))
+    assert no_bias.status == "wrong" and "You left out the biases." in no_bias.feedback
+    assert "Four blocks" in Marker().mark(shown, 1).feedback
+    assert Marker().mark(shown, "twelve").status == "invalid"
+
+
+@pytest.mark.parametrize("raw, status, says", [
+    ("Cell State", "correct", ""), ("  the   memory cell. ", "correct", ""),
+    ("hidden state", "wrong", "filtered by the output gate"), ("weights", "wrong", "highway"),
+])
+def test_short_text_case_whitespace_regex_and_wrong_feedback(bank, raw, status, says):
+    """Short answers match case- and whitespace-insensitively, by text or regex."""
+    result = mark(bank, "highway", raw)
+    assert result.status == status and says in result.feedback
+
+
+def test_ordering_full_and_partial(bank):
+    """The exact order gets full points; others get the share of pairs in the right order."""
+    assert mark(bank, "steps", answer_for(bank, "steps", "s1")).score == 1
+    reversed_ = mark(bank, "steps", answer_for(bank, "steps", "s1", right=False))
+    assert reversed_.score == 0 and "needs the gates" in reversed_.feedback
+    assert mark(bank, "steps", ["a", "a", "b"]).status == "invalid"
+
+
+def test_variants_are_per_student_and_stable(bank):
+    """The same student always gets the same variant and order; students differ."""
+    q = bank.get("params")
+    assert all(quiz.variant(q, "s42").values == quiz.variant(q, "s42").values for _ in range(5))
+    assert len({tuple(sorted(quiz.variant(q, f"s{n}").values.items())) for n in range(40)}) > 1
+    peak = bank.get("peak")
+    assert len({tuple(quiz.variant(peak, f"s{n}").order) for n in range(40)}) > 1
+
+
+def test_locked_bank_has_no_plaintext_answers_yet_marks_alike(bank):
+    """The locked copy holds no correct flags, explanations or answers, and agrees with the full bank."""
+    text = lock.lock_bank(bank, "salt")
+    for secret in ("correct", "explanation", "You left out the biases", "s(1 - s) peaks", "(memory )?cell",
+                   "tanh' at 0", "filtered by the output gate"):
+        assert secret not in text
+    path = Path(bank.questions[0].where.split(":")[0]).parent / lock.LOCK_NAME
+    path.write_text(text)
+    locked = lock.load_locked(path)
+    marker = lock.LockedMarker(locked)
+    for student in ("s1", "s2", "s3"):
+        for qid in ("peak", "steps"):
+            shown = quiz.variant(locked.bank.get(qid), student)
+            assert marker.mark(shown, answer_for(bank, qid, student)).status == "correct"
+            assert marker.mark(shown, answer_for(bank, qid, student, right=False)).status == "wrong"
+        params = quiz.variant(locked.bank.get("params"), student)
+        n_h, n_x = params.values["n_h"], params.values["n_x"]
+        assert marker.mark(params, 4 * (n_h * (n_h + n_x) + n_h)).status == "correct"
+        assert "You left out the biases." in marker.mark(params, 4 * n_h * (n_h + n_x)).feedback
+    highway = quiz.variant(locked.bank.get("highway"), "s1")
+    assert marker.mark(highway, "cell state").status == "correct"
+    assert marker.mark(highway, "memory cell").status == "unknown"  # regex-only: the autograder decides
+    assert "Explanation: s(1 - s)" in marker.mark(quiz.variant(locked.bank.get("peak"), "s1"),
+                                                  answer_for(bank, "peak", "s1")).feedback
+
+
+def test_shipped_locked_bank_agrees_with_full_bank_on_right_answers():
+    """For every shipped question and a few students, the locked copy accepts the right answer."""
+    full = quiz.load(ROOT / "grader" / "quiz")
+    locked = lock.load_locked(ROOT / "exercises" / lock.LOCK_NAME)
+    templates = Templates()
+    for question in full.questions:
+        for student in ("s1", "s2"):
+            shown, locked_shown = quiz.variant(question, student), quiz.variant(locked.bank.get(question.id), student)
+            raw = _right(question, shown, templates)
+            assert Marker().mark(shown, raw).status == "correct", question.id
+            assert lock.LockedMarker(locked).mark(locked_shown, raw).status == "correct", question.id
+
+
+def _right(question, shown, templates):
+    if question.type == "single":
+        return shown.letter_of(next(i for i, c in enumerate(question.choices) if c.correct))
+    if question.type == "multiple":
+        return [shown.letter_of(i) for i, c in enumerate(question.choices) if c.correct]
+    if question.type == "ordering":
+        return [shown.letter_of(i) for i in range(len(question.items))]
+    if question.type == "true_false":
+        return question.answer
+    if question.type == "numeric":
+        return templates.number(question.answer, shown.values)
+    first = question.accepted[0]
+    return first.example if first.regex else templates.render(first.text, shown.values)
+
+
+def test_shipped_bank_is_large_uses_every_type_and_validates():
+    """At least 40 questions, every type used, and `grade validate` finds nothing."""
+    bank, problems = quiz.validate(ROOT / "grader" / "quiz")
+    assert problems == []
+    assert len(bank.questions) >= 40
+    assert {q.type for q in bank.questions} == set(quiz.TYPES)
+    assert any(q.variables for q in bank.questions)
+
+
+@pytest.mark.parametrize("text, message", [
+    (BANK + BANK.split("- id: causes")[0], "duplicate question id 'peak'"),
+    (BANK.replace('    - {text: "0.25", correct: true}\n', '    - {text: "0.25", feedback: x}\n'),
+     "exactly one correct choice"),
+    (BANK.replace("type: single", "type: singel"), "Did you mean 'single'"),
+    (BANK.replace('example: "the memory cell"', 'example: "the brain"'), "does not match its own example"),
+    (BANK.replace("{{ 4 * n_h * (n_h + n_x) }}", "{{ 4 * n_h // (n_h - 2) }}"), "template fails"),
+    (BANK.replace("prompt: What carries", "promt: What carries"), "Did you mean 'prompt'"),
+    (BANK.replace("  feedback_wrong: Think of the highway.\n", "  explanation: again\n  explanation: x\n")
+     .replace("id: highway", "id: Highway"), "kebab-case"),
+])
+def test_validation_problems_cite_file_line_and_id(tmp_path, text, message):
+    """`grade validate` reports each problem with file:line and the question id."""
+    folder = tmp_path / "quiz"
+    folder.mkdir()
+    (folder / "bank.yaml").write_text(text)
+    _, problems = quiz.validate(folder)
+    matching = [p for p in problems if message in p]
+    assert matching, problems
+    assert "bank.yaml:" in matching[0]
+
+
+def test_answers_file_problems_are_reported_and_the_code_is_still_graded(assignment, tmp_path):
+    """A broken answers file gets a message with file and line; the exercises are graded regardless."""
+    (tmp_path / "answers.yaml").write_text("vanishing: [unclosed\n")
+    results = grading.grade(assignment, ROOT / "solutions", target=None, include_hidden=False)
+    assert results.notices == []
+    from conftest import write_submission
+
+    folder = write_submission(tmp_path / "sub", {})
+    (folder / "answers.yaml").write_text("student: s1\nsigmoid-derivative-peak: [a\n")
+    results = grading.grade(assignment, folder, include_hidden=False)
+    assert any("answers.yaml:" in n and "not valid YAML" in n for n in results.notices)
+    code = [t for t in results.tests if not t.function.startswith("quiz.")]
+    assert code and all(t.passed for t in code)
+    assert all(t.case == "unanswered" for t in results.tests if t.function.startswith("quiz."))
+
+
+def test_unknown_id_and_unreadable_answer_cite_lines(assignment, tmp_path):
+    """An unknown id is a notice with a suggestion; an unreadable answer fails with its line."""
+    (tmp_path / "answers.yaml").write_text(
+        "student: s1\nsigmoid-derivative-peek: a\nsigmoid-derivative-peak: zz\n")
+    results = grading.grade(assignment, tmp_path, target="quiz")
+    assert any(":2: there is no question 'sigmoid-derivative-peek'" in n and "Did you mean" in n
+               for n in results.notices)
+    peak = next(t for t in results.tests if t.name == "quiz.sigmoid-derivative-peak")
+    assert peak.case == "invalid" and "answers.yaml:3:" in peak.feedback
+
+
+def test_quiz_results_are_named_quiz_dot_id_in_autograde(tmp_path):
+    """Each question is a test named quiz.<id> in the Gradescope results."""
+    out = tmp_path / "results.json"
+    result = CliRunner().invoke(main, ["autograde", "--submission", str(ROOT / "solutions"), "--output", str(out),
+                                       "--assignment", str(ROOT)])
+    assert result.exit_code == 0, result.output
+    import json
+
+    names = {t["name"] for t in json.loads(out.read_text())["tests"]}
+    assert {f"quiz.{q.id}" for q in quiz.load(ROOT / "grader" / "quiz").questions} <= names
+
+
+def test_answers_writer_keeps_comments_and_other_answers(tmp_path):
+    """Writing one answer leaves the rest of the file, comments included, as it was."""
+    path = tmp_path / "answers.yaml"
+    path.write_text("# mine\nstudent: s1\npeak: c  # unsure\nsteps:\n  - a\n  - b\nvanish: true\n")
+    answers.write(path, "steps", ["c", "a", "b"])
+    answers.write(path, "params", 12)
+    text = path.read_text()
+    assert text == "# mine\nstudent: s1\npeak: c  # unsure\nsteps: [c, a, b]\nvanish: true\nparams: 12\n"
+
+
+def test_interactive_quiz_saves_as_it_goes_and_resumes(tmp_path, make_assignment):
+    """`grade quiz` writes each answer at once; a second run asks only the open questions."""
+    root = make_assignment()
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "answers.yaml").write_text("# keep me\nstudent: s9\n")
+    bank = quiz.load(root / "grader" / "quiz")
+    first, second = bank.questions[0], bank.questions[1]
+    letters_first = _typed(first, quiz.variant(first, "s9"))
+    run = CliRunner().invoke(main, ["quiz", "--assignment", str(root), "--submission", str(folder)],
+                             input=f"{letters_first}\nquit\n")
+    assert run.exit_code == 0, run.output
+    assert "Correct." in run.output
+    saved = answers.read(folder / "answers.yaml", bank.ids)
+    assert list(saved.values) == [first.id] and "# keep me" in (folder / "answers.yaml").read_text()
+    again = CliRunner().invoke(main, ["quiz", "--assignment", str(root), "--submission", str(folder)],
+                               input="skip\nquit\n")
+    assert f"{first.id} (" not in again.output and f"{second.id} (" in again.output
+
+
+def _typed(question, shown):
+    raw = _right(question, shown, Templates())
+    return " ".join(raw) if isinstance(raw, list) else str(raw)
+
+
+def test_interactive_quiz_reasks_an_unreadable_answer(tmp_path, make_assignment):
+    """A malformed answer is explained and asked again, not saved."""
+    root = make_assignment()
+    (tmp_path / "answers.yaml").write_text("student: s9\n")
+    bank = quiz.load(root / "grader" / "quiz")
+    target = next(q for q in bank.questions if q.type == "true_false")
+    run = CliRunner().invoke(main, ["quiz", target.id, "--assignment", str(root), "--submission", str(tmp_path)],
+                             input="perhaps\ntrue\n")
+    assert "cannot be read" in run.output
+    assert answers.read(tmp_path / "answers.yaml", bank.ids).values == {target.id: True}
+
+
+def test_quiz_config_error_in_bank_is_a_config_error(tmp_path):
+    """Loading (not validating) a broken bank raises with file:line."""
+    folder = tmp_path / "quiz"
+    folder.mkdir()
+    (folder / "b.yaml").write_text(textwrap.dedent("""\
+        - id: x
+          type: numeric
+          prompt: p
+          explanation: e
+          answer: 1
+    """))
+    with pytest.raises(ConfigError, match="lacks tolerance") as caught:
+        quiz.load(folder)
+    assert "b.yaml:1" in str(caught.value)
