@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gatelab import catalog, config
+from gatelab import catalog
 from gatelab.cli import main
 from gatelab.errors import ConfigError
 

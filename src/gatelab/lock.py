@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from gatelab.errors import ConfigError
-from gatelab.marking import AnswerError, Mark, normalise, parse
+from gatelab.marking import Mark, normalise, read_answer
 from gatelab.quiz import Accepted, Bank, Choice, Question, Templates, Variant, order_digest
 
 LOCK_NAME = "quiz.lock.yaml"
@@ -213,12 +213,9 @@ class LockedMarker:
 
     def mark(self, shown: Variant, raw: Any) -> Mark:
         question = shown.question
-        if raw is None:
-            return Mark(0.0, question.points, "unanswered", "Not answered yet (run grade quiz).")
-        try:
-            answer = parse(question, shown, raw)
-        except AnswerError as exc:
-            return Mark(0.0, question.points, "invalid", f"This answer cannot be read: {exc}.")
+        answer, early = read_answer(shown, raw)
+        if early:
+            return early
         lock = self.locked.lock
         entry = self.locked.records[question.id]["variants"][json.dumps(shown.values, sort_keys=True, default=str)]
         materials = [lock.material(question.id, shown.values, form)

@@ -98,6 +98,17 @@ def parse(question: Question, shown: Variant, raw: Any) -> Any:
     return normalise(str(raw))
 
 
+def read_answer(shown: Variant, raw: Any) -> tuple[Any, Mark | None]:
+    """(the parsed answer, None), or (None, the mark) when it is missing or cannot be read."""
+    points = shown.question.points
+    if raw is None:
+        return None, Mark(0.0, points, "unanswered", "Not answered yet (run grade quiz).")
+    try:
+        return parse(shown.question, shown, raw), None
+    except AnswerError as exc:
+        return None, Mark(0.0, points, "invalid", f"This answer cannot be read: {exc}.")
+
+
 def within(value: float, target: float, tolerance: tuple[str, float]) -> bool:
     kind, amount = tolerance
     allowed = amount if kind == "abs" else amount * abs(target)
@@ -130,12 +141,9 @@ class Marker:
 
     def mark(self, shown: Variant, raw: Any) -> Mark:
         question = shown.question
-        if raw is None:
-            return Mark(0.0, question.points, "unanswered", "Not answered yet (run grade quiz).")
-        try:
-            answer = parse(question, shown, raw)
-        except AnswerError as exc:
-            return Mark(0.0, question.points, "invalid", f"This answer cannot be read: {exc}.")
+        answer, early = read_answer(shown, raw)
+        if early:
+            return early
         fraction, said = self._judge(shown, answer)
         status = "correct" if fraction == 1 else ("partial" if fraction > 0 else "wrong")
         return Mark(question.points * fraction, question.points, status, self._compose(shown, status, said))
