@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = {
     'floor: python -c "import numpy"': [sys.executable, "-c", "import numpy"],
-    "grade check --all (reference, all 140 tests)": [sys.executable, "-m", "gatelab", "check", "--all",
+    "grade check --all (reference: 140 tests, 67 questions)": [sys.executable, "-m", "gatelab", "check", "--all",
                                                 "--submission", "solutions"],
     "grade check (stubs, public tests)": [sys.executable, "-m", "gatelab", "check"],
 }
