@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gatelab import catalog
+from gatelab import catalog, config
 from gatelab.cli import main
 from gatelab.errors import ConfigError
 
@@ -111,3 +111,14 @@ def test_named_mistake_reaches_the_student(assignment, tmp_path):
     failed = [t for t in results.tests if not t.passed]
     assert failed and all("known mistake lstm-forget-gate-tanh" in t.feedback for t in failed)
     assert all("Lesson:" in t.feedback for t in failed)
+
+
+def test_broken_catalog_file_is_a_notice_during_grading(make_assignment):
+    """Grading goes on without a broken catalog file and says where it is broken."""
+    from gatelab import grading
+
+    root = make_assignment()
+    (root / "grader" / "mistakes" / "zz.yaml").write_text("- id: x\n")
+    results = grading.grade(config.load(root), ROOT / "solutions", target="lstm", quiz="none")
+    assert results.tests and all(t.passed for t in results.tests)
+    assert any("zz.yaml:1" in n and "lacks" in n for n in results.notices)

@@ -111,18 +111,30 @@ def _entries(path: Path) -> list[Mistake]:
     return mistakes
 
 
-def load(folder: Path) -> Catalog:
-    """Every ``*.yaml`` under ``folder`` (``grader/mistakes``), validated; an empty catalog if there is none."""
-    if not folder.is_dir():
-        return Catalog()
+def load(folder: Path, errors: list[str] | None = None) -> Catalog:
+    """Every ``*.yaml`` under ``folder`` (``grader/mistakes``), validated; an empty catalog if there is none.
+
+    The first problem raises ConfigError; with an ``errors`` list, each broken
+    file's problem is appended there instead and that file is left out.
+    """
     mistakes: list[Mistake] = []
     seen: dict[str, str] = {}
-    for path in sorted(folder.glob("*.yaml")):
-        for mistake in _entries(path):
-            if mistake.id in seen:
-                raise ConfigError(f"duplicate mistake id {mistake.id!r} (first at {seen[mistake.id]})", mistake.where)
-            seen[mistake.id] = mistake.where
-            mistakes.append(mistake)
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        try:
+            entries = _entries(path)
+            here = dict(seen)
+            for mistake in entries:
+                if mistake.id in here:
+                    raise ConfigError(f"duplicate mistake id {mistake.id!r} (first at {here[mistake.id]})",
+                                      mistake.where)
+                here[mistake.id] = mistake.where
+        except ConfigError as exc:
+            if errors is None:
+                raise
+            errors.append(str(exc))
+            continue
+        seen = here
+        mistakes.extend(entries)
     return Catalog(tuple(mistakes))
 
 

@@ -87,7 +87,10 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, *, l
         locked_bank = load_locked(path)
         bank, marker = locked_bank.bank, LockedMarker(locked_bank)
     else:
-        bank, marker = quizzes.load(assignment.grader / "quiz"), Marker()
+        problems: list[str] = []
+        bank, marker = quizzes.load(assignment.grader / "quiz", problems), Marker()
+        results.notices.extend(f"question bank: {p} (that question is left out; run grade validate)"
+                               for p in problems)
     if only and bank.get(only) is None:
         raise UsageError(f"there is no question {only!r}.{did_you_mean(only, bank.ids)}")
     answers = answers_file.read(submission / answers_file.ANSWERS_NAME, bank.ids)
@@ -123,7 +126,9 @@ def _grade_code(assignment: Assignment, submission: Path, results: Results, targ
 
         renderer = Renderer(assignment.grader / "templates")
         reference = Reference(assignment.solutions)
-        mistakes = catalog.load(assignment.grader / "mistakes")
+        problems: list[str] = []
+        mistakes = catalog.load(assignment.grader / "mistakes", problems)
+        results.notices.extend(f"mistake catalog: {p} (left out; run grade audit)" for p in problems)
         judge = Judge(sandbox, reference, renderer, assignment.seed, mistakes)
         plugin = GradingPlugin(assignment, judge, renderer, results, target=target,
                                include_hidden=include_hidden, on_result=on_result)
