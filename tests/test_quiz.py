@@ -358,3 +358,16 @@ def test_broken_bank_costs_its_question_not_the_run(make_assignment, tmp_path):
     assert any("zz_broken.yaml:1" in n and "broken" in n for n in results.notices)
     assert all(t.passed for t in results.tests)
     assert any(t.function.startswith("quiz.") for t in results.tests)
+
+
+@pytest.mark.parametrize("text, says", [
+    ("a: &x [1, 1, 1, 1, 1, 1, 1, 1, 1]\nb: &y [*x, *x, *x, *x, *x, *x, *x, *x, *x]\n", "aliases"),
+    ("x: " + "y" * (300 * 1024) + "\n", "over 256 KB"),
+    ("- just\n- a list\n", "must map question ids"),
+])
+def test_hostile_answers_files_are_refused_with_a_message(tmp_path, text, says):
+    """Alias bombs, huge files and the wrong shape are reported, never expanded or crashed on."""
+    path = tmp_path / "answers.yaml"
+    path.write_text(text)
+    read = answers.read(path, ["q"])
+    assert read.values == {} and any(says in p for p in read.problems)

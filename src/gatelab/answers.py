@@ -19,6 +19,7 @@ from gatelab.errors import did_you_mean
 
 ANSWERS_NAME = "answers.yaml"
 STUDENT_KEY = "student"
+MAX_BYTES = 256 * 1024  # far more than any honest answers file
 _HEADER = ("# Your answers to the concept questions: question id -> answer.\n"
            "# `grade quiz` asks them one by one and fills this file in; you may also edit it by hand.\n"
            "# Choice questions take the letter(s) shown to you, e.g. b or [a, c]; ordering takes the letters in order.\n")
@@ -43,8 +44,17 @@ def read(path: Path, known_ids: Iterable[str]) -> Answers:
     answers = Answers(path)
     if not path.is_file():
         return answers
+    if path.stat().st_size > MAX_BYTES:
+        answers.problems.append(f"{path}: the answers file is over {MAX_BYTES // 1024} KB; no quiz answer was read")
+        return answers
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        text = path.read_text(encoding="utf-8")
+        alias = next((e for e in yaml.parse(text, Loader=yaml.SafeLoader) if isinstance(e, yaml.AliasEvent)), None)
+        if alias is not None:
+            answers.problems.append(f"{path}:{alias.start_mark.line + 1}: YAML aliases (*name) are not allowed "
+                                    "in an answers file; no quiz answer was read")
+            return answers
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
