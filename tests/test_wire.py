@@ -90,18 +90,6 @@ def test_non_contiguous_array_roundtrips(make):
     assert back.flags.c_contiguous
 
 
-@pytest.mark.parametrize(
-    "scalar", [np.float64(1.25), np.float32(-2.5), np.int64(-7), np.int8(3), np.uint16(65535), np.bool_(True)],
-    ids=lambda s: type(s).__name__,
-)
-def test_numpy_scalar_keeps_dtype_and_value_today(scalar):
-    """A numpy scalar at least keeps its dtype and its single value."""
-    back = one(scalar)
-    assert isinstance(back, np.ndarray) and back.size == 1
-    assert back.dtype == scalar.dtype
-    assert back.reshape(()) == scalar
-
-
 def test_decoded_arrays_are_writable_and_independent():
     """A decoded array is a writable copy: changing it touches neither the original nor the others."""
     x = np.arange(4.0)
@@ -406,10 +394,3 @@ def test_array_header_that_could_hold_objects_or_lies_is_refused(node, blob):
     """Object, void and structured dtypes and bytes that do not match the shape raise WireError."""
     with pytest.raises(wire.WireError):
         wire.decode(assemble({"body": {"v": node}, "sizes": [len(blob)]}, [blob]))
-
-
-def test_decoded_arrays_are_writable():
-    """A worker receives arrays it may change in place (the judge then sees the change)."""
-    back = one(np.arange(4.0))
-    back[0] = 9.0
-    assert back[0] == 9.0

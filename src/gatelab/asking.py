@@ -6,7 +6,7 @@ answered questions are skipped unless the student asks to redo them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
@@ -33,7 +33,7 @@ class Session:
     renderer: Renderer
     ask: Callable[[str], str]
     say: Callable[[str], None]
-    templates: Templates = Templates()
+    templates: Templates = field(default_factory=Templates)
 
     def run(self, *, redo: bool = False, only: str | None = None) -> tuple[int, int]:
         """Ask the questions still open (all with ``redo``; just ``only`` if given); (asked, answered)."""

@@ -113,10 +113,3 @@ BY_NAME: dict[str, Function] = {f.qualname: f for f in FUNCTIONS}
 def lookup(qualname: str) -> Function:
     """The contract function with this qualified name (``lstm.forget_gate``)."""
     return BY_NAME[qualname]
-
-
-def matching(target: str | None) -> list[Function]:
-    """Functions selected by a target: a module (``lstm``), a function (``lstm.forget_gate``) or all."""
-    if not target:
-        return list(FUNCTIONS)
-    return [f for f in FUNCTIONS if target in (f.module, f.qualname)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from gatelab.config import Assignment
 from gatelab.contract import BY_NAME, MODULES
@@ -61,21 +61,24 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
     started = time.perf_counter()
     results = Results(title=assignment.title, submission=str(submission), seed=assignment.seed)
     quiz_only = bool(target) and (target == QUIZ or target.startswith(f"{QUIZ}."))
+    from gatelab.render import Renderer
+
+    renderer = Renderer(assignment.grader / "templates")
     if not quiz_only:
-        _grade_code(assignment, submission, results, target, include_hidden, on_result)
+        _grade_code(assignment, submission, results, renderer, target, include_hidden, on_result)
     if quiz != "none" and (not target or quiz_only):
         only = target.split(".", 1)[1] if target and "." in target and quiz_only else None
-        _grade_quiz(assignment, submission, results, locked=quiz == "locked", student=student, only=only)
+        _grade_quiz(assignment, submission, results, renderer, locked=quiz == "locked", student=student,
+                    only=only)
     results.seconds = time.perf_counter() - started
     return results
 
 
-def _grade_quiz(assignment: Assignment, submission: Path, results: Results, *, locked: bool,
+def _grade_quiz(assignment: Assignment, submission: Path, results: Results, renderer: Any, *, locked: bool,
                 student: str | None, only: str | None) -> None:
     """Mark every question against answers.yaml and add one ``quiz.<id>`` result per question."""
     from gatelab import answers as answers_file, quiz as quizzes
     from gatelab.marking import Marker
-    from gatelab.render import Renderer
 
     if locked:
         from gatelab.lock import LOCK_NAME, LockedMarker, load_locked
@@ -96,7 +99,6 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, *, l
     answers = answers_file.read(submission / answers_file.ANSWERS_NAME, bank.ids)
     results.notices.extend(answers.problems)
     who = student or answers.student or "anonymous"
-    renderer = Renderer(assignment.grader / "templates")
     for question in bank.questions:
         if only and question.id != only:
             continue
@@ -113,7 +115,7 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, *, l
                                         case=mark.status))
 
 
-def _grade_code(assignment: Assignment, submission: Path, results: Results, target: str | None,
+def _grade_code(assignment: Assignment, submission: Path, results: Results, renderer: Any, target: str | None,
                 include_hidden: bool, on_result: Callable[[TestResult], None] | None) -> None:
     """Run the grader's pytest tests on the exercise functions, in a sandbox."""
     with Sandbox(submission, assignment.limits, forbid=_forbidden(assignment, submission)) as sandbox:
@@ -122,9 +124,7 @@ def _grade_code(assignment: Assignment, submission: Path, results: Results, targ
         from gatelab.judge import Judge
         from gatelab.plugin import GradingPlugin
         from gatelab.reference import Reference
-        from gatelab.render import Renderer
 
-        renderer = Renderer(assignment.grader / "templates")
         reference = Reference(assignment.solutions)
         problems: list[str] = []
         mistakes = catalog.load(assignment.grader / "mistakes", problems)

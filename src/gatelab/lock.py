@@ -89,7 +89,7 @@ class Lock:
         return plain[: -len(_TAG)].decode("utf-8", errors="replace")
 
 
-def canonical(question: Question, answer: Any, templates: Templates, values: dict[str, Any]) -> list[str]:
+def canonical(question: Question, answer: Any) -> list[str]:
     """The canonical forms a parsed answer may take (several for numeric: neighbouring cells)."""
     kind = question.type
     if kind == "single":
@@ -219,7 +219,7 @@ class LockedMarker:
         lock = self.locked.lock
         entry = self.locked.records[question.id]["variants"][json.dumps(shown.values, sort_keys=True, default=str)]
         materials = [lock.material(question.id, shown.values, form)
-                     for form in canonical(question, answer, self.templates, shown.values)]
+                     for form in canonical(question, answer)]
         if question.type == "multiple":
             materials += [lock.material(question.id, shown.values, f"pick:{question.choices[i].text}")
                           for i in answer]
