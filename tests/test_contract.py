@@ -29,20 +29,26 @@ def test_every_function_exists_in_the_reference_with_its_argument_names():
         assert tuple(inspect.signature(reference.function(fn.qualname)).parameters) == fn.arg_names
 
 
-def test_composites_call_their_parts_by_plain_name():
-    """Swapping a part's name in the reference changes the composite's result (own-parts grading works)."""
+def test_reference_composites_run_on_served_parts():
+    """Run in a worker with its parts served by the grader, each reference composite asks for every part
+    and returns what it returns on its own: parts served by name reach code that calls them by name."""
+    from gatelab.sandbox import Limits, Sandbox
+
     reference = Reference(ROOT / "solutions")
-    for fn in (f for f in FUNCTIONS if f.parts):
-        args = make_args(fn, Case("small", T=2), 1)
-        plain = reference.function(fn.qualname)(*args)
-        calls = []
+    with Sandbox(ROOT / "solutions", Limits(timeout=10)) as box:
+        for fn in (f for f in FUNCTIONS if f.parts):
+            args = make_args(fn, Case("small", T=2), 1)
+            plain = reference.function(fn.qualname)(*args)
+            asked: list[str] = []
 
-        def spy(*a, _name=None):
-            calls.append(_name)
-            return reference.function(_name)(*a)
+            def server(name):
+                def serve(*a):
+                    asked.append(name)
+                    return reference.function(name)(*a)
+                return serve
 
-        parts = {p: (lambda *a, _p=p: spy(*a, _name=_p)) for p in fn.parts}
-        again = reference.composed(fn, parts)(*args)
-        assert set(calls) == set(fn.parts), fn.qualname
-        flat = lambda v: np.concatenate([np.ravel(x) for x in (v if isinstance(v, tuple) else (v,))])  # noqa: E731
-        assert np.allclose(flat(plain), flat(again))
+            outcome = box.call(fn.module, fn.name, args, {p: server(p) for p in fn.parts})
+            assert outcome.ok, (fn.qualname, outcome.status, outcome.error)
+            assert set(asked) == set(fn.parts), fn.qualname
+            flat = lambda v: np.concatenate([np.ravel(x) for x in (v if isinstance(v, tuple) else (v,))])  # noqa: E731
+            assert np.allclose(flat(plain), flat(outcome.value)), fn.qualname

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import values_tests
 from gatelab import grading
 from gatelab.contract import FUNCTIONS
 from gatelab.errors import UsageError
@@ -29,12 +30,15 @@ def test_every_function_is_graded(assignment):
 
 
 def test_stubs_get_zero_with_not_implemented(assignment):
-    """The untouched exercises score 0, and each code test says 'not implemented yet' with a hint."""
+    """The untouched exercises score 0; each values test says 'not implemented yet' with a hint, each aspect
+    that it counts only once the values are right."""
     results = grading.grade(assignment, ROOT / "exercises", quiz="none")
     assert results.score == 0
-    for test in results.tests:
-        assert test.status == "failed"
+    assert all(test.status == "failed" for test in results.tests)
+    for test in values_tests(results):
         assert f"{test.function} is not implemented yet: " in test.feedback, test.feedback
+    for test in (t for t in results.tests if t not in values_tests(results)):
+        assert "counts only where the values are right" in test.feedback, test.feedback
 
 
 def test_public_run_counts_hidden_tests(assignment):
@@ -80,4 +84,4 @@ def test_empty_submission_costs_everything_and_says_why(assignment, tmp_path):
     """A folder with no exercise files scores 0 and names the missing file."""
     results = grading.grade(assignment, tmp_path, target="rnn")
     assert results.score == 0 and results.tests
-    assert all("there is no file rnn.py in the submission" in t.feedback for t in results.tests)
+    assert all("there is no file rnn.py in the submission" in t.feedback for t in values_tests(results))

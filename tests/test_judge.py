@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_submission
+from conftest import values_tests, write_submission
 from gatelab import grading
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,14 +25,15 @@ def failing(results) -> dict[str, list[str]]:
     return out
 
 
-def test_composite_is_graded_on_the_students_own_parts(assignment, tmp_path):
-    """A wrong forget gate costs lstm.forget_gate only; the cell says to fix the gate first."""
+def test_composite_is_graded_on_its_own_work(assignment, tmp_path):
+    """A wrong forget gate costs lstm.forget_gate only; the cell, right with the grader's gate, says to fix it first."""
     folder = submission(tmp_path, lstm=('return sigmoid(params["Wf"] @ concat + params["bf"])',
                                         'return np.tanh(params["Wf"] @ concat + params["bf"])'))
     results = grading.grade(assignment, folder, target="lstm", quiz="none")
     assert set(failing(results)) == {"lstm.forget_gate"}
     cell_values = [t for t in results.tests if t.function == "lstm.lstm_cell_forward" and t.case in CASES]
-    assert cell_values and all("right given your own lstm.forget_gate" in t.feedback for t in cell_values)
+    assert cell_values and all("your own lstm.forget_gate is wrong" in t.feedback and
+                               "fix lstm.forget_gate first" in t.feedback for t in cell_values)
 
 
 def test_composite_that_ignores_its_parts_is_still_checked(assignment, tmp_path):
@@ -76,7 +77,7 @@ def test_printed_output_is_captured_and_shown(assignment, tmp_path):
     folder = submission(tmp_path, activations=("    return 1.0 - np.tanh(z) ** 2\n",
                                                "    print('debugging tanh')\n    return 1.0 - z ** 2\n"))
     results = grading.grade(assignment, folder, target="activations.tanh_derivative", quiz="none")
-    failed = [t for t in results.tests if not t.passed]
+    failed = [t for t in values_tests(results) if not t.passed]
     assert failed and all("debugging tanh" in t.output for t in failed)
 
 

@@ -348,14 +348,15 @@ def test_quiz_config_error_in_bank_is_a_config_error(tmp_path):
 
 
 def test_broken_bank_costs_its_question_not_the_run(make_assignment, tmp_path):
-    """A broken question is a notice with file:line; the code and the other questions are still graded."""
+    """A broken question is a note for the instructor with file:line; the code and the other questions are graded."""
     from gatelab import config
 
     root = make_assignment()
     (root / "grader" / "quiz" / "zz_broken.yaml").write_text("- id: broken\n  type: single\n  prompt: p\n")
     spec = config.load(root)
     results = grading.grade(spec, ROOT / "solutions", include_hidden=False)
-    assert any("zz_broken.yaml:1" in n and "broken" in n for n in results.notices)
+    assert any("zz_broken.yaml:1" in n and "broken" in n for n in results.instructor_notes)
+    assert not results.notices
     assert all(t.passed for t in results.tests)
     assert any(t.function.startswith("quiz.") for t in results.tests)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -471,13 +472,18 @@ def test_writing_files_starting_processes_and_connecting_are_refused(write, sand
     assert not target.exists()
 
 
-def test_reading_a_forbidden_path_is_refused(write, sandbox, tmp_path, submission):
+def test_reading_a_forbidden_path_is_refused(write, sandbox):
     """Reading a file in a folder passed in forbid=[...] (directly or through a symlink) is refused."""
+    scratch = tempfile.TemporaryDirectory(prefix="gatelab-test-")  # readable by all, so the hook is what refuses
+    tmp_path = Path(scratch.name)
+    tmp_path.chmod(0o755)
     secret = tmp_path / "hidden_tests"
     secret.mkdir()
     (secret / "answers.txt").write_text("the answers")
     (tmp_path / "public.txt").write_text("public")
-    (submission / "link.txt").symlink_to(secret / "answers.txt")
+    for path in (secret, secret / "answers.txt", tmp_path / "public.txt"):
+        path.chmod(path.stat().st_mode | 0o755)
+    (tmp_path / "link.txt").symlink_to(secret / "answers.txt")
     write("m", """
         import os
         def read(path):
@@ -487,13 +493,14 @@ def test_reading_a_forbidden_path_is_refused(write, sandbox, tmp_path, submissio
             return sorted(os.listdir(path))
     """)
     box = sandbox(forbid=[secret])
-    for path in (secret / "answers.txt", submission / "link.txt"):
+    for path in (secret / "answers.txt", tmp_path / "link.txt"):
         outcome = box.call("m", "read", [str(path)])
         assert outcome.status == "raised", path
         assert outcome.error["type"] == "PermissionError"
         assert "does not allow reading" in outcome.error["message"]
     allowed = box.call("m", "read", [str(tmp_path / "public.txt")])
     assert allowed.ok and allowed.value == "public"
+    scratch.cleanup()
 
 
 # --- what the call did to its inputs -------------------------------------------------------------

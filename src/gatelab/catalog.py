@@ -5,7 +5,8 @@ feedback, lesson); the formula is a small function of the same name in
 ``grader/mistakes/<module>.py`` that takes ``ref`` (the reference modules:
 ``ref.lstm.forget_gate``...) and the contract function's own arguments, and
 returns what the mistaken code returns. When a student's result equals a
-formula's on the same inputs, the feedback names that mistake.
+formula's on the same inputs, and the formula is wrong there, the feedback
+names that mistake.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from gatelab import diagnostics
+from gatelab import diagnostics, wire
 from gatelab.contract import BY_NAME, MODULES, Function
 from gatelab.errors import ConfigError, did_you_mean
 from gatelab.yamlsource import YamlSource
@@ -40,15 +41,12 @@ class Mistake:
     source: Path  # the .py file holding the formula
     formula: Callable[..., Any]
 
-    def evaluate(self, ref: SimpleNamespace, args: list[Any]) -> tuple[Any, list[Any]] | None:
-        """(result, arguments after the call) of the formula on a copy of ``args``; None if it raised."""
+    def evaluate(self, ref: SimpleNamespace, args: list[Any]) -> tuple[Any, list[Any]]:
+        """(result, arguments after the call) of the formula on a copy of ``args``; raises what it raises."""
         mine = copy.deepcopy(args)
-        try:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
-                return self.formula(ref, *mine), mine
-        except Exception:
-            return None
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return self.formula(ref, *mine), mine
 
 
 @dataclass(frozen=True)
@@ -60,19 +58,31 @@ class Catalog:
     def for_function(self, qualname: str) -> list[Mistake]:
         return [m for m in self.mistakes if m.function == qualname]
 
-    def match(self, fn: Function, ref: SimpleNamespace, args: list[Any], got: Any,
-              args_after: list[Any]) -> list[Mistake]:
-        """The mistakes whose formula returns exactly ``got`` and leaves the inputs as ``args_after``."""
-        found = []
+    def match(self, fn: Function, ref: SimpleNamespace, args: list[Any], expected: Any,
+              outcome: Any) -> tuple[list[Mistake], list[str]]:
+        """(the mistakes that are true of ``outcome``, problems with formulas that failed to run).
+
+        A mistake is named only where it is one: its result or what it does to
+        the inputs differs from the reference's on these very inputs. And only
+        where it explains the student's call: the same result, the same inputs
+        afterwards, and an input returned as is exactly when the student's was.
+        """
+        found, failures = [], []
         for mistake in self.for_function(fn.qualname):
-            outcome = mistake.evaluate(ref, args)
-            if outcome is None:
+            try:
+                value, after = mistake.evaluate(ref, args)
+            except Exception as exc:  # the instructor's formula is broken for these inputs
+                failures.append(f"{mistake.where}: mistake {mistake.id}: its formula {mistake.formula_name}() "
+                                f"raised {type(exc).__name__}: {exc}")
                 continue
-            value, after = outcome
-            same_inputs = all(not diagnostics.equal_inputs(a, b) for a, b in zip(after, args_after))
-            if same_inputs and not diagnostics.compare(fn, value, got):
+            changes_inputs = any(diagnostics.equal_inputs(a, b) for a, b in zip(args, after))
+            if not changes_inputs and not diagnostics.compare(fn, expected, value):
+                continue  # on these inputs the mistake gives the right answer: it is no mistake here
+            same_inputs = all(not diagnostics.equal_inputs(a, b) for a, b in zip(after, outcome.args_after))
+            if same_inputs and wire.aliases(value, after) == outcome.aliases \
+                    and not diagnostics.compare(fn, value, outcome.value):
                 found.append(mistake)
-        return found
+        return found, failures
 
 
 def _load_formulas(path: Path) -> ModuleType:

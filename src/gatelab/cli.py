@@ -10,7 +10,7 @@ from typing import Any, Callable
 import click
 
 from gatelab import __version__
-from gatelab.errors import EXIT_NOT_FULL_MARKS, EXIT_OK, GatelabError, GraderFault
+from gatelab.errors import EXIT_ASSIGNMENT_DEFECT, EXIT_NOT_FULL_MARKS, EXIT_OK, GatelabError, GraderFault
 
 EXIT_CODES = """\b
 Exit codes:
@@ -18,7 +18,10 @@ Exit codes:
   1  --strict and not full marks; audit found a hole; generate --check found stale exercises
   2  usage error: unknown command, option, target or folder
   3  the assignment is broken (grader/config.yaml, solutions/, grader tests)
-  4  the grader itself failed on a test (a bug to report)"""
+  4  the grader itself failed on a test (a bug to report)
+  5  graded, but part of the assignment failed while grading (a question, a
+     catalog file or formula): the results keep the full maximum, and the
+     notes for the instructor say what failed"""
 
 
 def _assignment(path: Path | None) -> Any:
@@ -96,8 +99,8 @@ def check(target: str | None, submission: Path | None, assignment: Path | None, 
         results = grading.grade(spec, submission or spec.exercises, target=target, include_hidden=include_hidden,
                                 quiz=_quiz_mode(spec, locked), student=student)
         click.echo(terminal.render(results, Renderer(spec.grader / "templates"), verbose=verbose), nl=False)
-        if results.grader_errors:
-            return GraderFault.exit_code
+        if results.faults or results.defects:
+            return _instructor_exit(results)
         return EXIT_NOT_FULL_MARKS if strict and not results.full_marks else EXIT_OK
 
     _run(action)
@@ -135,9 +138,18 @@ def autograde(submission: Path, fmt: str, output: Path | None, assignment: Path 
         _write(exporter.render(results), output)
         if output:
             click.echo(f"{results.score:g}/{results.max_score:g} written to {output}", err=True)
-        return GraderFault.exit_code if results.grader_errors else EXIT_OK
+        for note in results.faults + results.instructor_notes:  # an LMS shows the autograder's output to staff only
+            click.secho(f"note for the instructor: {note}", fg="yellow", err=True)
+        return _instructor_exit(results)
 
     _run(action)
+
+
+def _instructor_exit(results: Any) -> int:
+    """4 when gatelab itself failed on a test, else 5 when part of the assignment did, else 0."""
+    if results.faults:
+        return GraderFault.exit_code
+    return EXIT_ASSIGNMENT_DEFECT if results.defects else EXIT_OK
 
 
 def _write(document: dict[str, Any], output: Path | None) -> None:

@@ -24,7 +24,7 @@ CONFIG_NAME = Path("grader") / "config.yaml"
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 VALUES = "values"
 ASPECTS = {"shape_and_dtype": "shape and dtype", "inputs_unchanged": "inputs left unchanged"}
-ASPECT_ORDER = ("shape_and_dtype", VALUES, "inputs_unchanged")
+ASPECT_ORDER = (VALUES, "shape_and_dtype", "inputs_unchanged")  # values first: their feedback leads
 
 
 @dataclass(frozen=True)

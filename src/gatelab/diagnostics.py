@@ -83,7 +83,7 @@ def _hints(fn: Function, got: np.ndarray, expected: np.ndarray) -> list[str]:
         if np.allclose(ratio, ratio.flat[0], rtol=1e-6) and not np.isclose(ratio.flat[0], 1.0):
             hints.append(f"Every value is {ratio.flat[0]:.4g} times the expected one: a stray constant factor?")
     offset = got - expected
-    if got.ndim == 2 and np.allclose(offset, offset[:, :1], atol=1e-9) and not np.allclose(offset, 0.0, atol=1e-9):
+    if got.ndim == 2 and got.shape[1] > 1 and np.allclose(offset, offset[:, :1], atol=1e-9) and not np.allclose(offset, 0.0, atol=1e-9):
         hints.append("The difference is the same in every column (example): look at the bias term.")
     if got.ndim == 3 and got.shape[2] > 1:
         hints.extend(_time_hints(got, expected))
@@ -201,6 +201,41 @@ def compare(fn: Function, expected: Any, got: Any) -> list[Problem]:
     for (quantity, shape), want, have in zip(fn.returns, expected, got):
         problems.extend(_compare(fn, quantity, want, have, shape))
     return problems
+
+
+def _leaves(value: Any) -> Iterator[Any]:
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _leaves(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    else:
+        yield value
+
+
+def needs_work(expected: Any, args: list[Any]) -> bool:
+    """Whether no submission that does no work could return ``expected`` for these ``args``.
+
+    A result needs work when some array in it is neither constant nor equal to
+    an input array, or some number in it is not one of the input numbers:
+    constants of the right shape and echoes of the inputs cannot match it.
+    """
+    arrays = [a for a in _leaves(args) if isinstance(a, np.ndarray)]
+    numbers = [float(a) for a in _leaves(args) if isinstance(a, (int, float)) and not isinstance(a, bool)]
+    for value in _leaves(expected):
+        if isinstance(value, np.ndarray) and value.size > 1:
+            constant = bool(np.all(value == value.flat[0]))
+            echo = any(a.shape == value.shape and np.allclose(a, value, rtol=RTOL, atol=ATOL) for a in arrays)
+            if not constant and not echo:
+                return True
+        elif isinstance(value, np.ndarray) and value.size == 0:
+            continue
+        elif isinstance(value, (np.ndarray, int, float)) and not isinstance(value, bool):
+            number = float(np.ravel(value)[0]) if isinstance(value, np.ndarray) else float(value)
+            if not any(np.isclose(number, n, rtol=RTOL, atol=ATOL) for n in numbers):
+                return True
+    return False
 
 
 def equal_inputs(sent: Any, returned: Any) -> list[str]:

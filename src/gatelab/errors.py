@@ -18,6 +18,7 @@ EXIT_NOT_FULL_MARKS = 1
 EXIT_USAGE = 2
 EXIT_CONFIG = 3
 EXIT_GRADER_FAULT = 4
+EXIT_ASSIGNMENT_DEFECT = 5  # graded, every point kept in the maximum, but part of the assignment failed
 
 
 class GatelabError(Exception):

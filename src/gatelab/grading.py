@@ -80,20 +80,21 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
     from gatelab import answers as answers_file, quiz as quizzes
     from gatelab.marking import Marker
 
-    if locked:
-        from gatelab.lock import LOCK_NAME, LockedMarker, load_locked
+    from gatelab.lock import LOCK_NAME, LockedMarker, load_locked
 
-        path = assignment.exercises / LOCK_NAME
-        if not path.is_file():
-            results.notices.append(f"{path}: there is no locked question bank; run grade generate")
+    lock_path = assignment.exercises / LOCK_NAME
+    if locked:
+        if not lock_path.is_file():
+            results.notices.append(f"{lock_path}: there is no locked question bank; run grade generate")
             return
-        locked_bank = load_locked(path)
+        locked_bank = load_locked(lock_path)
         bank, marker = locked_bank.bank, LockedMarker(locked_bank)
+        unmarkable: list[Any] = []
     else:
         problems: list[str] = []
         bank, marker = quizzes.load(assignment.grader / "quiz", problems), Marker()
-        results.notices.extend(f"question bank: {p} (that question is left out; run grade validate)"
-                               for p in problems)
+        results.instructor_notes.extend(f"question bank: {p} (run grade validate)" for p in problems)
+        unmarkable = _released_but_broken(lock_path, bank, results) if problems else []
     if only and bank.get(only) is None:
         raise UsageError(f"there is no question {only!r}.{did_you_mean(only, bank.ids)}")
     answers = answers_file.read(submission / answers_file.ANSWERS_NAME, bank.ids)
@@ -105,14 +106,43 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
         try:
             mark = marker.mark(quizzes.variant(question, who), answers.values.get(question.id))
         except Exception as exc:  # a template in the bank that fails for this variant: the grader's fault
-            results.tests.append(TestResult(f"quiz.{question.id}", f"quiz.{question.id}", 0.0, question.points,
-                                            "visible", "error", renderer.feedback(
-                                                "grader_error", message=f"{type(exc).__name__}: {exc}"), case="error"))
+            results.instructor_notes.append(f"{question.where}: question {question.id!r} failed for student "
+                                            f"{who!r}: {type(exc).__name__}: {exc}")
+            results.tests.append(_unmarked(question.id, question.points, renderer))
             continue
         feedback = f"{answers.where(question.id)}: {mark.feedback}" if mark.status == "invalid" else mark.feedback
         results.tests.append(TestResult(f"quiz.{question.id}", f"quiz.{question.id}", mark.score, mark.max_score,
                                         "visible", "passed" if mark.status == "correct" else "failed", feedback,
                                         case=mark.status))
+    for question in unmarkable:
+        if not only or question.id == only:
+            results.tests.append(_unmarked(question.id, question.points, renderer))
+
+
+def _unmarked(question_id: str, points: float, renderer: Any) -> TestResult:
+    """A question the grader could not mark: no points, the same maximum, and the grader's fault."""
+    return TestResult(f"quiz.{question_id}", f"quiz.{question_id}", 0.0, points, "visible", "error",
+                      renderer.feedback("grader_error"), case="error")
+
+
+def _released_but_broken(lock_path: Path, bank: Any, results: Results) -> list[Any]:
+    """Questions the students were given (the locked bank) that the full bank failed to load.
+
+    They still count, at their released points, so a broken file never
+    changes the maximum score silently.
+    """
+    from gatelab.lock import load_locked
+
+    if not lock_path.is_file():
+        results.instructor_notes.append(f"{lock_path} is missing, so the points of the questions left out "
+                                        "are unknown: the maximum score is lower than released")
+        return []
+    try:
+        released = load_locked(lock_path).bank.questions
+    except ConfigError as exc:
+        results.instructor_notes.append(str(exc))
+        return []
+    return [q for q in released if bank.get(q.id) is None]
 
 
 def _grade_code(assignment: Assignment, submission: Path, results: Results, renderer: Any, target: str | None,
@@ -128,11 +158,13 @@ def _grade_code(assignment: Assignment, submission: Path, results: Results, rend
         reference = Reference(assignment.solutions)
         problems: list[str] = []
         mistakes = catalog.load(assignment.grader / "mistakes", problems)
-        results.notices.extend(f"mistake catalog: {p} (left out; run grade audit)" for p in problems)
-        judge = Judge(sandbox, reference, renderer, assignment.seed, mistakes)
+        results.instructor_notes.extend(f"mistake catalog: {p} (left out; run grade audit)" for p in problems)
+        judge = Judge(sandbox, reference, renderer, assignment.seed, mistakes, assignment.tests, include_hidden)
         plugin = GradingPlugin(assignment, judge, renderer, results, target=target,
                                include_hidden=include_hidden, on_result=on_result)
         code = _run_pytest(assignment.grader / "tests", plugin)
+        results.notices.extend(sandbox.notes)
+        results.instructor_notes.extend(judge.instructor_notes)
     if plugin.collection_errors:
         raise ConfigError("the grader's tests could not be collected:\n" + "\n".join(plugin.collection_errors))
     if code not in (0, 1, 5):  # pytest's OK, TESTS_FAILED, NO_TESTS_COLLECTED

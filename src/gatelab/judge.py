@@ -2,24 +2,38 @@
 
 The judge lives in the trusted process. It asks the sandbox for the
 student's result (once per function and case: aspects share the call),
-computes the reference itself, and turns every difference into feedback:
+computes the reference itself, and turns every difference into feedback.
+What a function earns is its own correct work, and nothing else:
 
-- a known mistake from the catalog, when the student's result equals its formula's;
-- for a composite (``lstm_cell_forward``, ``*_forward``...), a second judgement
-  against the reference *built from the student's own parts*, so a wrong
-  forget gate costs the forget gate's points, not every test downstream;
-- otherwise what differs and where (``diagnostics``).
+- **values** on a case: the student's result equals the reference's. A
+  composite (``lstm_cell_forward``, ``*_forward``...) whose result is wrong
+  is called again with its *parts served* by the grader (the worker asks,
+  the trusted side answers with the reference's values), so a wrong forget
+  gate costs the forget gate's points, not the cell's, while a constant or
+  an echo of an input stays wrong whatever its parts do.
+- **evidence**: a case whose right answer needs no work (every array in it
+  constant, or equal to an input) pays only once the function is right on a
+  case that does need work.
+- **aspects** (``shape_and_dtype``, ``inputs_unchanged``) are judged only on
+  the cases where the values are right, and pay nothing until the values
+  are right on a case that needs work.
+
+Feedback names a catalogued mistake only where it is true (see ``catalog``),
+and a visible test never quotes a hidden case.
 """
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
 
 from gatelab import diagnostics
 from gatelab.cases import Case, make_args
 from gatelab.catalog import Catalog, reference_namespace
-from gatelab.config import VALUES, TestSpec
+from gatelab.config import ASPECTS, VALUES, TestSpec
 from gatelab.contract import BY_NAME, Function, lookup
 from gatelab.reference import Reference
 from gatelab.render import Renderer
@@ -28,6 +42,8 @@ from gatelab.sandbox import Outcome, Sandbox
 STRUCTURE = {"type", "keys", "shape"}
 SHAPE_AND_DTYPE = STRUCTURE | {"dtype"}
 VALUE_KINDS = STRUCTURE | {"not_finite", "values", "number"}
+NOT_RETRIED = {"missing", "import_error", "budget"}  # outcomes a served-parts call would only repeat
+PART_SAMPLES = 2  # served calls per part (the first and the last) replayed on the student's own part
 
 
 @dataclass
@@ -42,102 +58,213 @@ class Verdict:
 
 @dataclass
 class Trial:
-    """One call of a function on one case, shared by every aspect judged on it."""
+    """One function on one case: the student's calls, the reference's result, and which call was right."""
 
+    case: Case
     args: list[Any]
-    outcome: Outcome
-    expected: Any = None
-
-
-class _PartFailed(Exception):
-    pass
+    expected: Any
+    outcome: Outcome  # the student's function with the student's own parts
+    needs_work: bool  # the right result cannot be had without work (not constant, not an input)
+    served: Outcome | None = None  # the same call with the parts served by the grader (composites)
+    right: Outcome | None = None  # whichever call returned the right values, if one did
+    wrong_parts: list[str] = field(default_factory=list)  # own parts that were wrong where the call used them
+    warned: bool = False  # right values, but with warnings the contract forbids
 
 
 class Judge:
     """Grades contract functions of one submission against the reference."""
 
     def __init__(self, sandbox: Sandbox, reference: Reference, renderer: Renderer, seed: int,
-                 catalog: Catalog = Catalog()) -> None:
+                 catalog: Catalog = Catalog(), tests: Iterable[TestSpec] = (), include_hidden: bool = True) -> None:
         self.sandbox = sandbox
         self.reference = reference
         self.renderer = renderer
         self.seed = seed
         self.catalog = catalog
         self.ref = reference_namespace(reference.modules)
+        self.instructor_notes: list[str] = []  # assignment defects met while judging (a formula that raised)
         self._trials: dict[tuple[str, str], Trial] = {}
+        self._cases: dict[str, list[Case]] = {}  # the cases each function's values are judged on in this run
+        self._public: dict[str, set[str]] = {}  # the cases whose values test a student sees
+        for spec in tests:
+            if spec.aspect != VALUES:
+                continue
+            name = spec.function.qualname
+            if spec.visibility == "visible":
+                self._public.setdefault(name, set()).add(spec.case.name)
+            if include_hidden or spec.visibility == "visible":
+                self._cases.setdefault(name, []).append(spec.case)
 
-    def call(self, fn: Function, args: list[Any]) -> Outcome:
-        """The student's ``fn(*args)``, run in the sandbox."""
-        return self.sandbox.call(fn.module, fn.name, args)
+    # --- calls -------------------------------------------------------------------------------------
 
     def expected(self, fn: Function, args: list[Any]) -> Any:
         """The reference result, on a copy of the inputs."""
         return self.reference.function(fn.qualname)(*copy.deepcopy(args))
 
     def trial(self, fn: Function, case: Case) -> Trial:
-        """The student's call on ``case`` (made once, then shared by all aspects)."""
+        """The student's call(s) on ``case``, made once, then shared by every aspect."""
         key = (fn.qualname, case.name)
         if key not in self._trials:
             args = make_args(fn, case, self.seed)
-            outcome = self.call(fn, args)
-            self._trials[key] = Trial(args, outcome, self.expected(fn, args) if outcome.ok else None)
+            expected = self.expected(fn, args)
+            trial = Trial(case, args, expected, self._own_call(fn, args),
+                          diagnostics.needs_work(expected, args))
+            self._settle(fn, trial)
+            self._trials[key] = trial
         return self._trials[key]
 
-    def check(self, spec: TestSpec) -> Verdict:
-        """Grade one test: the values on one case, or an aspect over all the function's cases."""
-        if spec.aspect == VALUES:
-            trial = self.trial(spec.function, spec.case)
-            if not trial.outcome.ok:
-                return self._did_not_return(spec.function, trial)
-            return self._values(spec.function, trial)
-        judge_one = self._shape_and_dtype if spec.aspect == "shape_and_dtype" else self._inputs_unchanged
-        trials = [self.trial(spec.function, case) for case in spec.cases]
-        returned = [t for t in trials if t.outcome.ok]
-        if not returned:
-            return self._did_not_return(spec.function, trials[0])
-        notes: list[str] = []
-        for trial in returned:
-            verdict = judge_one(spec.function, trial)
-            if not verdict.passed:
-                return verdict
-            notes.extend(n for n in verdict.notes if n not in notes)
-        return Verdict(True, "\n".join(notes), "", notes)
+    def _own_call(self, fn: Function, args: list[Any]) -> Outcome:
+        hanging = [p for p in _below(fn) if self.sandbox.struck(p)]
+        if hanging:
+            return Outcome("skipped", message=f"not run on your own parts, because {hanging[0]} ran past the "
+                                              "time limit; judged with the grader's parts instead")
+        return self.sandbox.call(fn.module, fn.name, args)
 
-    def _did_not_return(self, fn: Function, trial: Trial) -> Verdict:
-        outcome = trial.outcome
-        notes = self._wrong_parts_note(fn, trial.args) if outcome.status == "raised" else []
-        return Verdict(False, "\n".join([self.explain_outcome(fn, outcome), *notes]), outcome.output, notes)
+    def _settle(self, fn: Function, trial: Trial) -> None:
+        """Find which call, if any, returned the right values: the student's own, or with served parts."""
+        if self._right(fn, trial, trial.outcome):
+            trial.right = trial.outcome
+            return
+        trial.warned = trial.outcome.ok and fn.warn_free and bool(trial.outcome.warnings) and \
+            not self._problems(fn, trial, trial.outcome)
+        served = self._served(fn, trial)
+        if served is not None and self._right(fn, trial, served):
+            trial.right = served
+
+    def _served(self, fn: Function, trial: Trial) -> Outcome | None:
+        """The composite's call with its parts served by the grader (made once), or None for a plain function."""
+        if trial.served is None and fn.parts and trial.outcome.status not in NOT_RETRIED:
+            used: dict[str, list[tuple[list[Any], Any]]] = {}
+            trial.served = self.sandbox.call(fn.module, fn.name, trial.args, self._part_servers(fn, used))
+            trial.wrong_parts = self._wrong_parts(used)
+        return trial.served
+
+    def _problems(self, fn: Function, trial: Trial, outcome: Outcome) -> list[diagnostics.Problem]:
+        return [p for p in diagnostics.compare(fn, trial.expected, outcome.value) if p.kind in VALUE_KINDS]
+
+    def _right(self, fn: Function, trial: Trial, outcome: Outcome) -> bool:
+        return outcome.ok and not self._problems(fn, trial, outcome) and not (fn.warn_free and outcome.warnings)
+
+    def _part_servers(self, fn: Function, used: dict[str, list[tuple[list[Any], Any]]]) \
+            -> dict[str, Callable[..., Any]]:
+        """The reference's parts, as the sandbox serves them; each remembers what it was asked."""
+
+        def server(qualname: str) -> Callable[..., Any]:
+            reference = self.reference.function(qualname)
+            names = lookup(qualname).arg_names
+
+            def serve(*args: Any, **kwargs: Any) -> Any:
+                positional = list(args) + [kwargs.pop(n) for n in names[len(args):] if n in kwargs]
+                if kwargs:
+                    raise TypeError(f"{qualname}() got unexpected arguments {sorted(kwargs)}")
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    value = reference(*copy.deepcopy(positional))
+                calls = used.setdefault(qualname, [])
+                calls[min(len(calls), PART_SAMPLES - 1):] = [(positional, value)]
+                return value
+
+            return serve
+
+        return {qualname: server(qualname) for qualname in fn.parts}
+
+    def _wrong_parts(self, used: Mapping[str, list[tuple[list[Any], Any]]]) -> list[str]:
+        """The student's own parts that are wrong on arguments the composite really gave them."""
+        wrong = []
+        for qualname, calls in used.items():
+            part = lookup(qualname)
+            for args, value in calls:
+                if self.sandbox.struck(qualname):
+                    wrong.append(qualname)
+                    break
+                outcome = self.sandbox.call(part.module, part.name, args)
+                if not outcome.ok or diagnostics.compare(part, value, outcome.value):
+                    wrong.append(qualname)
+                    break
+        return sorted(wrong)
+
+    # --- tests -------------------------------------------------------------------------------------
+
+    def check(self, spec: TestSpec) -> Verdict:
+        """Grade one test: the values on one case, or an aspect over the function's cases."""
+        if spec.aspect == VALUES:
+            return self._values(spec.function, self.trial(spec.function, spec.case))
+        return self._aspect(spec)
+
+    def _cases_of(self, spec: TestSpec) -> list[Case]:
+        run = self._cases.get(spec.function.qualname)
+        return [c for c in spec.cases if c in run] if run else list(spec.cases)
+
+    def _evidence(self, fn: Function) -> bool:
+        """Whether ``fn`` is right on at least one case of this run whose answer needs work."""
+        return any(t.right is not None and t.needs_work
+                   for t in (self.trial(fn, case) for case in self._cases.get(fn.qualname, ())))
 
     def _values(self, fn: Function, trial: Trial) -> Verdict:
-        got = trial.outcome.value
-        problems = [p for p in diagnostics.compare(fn, trial.expected, got) if p.kind in VALUE_KINDS]
-        warned = fn.warn_free and trial.outcome.warnings
-        if not problems and not warned:
-            return Verdict(True)
-        if not warned:
-            own = self._own_parts_verdict(fn, trial)
-            if own is not None:
-                return own
-        messages = self._describe(fn, trial, problems)
-        if warned:
-            messages.append(self.renderer.feedback("warned", qualname=fn.qualname, warnings=trial.outcome.warnings))
-        notes = self._wrong_parts_note(fn, trial.args) if problems else []
-        return Verdict(False, "\n".join(messages + notes), trial.outcome.output, notes)
+        output = trial.outcome.output
+        if trial.right is None:
+            return Verdict(False, self._wrong_values(fn, trial), output)
+        if not trial.needs_work and not self._evidence(fn):
+            return Verdict(False, self.renderer.feedback("no_evidence", qualname=fn.qualname), output)
+        if trial.right is trial.outcome:
+            return Verdict(True, "", output)
+        note = self.renderer.feedback("own_parts", qualname=fn.qualname, wrong=trial.wrong_parts,
+                                      parts=list(fn.parts))
+        return Verdict(True, note, output, [note])
 
-    def _shape_and_dtype(self, fn: Function, trial: Trial) -> Verdict:
-        problems = [p for p in diagnostics.compare(fn, trial.expected, trial.outcome.value)
-                    if p.kind in SHAPE_AND_DTYPE]
-        if not problems:
-            return Verdict(True)
-        own = self._own_parts_verdict(fn, trial)
-        if own is not None:
-            return own
-        messages = self._describe(fn, trial, problems)
-        notes = self._wrong_parts_note(fn, trial.args)
-        return Verdict(False, "\n".join(messages + notes), trial.outcome.output, notes)
-
-    def _inputs_unchanged(self, fn: Function, trial: Trial) -> Verdict:
+    def _wrong_values(self, fn: Function, trial: Trial) -> str:
+        """Why the values are wrong: the student's own call, or the composite's own work with right parts."""
+        upstream = [self.renderer.feedback("upstream", qualname=fn.qualname, wrong=trial.wrong_parts)] \
+            if trial.wrong_parts else []
+        served = trial.served
+        if served is not None and served.ok and trial.wrong_parts:
+            lead = self.renderer.feedback("with_served_parts", qualname=fn.qualname, parts=trial.wrong_parts)
+            return "\n".join([lead, *self._describe(fn, trial, served), *upstream])
         outcome = trial.outcome
+        if outcome.status == "skipped" and served is not None and not served.ok:
+            outcome = served
+        if not outcome.ok:
+            return "\n".join([self.explain_outcome(fn, outcome), *upstream])
+        messages = self._describe(fn, trial, outcome)
+        if trial.warned:
+            messages.append(self.renderer.feedback("warned", qualname=fn.qualname, warnings=outcome.warnings))
+        return "\n".join(messages + upstream)
+
+    def _aspect(self, spec: TestSpec) -> Verdict:
+        fn = spec.function
+        trials = [self.trial(fn, case) for case in self._cases_of(spec)]
+        if not any(t.right is not None and t.needs_work for t in trials) and not self._evidence(fn):
+            return Verdict(False, self.renderer.feedback("aspect_unearned", qualname=fn.qualname,
+                                                         aspect=ASPECTS[spec.aspect]))
+        judge_one = self._shape_and_dtype if spec.aspect == "shape_and_dtype" else self._inputs_unchanged
+        notes: list[str] = []
+        for trial in (t for t in trials if t.right is not None):
+            messages = judge_one(fn, trial, trial.right)
+            if messages and self._holds_with_served_parts(fn, trial, judge_one):
+                note = self.renderer.feedback("own_parts", qualname=fn.qualname, wrong=trial.wrong_parts,
+                                              parts=list(fn.parts))
+                notes += [note] if note not in notes else []
+                continue
+            if not messages:
+                continue
+            if spec.visibility == "visible" and trial.case.name not in self._public.get(fn.qualname, set()):
+                return Verdict(False, self.renderer.feedback("hidden_case", qualname=fn.qualname,
+                                                             aspect=ASPECTS[spec.aspect]))
+            return Verdict(False, "\n".join(messages), trial.right.output)
+        return Verdict(True, "\n".join(notes), "", notes)
+
+    def _holds_with_served_parts(self, fn: Function, trial: Trial,
+                                 judge_one: Callable[[Function, Trial, Outcome], list[str]]) -> bool:
+        """Whether an aspect that fails on the student's own parts holds for the composite's own work."""
+        if trial.right is not trial.outcome:
+            return False
+        served = self._served(fn, trial)
+        return served is not None and self._right(fn, trial, served) and not judge_one(fn, trial, served)
+
+    def _shape_and_dtype(self, fn: Function, trial: Trial, outcome: Outcome) -> list[str]:
+        return self._describe(fn, trial, outcome, SHAPE_AND_DTYPE)
+
+    def _inputs_unchanged(self, fn: Function, trial: Trial, outcome: Outcome) -> list[str]:
         messages = []
         changed = [name + path for name, sent, back in zip(fn.arg_names, trial.args, outcome.args_after)
                    for path in diagnostics.equal_inputs(sent, back)]
@@ -145,64 +272,29 @@ class Judge:
             messages.append(self.renderer.feedback("mutated", qualname=fn.qualname, names=changed))
         if outcome.aliases:
             messages.append(self.renderer.feedback("aliased", qualname=fn.qualname))
-        if not messages:
-            return Verdict(True)
-        return Verdict(False, "\n".join(self._named_mistakes(fn, trial) + messages), outcome.output)
+        return self._named_mistakes(fn, trial, outcome) + messages if messages else []
 
-    def _describe(self, fn: Function, trial: Trial, problems: list[diagnostics.Problem]) -> list[str]:
+    # --- words -------------------------------------------------------------------------------------
+
+    def _describe(self, fn: Function, trial: Trial, outcome: Outcome, kinds: set[str] = VALUE_KINDS) -> list[str]:
         """A named mistake and the first difference, or, when none is named, every difference."""
+        problems = [p for p in diagnostics.compare(fn, trial.expected, outcome.value) if p.kind in kinds]
         if not problems:
             return []
-        named = self._named_mistakes(fn, trial)
+        named = self._named_mistakes(fn, trial, outcome)
         return named + [self._render(problems[0])] if named else [self._render(p) for p in problems]
 
     def _render(self, problem: diagnostics.Problem) -> str:
         return self.renderer.feedback(problem.kind, quantity=problem.quantity, **problem.details)
 
-    def _named_mistakes(self, fn: Function, trial: Trial) -> list[str]:
-        """Feedback for every catalog mistake that reproduces the student's result exactly."""
-        found = self.catalog.match(fn, self.ref, trial.args, trial.outcome.value, trial.outcome.args_after)
+    def _named_mistakes(self, fn: Function, trial: Trial, outcome: Outcome) -> list[str]:
+        """Feedback for every catalog mistake that is a mistake on these inputs and explains the result."""
+        found, failures = self.catalog.match(fn, self.ref, trial.args, trial.expected, outcome)
+        for failure in failures:
+            note = f"{failure} (on case {trial.case.name})"
+            if note not in self.instructor_notes:
+                self.instructor_notes.append(note)
         return [self.renderer.feedback("mistake", id=m.id, feedback=m.feedback, lesson=m.lesson) for m in found]
-
-    def _own_parts_verdict(self, fn: Function, trial: Trial) -> Verdict | None:
-        """A pass, with a note, when a composite equals the reference built from the student's own parts."""
-        if not fn.parts:
-            return None
-        own, wrong = self._compose_over_own_parts(fn, trial.args)
-        if own is None or not wrong or diagnostics.compare(fn, own, trial.outcome.value):
-            return None
-        note = self.renderer.feedback("own_parts", qualname=fn.qualname, wrong=wrong)
-        return Verdict(True, note, "", [note])
-
-    def _wrong_parts_note(self, fn: Function, args: list[Any]) -> list[str]:
-        if not fn.parts:
-            return []
-        wrong = self._compose_over_own_parts(fn, args)[1]
-        return [self.renderer.feedback("upstream", qualname=fn.qualname, wrong=wrong)] if wrong else []
-
-    def _compose_over_own_parts(self, fn: Function, args: list[Any]) -> tuple[Any, list[str]]:
-        """(reference result over the student's parts or None, the parts that were wrong on the way)."""
-        wrong: list[str] = []
-        parts = {name: self._proxy(lookup(name), wrong) for name in fn.parts}
-        try:
-            own = self.reference.composed(fn, parts)(*copy.deepcopy(args))
-        except Exception:  # a student part failed or returned something unusable
-            own = None
-        return own, sorted(set(wrong))
-
-    def _proxy(self, part: Function, wrong: list[str]) -> Callable[..., Any]:
-        """A stand-in for ``part`` that calls the student's version and notes when it is wrong."""
-
-        def call(*args: Any) -> Any:
-            outcome = self.call(part, list(args))
-            if not outcome.ok:
-                wrong.append(part.qualname)
-                raise _PartFailed(part.qualname)
-            if diagnostics.compare(part, self.expected(part, list(args)), outcome.value):
-                wrong.append(part.qualname)
-            return outcome.value
-
-        return call
 
     def explain_outcome(self, fn: Function, outcome: Outcome) -> str:
         """Feedback for a call that did not return: it raised, hung, crashed, or was never found."""
@@ -222,6 +314,18 @@ class Judge:
         if outcome.status == "crashed":
             return render("crashed", qualname=fn.qualname, message=outcome.message, phase=outcome.phase)
         return render(outcome.status, qualname=fn.qualname, message=outcome.message)
+
+
+def _below(fn: Function) -> list[str]:
+    """Every contract function ``fn`` is built from, directly or through its parts."""
+    seen: list[str] = []
+    stack = list(fn.parts)
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.append(name)
+            stack.extend(lookup(name).parts)
+    return seen
 
 
 def _upstream(fn: Function, frames: list[dict[str, Any]]) -> str:

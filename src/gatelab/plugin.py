@@ -108,8 +108,8 @@ class GradingPlugin:
         elif isinstance(error, (AssertionError, pytest.fail.Exception)):
             status, feedback = "failed", str(error)
         else:
-            status = "error"
-            feedback = self.renderer.feedback("grader_error", message=f"{type(error).__name__}: {error}")
+            status, feedback = "error", self.renderer.feedback("grader_error")
+            self.results.faults.append(f"{item.nodeid}: {type(error).__name__}: {error}")
         spec = _spec_of(item)
         result = TestResult(
             name=spec.name if spec else _title(item), function=_function_of(item),

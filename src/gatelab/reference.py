@@ -11,14 +11,14 @@ import importlib
 import sys
 import types
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
-from gatelab.contract import MODULES, Function
+from gatelab.contract import MODULES
 from gatelab.errors import ConfigError
 
 
 class Reference:
-    """Reference functions by qualified name, plain or rebuilt over substitute parts."""
+    """Reference functions by qualified name."""
 
     def __init__(self, solutions: Path) -> None:
         self.folder = Path(solutions).resolve()
@@ -30,19 +30,6 @@ class Reference:
             return getattr(self.modules[module], name)
         except (KeyError, AttributeError):
             raise ConfigError(f"{self.folder / (module + '.py')}: the reference has no function {name}()") from None
-
-    def composed(self, fn: Function, parts: Mapping[str, Callable[..., Any]]) -> Callable[..., Any]:
-        """``fn``'s reference code with each of its parts replaced by ``parts[qualname]``.
-
-        The reference calls its parts by plain name, so swapping those names in
-        a copy of its globals grades a composite on the student's own parts.
-        """
-        original = self.function(fn.qualname)
-        namespace = dict(original.__globals__)
-        for qualname, replacement in parts.items():
-            namespace[qualname.split(".")[-1]] = replacement
-        return types.FunctionType(original.__code__, namespace, original.__name__,
-                                  original.__defaults__, original.__closure__)
 
 
 def _load(folder: Path) -> dict[str, types.ModuleType]:

@@ -41,7 +41,9 @@ class Results:
     hidden_points: float = 0.0
     seed: int = 0
     seconds: float = 0.0
-    notices: list[str] = field(default_factory=list)  # problems found outside any test (answers file, bank)
+    notices: list[str] = field(default_factory=list)  # for the student: their answers file, files left out
+    instructor_notes: list[str] = field(default_factory=list)  # assignment defects: never in a student's view
+    faults: list[str] = field(default_factory=list)  # where gatelab itself failed: never in a student's view
 
     @property
     def score(self) -> float:
@@ -54,6 +56,11 @@ class Results:
     @property
     def full_marks(self) -> bool:
         return all(t.passed for t in self.tests)
+
+    @property
+    def defects(self) -> bool:
+        """Whether grading met a defect in the assignment (a broken question, catalog file or formula)."""
+        return bool(self.instructor_notes)
 
     @property
     def grader_errors(self) -> list[TestResult]:

@@ -5,11 +5,20 @@ student's code does (hang, exit, crash, exhaust memory, print megabytes),
 the call comes back as an :class:`Outcome` and the next call gets a fresh
 worker if it needs one. A module whose import fails is remembered, so a
 syntax error costs that module's tests at once instead of a worker per test.
+
+What the worker can reach is kept small: it runs on a copy of the
+submission's Python files (no symlinks followed), in an empty folder, with a
+scrubbed environment (``WORKER_ENV``), and, when the grader runs as root, as
+an unprivileged user. The grading process itself is made non-dumpable on
+Linux, so a worker of the same user cannot read its environment or memory
+through ``/proc``. A whole submission has a wall-clock ``budget``: once it is
+spent, the remaining calls are skipped at once.
 """
 from __future__ import annotations
 
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,23 +26,35 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from gatelab import wire
 
 STARTUP_SECONDS = 3.0  # allowed on top of the limit for a new worker's own start-up (numpy import)
 _BOOTSTRAP = "import sys; sys.path.insert(0, {root!r}); from gatelab.worker import main; main()"
+# The grader's environment variables a worker may see: what an interpreter needs to start and to
+# format text, nothing else (no tokens, keys, CI variables). HOME and TMPDIR point at its own folder.
+WORKER_ENV = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "TZ", "LD_LIBRARY_PATH",
+              "SYSTEMROOT", "WINDIR")
+_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+MAX_PART_CALLS = 20_000  # served part requests in one call
+MAX_PART_ELEMENTS = 10_000_000  # array entries in the arguments of one served part request
+STAGED_LIMITS = (500, 20 * 1024 * 1024)  # Python files, bytes copied from a submission
+
+PartServer = Callable[..., Any]  # computes one part's value in the trusted process
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What one call may use. ``strikes``: timeouts after which a function is no longer called."""
+    """What one call may use. ``strikes``: timeouts after which a function is no longer called;
+    ``budget``: wall-clock seconds for all the calls into one submission."""
 
     timeout: float = 5.0
     memory_mb: int = 1024
     output_chars: int = 2000
     output_mb: int = 8
     strikes: int = 2
+    budget: float = 60.0  # seconds of wall clock for a whole submission
 
 
 @dataclass
@@ -41,7 +62,7 @@ class Outcome:
     """What happened when the submission was asked to do one thing.
 
     ``status`` is one of ``ok``, ``raised``, ``missing``, ``import_error``,
-    ``timeout``, ``crashed``, ``protocol`` or ``skipped``.
+    ``timeout``, ``crashed``, ``protocol``, ``skipped`` or ``budget``.
     """
 
     status: str
@@ -69,6 +90,57 @@ class Outcome:
         return outcome
 
 
+def worker_environment(home: str) -> dict[str, str]:
+    """The scrubbed environment a worker starts with."""
+    env = {name: os.environ[name] for name in WORKER_ENV if name in os.environ}
+    env.update(_THREADS, HOME=home, TMPDIR=home, TMP=home, TEMP=home)
+    return env
+
+
+def protect_grader() -> None:
+    """Make this (the grading) process non-dumpable on Linux: no /proc/<pid>/environ or mem for others."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except (OSError, AttributeError):
+        pass
+
+
+def stage(submission: Path, into: Path) -> list[str]:
+    """Copy the submission's Python files (never through a symlink) into ``into``; notes on what was left out.
+
+    The worker imports the copy, so it never reads the original folder, and,
+    made readable for all, an unprivileged worker can read it.
+    """
+    notes: list[str] = []
+    max_files, max_bytes = STAGED_LIMITS
+    copied = size = 0
+    for path in sorted(submission.rglob("*.py")):
+        relative = path.relative_to(submission)
+        if any(part.startswith(".") or part == "__pycache__" for part in relative.parts[:-1]):
+            continue
+        if any(p.is_symlink() for p in [path, *path.parents][: len(relative.parts)]):
+            notes.append(f"{relative} is a symbolic link; it was left out (submit the file itself)")
+            continue
+        if copied >= max_files or size + path.stat().st_size > max_bytes:
+            notes.append(f"{relative} was left out: a submission holds at most {max_files} Python files "
+                         f"and {max_bytes // 2**20} MB")
+            continue
+        target = into / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        copied += 1
+        size += path.stat().st_size
+    for folder, _, files in os.walk(into):
+        os.chmod(folder, 0o755)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o644)
+    return notes
+
+
 class _Process:
     """One worker process, its two pipes and the file its output goes to."""
 
@@ -78,44 +150,73 @@ class _Process:
         self._offset = 0
         child_in, self._to_child = os.pipe()
         self._from_child, child_out = os.pipe()
+        os.set_blocking(self._to_child, False)  # writes wait with a deadline, never forever
         root = str(Path(__file__).resolve().parent.parent)
-        command = [sys.executable, "-c", _BOOTSTRAP.format(root=root), "--submission", str(submission),
-                   "--in-fd", str(child_in), "--out-fd", str(child_out),
+        command = [sys.executable, "-I", "-B", "-u", "-c", _BOOTSTRAP.format(root=root),
+                   "--submission", str(submission), "--in-fd", str(child_in), "--out-fd", str(child_out),
                    "--memory-mb", str(limits.memory_mb), "--output-mb", str(limits.output_mb)]
         for path in forbid:
             command += ["--forbid", str(path)]
         self._cwd = tempfile.TemporaryDirectory(prefix="gatelab-worker-")
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OPENBLAS_NUM_THREADS="1",
-                   OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-        env.pop("PYTHONPATH", None)
+        os.chmod(self._cwd.name, 0o755)
         self.process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=self.output, stderr=subprocess.STDOUT,
-            pass_fds=(child_in, child_out), cwd=self._cwd.name, env=env, start_new_session=True,
+            pass_fds=(child_in, child_out), cwd=self._cwd.name, env=worker_environment(self._cwd.name),
+            start_new_session=True,
         )
         os.close(child_in)
         os.close(child_out)
         self.modules: set[str] = set()
 
-    def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any] | str:
-        """The worker's reply, or the status string ``timeout``/``crashed``/``protocol`` on failure."""
-        frame = wire.encode(message)  # trusted arguments: an error here is the grader's own
-        try:
-            view = memoryview(frame)
-            while view:
-                view = view[os.write(self._to_child, view):]
-        except (BrokenPipeError, OSError):
-            return "crashed"
+    def request(self, message: dict[str, Any], timeout: float,
+                parts: Mapping[str, PartServer] | None = None) -> dict[str, Any] | str:
+        """The worker's reply, or the status string ``timeout``/``crashed``/``protocol`` on failure.
+
+        While the call runs, the worker may ask for the value of a part named
+        in ``parts``; each such request is answered here, in the trusted process.
+        """
         deadline = time.monotonic() + timeout
-        try:
-            prefix = self._read(4, deadline)
-            if isinstance(prefix, str):
-                return prefix
-            payload = self._read(wire.frame_length(prefix), deadline)
-            if isinstance(payload, str):
-                return payload
-            return wire.decode(payload)
-        except wire.WireError:
-            return "protocol"
+        failed = self._write(wire.encode(message), deadline)  # trusted arguments: an error here is ours
+        served = 0
+        while failed is None:
+            try:
+                reply = self._read_frame(deadline)
+            except wire.WireError:
+                return "protocol"
+            if isinstance(reply, str):
+                return reply
+            if reply.get("op") != "part":
+                return reply
+            served += 1
+            if served > MAX_PART_CALLS:
+                return "protocol"
+            failed = self._write(wire.encode(_serve_part(reply, parts or {})), deadline)
+        return failed
+
+    def _write(self, frame: bytes, deadline: float) -> str | None:
+        view = memoryview(frame)
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return "timeout"
+            try:
+                _, ready, _ = select.select([], [self._to_child], [], remaining)
+                if ready:
+                    view = view[os.write(self._to_child, view):]
+            except BlockingIOError:
+                continue
+            except OSError:  # BrokenPipeError and friends: the worker is gone
+                return "crashed"
+        return None
+
+    def _read_frame(self, deadline: float) -> dict[str, Any] | str:
+        prefix = self._read(4, deadline)
+        if isinstance(prefix, str):
+            return prefix
+        payload = self._read(wire.frame_length(prefix), deadline)
+        if isinstance(payload, str):
+            return payload
+        return wire.decode(payload)
 
     def _read(self, count: int, deadline: float) -> bytes | str:
         chunks = []
@@ -178,6 +279,22 @@ class _Process:
         self._cwd.cleanup()
 
 
+def _serve_part(message: dict[str, Any], parts: Mapping[str, PartServer]) -> dict[str, Any]:
+    """The reply to a worker's request for a part's value: the value, or why it is refused."""
+    qualname, args, kwargs = message.get("part"), message.get("args"), message.get("kwargs") or {}
+    if not isinstance(qualname, str) or qualname not in parts:
+        return {"status": "refused", "message": f"{wire.safe_str(qualname, 80)} is not served by the grader now"}
+    if not isinstance(args, list) or not isinstance(kwargs, dict):
+        return {"status": "refused", "message": f"malformed request for {qualname}"}
+    if sum(a.size for a in wire.arrays_in([args, kwargs])) > MAX_PART_ELEMENTS:
+        return {"status": "refused", "message": f"the arguments given to {qualname} are far too large"}
+    try:
+        return {"status": "ok", "value": parts[qualname](*args, **kwargs)}
+    except Exception as exc:  # the student's arguments do not suit the reference part
+        return {"status": "refused", "message": f"the grader's {qualname} could not run on these arguments: "
+                                                f"{type(exc).__name__}: {wire.safe_str(exc, 200)}"}
+
+
 class Sandbox:
     """Calls into one submission folder, each in a worker process of its own making."""
 
@@ -188,6 +305,9 @@ class Sandbox:
         self._process: _Process | None = None
         self._broken: dict[str, Outcome] = {}
         self._timeouts: dict[str, int] = {}
+        self._staged: tempfile.TemporaryDirectory[str] | None = None
+        self._budget_end: float | None = None
+        self.notes: list[str] = []  # what the student should know about their folder (files left out)
         self.spawned = 0
 
     def __enter__(self) -> "Sandbox":
@@ -198,30 +318,52 @@ class Sandbox:
 
     def start(self) -> None:
         """Start a worker now, so its start-up overlaps the grader's own."""
+        if self._staged is None:
+            protect_grader()
+            self._staged = tempfile.TemporaryDirectory(prefix="gatelab-submission-")
+            self.notes = stage(self.submission, Path(self._staged.name))
+            self._budget_end = time.monotonic() + self.limits.budget
         if self._process is None:
-            self._process = _Process(self.submission, self.limits, self.forbid)
+            self._process = _Process(Path(self._staged.name), self.limits, self.forbid)
             self.spawned += 1
 
     def close(self) -> None:
         if self._process is not None:
             self._process.kill()
             self._process = None
+        if self._staged is not None:
+            self._staged.cleanup()
+            self._staged = None
 
-    def call(self, module: str, function: str, args: Sequence[Any]) -> Outcome:
-        """Run ``module.function(*args)`` in a worker; never raises for what the student did."""
+    def struck(self, qualname: str) -> bool:
+        """Whether ``qualname`` ran past the time limit often enough not to be called again."""
+        return self._timeouts.get(qualname, 0) >= self.limits.strikes
+
+    def call(self, module: str, function: str, args: Sequence[Any],
+             parts: Mapping[str, PartServer] | None = None) -> Outcome:
+        """Run ``module.function(*args)`` in a worker; never raises for what the student did.
+
+        With ``parts``, the function's calls to those parts (by qualified
+        name) are answered by the given trusted functions instead of the
+        student's own.
+        """
         qualname = f"{module}.{function}"
         if module in self._broken:
             return self._broken[module]
-        if self._timeouts.get(qualname, 0) >= self.limits.strikes:
+        if self.struck(qualname):
             return Outcome("skipped", phase="call", message=(
                 f"not run: {qualname} already ran past the {self.limits.timeout:g} s time limit "
                 f"{self._timeouts[qualname]} times"))
         if self._process is not None and self._process.output_is_full():
-            self.close()  # its later prints would fail; a fresh worker gets a fresh file
+            self._stop_process()  # its later prints would fail; a fresh worker gets a fresh file
         self.start()
+        if self._remaining() <= 0:
+            return self._out_of_budget()
         assert self._process is not None
         if module not in self._process.modules:
             outcome = self._send({"op": "import", "module": module}, "import")
+            if outcome.status == "budget":
+                return outcome
             if not outcome.ok:
                 self._broken[module] = outcome
                 return outcome
@@ -229,22 +371,43 @@ class Sandbox:
             pending_output = outcome.output
         else:
             pending_output = ""
-        outcome = self._send({"op": "call", "module": module, "function": function, "args": list(args)}, "call")
+        request = {"op": "call", "module": module, "function": function, "args": list(args)}
+        if parts:
+            request["serve"] = sorted(parts)
+        outcome = self._send(request, "call", parts)
         outcome.output = pending_output + outcome.output
         if outcome.status == "timeout":
             self._timeouts[qualname] = self._timeouts.get(qualname, 0) + 1
         return outcome
 
-    def _send(self, message: dict[str, Any], phase: str) -> Outcome:
+    def _remaining(self) -> float:
+        return (self._budget_end or 0.0) - time.monotonic()
+
+    def _out_of_budget(self) -> Outcome:
+        return Outcome("budget", message=f"not run: the submission used up its {self.limits.budget:g} s "
+                                         "time budget for all its calls")
+
+    def _stop_process(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process = None
+
+    def _send(self, message: dict[str, Any], phase: str, parts: Mapping[str, PartServer] | None = None) -> Outcome:
         process = self._process
         assert process is not None
         fresh = not process.modules and phase == "import"
-        reply = process.request(message, self.limits.timeout + (STARTUP_SECONDS if fresh else 0.0))
+        limit = self.limits.timeout + (STARTUP_SECONDS if fresh else 0.0)
+        remaining = self._remaining()
+        reply = process.request(message, min(limit, remaining), parts)
         if isinstance(reply, dict):
             outcome = Outcome.from_reply(reply, phase)
             outcome.output = process.take_output()
             return outcome
-        if reply == "timeout":
+        if reply == "timeout" and remaining < limit:
+            outcome = self._out_of_budget()
+            outcome.message = outcome.message.replace("not run", "stopped")
+            outcome.phase = phase
+        elif reply == "timeout":
             outcome = Outcome("timeout", phase=phase, message=f"ran past the {self.limits.timeout:g} s time limit")
         elif reply == "crashed":
             outcome = Outcome("crashed", phase=phase, message=process.exit_description())
@@ -252,6 +415,5 @@ class Sandbox:
             outcome = Outcome("protocol", phase=phase, message="sent back something that is not a result "
                                                                 "(or more than the size limit)")
         outcome.output = process.take_output()
-        process.kill()
-        self._process = None
+        self._stop_process()
         return outcome

@@ -160,6 +160,25 @@ def decode(payload: bytes) -> dict[str, Any]:
         raise WireError(f"malformed frame: {safe_str(exc, 200)}") from exc
 
 
+def arrays_in(value: Any, depth: int = 0) -> list[np.ndarray]:
+    """Every numpy array inside ``value`` (lists, tuples and dict values, as the wire nests them)."""
+    if depth > MAX_DEPTH:
+        return []
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [a for v in value for a in arrays_in(v, depth + 1)]
+    if isinstance(value, dict):
+        return [a for v in value.values() for a in arrays_in(v, depth + 1)]
+    return []
+
+
+def aliases(result: Any, args: Any) -> bool:
+    """Whether any array in ``result`` shares memory with an array in ``args`` (an input returned as is)."""
+    inputs = arrays_in(args)
+    return any(np.shares_memory(out, arg) for out in arrays_in(result) for arg in inputs)
+
+
 def frame_length(prefix: bytes) -> int:
     """The payload length announced by a 4-byte prefix; refuses oversized frames."""
     (length,) = _LEN.unpack(prefix)

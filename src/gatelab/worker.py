@@ -5,6 +5,15 @@ It reads request frames from one pipe and writes outcome frames to another
 the wire format: whatever it reports is data for the trusted side to check.
 Its stdout and stderr go to a file the grader reads, so nothing a student
 prints can be mistaken for a result.
+
+A composite can be run with its *parts served*: for that call, the names of
+its parts (``forget_gate``, ``sigmoid``...) in the submission's modules are
+bound to stand-ins that ask the trusted side for the reference's value over
+the same pipes. The reference's code never enters this process, and a
+composite is judged on its own work whatever its parts do.
+
+Started as root (Gradescope, most CI containers), the worker drops to an
+unprivileged user before it imports any student code.
 """
 from __future__ import annotations
 
@@ -36,6 +45,25 @@ _BLOCKED_EVENTS = {
     "socket.bind": "open network connections",
 }
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+UNPRIVILEGED_USER = "nobody"
+# Modules a student may import that are not loaded yet when the worker drops its privileges: loaded
+# first, because an unprivileged user may not be able to read the interpreter's own library folder.
+_PRELOAD = ("math", "cmath", "random", "itertools", "functools", "collections", "typing", "dataclasses",
+            "copy", "operator", "string", "textwrap", "json", "re", "struct", "heapq", "bisect", "array",
+            "pathlib", "subprocess", "socket", "encodings.idna", "signal", "threading", "numpy.linalg",
+            "numpy.random")
+
+
+class PartError(RuntimeError):
+    """The grader would not (or could not) compute a served part for these arguments."""
+
+
+def _other_process(real: str) -> bool:
+    """Whether ``real`` lies under /proc/<pid>/ of another process (its environment, memory, files)."""
+    if not real.startswith("/proc/"):
+        return False
+    head = real[len("/proc/"):].split("/", 1)[0]
+    return head.isdigit() and int(head) != os.getpid()
 
 
 def _audit_hook(forbidden: tuple[str, ...]):
@@ -59,6 +87,8 @@ def _audit_hook(forbidden: tuple[str, ...]):
         real = os.path.realpath(os.fsdecode(path))
         if any(real == root or real.startswith(root + os.sep) for root in forbidden):
             raise PermissionError(f"grading does not allow reading {os.fsdecode(path)}")
+        if _other_process(real):
+            raise PermissionError(f"grading does not allow reading other processes' files ({os.fsdecode(path)})")
 
     return hook
 
@@ -117,35 +147,59 @@ def _error(exc: BaseException, submission: str) -> dict[str, Any]:
             "frames": _frames(exc, submission)}
 
 
-def _arrays(value: Any, depth: int = 0) -> list[np.ndarray]:
-    if depth > wire.MAX_DEPTH:
-        return []
-    if isinstance(value, np.ndarray):
-        return [value]
-    if isinstance(value, (list, tuple)):
-        return [a for v in value for a in _arrays(v, depth + 1)]
-    if isinstance(value, dict):
-        return [a for v in value.values() for a in _arrays(v, depth + 1)]
-    return []
+class Channel:
+    """The two pipes to the trusted side: requests in, replies (and part requests) out."""
+
+    def __init__(self, in_fd: int, out_fd: int) -> None:
+        self.in_fd = in_fd
+        self.out_fd = out_fd
+
+    def receive(self) -> dict[str, Any] | None:
+        """The next message from the grader, or None when it closed the pipe."""
+        prefix = _read_exact(self.in_fd, 4)
+        if prefix is None:
+            return None
+        payload = _read_exact(self.in_fd, wire.frame_length(prefix))
+        return None if payload is None else wire.decode(payload)
+
+    def send(self, frame: bytes) -> None:
+        _write_all(self.out_fd, frame)
+
+    def ask_part(self, qualname: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """The trusted side's value of the part ``qualname`` on these arguments."""
+        self.send(wire.encode({"op": "part", "part": qualname, "args": args, "kwargs": kwargs}))
+        reply = self.receive()
+        if reply is None:
+            raise PartError("the grader stopped answering")
+        if reply.get("status") != "ok":
+            raise PartError(wire.safe_str(reply.get("message", "refused"), 300))
+        return reply.get("value")
 
 
-def _aliases(result: Any, args: list[Any]) -> bool:
-    """Whether any returned array shares memory with an argument array."""
-    inputs = _arrays(args)
-    return any(np.shares_memory(out, arg) for out in _arrays(result) for arg in inputs)
+def _stand_in(channel: Channel, qualname: str) -> Any:
+    """A function that forwards its call to the trusted side, named like the part it replaces."""
+
+    def part(*args: Any, **kwargs: Any) -> Any:
+        return channel.ask_part(qualname, list(args), kwargs)
+
+    part.__name__ = part.__qualname__ = qualname.rsplit(".", 1)[-1]
+    part.__doc__ = f"{qualname}, computed by the grader"
+    return part
 
 
 class Worker:
     """Runs requests against one submission folder."""
 
-    def __init__(self, submission: str) -> None:
+    def __init__(self, submission: str, channel: Channel | None = None) -> None:
         self.submission = submission
+        self.channel = channel
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         if request.get("op") == "import":
             return self._import(request["module"])[0]
         if request.get("op") == "call":
-            return self._call(request["module"], request["function"], list(request.get("args", ())))
+            return self._call(request["module"], request["function"], list(request.get("args", ())),
+                              [str(p) for p in request.get("serve") or ()])
         return {"status": "protocol", "message": f"unknown request {wire.safe_str(request.get('op'))}"}
 
     def _import(self, name: str) -> tuple[dict[str, Any], Any]:
@@ -162,25 +216,70 @@ class Worker:
             return {"status": "import_error", "error": _error(exc, self.submission)}, None
         return {"status": "ok"}, module
 
-    def _call(self, module_name: str, function: str, args: list[Any]) -> dict[str, Any]:
+    def _own_modules(self) -> list[Any]:
+        """The submission's modules imported so far."""
+        own = []
+        for module in list(sys.modules.values()):
+            path = getattr(module, "__file__", None)
+            if isinstance(path, str) and os.path.realpath(path).startswith(self.submission + os.sep):
+                own.append(module)
+        return own
+
+    def _serve_parts(self, parts: list[str]) -> list[tuple[Any, str, Any]]:
+        """Bind each part's names in the submission to a stand-in; returns what to put back."""
+        if self.channel is None or not parts:
+            return []
+        modules = self._own_modules()
+        undo: list[tuple[Any, str, Any]] = []
+        for qualname in parts:
+            module_name, name = qualname.rsplit(".", 1)
+            stand_in = _stand_in(self.channel, qualname)
+            home = sys.modules.get(module_name)
+            original = getattr(home, name, None) if home is not None else None
+            for module in modules:
+                bound = vars(module)
+                names = [k for k, v in bound.items() if original is not None and v is original]
+                if module is home and name not in names:
+                    names.append(name)
+                for key in names:
+                    undo.append((module, key, bound.get(key, _MISSING)))
+                    bound[key] = stand_in
+        return undo
+
+    @staticmethod
+    def _restore(undo: list[tuple[Any, str, Any]]) -> None:
+        for module, key, value in reversed(undo):
+            if value is _MISSING:
+                vars(module).pop(key, None)
+            else:
+                vars(module)[key] = value
+
+    def _call(self, module_name: str, function: str, args: list[Any], parts: list[str] = ()) -> dict[str, Any]:
         answer, module = self._import(module_name)
         if module is None:
             return answer
         fn = getattr(module, function, None)
         if not callable(fn):
             return {"status": "missing", "message": f"{module_name}.py defines no function {function}()"}
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            start = time.perf_counter()
-            try:
-                value = fn(*args)
-            except BaseException as exc:  # noqa: BLE001 - sys.exit, KeyboardInterrupt, MemoryError...
-                return {"status": "raised", "error": _error(exc, self.submission),
-                        "seconds": time.perf_counter() - start}
-            seconds = time.perf_counter() - start
+        undo = self._serve_parts(list(parts))
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                start = time.perf_counter()
+                try:
+                    value = fn(*args)
+                except BaseException as exc:  # noqa: BLE001 - sys.exit, KeyboardInterrupt, MemoryError...
+                    return {"status": "raised", "error": _error(exc, self.submission),
+                            "seconds": time.perf_counter() - start}
+                seconds = time.perf_counter() - start
+        finally:
+            self._restore(undo)
         notes = sorted({f"{w.category.__name__}: {wire.safe_str(w.message, 200)}" for w in caught})
-        return {"status": "ok", "value": value, "args_after": args, "aliases": _aliases(value, args),
+        return {"status": "ok", "value": value, "args_after": args, "aliases": wire.aliases(value, args),
                 "warnings": notes, "seconds": seconds}
+
+
+_MISSING = object()
 
 
 def _read_exact(fd: int, count: int) -> bytes | None:
@@ -208,22 +307,53 @@ def _answer(worker: Worker, request: dict[str, Any]) -> bytes:
                                                              f"{type(exc).__name__}: {wire.safe_str(exc)}"})
 
 
-def serve(in_fd: int, out_fd: int, worker: Worker) -> None:
+def serve(channel: Channel, worker: Worker) -> None:
     """Answer requests until the grader closes the pipe."""
     while True:
-        prefix = _read_exact(in_fd, 4)
-        if prefix is None:
+        request = channel.receive()
+        if request is None:
             return
-        payload = _read_exact(in_fd, wire.frame_length(prefix))
-        if payload is None:
-            return
-        reply = _answer(worker, wire.decode(payload))
+        reply = _answer(worker, request)
         for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
             try:
                 stream.flush()
             except BaseException:  # noqa: BLE001 - the student may have replaced or closed it
                 pass
-        _write_all(out_fd, reply)
+        channel.send(reply)
+
+
+def _running_as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _preload() -> None:
+    """Import what student code may need before the worker loses the right to read the interpreter's files."""
+    for name in ("pwd", "resource", *_PRELOAD):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
+def _drop_privileges() -> None:
+    """Become an unprivileged user for good (the worker was started as root)."""
+    import pwd
+    import resource
+
+    try:
+        entry = pwd.getpwnam(UNPRIVILEGED_USER)
+        uid, gid = entry.pw_uid, entry.pw_gid
+    except KeyError:
+        uid = gid = 65534
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    if os.getuid() == 0 or os.geteuid() == 0:
+        raise SystemExit("gatelab worker: could not drop root privileges")
+    try:
+        resource.setrlimit(resource.RLIMIT_NPROC, (64, 64))
+    except (ValueError, OSError, AttributeError):
+        pass
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -237,11 +367,19 @@ def main(argv: list[str] | None = None) -> None:
     options = parser.parse_args(argv)
     submission = os.path.realpath(options.submission)
     sys.dont_write_bytecode = True
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(encoding="utf-8", errors="backslashreplace")  # the grader reads it as UTF-8
     sys.path[:] = [submission] + [p for p in sys.path if p not in ("", os.getcwd())]
+    privileged = _running_as_root()
+    if privileged:
+        _preload()
     _limit_memory(options.memory_mb)
     _limit_output(options.output_mb)
+    if privileged:
+        _drop_privileges()
     sys.addaudithook(_audit_hook(tuple(os.path.realpath(p) for p in options.forbid)))
-    serve(options.in_fd, options.out_fd, Worker(submission))
+    channel = Channel(options.in_fd, options.out_fd)
+    serve(channel, Worker(submission, channel))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from gatelab.results import Results, TestResult
 
 def _test(number: int, test: TestResult) -> dict[str, Any]:
     output = test.feedback
-    if test.output and not test.passed:
+    if test.output:
         output += "\n\nYour code printed:\n" + test.output
     return {
         "name": test.name,
@@ -28,12 +28,25 @@ def _test(number: int, test: TestResult) -> dict[str, Any]:
     }
 
 
+INSTRUCTOR_NOTES = "Notes for the instructor"
+
+
+def _instructor_test(number: int, results: Results) -> dict[str, Any]:
+    """What went wrong in the assignment or the grader, in a test only staff can see."""
+    return {"name": INSTRUCTOR_NOTES, "number": str(number), "score": 0.0, "max_score": 0.0, "status": "failed",
+            "output": "\n".join(results.faults + results.instructor_notes), "tags": ["instructor"],
+            "visibility": "hidden"}
+
+
 def render(results: Results) -> dict[str, Any]:
-    """The results.json document for ``results``."""
+    """The results.json document for ``results``; notes for the instructor go only in a hidden test."""
     errors = results.grader_errors
     summary = "\n".join([f"{results.title}: {results.score:g}/{results.max_score:g}", *results.notices])
     if errors:
         summary += f"\n{len(errors)} test(s) failed inside the grader; your instructor has been told."
+    tests = [_test(n, t) for n, t in enumerate(results.tests, start=1)]
+    if results.faults or results.instructor_notes:
+        tests.append(_instructor_test(len(tests) + 1, results))
     return {
         "score": results.score,
         "execution_time": round(results.seconds, 3),
@@ -43,7 +56,7 @@ def render(results: Results) -> dict[str, Any]:
         "test_name_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "tests": [_test(n, t) for n, t in enumerate(results.tests, start=1)],
+        "tests": tests,
     }
 
 
