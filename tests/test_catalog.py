@@ -5,6 +5,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from gatelab import catalog, config
@@ -123,3 +124,35 @@ def test_broken_catalog_file_is_a_note_for_the_instructor(make_assignment):
     assert results.tests and all(t.passed for t in results.tests)
     assert any("zz.yaml:1" in n and "lacks" in n for n in results.instructor_notes)
     assert not any("zz.yaml" in n for n in results.notices)
+
+
+UNNAMED = yaml.safe_load((Path(__file__).resolve().parent / "unnamed.yaml").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(UNNAMED))
+def test_a_mistake_is_named_only_where_it_is_true(assignment, tmp_path, name):
+    """A bug the catalog does not hold, or one that is right where a catalogued mistake coincides with the
+    reference, loses its points and is never told it made a known mistake."""
+    from conftest import write_submission
+    from gatelab import grading
+
+    entry = UNNAMED[name]
+    folder = write_submission(tmp_path, {entry["module"]: (entry["replace"], entry["with"])})
+    results = grading.grade(assignment, folder, quiz="none")
+    assert sorted({t.function for t in results.tests if not t.passed}) == sorted(entry["affected"])
+    named = [(t.name, t.feedback) for t in results.tests if "known mistake" in t.feedback]
+    assert named == []
+
+
+def test_a_formula_that_fails_is_told_to_the_instructor(make_assignment, tmp_path):
+    """A catalog formula that raises while grading costs the student nothing, and the instructor hears of it."""
+    from conftest import write_submission
+    from gatelab import grading
+
+    root = _assignment_with_catalog(make_assignment, GOOD_YAML, "def tanh_gate(ref, x_t, h_prev, params):\n"
+                                                                 "    raise ValueError('formula bug')\n")
+    folder = write_submission(tmp_path / "submission", {"lstm": ('return sigmoid(params["Wf"] @ concat + params["bf"])',
+                                                                 'return np.tanh(params["Wf"] @ concat + params["bf"])')})
+    results = grading.grade(config.load(root), folder, target="lstm.forget_gate", quiz="none")
+    assert any("demo.yaml:1" in n and "formula bug" in n for n in results.instructor_notes)
+    assert results.defects and not any("formula bug" in t.feedback for t in results.tests)

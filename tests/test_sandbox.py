@@ -472,8 +472,9 @@ def test_writing_files_starting_processes_and_connecting_are_refused(write, sand
     assert not target.exists()
 
 
-def test_reading_a_forbidden_path_is_refused(write, sandbox):
-    """Reading a file in a folder passed in forbid=[...] (directly or through a symlink) is refused."""
+def test_reading_outside_the_submission_is_refused(write, sandbox):
+    """Reading or listing anything but the submission's own files and the Python installation is refused:
+    a folder passed in forbid=[...] (directly or through a symlink), any other file, another process's /proc."""
     scratch = tempfile.TemporaryDirectory(prefix="gatelab-test-")  # readable by all, so the hook is what refuses
     tmp_path = Path(scratch.name)
     tmp_path.chmod(0o755)
@@ -491,15 +492,26 @@ def test_reading_a_forbidden_path_is_refused(write, sandbox):
                 return f.read()
         def listing(path):
             return sorted(os.listdir(path))
+        def own_source():
+            with open(__file__) as f:
+                return f.read()[:20]
+        def numpy_source():
+            import numpy
+            with open(numpy.__file__) as f:
+                return len(f.read()) > 0
     """)
     box = sandbox(forbid=[secret])
-    for path in (secret / "answers.txt", tmp_path / "link.txt"):
+    refusals = {secret / "answers.txt": "does not allow reading", tmp_path / "link.txt": "does not allow reading",
+                tmp_path / "public.txt": "outside your submission", Path("/etc/passwd"): "outside your submission",
+                Path(f"/proc/{os.getpid()}/environ"): "other processes' files"}
+    for path, says in refusals.items():
         outcome = box.call("m", "read", [str(path)])
-        assert outcome.status == "raised", path
-        assert outcome.error["type"] == "PermissionError"
-        assert "does not allow reading" in outcome.error["message"]
-    allowed = box.call("m", "read", [str(tmp_path / "public.txt")])
-    assert allowed.ok and allowed.value == "public"
+        assert outcome.status == "raised" and outcome.error["type"] == "PermissionError", path
+        assert says in outcome.error["message"], (path, outcome.error["message"])
+    listed = box.call("m", "listing", [str(tmp_path)])
+    assert listed.status == "raised" and "outside your submission" in listed.error["message"]
+    assert box.call("m", "own_source", []).value.startswith("\nimport os")
+    assert box.call("m", "numpy_source", []).value is True
     scratch.cleanup()
 
 

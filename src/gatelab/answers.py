@@ -30,42 +30,48 @@ class Answers:
     """What an answers file holds, where each answer is, and what was wrong with it."""
 
     path: Path
+    shown_as: str = ""  # how messages name the file (never a server path); the path by default
     values: dict[str, Any] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
     student: str | None = None
     problems: list[str] = field(default_factory=list)
 
     def where(self, question_id: str) -> str:
-        return f"{self.path}:{self.lines.get(question_id, 1)}"
+        return f"{self.shown_as}:{self.lines.get(question_id, 1)}"
 
 
-def read(path: Path, known_ids: Iterable[str]) -> Answers:
-    """The answers in ``path`` (none if it does not exist), with a message for each problem."""
-    answers = Answers(path)
+def read(path: Path, known_ids: Iterable[str], shown_as: str | None = None) -> Answers:
+    """The answers in ``path`` (none if it does not exist), with a message for each problem.
+
+    Messages name the file ``shown_as`` (for example ``answers.yaml``), so a
+    student's feedback never shows where the grader keeps it.
+    """
+    answers = Answers(path, shown_as or str(path))
     if not path.is_file():
         return answers
+    path_text = answers.shown_as
     if path.stat().st_size > MAX_BYTES:
-        answers.problems.append(f"{path}: the answers file is over {MAX_BYTES // 1024} KB; no quiz answer was read")
+        answers.problems.append(f"{path_text}: the answers file is over {MAX_BYTES // 1024} KB; no quiz answer was read")
         return answers
     try:
         text = path.read_text(encoding="utf-8")
         alias = next((e for e in yaml.parse(text, Loader=yaml.SafeLoader) if isinstance(e, yaml.AliasEvent)), None)
         if alias is not None:
-            answers.problems.append(f"{path}:{alias.start_mark.line + 1}: YAML aliases (*name) are not allowed "
+            answers.problems.append(f"{path_text}:{alias.start_mark.line + 1}: YAML aliases (*name) are not allowed "
                                     "in an answers file; no quiz answer was read")
             return answers
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
-        answers.problems.append(f"{path}{line}: the answers file is not valid YAML "
+        answers.problems.append(f"{path_text}{line}: the answers file is not valid YAML "
                                 f"({getattr(exc, 'problem', None) or exc}); no quiz answer could be read. "
                                 "Fix the file or run grade quiz.")
         return answers
     if root is None:
         return answers
     if not isinstance(root, yaml.MappingNode):
-        answers.problems.append(f"{path}:{root.start_mark.line + 1}: the answers file must map question ids "
+        answers.problems.append(f"{path_text}:{root.start_mark.line + 1}: the answers file must map question ids "
                                 "to answers (id: answer), one per line")
         return answers
     known = set(known_ids)
@@ -75,15 +81,15 @@ def read(path: Path, known_ids: Iterable[str]) -> Answers:
         try:
             value = constructor.construct_object(value_node, deep=True)
         except yaml.YAMLError as exc:
-            answers.problems.append(f"{path}:{line}: the answer to {key!r} cannot be read ({exc})")
+            answers.problems.append(f"{path_text}:{line}: the answer to {key!r} cannot be read ({exc})")
             continue
         if key == STUDENT_KEY:
             answers.student = str(value)
         elif key not in known:
-            answers.problems.append(f"{path}:{line}: there is no question {key!r}; its answer is ignored."
+            answers.problems.append(f"{path_text}:{line}: there is no question {key!r}; its answer is ignored."
                                     f"{did_you_mean(key, known)}")
         elif key in answers.values:
-            answers.problems.append(f"{path}:{line}: {key!r} is answered twice; the first answer "
+            answers.problems.append(f"{path_text}:{line}: {key!r} is answered twice; the first answer "
                                     f"(line {answers.lines[key]}) counts")
         else:
             answers.values[key] = value

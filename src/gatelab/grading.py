@@ -15,7 +15,7 @@ from gatelab.config import Assignment
 from gatelab.contract import BY_NAME, MODULES
 from gatelab.errors import ConfigError, GraderFault, UsageError, did_you_mean
 from gatelab.results import Results, TestResult
-from gatelab.sandbox import Sandbox
+from gatelab.sandbox import HIDDEN, PUBLIC, Sandbox
 
 # Only what grading needs: no cache, terminal, capture, logging or end-of-run gc.collect passes.
 _PYTEST_ARGS = ("-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise", "-p", "no:randomly",
@@ -39,10 +39,9 @@ def check_target(target: str | None) -> None:
                          f"{did_you_mean(target, [*MODULES, *BY_NAME, QUIZ])}")
 
 
-def _forbidden(assignment: Assignment, submission: Path) -> list[Path]:
-    """Folders a submission may not read: the reference and the hidden tests (unless it is one of them)."""
-    return [p for p in (assignment.solutions, assignment.grader)
-            if submission != p and p not in submission.parents]
+def _forbidden(assignment: Assignment) -> list[Path]:
+    """Folders a submission may not read: the assignment's own (the worker reads a copy of the submission)."""
+    return [assignment.root, assignment.solutions, assignment.grader]
 
 
 def grade(assignment: Assignment, submission: Path, *, target: str | None = None, include_hidden: bool = True,
@@ -97,7 +96,7 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
         unmarkable = _released_but_broken(lock_path, bank, results) if problems else []
     if only and bank.get(only) is None:
         raise UsageError(f"there is no question {only!r}.{did_you_mean(only, bank.ids)}")
-    answers = answers_file.read(submission / answers_file.ANSWERS_NAME, bank.ids)
+    answers = answers_file.read(submission / answers_file.ANSWERS_NAME, bank.ids, shown_as=answers_file.ANSWERS_NAME)
     results.notices.extend(answers.problems)
     who = student or answers.student or "anonymous"
     for question in bank.questions:
@@ -148,8 +147,10 @@ def _released_but_broken(lock_path: Path, bank: Any, results: Results) -> list[A
 def _grade_code(assignment: Assignment, submission: Path, results: Results, renderer: Any, target: str | None,
                 include_hidden: bool, on_result: Callable[[TestResult], None] | None) -> None:
     """Run the grader's pytest tests on the exercise functions, in a sandbox."""
-    with Sandbox(submission, assignment.limits, forbid=_forbidden(assignment, submission)) as sandbox:
-        sandbox.start()  # the worker imports numpy while the grader imports pytest and the reference
+    with Sandbox(submission, assignment.limits, forbid=_forbidden(assignment)) as sandbox:
+        sandbox.start(PUBLIC)  # workers import numpy while the grader imports pytest and the reference
+        if include_hidden:
+            sandbox.start(HIDDEN)
         from gatelab import catalog
         from gatelab.judge import Judge
         from gatelab.plugin import GradingPlugin

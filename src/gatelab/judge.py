@@ -37,7 +37,7 @@ from gatelab.config import ASPECTS, VALUES, TestSpec
 from gatelab.contract import BY_NAME, Function, lookup
 from gatelab.reference import Reference
 from gatelab.render import Renderer
-from gatelab.sandbox import Outcome, Sandbox
+from gatelab.sandbox import HIDDEN, PUBLIC, Outcome, Sandbox
 
 STRUCTURE = {"type", "keys", "shape"}
 SHAPE_AND_DTYPE = STRUCTURE | {"dtype"}
@@ -61,6 +61,7 @@ class Trial:
     """One function on one case: the student's calls, the reference's result, and which call was right."""
 
     case: Case
+    lane: str  # the sandbox lane: public cases never share a worker with hidden ones
     args: list[Any]
     expected: Any
     outcome: Outcome  # the student's function with the student's own parts
@@ -107,18 +108,23 @@ class Judge:
         if key not in self._trials:
             args = make_args(fn, case, self.seed)
             expected = self.expected(fn, args)
-            trial = Trial(case, args, expected, self._own_call(fn, args),
+            lane = PUBLIC if case.name in self._public.get(fn.qualname, ()) else HIDDEN
+            trial = Trial(case, lane, args, expected, self._own_call(fn, args, lane),
                           diagnostics.needs_work(expected, args))
             self._settle(fn, trial)
             self._trials[key] = trial
         return self._trials[key]
 
-    def _own_call(self, fn: Function, args: list[Any]) -> Outcome:
-        hanging = [p for p in _below(fn) if self.sandbox.struck(p)]
+    def _hanging(self, fn: Function, lane: str) -> list[str]:
+        """The functions below ``fn`` that ran past the time limit too often: calling ``fn`` would hang too."""
+        return [p for p in _below(fn) if self.sandbox.struck(p, lane)]
+
+    def _own_call(self, fn: Function, args: list[Any], lane: str) -> Outcome:
+        hanging = self._hanging(fn, lane)
         if hanging:
             return Outcome("skipped", message=f"not run on your own parts, because {hanging[0]} ran past the "
                                               "time limit; judged with the grader's parts instead")
-        return self.sandbox.call(fn.module, fn.name, args)
+        return self.sandbox.call(fn.module, fn.name, args, lane=lane)
 
     def _settle(self, fn: Function, trial: Trial) -> None:
         """Find which call, if any, returned the right values: the student's own, or with served parts."""
@@ -135,8 +141,8 @@ class Judge:
         """The composite's call with its parts served by the grader (made once), or None for a plain function."""
         if trial.served is None and fn.parts and trial.outcome.status not in NOT_RETRIED:
             used: dict[str, list[tuple[list[Any], Any]]] = {}
-            trial.served = self.sandbox.call(fn.module, fn.name, trial.args, self._part_servers(fn, used))
-            trial.wrong_parts = self._wrong_parts(used)
+            trial.served = self.sandbox.call(fn.module, fn.name, trial.args, self._part_servers(fn, used), trial.lane)
+            trial.wrong_parts = self._wrong_parts(used, trial.lane)
         return trial.served
 
     def _problems(self, fn: Function, trial: Trial, outcome: Outcome) -> list[diagnostics.Problem]:
@@ -168,16 +174,16 @@ class Judge:
 
         return {qualname: server(qualname) for qualname in fn.parts}
 
-    def _wrong_parts(self, used: Mapping[str, list[tuple[list[Any], Any]]]) -> list[str]:
+    def _wrong_parts(self, used: Mapping[str, list[tuple[list[Any], Any]]], lane: str) -> list[str]:
         """The student's own parts that are wrong on arguments the composite really gave them."""
         wrong = []
         for qualname, calls in used.items():
             part = lookup(qualname)
             for args, value in calls:
-                if self.sandbox.struck(qualname):
+                if self._hanging(part, lane) or self.sandbox.struck(qualname, lane):
                     wrong.append(qualname)
                     break
-                outcome = self.sandbox.call(part.module, part.name, args)
+                outcome = self.sandbox.call(part.module, part.name, args, lane=lane)
                 if not outcome.ok or diagnostics.compare(part, value, outcome.value):
                     wrong.append(qualname)
                     break

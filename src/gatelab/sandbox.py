@@ -295,16 +295,24 @@ def _serve_part(message: dict[str, Any], parts: Mapping[str, PartServer]) -> dic
                                                 f"{type(exc).__name__}: {wire.safe_str(exc, 200)}"}
 
 
+PUBLIC, HIDDEN = "public", "hidden"
+
+
 class Sandbox:
-    """Calls into one submission folder, each in a worker process of its own making."""
+    """Calls into one submission folder, each in a worker process of its own making.
+
+    Calls go down one of two *lanes*, each with workers of its own: what a
+    student sees (public cases) is never computed by a process that has seen a
+    hidden case's inputs, so nothing it printed or remembered can leak them.
+    """
 
     def __init__(self, submission: Path, limits: Limits = Limits(), forbid: Sequence[Path] = ()) -> None:
         self.submission = Path(submission).resolve()
         self.limits = limits
         self.forbid = tuple(Path(p).resolve() for p in forbid)
-        self._process: _Process | None = None
+        self._processes: dict[str, _Process] = {}
         self._broken: dict[str, Outcome] = {}
-        self._timeouts: dict[str, int] = {}
+        self._timeouts: dict[tuple[str, str], int] = {}
         self._staged: tempfile.TemporaryDirectory[str] | None = None
         self._budget_end: float | None = None
         self.notes: list[str] = []  # what the student should know about their folder (files left out)
@@ -316,32 +324,31 @@ class Sandbox:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def start(self) -> None:
-        """Start a worker now, so its start-up overlaps the grader's own."""
+    def start(self, lane: str = PUBLIC) -> None:
+        """Start a worker for ``lane`` now, so its start-up overlaps the grader's own."""
         if self._staged is None:
             protect_grader()
             self._staged = tempfile.TemporaryDirectory(prefix="gatelab-submission-")
             self.notes = stage(self.submission, Path(self._staged.name))
             self._budget_end = time.monotonic() + self.limits.budget
-        if self._process is None:
-            self._process = _Process(Path(self._staged.name), self.limits, self.forbid)
+        if lane not in self._processes:
+            self._processes[lane] = _Process(Path(self._staged.name), self.limits, self.forbid)
             self.spawned += 1
 
     def close(self) -> None:
-        if self._process is not None:
-            self._process.kill()
-            self._process = None
+        for lane in list(self._processes):
+            self._stop_process(lane)
         if self._staged is not None:
             self._staged.cleanup()
             self._staged = None
 
-    def struck(self, qualname: str) -> bool:
+    def struck(self, qualname: str, lane: str = PUBLIC) -> bool:
         """Whether ``qualname`` ran past the time limit often enough not to be called again."""
-        return self._timeouts.get(qualname, 0) >= self.limits.strikes
+        return self._timeouts.get((lane, qualname), 0) >= self.limits.strikes
 
     def call(self, module: str, function: str, args: Sequence[Any],
-             parts: Mapping[str, PartServer] | None = None) -> Outcome:
-        """Run ``module.function(*args)`` in a worker; never raises for what the student did.
+             parts: Mapping[str, PartServer] | None = None, lane: str = PUBLIC) -> Outcome:
+        """Run ``module.function(*args)`` in a worker of ``lane``; never raises for what the student did.
 
         With ``parts``, the function's calls to those parts (by qualified
         name) are answered by the given trusted functions instead of the
@@ -350,34 +357,34 @@ class Sandbox:
         qualname = f"{module}.{function}"
         if module in self._broken:
             return self._broken[module]
-        if self.struck(qualname):
+        if self.struck(qualname, lane):
             return Outcome("skipped", phase="call", message=(
                 f"not run: {qualname} already ran past the {self.limits.timeout:g} s time limit "
-                f"{self._timeouts[qualname]} times"))
-        if self._process is not None and self._process.output_is_full():
-            self._stop_process()  # its later prints would fail; a fresh worker gets a fresh file
-        self.start()
+                f"{self._timeouts[lane, qualname]} times"))
+        if lane in self._processes and self._processes[lane].output_is_full():
+            self._stop_process(lane)  # its later prints would fail; a fresh worker gets a fresh file
+        self.start(lane)
         if self._remaining() <= 0:
             return self._out_of_budget()
-        assert self._process is not None
-        if module not in self._process.modules:
-            outcome = self._send({"op": "import", "module": module}, "import")
+        process = self._processes[lane]
+        if module not in process.modules:
+            outcome = self._send(lane, {"op": "import", "module": module}, "import")
             if outcome.status == "budget":
                 return outcome
             if not outcome.ok:
                 self._broken[module] = outcome
                 return outcome
-            self._process.modules.add(module)
+            process.modules.add(module)
             pending_output = outcome.output
         else:
             pending_output = ""
         request = {"op": "call", "module": module, "function": function, "args": list(args)}
         if parts:
             request["serve"] = sorted(parts)
-        outcome = self._send(request, "call", parts)
+        outcome = self._send(lane, request, "call", parts)
         outcome.output = pending_output + outcome.output
         if outcome.status == "timeout":
-            self._timeouts[qualname] = self._timeouts.get(qualname, 0) + 1
+            self._timeouts[lane, qualname] = self._timeouts.get((lane, qualname), 0) + 1
         return outcome
 
     def _remaining(self) -> float:
@@ -387,14 +394,14 @@ class Sandbox:
         return Outcome("budget", message=f"not run: the submission used up its {self.limits.budget:g} s "
                                          "time budget for all its calls")
 
-    def _stop_process(self) -> None:
-        if self._process is not None:
-            self._process.kill()
-            self._process = None
+    def _stop_process(self, lane: str) -> None:
+        process = self._processes.pop(lane, None)
+        if process is not None:
+            process.kill()
 
-    def _send(self, message: dict[str, Any], phase: str, parts: Mapping[str, PartServer] | None = None) -> Outcome:
-        process = self._process
-        assert process is not None
+    def _send(self, lane: str, message: dict[str, Any], phase: str,
+              parts: Mapping[str, PartServer] | None = None) -> Outcome:
+        process = self._processes[lane]
         fresh = not process.modules and phase == "import"
         limit = self.limits.timeout + (STARTUP_SECONDS if fresh else 0.0)
         remaining = self._remaining()
@@ -415,5 +422,5 @@ class Sandbox:
             outcome = Outcome("protocol", phase=phase, message="sent back something that is not a result "
                                                                 "(or more than the size limit)")
         outcome.output = process.take_output()
-        self._stop_process()
+        self._stop_process(lane)
         return outcome

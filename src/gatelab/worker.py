@@ -58,37 +58,61 @@ class PartError(RuntimeError):
     """The grader would not (or could not) compute a served part for these arguments."""
 
 
-def _other_process(real: str) -> bool:
-    """Whether ``real`` lies under /proc/<pid>/ of another process (its environment, memory, files)."""
-    if not real.startswith("/proc/"):
-        return False
-    head = real[len("/proc/"):].split("/", 1)[0]
-    return head.isdigit() and int(head) != os.getpid()
+_DEVICES = ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom")
 
 
-def _audit_hook(forbidden: tuple[str, ...]):
-    """An audit hook refusing what a gate equation never needs: processes, sockets, file writes.
+def readable_roots(submission: str) -> tuple[str, ...]:
+    """The folders a submission may read: itself, its empty working folder, and the Python it runs on."""
+    import site
+
+    candidates = [submission, os.getcwd(), sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                  os.path.dirname(os.__file__), os.path.dirname(np.__file__), os.path.dirname(wire.__file__)]
+    candidates += site.getsitepackages() + [site.getusersitepackages()]
+    roots = {os.path.realpath(c) for c in candidates if c}
+    return tuple(sorted(r for r in roots if r != os.sep))
+
+
+def _inside(real: str, roots: tuple[str, ...]) -> bool:
+    return any(real == root or real.startswith(root + os.sep) for root in roots)
+
+
+def _own_proc(real: str) -> bool:
+    """Whether ``real`` is this process's own /proc entry (never another process's environment or memory)."""
+    head = real[len("/proc/"):].split("/", 1)[0] if real.startswith("/proc/") else ""
+    return head in ("self", "thread-self", str(os.getpid()))
+
+
+def _audit_hook(readable: tuple[str, ...], forbidden: tuple[str, ...]):
+    """An audit hook refusing what a gate equation never needs: processes, sockets, signals, writing
+    files, and reading or listing anything outside the submission and the Python installation.
 
     Defence in depth only (ctypes can get around it); the real boundary is
-    the process and its limits.
+    the process, its user and its limits.
     """
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
         if event in _BLOCKED_EVENTS:
             raise PermissionError(f"grading does not allow code to {_BLOCKED_EVENTS[event]} ({event})")
-        if event != "open" or not args or not isinstance(args[0], (str, bytes, os.PathLike)):
+        if event not in ("open", "os.listdir", "os.scandir") or not args:
             return
-        path, mode, flags = (tuple(args) + (None, None))[:3]
+        path = args[0] if args[0] is not None else "."
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            return
+        shown = os.fsdecode(path)
+        mode, flags = (tuple(args[1:]) + (None, None))[:2] if event == "open" else (None, None)
         writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
             isinstance(flags, int) and flags & _WRITE_FLAGS
         )
-        if writing and os.fsdecode(path) != os.devnull:
-            raise PermissionError(f"grading does not allow writing files ({os.fsdecode(path)})")
-        real = os.path.realpath(os.fsdecode(path))
-        if any(real == root or real.startswith(root + os.sep) for root in forbidden):
-            raise PermissionError(f"grading does not allow reading {os.fsdecode(path)}")
-        if _other_process(real):
-            raise PermissionError(f"grading does not allow reading other processes' files ({os.fsdecode(path)})")
+        if writing and shown != os.devnull:
+            raise PermissionError(f"grading does not allow writing files ({shown})")
+        real = os.path.realpath(shown)
+        if _inside(real, readable) or real in _DEVICES or _own_proc(real):
+            return
+        if _inside(real, forbidden):
+            raise PermissionError(f"grading does not allow reading {shown}")
+        if real.startswith("/proc/"):
+            raise PermissionError(f"grading does not allow reading other processes' files ({shown})")
+        raise PermissionError(f"grading does not allow reading files outside your submission ({shown})")
 
     return hook
 
@@ -377,7 +401,7 @@ def main(argv: list[str] | None = None) -> None:
     _limit_output(options.output_mb)
     if privileged:
         _drop_privileges()
-    sys.addaudithook(_audit_hook(tuple(os.path.realpath(p) for p in options.forbid)))
+    sys.addaudithook(_audit_hook(readable_roots(submission), tuple(os.path.realpath(p) for p in options.forbid)))
     channel = Channel(options.in_fd, options.out_fd)
     serve(channel, Worker(submission, channel))
 

@@ -1,0 +1,163 @@
+"""The hostile suite: submissions that attack the grader or game its scoring, as data, each with what must hold.
+
+Every folder under tests/hostile/ is one submission: its ``expect.yaml``
+says what it does, how it is built (the reference with edits, plus the files
+in the folder) and what must hold after grading it the way the autograder
+does (hidden tests included). Whatever the entry, these always hold too: a
+fake secret in the grader's environment appears nowhere in the results,
+neither does any line of the reference's solutions that the submission does not hold itself, the grader never fails
+(no test in status error), and nothing is written where the hostile code
+aimed (``/tmp/gatelab-hostile-*``).
+
+Each hostile submission is bounded, so that it stays harmless if
+containment fails: a few GB of memory at most, a handful of processes,
+under a minute, writes only under the temporary folder, network only on
+loopback.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import secrets
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, values_tests, write_submission
+from gatelab import config, grading
+from gatelab.exporters import gradescope, json as json_exporter
+
+HOSTILE = Path(__file__).resolve().parent / "hostile"
+ENTRIES = sorted(p.name for p in HOSTILE.iterdir() if (p / "expect.yaml").is_file())
+KEYS = {"about", "threat", "base", "replace", "append", "symlinks", "limits", "quiz", "lost", "lost_includes",
+        "code_points", "says", "feedback_has", "output_has", "notices_have", "no_mistake_named", "max_seconds",
+        "absent", "visible_lacks"}
+THREATS = {"scoring", "secrets", "time", "memory", "processes", "files", "network", "output", "protocol",
+           "isolation", "leaks"}
+
+
+@pytest.fixture(scope="module")
+def fast_root(tmp_path_factory) -> Path:
+    """The real assignment with a 1-second call limit and a 20-second budget, so hostile code costs little time."""
+    root = tmp_path_factory.mktemp("assignment")
+    shutil.copytree(ROOT / "grader", root / "grader", ignore=shutil.ignore_patterns("__pycache__"))
+    data = yaml.safe_load((root / "grader" / "config.yaml").read_text())
+    data.update(solutions=str(ROOT / "solutions"), exercises=str(ROOT / "exercises"))
+    data["limits"].update(timeout=1, budget=20)
+    (root / "grader" / "config.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return root
+
+
+def _assignment(fast_root: Path, limits: dict, tmp_path: Path) -> config.Assignment:
+    if not limits:
+        return config.load(fast_root)
+    root = tmp_path / "assignment"
+    shutil.copytree(fast_root, root)
+    data = yaml.safe_load((root / "grader" / "config.yaml").read_text())
+    data["limits"].update(limits)
+    (root / "grader" / "config.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return config.load(root)
+
+
+def build(name: str, expect: dict, into: Path) -> Path:
+    """The submission folder of one entry: the base, its edits, its own files, its symlinks."""
+    edits: dict[str, list[tuple[str, str]]] = {}
+    for edit in expect.get("replace", []):
+        edits.setdefault(edit["module"], []).append((edit["old"], edit["new"]))
+    if expect.get("base", "reference") == "reference":
+        write_submission(into, edits)
+    else:
+        into.mkdir(parents=True, exist_ok=True)
+    for module, text in expect.get("append", {}).items():
+        with open(into / f"{module}.py", "a") as file:
+            file.write("\n\n" + text)
+    for path in (HOSTILE / name).iterdir():
+        if path.name != "expect.yaml":
+            shutil.copy(path, into / path.name)
+    for link, target in expect.get("symlinks", {}).items():
+        (into / link).unlink(missing_ok=True)
+        (into / link).symlink_to(ROOT / target)
+    return into
+
+
+def test_the_suite_is_large_and_well_formed():
+    """At least 30 hostile submissions, each saying what it does, which threat it covers, and what must hold."""
+    assert len(ENTRIES) >= 30
+    for name in ENTRIES:
+        expect = yaml.safe_load((HOSTILE / name / "expect.yaml").read_text())
+        assert set(expect) <= KEYS, (name, set(expect) - KEYS)
+        assert expect.get("about") and expect.get("threat") in THREATS, name
+        assert {"lost", "lost_includes", "code_points"} & set(expect), f"{name} says nothing about points"
+    covered = {yaml.safe_load((HOSTILE / n / "expect.yaml").read_text())["threat"] for n in ENTRIES}
+    assert covered == THREATS, THREATS - covered
+
+
+@pytest.mark.parametrize("name", ENTRIES)
+def test_hostile_submission_is_contained(fast_root, tmp_path, monkeypatch, name):
+    """Grading the entry finishes, costs it what its expect.yaml says, and leaks nothing."""
+    expect = yaml.safe_load((HOSTILE / name / "expect.yaml").read_text())
+    secret = f"gatelab-fake-secret-{secrets.token_hex(8)}"
+    monkeypatch.setenv("GATELAB_FAKE_SECRET", secret)
+    for leftover in glob.glob("/tmp/gatelab-hostile-*"):
+        shutil.rmtree(leftover, ignore_errors=True) if os.path.isdir(leftover) else os.unlink(leftover)
+    assignment = _assignment(fast_root, expect.get("limits", {}), tmp_path)
+    submission = build(name, expect, tmp_path / "submission")
+
+    started = time.monotonic()
+    results = grading.grade(assignment, submission, quiz="full" if expect.get("quiz") else "none")
+    seconds = time.monotonic() - started
+
+    code = [t for t in results.tests if not t.function.startswith("quiz.")]
+    lost = sorted({t.function for t in code if not t.passed})
+    failing = [t for t in values_tests(results) if not t.passed]
+    everything = json.dumps(json_exporter.render(results)) + json.dumps(gradescope.render(results))
+    assert secret not in everything, "the grader's environment reached the results"
+    own = "\n".join(p.read_text() for p in submission.glob("*.py"))
+    leaked = [line for line in _solution_lines() if line.strip() in everything and line.strip() not in own]
+    assert not leaked, "the reference's code reached the results"
+    assert not [t.name for t in results.tests if t.status == "error"], results.faults
+    assert not glob.glob("/tmp/gatelab-hostile-*"), "hostile code wrote outside its sandbox"
+    assert seconds < expect.get("max_seconds", 60)
+    if "lost" in expect:
+        assert lost == sorted(expect["lost"]), [(t.name, t.feedback[:200]) for t in code if not t.passed]
+    if "lost_includes" in expect:
+        assert set(expect["lost_includes"]) <= set(lost), lost
+    if "code_points" in expect:
+        assert sum(t.score for t in code) == expect["code_points"], \
+            [(t.name, t.feedback[:200]) for t in code if t.passed]
+    if "says" in expect:
+        lost_values = [t for t in failing if t.function in expect.get("lost", lost)]
+        assert lost_values and all(expect["says"] in t.feedback for t in lost_values), \
+            [t.feedback[:300] for t in lost_values]
+    if "feedback_has" in expect:
+        assert any(expect["feedback_has"] in t.feedback for t in results.tests)
+    if "output_has" in expect:
+        assert any(expect["output_has"] in t.output for t in results.tests)
+    if "notices_have" in expect:
+        assert any(expect["notices_have"] in n for n in results.notices), results.notices
+    for text in expect.get("absent", []):
+        assert text not in everything, text
+    visible = "\n".join(t.feedback + t.output for t in results.tests if t.visibility == "visible")
+    for text in expect.get("visible_lacks", []):
+        assert text not in visible, text
+    if expect.get("no_mistake_named"):
+        assert not [t.name for t in results.tests if "known mistake" in t.feedback]
+
+
+def _solution_lines() -> list[str]:
+    """Distinctive lines of the reference's solution bodies (long enough not to occur by chance)."""
+    lines = []
+    for path in (ROOT / "solutions").glob("*.py"):
+        inside = False
+        for line in path.read_text().splitlines():
+            if line.strip().startswith("# BEGIN SOLUTION"):
+                inside = True
+            elif line.strip().startswith("# END SOLUTION"):
+                inside = False
+            elif inside and len(line.strip()) > 40:
+                lines.append(line)
+    return lines
