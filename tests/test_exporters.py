@@ -79,3 +79,37 @@ def test_json_export_holds_every_field(stub_results):
     document = json.loads(json.dumps(json_exporter.render(stub_results)))
     assert document["max_score"] == stub_results.max_score
     assert document["tests"][0].keys() >= {"name", "function", "score", "max_score", "feedback", "visibility"}
+
+
+def test_a_broken_released_question_keeps_the_maximum_and_tells_only_the_instructor(make_assignment, tmp_path):
+    """A question file that breaks after release: every released question still counts at its points (the
+    broken ones as grader errors), the CLI exits 5, and file names and paths reach only the hidden notes."""
+    from click.testing import CliRunner
+
+    from gatelab import config
+    from gatelab.cli import main
+
+    root = make_assignment()
+    full = grading.grade(config.load(root), ROOT / "solutions")
+    (root / "grader" / "quiz" / "lstm.yaml").write_text("- id: [broken\n")
+    output = tmp_path / "results.json"
+    run = CliRunner().invoke(main, ["autograde", "--submission", str(ROOT / "solutions"), "--assignment", str(root),
+                                    "--output", str(output)])
+    assert run.exit_code == 5, run.output
+    document = json.loads(output.read_text())
+    jsonschema.validate(document, SCHEMA)
+    assert sum(t["max_score"] for t in document["tests"]) == full.max_score
+    broken = [t for t in document["tests"] if t["score"] == 0 and t["max_score"] > 0]
+    assert broken and all(t["name"].startswith("quiz.lstm-") for t in broken)
+    visible = document["output"] + "".join(t["output"] for t in document["tests"] if t["visibility"] != "hidden")
+    assert "lstm.yaml" not in visible and str(root) not in visible
+    (notes,) = [t for t in document["tests"] if t["name"] == gradescope.INSTRUCTOR_NOTES]
+    assert notes["visibility"] == "hidden" and notes["max_score"] == 0 and "lstm.yaml:2" in notes["output"]
+
+
+def test_answers_file_problems_name_the_file_not_the_server_path(assignment, tmp_path):
+    """A student's broken answers.yaml is reported as answers.yaml:line, never with the grader's path."""
+    (tmp_path / "answers.yaml").write_text("student: ada\nlstm-gates: [\n")
+    results = grading.grade(assignment, tmp_path, target="quiz")
+    assert results.notices and all(n.startswith("answers.yaml") for n in results.notices), results.notices
+    assert str(tmp_path) not in json.dumps(gradescope.render(results))

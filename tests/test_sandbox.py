@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import textwrap
 import time
@@ -616,3 +617,104 @@ def test_context_manager_closes_the_worker(write, submission):
             pid = box.call("m", "pid", []).value
             raise RuntimeError("grader failed")
     assert not pid_exists(pid)
+
+
+# --- what the worker can reach ------------------------------------------------------------------
+
+
+def test_worker_sees_only_the_allowed_environment(write, sandbox, monkeypatch):
+    """A variable of the grader's environment that is not on the allow list never reaches the worker."""
+    from gatelab.sandbox import WORKER_ENV
+
+    monkeypatch.setenv("GATELAB_FAKE_SECRET", "s3cr3t")
+    write("m", """
+        import os
+        def env():
+            return sorted(os.environ)
+    """)
+    names = sandbox().call("m", "env", []).value
+    assert "GATELAB_FAKE_SECRET" not in names
+    assert set(names) <= set(WORKER_ENV) | {"HOME", "TMPDIR", "TMP", "TEMP", "OPENBLAS_NUM_THREADS",
+                                           "OMP_NUM_THREADS", "MKL_NUM_THREADS", "LC_CTYPE"}
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only a root grader drops privileges")
+def test_a_root_grader_runs_student_code_unprivileged(write, sandbox):
+    """Under root, the worker runs as an unprivileged user for good: it cannot become root again."""
+    write("m", """
+        import os
+        def who():
+            try:
+                os.setuid(0)
+            except OSError as exc:
+                return [os.getuid(), os.geteuid(), type(exc).__name__]
+            return [os.getuid(), os.geteuid(), "became root"]
+    """)
+    uid, euid, regain = sandbox().call("m", "who", []).value
+    assert uid != 0 and euid != 0 and regain == "PermissionError"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
+def test_the_grading_process_is_not_dumpable(write, sandbox):
+    """Once a sandbox has started, the grader's /proc entries are closed to processes of its user."""
+    write("m", OK_MODULE)
+    sandbox().call("m", "ok", [])
+    status = Path("/proc/self/status").read_text()
+    assert "\n" in status  # readable by itself
+    import ctypes
+
+    assert ctypes.CDLL(None).prctl(3, 0, 0, 0, 0) == 0  # PR_GET_DUMPABLE
+
+
+def test_the_budget_skips_calls_once_spent(write, sandbox):
+    """After the submission's wall-clock budget is spent, calls come back at once with status budget."""
+    write("m", OK_MODULE + """
+    import time
+    def nap():
+        time.sleep(0.4)
+        return 1
+    """)
+    box = sandbox(Limits(timeout=1.0, memory_mb=512, budget=1.0))
+    box.call("m", "ok", [])
+    outcomes = [box.call("m", "nap", []) for _ in range(4)]
+    assert outcomes[-1].status == "budget" and "time budget" in outcomes[-1].message
+    start = time.monotonic()
+    assert box.call("m", "ok", []).status == "budget"
+    assert time.monotonic() - start < QUICK
+
+
+def test_parts_are_served_only_when_asked_for(write, sandbox):
+    """During a call with parts, the function's calls to them are answered by the trusted side; at any other
+    time, and for any other name, the stand-in's request is refused."""
+    write("m", """
+        KEPT = {}
+        def part(x):
+            return -1.0
+        def composite(x):
+            KEPT["part"] = part
+            return part(x) + 1
+        def replay(x):
+            return KEPT["part"](x)
+    """)
+    box = sandbox()
+    served = box.call("m", "composite", [2.0], {"m.part": lambda x: x * 10})
+    assert served.ok and served.value == 21.0
+    replayed = box.call("m", "replay", [2.0])  # the stand-in it kept, called later
+    assert replayed.status == "raised" and replayed.error["type"] == "PartError"
+    assert "not served by the grader now" in replayed.error["message"]
+    assert box.call("m", "composite", [2.0]).value == 0.0  # its own part again after the served call
+
+
+def test_lanes_never_share_a_worker(write, sandbox):
+    """What a call in the hidden lane leaves behind in its worker is not there for a call in the public lane."""
+    write("m", """
+        import os
+        SEEN = []
+        def see(x):
+            SEEN.append(x)
+            return [os.getpid(), list(SEEN)]
+    """)
+    box = sandbox()
+    hidden_pid, _ = box.call("m", "see", ["hidden input"], lane="hidden").value
+    public_pid, seen = box.call("m", "see", ["public input"], lane="public").value
+    assert hidden_pid != public_pid and seen == ["public input"]

@@ -30,11 +30,12 @@ def _function_rows(results: Results, verbose: bool) -> list[dict[str, Any]]:
             "also": [] if verbose else [t.name.split(": ", 1)[-1] for t in failing[1:]],
             "same_feedback": len({t.feedback for t in failing}) == 1, "note": "",
             "printed": "" if failing else next((t.output for t in tests if t.output), ""),
+            "remark": "" if failing else next((t.feedback for t in tests if t.feedback), ""),
         })
     if unanswered:
         rows.append({"module": "quiz", "name": f"{len(unanswered)} not answered yet", "qualname": "quiz",
                      "score": 0.0, "max_score": sum(t.max_score for t in unanswered), "passed": False,
-                     "shown": [], "also": [], "same_feedback": True, "printed": "",
+                     "shown": [], "also": [], "same_feedback": True, "printed": "", "remark": "",
                      "note": "Run grade quiz to answer them (it saves each answer to answers.yaml as you go)."})
     return rows
 
