@@ -4,7 +4,12 @@
 - ``exercises/`` is what ``solutions/`` generates;
 - every catalog mistake, planted in a copy of the reference, is caught by a
   test of its function and named in the feedback;
-- two runs with one seed give identical results.
+- two runs with one seed give identical results;
+- no work earns nothing: a copy of the reference whose every function returns
+  constants, random numbers or an echo of its inputs, in the right
+  structure, gets 0 code points;
+- every function has a visible case whose answer needs work, so a student's
+  local check can pay it.
 
 Each check is a row; a row that fails is a hole.
 """
@@ -16,10 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from gatelab import catalog, generate, grading, quiz
+from gatelab import catalog, diagnostics, generate, grading, quiz
+from gatelab.cases import make_args
 from gatelab.catalog import Mistake
-from gatelab.config import Assignment
-from gatelab.contract import MODULES, lookup
+from gatelab.config import VALUES, Assignment
+from gatelab.contract import FUNCTIONS, MODULES, lookup
+from gatelab.reference import Reference
 from gatelab.render import Renderer
 from gatelab.results import Results
 
@@ -63,6 +70,44 @@ def check_mistake(assignment: Assignment, mistake: Mistake, renderer: Renderer) 
     return Row(f"mistake {mistake.id}", True, f"caught by {len(failed)}, named in {len(named)} test(s)")
 
 
+NO_WORK = {"zeros": "0.0", "halves": "0.5", "random": "", "echo": ""}
+
+
+def _plant_no_work(kind: str, solutions: Path, folder: Path, renderer: Renderer) -> None:
+    """A copy of the reference in ``folder`` whose every function returns ``kind`` and does no work."""
+    for source in solutions.glob("*.py"):
+        shutil.copy(source, folder / source.name)
+    (folder / "_gatelab_no_work.py").write_text(renderer.render("no_work_shim.j2", kind=kind, fill=NO_WORK[kind]))
+    for module in MODULES:
+        names = [f.name for f in FUNCTIONS if f.module == module]
+        target = folder / f"{module}.py"
+        target.write_text(target.read_text() + renderer.render("no_work_tail.j2", kind=kind, names=names))
+
+
+def check_no_work(assignment: Assignment, kind: str, renderer: Renderer) -> Row:
+    """A submission that does no work (of one ``kind``) must earn no code point."""
+    with tempfile.TemporaryDirectory(prefix="gatelab-audit-") as tmp:
+        _plant_no_work(kind, assignment.solutions, Path(tmp), renderer)
+        results = grading.grade(assignment, Path(tmp), quiz="none")
+    paid = [t.name for t in results.tests if t.score > 0]
+    detail = f"{results.score:g}/{results.max_score:g}" + (f"; paid: {', '.join(paid[:3])}" if paid else "")
+    return Row(f"no work earns nothing ({kind})", not paid, detail)
+
+
+def check_public_evidence(assignment: Assignment) -> Row:
+    """Every function has a visible case whose right answer needs work (else a local check cannot pay it)."""
+    reference = Reference(assignment.solutions)
+    lacking = []
+    for fn in FUNCTIONS:
+        cases = [s.case for s in assignment.tests if s.function == fn and s.aspect == VALUES
+                 and s.visibility == "visible"]
+        if not any(diagnostics.needs_work(reference.function(fn.qualname)(*make_args(fn, c, assignment.seed)),
+                                          make_args(fn, c, assignment.seed)) for c in cases):
+            lacking.append(fn.qualname)
+    return Row("each function has a public case needing work", not lacking,
+               f"none for {', '.join(lacking)}" if lacking else f"{len(FUNCTIONS)} functions")
+
+
 def run(assignment: Assignment, on_step: Callable[[str], None] | None = None) -> list[Row]:
     """Every audit check, in order; ``on_step`` hears the name of each check as it starts."""
     step = on_step or (lambda _name: None)
@@ -85,6 +130,10 @@ def run(assignment: Assignment, on_step: Callable[[str], None] | None = None) ->
     same = [(t.name, t.score, t.feedback) for t in again.tests] == \
         [(t.name, t.score, t.feedback) for t in stub_results.tests]
     rows.append(Row("same seed, same results", same, f"seed {assignment.seed}, {len(again.tests)} tests"))
+    rows.append(check_public_evidence(assignment))
+    for kind in NO_WORK:
+        step(f"no work ({kind})")
+        rows.append(check_no_work(assignment, kind, renderer))
     mistakes = catalog.load(assignment.grader / "mistakes")
     rows.append(Row("catalog loads", True, f"{len(mistakes.mistakes)} mistakes"))
     for mistake in mistakes.mistakes:

@@ -238,16 +238,17 @@ def quiz(submission: Path | None, assignment: Path | None, student: str | None, 
 def audit(assignment: Path | None) -> None:
     """Check the grader itself (instructors, CI); exit 1 on any hole.
 
-    The reference must get full marks and the stubs zero; every mistake in
-    grader/mistakes must be caught by a test of its function and named in
-    the feedback; two runs with one seed must agree.
+    The reference must get full marks and the stubs zero; submissions that do
+    no work (constants, random numbers, echoes of the inputs) must get zero;
+    every mistake in grader/mistakes must be caught by a test of its function
+    and named in the feedback; two runs with one seed must agree.
     """
 
     def action() -> int:
         from gatelab import audit as auditing, catalog
 
         spec = _assignment(assignment)
-        steps = 3 + len(catalog.load(spec.grader / "mistakes").mistakes)
+        steps = 3 + len(auditing.NO_WORK) + len(catalog.load(spec.grader / "mistakes").mistakes)
         with click.progressbar(length=steps, label="auditing", file=sys.stderr) as bar:
             rows = auditing.run(spec, on_step=lambda _name: bar.update(1))
         click.echo(auditing.render(spec, rows, click.style), nl=False)

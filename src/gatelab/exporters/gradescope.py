@@ -13,9 +13,7 @@ from gatelab.results import Results, TestResult
 
 
 def _test(number: int, test: TestResult) -> dict[str, Any]:
-    output = test.feedback
-    if test.output:
-        output += "\n\nYour code printed:\n" + test.output
+    output = "\n\n".join(filter(None, [test.feedback, test.output and "Your code printed:\n" + test.output]))
     return {
         "name": test.name,
         "number": str(number),
