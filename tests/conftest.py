@@ -60,7 +60,8 @@ def make_assignment(tmp_path: Path):
                 data[key].update(value)
             else:
                 data[key] = value
-        (root / "grader" / "config.yaml").write_text(text if text is not None else yaml.safe_dump(data, sort_keys=False))
+        written = text if text is not None else yaml.safe_dump(data, sort_keys=False)
+        (root / "grader" / "config.yaml").write_text(written)
         return root
 
     return make

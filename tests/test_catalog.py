@@ -151,8 +151,9 @@ def test_a_formula_that_fails_is_told_to_the_instructor(make_assignment, tmp_pat
 
     root = _assignment_with_catalog(make_assignment, GOOD_YAML, "def tanh_gate(ref, x_t, h_prev, params):\n"
                                                                  "    raise ValueError('formula bug')\n")
-    folder = write_submission(tmp_path / "submission", {"lstm": ('return sigmoid(params["Wf"] @ concat + params["bf"])',
-                                                                 'return np.tanh(params["Wf"] @ concat + params["bf"])')})
+    tanh_gate = ('return sigmoid(params["Wf"] @ concat + params["bf"])',
+                 'return np.tanh(params["Wf"] @ concat + params["bf"])')
+    folder = write_submission(tmp_path / "submission", {"lstm": tanh_gate})
     results = grading.grade(config.load(root), folder, target="lstm.forget_gate", quiz="none")
     assert any("demo.yaml:1" in n and "formula bug" in n for n in results.instructor_notes)
     assert results.defects and not any("formula bug" in t.feedback for t in results.tests)

@@ -51,7 +51,8 @@ def read(path: Path, known_ids: Iterable[str], shown_as: str | None = None) -> A
         return answers
     path_text = answers.shown_as
     if path.stat().st_size > MAX_BYTES:
-        answers.problems.append(f"{path_text}: the answers file is over {MAX_BYTES // 1024} KB; no quiz answer was read")
+        answers.problems.append(f"{path_text}: the answers file is over {MAX_BYTES // 1024} KB; "
+                                "no quiz answer was read")
         return answers
     try:
         text = path.read_text(encoding="utf-8")

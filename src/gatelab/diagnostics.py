@@ -83,7 +83,8 @@ def _hints(fn: Function, got: np.ndarray, expected: np.ndarray) -> list[str]:
         if np.allclose(ratio, ratio.flat[0], rtol=1e-6) and not np.isclose(ratio.flat[0], 1.0):
             hints.append(f"Every value is {ratio.flat[0]:.4g} times the expected one: a stray constant factor?")
     offset = got - expected
-    if got.ndim == 2 and got.shape[1] > 1 and np.allclose(offset, offset[:, :1], atol=1e-9) and not np.allclose(offset, 0.0, atol=1e-9):
+    per_row = got.ndim == 2 and got.shape[1] > 1 and np.allclose(offset, offset[:, :1], atol=1e-9)
+    if per_row and not np.allclose(offset, 0.0, atol=1e-9):
         hints.append("The difference is the same in every column (example): look at the bias term.")
     if got.ndim == 3 and got.shape[2] > 1:
         hints.extend(_time_hints(got, expected))

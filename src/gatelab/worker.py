@@ -7,7 +7,7 @@ Its stdout and stderr go to a file the grader reads, so nothing a student
 prints can be mistaken for a result.
 
 A composite can be run with its *parts served*: for that call, the names of
-its parts (``forget_gate``, ``sigmoid``...) in the submission's modules are
+its parts (the contract functions it calls) in the submission's modules are
 bound to stand-ins that ask the trusted side for the reference's value over
 the same pipes. The reference's code never enters this process, and a
 composite is judged on its own work whatever its parts do.
