@@ -78,7 +78,10 @@ def _hints(fn: Function, got: np.ndarray, expected: np.ndarray) -> list[str]:
     if np.allclose(got, -expected, rtol=RTOL, atol=1e-9):
         hints.append("Every value has the opposite sign: check the sign of each term.")
     nonzero = np.abs(expected) > 1e-9
-    if nonzero.any():
+    constant = got.size > 1 and bool(np.all(got == got.flat[0])) and not np.all(expected == expected.flat[0])
+    if constant:
+        hints.append(f"Every value is {got.flat[0]:.4g}: is the result computed from the inputs at all?")
+    elif nonzero.any():
         ratio = got[nonzero] / expected[nonzero]
         if np.allclose(ratio, ratio.flat[0], rtol=1e-6) and not np.isclose(ratio.flat[0], 1.0):
             hints.append(f"Every value is {ratio.flat[0]:.4g} times the expected one: a stray constant factor?")
