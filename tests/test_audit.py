@@ -19,3 +19,43 @@ def test_public_evidence_check_catches_a_function_with_no_public_case_that_needs
         "visibility": "visible"}}})
     row = audit.check_public_evidence(config.load(root))
     assert not row.ok and row.detail == "none for gradients.clip_by_value"
+
+
+def test_determinism_check_catches_broken_seeding(assignment, monkeypatch):
+    """Were inputs drawn afresh on every call instead of from the seed, the two runs would differ: the
+    determinism row fails."""
+    import itertools
+
+    from gatelab import cases
+
+    counter = itertools.count()
+    monkeypatch.setattr(cases, "seed_for", lambda base, qualname, case: next(counter))
+    row = audit.check_determinism(assignment, Renderer())
+    assert not row.ok and "differ" in row.detail
+
+
+def test_determinism_check_holds_on_the_shipped_assignment(assignment):
+    """With seeding as it is, two runs agree to the letter."""
+    assert audit.check_determinism(assignment, Renderer()).ok
+
+
+def test_an_instructors_wording_for_mistakes_opens_no_hole(make_assignment):
+    """The audit reads which mistake a test named from the results, not from the words: an instructor's
+    feedback template that words mistakes differently keeps every catalog row green."""
+    import shutil
+    from pathlib import Path
+
+    from gatelab import catalog
+
+    root = make_assignment()
+    templates = root / "grader" / "templates"
+    templates.mkdir()
+    package = Path(audit.__file__).parent / "templates" / "feedback.j2"
+    text = package.read_text().replace("(Lesson: {{ lesson }}; known mistake {{ id }}.)", "(See: {{ lesson }}.)")
+    assert text != package.read_text()
+    (templates / "feedback.j2").write_text(text)
+    spec = config.load(root)
+    mistake = next(m for m in catalog.load(spec.grader / "mistakes").mistakes if m.id == "lstm-forget-gate-tanh")
+    row = audit.check_mistake(spec, mistake, Renderer(spec.grader / "templates"))
+    assert row.ok, row.detail
+    shutil.rmtree(templates)

@@ -111,6 +111,7 @@ def test_named_mistake_reaches_the_student(assignment, tmp_path):
     results = grading.grade(assignment, folder, target="lstm.forget_gate", quiz="none")
     failed = [t for t in values_tests(results) if not t.passed]
     assert failed and all("known mistake lstm-forget-gate-tanh" in t.feedback for t in failed)
+    assert all(t.mistakes == ["lstm-forget-gate-tanh"] for t in failed)
     assert all("Lesson:" in t.feedback for t in failed)
 
 
@@ -140,7 +141,7 @@ def test_a_mistake_is_named_only_where_it_is_true(assignment, tmp_path, name):
     folder = write_submission(tmp_path, {entry["module"]: (entry["replace"], entry["with"])})
     results = grading.grade(assignment, folder, quiz="none")
     assert sorted({t.function for t in results.tests if not t.passed}) == sorted(entry["affected"])
-    named = [(t.name, t.feedback) for t in results.tests if "known mistake" in t.feedback]
+    named = [(t.name, t.mistakes, t.feedback) for t in results.tests if t.mistakes or "known mistake" in t.feedback]
     assert named == []
 
 

@@ -53,3 +53,54 @@ def test_marker_mistakes_cite_line(text, message, line):
     with pytest.raises(ConfigError, match=message) as caught:
         stubs.stub_source(text, "s.py", Renderer())
     assert f"s.py:{line}" in str(caught.value)
+
+
+def _copy_of_assignment(tmp_path: Path) -> Path:
+    import shutil
+
+    for name in ("grader", "solutions", "exercises"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+@pytest.mark.parametrize("old, new, says", [
+    ("    # BEGIN SOLUTION (hint: np.tanh, squared, subtracted from 1)\n", "    # Begin Solution\n",
+     "looks like a solution marker"),
+    ("    # END SOLUTION\n\n\ndef tanh_derivative", "    # END SOLUTON\n\n\ndef tanh_derivative",
+     "looks like a solution marker"),
+    ("    # BEGIN SOLUTION (hint: np.tanh, squared, subtracted from 1)\n    return 1.0 - np.tanh(z) ** 2\n"
+     "    # END SOLUTION\n", "    return 1.0 - np.tanh(z) ** 2\n", "tanh_derivative() has no '# BEGIN SOLUTION' region"),
+])
+def test_generate_refuses_to_publish_a_solution(tmp_path, old, new, says):
+    """A misspelt, broken or deleted marker stops `grade generate` with exit 3 and file:line, and nothing of
+    the reference reaches exercises/."""
+    from click.testing import CliRunner
+
+    from gatelab.cli import main
+
+    root = _copy_of_assignment(tmp_path)
+    path = root / "solutions" / "activations.py"
+    text = path.read_text()
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new))
+    before = (root / "exercises" / "activations.py").read_text()
+    result = CliRunner().invoke(main, ["generate", "--assignment", str(root)])
+    assert result.exit_code == 3, result.output
+    assert says in result.output and "activations.py:" in result.output
+    assert (root / "exercises" / "activations.py").read_text() == before
+
+
+def test_a_question_template_that_fails_is_exit_3_with_its_place(tmp_path):
+    """A question whose template fails for some student stops `grade generate` with exit 3 and file:line."""
+    from click.testing import CliRunner
+
+    from gatelab.cli import main
+
+    root = _copy_of_assignment(tmp_path)
+    (root / "grader" / "quiz" / "zz.yaml").write_text(
+        "- id: broken-template\n  type: numeric\n  prompt: 'n = {{ n }}'\n  explanation: e\n"
+        "  variables: {n: [0, 1]}\n  answer: '{{ 1 / n }}'\n")
+    result = CliRunner().invoke(main, ["generate", "--assignment", str(root)])
+    assert result.exit_code == 3, result.output
+    assert "zz.yaml:1" in result.output and "broken-template" in result.output
+    assert "internal error" not in result.output

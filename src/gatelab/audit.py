@@ -4,7 +4,8 @@
 - ``exercises/`` is what ``solutions/`` generates;
 - every catalog mistake, planted in a copy of the reference, is caught by a
   test of its function and named in the feedback;
-- two runs with one seed give identical results;
+- two runs with one seed give identical results, on a submission whose
+  feedback quotes values drawn from the inputs;
 - no work earns nothing: a copy of the reference whose every function returns
   constants, random numbers or an echo of its inputs, in the right
   structure, gets 0 code points;
@@ -61,7 +62,7 @@ def check_mistake(assignment: Assignment, mistake: Mistake, renderer: Renderer) 
         _plant(mistake, assignment.solutions, Path(tmp), renderer)
         results = grading.grade(assignment, Path(tmp), target=mistake.function, quiz="none")
     failed = [t for t in results.tests if not t.passed]
-    named = [t for t in failed if f"known mistake {mistake.id}." in t.feedback]
+    named = [t for t in failed if mistake.id in t.mistakes]
     if not failed:
         return Row(f"mistake {mistake.id}", False, f"no test of {mistake.function} catches it ({mistake.where})")
     if not named:
@@ -84,14 +85,34 @@ def _plant_no_work(kind: str, solutions: Path, folder: Path, renderer: Renderer)
         target.write_text(target.read_text() + renderer.render("no_work_tail.j2", kind=kind, names=names))
 
 
-def check_no_work(assignment: Assignment, kind: str, renderer: Renderer) -> Row:
-    """A submission that does no work (of one ``kind``) must earn no code point."""
+def _no_work_results(assignment: Assignment, kind: str, renderer: Renderer) -> Results:
     with tempfile.TemporaryDirectory(prefix="gatelab-audit-") as tmp:
         _plant_no_work(kind, assignment.solutions, Path(tmp), renderer)
-        results = grading.grade(assignment, Path(tmp), quiz="none")
+        return grading.grade(assignment, Path(tmp), quiz="none")
+
+
+def check_no_work(assignment: Assignment, kind: str, renderer: Renderer) -> Row:
+    """A submission that does no work (of one ``kind``) must earn no code point."""
+    results = _no_work_results(assignment, kind, renderer)
     paid = [t.name for t in results.tests if t.score > 0]
     detail = f"{results.score:g}/{results.max_score:g}" + (f"; paid: {', '.join(paid[:3])}" if paid else "")
     return Row(f"no work earns nothing ({kind})", not paid, detail)
+
+
+def check_determinism(assignment: Assignment, renderer: Renderer) -> Row:
+    """Two runs on a submission whose feedback shows values drawn from the inputs must agree to the letter.
+
+    A submission that returns random numbers is wrong everywhere, so every
+    test's feedback quotes the expected values, which come from the seeded
+    inputs: if the inputs of a run were not what the seed makes, the two
+    runs would differ.
+    """
+    runs = [_no_work_results(assignment, "random", renderer) for _ in range(2)]
+    first, second = ([(t.name, t.score, t.feedback) for t in r.tests] for r in runs)
+    differing = [a[0] for a, b in zip(first, second) if a != b]
+    detail = f"seed {assignment.seed}, {len(first)} tests" if first == second and first else \
+        f"{len(differing)} test(s) differ, first {differing[0] if differing else 'the number of tests'}"
+    return Row("same seed, same results", first == second and bool(first), detail)
 
 
 def check_public_evidence(assignment: Assignment) -> Row:
@@ -126,10 +147,7 @@ def run(assignment: Assignment, on_step: Callable[[str], None] | None = None) ->
     rows.append(Row("generated files are up to date", not stale,
                     "in sync" if not stale else f"out of date: {', '.join(p.name for p in stale)}; run grade generate"))
     step("determinism")
-    again = grading.grade(assignment, assignment.exercises, quiz="none")
-    same = [(t.name, t.score, t.feedback) for t in again.tests] == \
-        [(t.name, t.score, t.feedback) for t in stub_results.tests]
-    rows.append(Row("same seed, same results", same, f"seed {assignment.seed}, {len(again.tests)} tests"))
+    rows.append(check_determinism(assignment, renderer))
     rows.append(check_public_evidence(assignment))
     for kind in NO_WORK:
         step(f"no work ({kind})")

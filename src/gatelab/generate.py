@@ -11,6 +11,8 @@ from pathlib import Path
 
 from gatelab import answers, lock, quiz, stubs
 from gatelab.config import Assignment
+from gatelab.errors import ConfigError
+from gatelab.contract import FUNCTIONS
 from gatelab.marking import right_answer
 from gatelab.render import Renderer
 
@@ -20,16 +22,25 @@ KEY_STUDENT = "reference"
 def answer_key(bank: quiz.Bank, renderer: Renderer) -> str:
     """``answers.yaml`` text with the right answer to every question, for the student ``reference``."""
     templates = quiz.Templates()
-    rows = [(q.id, answers.dump_value(right_answer(quiz.variant(q, KEY_STUDENT), templates)))
-            for q in bank.questions]
+    rows = []
+    for question in bank.questions:
+        try:
+            rows.append((question.id, answers.dump_value(right_answer(quiz.variant(question, KEY_STUDENT),
+                                                                      templates))))
+        except quiz.TEMPLATE_ERRORS as exc:
+            raise ConfigError(f"question {question.id!r}: a template fails: {type(exc).__name__}: {exc}",
+                              question.where) from None
     return renderer.render("answer_key.j2", student=KEY_STUDENT, rows=rows)
 
 
 def planned(assignment: Assignment) -> dict[Path, str]:
     """Every file ``grade generate`` writes, with its text."""
     renderer = Renderer(assignment.grader / "templates")
+    functions: dict[str, list[str]] = {}
+    for fn in FUNCTIONS:
+        functions.setdefault(fn.module, []).append(fn.name)
     files = {assignment.exercises / name: text
-             for name, text in stubs.render_exercises(assignment.solutions, renderer).items()}
+             for name, text in stubs.render_exercises(assignment.solutions, renderer, functions).items()}
     bank = quiz.load(assignment.grader / "quiz")
     if bank.questions:
         salt = lock.salt_for(assignment.seed, assignment.title)

@@ -54,6 +54,7 @@ class Verdict:
     feedback: str = ""
     output: str = ""
     notes: list[str] = field(default_factory=list)
+    mistakes: list[str] = field(default_factory=list)  # ids of the catalog mistakes the feedback names
 
 
 @dataclass
@@ -85,6 +86,7 @@ class Judge:
         self.ref = reference_namespace(reference.modules)
         self.instructor_notes: list[str] = []  # assignment defects met while judging (a formula that raised)
         self._trials: dict[tuple[str, str], Trial] = {}
+        self._named: list[str] = []  # mistake ids named while judging the current test
         self._cases: dict[str, list[Case]] = {}  # the cases each function's values are judged on in this run
         self._public: dict[str, set[str]] = {}  # the cases whose values test a student sees
         for spec in tests:
@@ -193,9 +195,13 @@ class Judge:
 
     def check(self, spec: TestSpec) -> Verdict:
         """Grade one test: the values on one case, or an aspect over the function's cases."""
+        self._named = []
         if spec.aspect == VALUES:
-            return self._values(spec.function, self.trial(spec.function, spec.case))
-        return self._aspect(spec)
+            verdict = self._values(spec.function, self.trial(spec.function, spec.case))
+        else:
+            verdict = self._aspect(spec)
+        verdict.mistakes = list(dict.fromkeys(self._named)) if not verdict.passed else []
+        return verdict
 
     def _cases_of(self, spec: TestSpec) -> list[Case]:
         run = self._cases.get(spec.function.qualname)
@@ -300,6 +306,7 @@ class Judge:
             note = f"{failure} (on case {trial.case.name})"
             if note not in self.instructor_notes:
                 self.instructor_notes.append(note)
+        self._named.extend(m.id for m in found)
         return [self.renderer.feedback("mistake", id=m.id, feedback=m.feedback, lesson=m.lesson) for m in found]
 
     def explain_outcome(self, fn: Function, outcome: Outcome) -> str:

@@ -28,7 +28,7 @@ import yaml
 
 from gatelab.errors import ConfigError
 from gatelab.marking import Mark, normalise, read_answer
-from gatelab.quiz import Accepted, Bank, Choice, Question, Templates, Variant, order_digest
+from gatelab.quiz import TEMPLATE_ERRORS, Accepted, Bank, Choice, Question, Templates, Variant, order_digest
 
 LOCK_NAME = "quiz.lock.yaml"
 _TAG = b"\x00gatelab"
@@ -169,7 +169,14 @@ def lock_bank(bank: Bank, salt: str, templates: Templates | None = None) -> str:
     """The locked bank as YAML text."""
     templates = templates or Templates()
     lock = Lock(salt)
-    document = {"salt": salt, "questions": [_locked_question(q, lock, templates) for q in bank.questions]}
+    records = []
+    for question in bank.questions:
+        try:
+            records.append(_locked_question(question, lock, templates))
+        except TEMPLATE_ERRORS as exc:
+            raise ConfigError(f"question {question.id!r}: a template fails: {type(exc).__name__}: {exc}",
+                              question.where) from None
+    document = {"salt": salt, "questions": records}
     return _HEADER + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
 
 

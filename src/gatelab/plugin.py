@@ -115,7 +115,7 @@ class GradingPlugin:
             name=spec.name if spec else _title(item), function=_function_of(item),
             score=points if status == "passed" else 0.0, max_score=points, visibility=_visibility(item),
             status=status, feedback=feedback, output=verdict.output if verdict else "",
-            case=spec.key.split("-", 1)[1] if spec else "")
+            case=spec.key.split("-", 1)[1] if spec else "", mistakes=verdict.mistakes if verdict else [])
         self.results.tests.append(result)
         if self.on_result:
             self.on_result(result)

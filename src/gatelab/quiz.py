@@ -36,6 +36,8 @@ SPECIFIC = {
     "ordering": ("items", "feedback_wrong"),
 }
 MAX_VARIANTS = 512
+# What rendering a question's templates for one student may raise: a fault in the bank, not in gatelab.
+TEMPLATE_ERRORS = (jinja2.TemplateError, ValueError, TypeError, ArithmeticError, LookupError)
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -407,7 +409,7 @@ def _lint_question(question: Question, templates: Templates, seeds: int) -> list
                     kind, amount = q.tolerance
                     if abs(value - right) <= (amount if kind == "abs" else amount * abs(right)):
                         problems.append(f"a wrong answer equals the right one for {shown.values}")
-        except (jinja2.TemplateError, ValueError, TypeError, ArithmeticError) as exc:
+        except TEMPLATE_ERRORS as exc:
             problems.append(f"a template fails for variables {shown.values}: {type(exc).__name__}: {exc}")
             break
     return problems

@@ -24,6 +24,7 @@ class TestResult:
     feedback: str = ""
     output: str = ""
     case: str = ""
+    mistakes: list[str] = field(default_factory=list)  # ids of the catalog mistakes named in the feedback
 
     @property
     def passed(self) -> bool:

@@ -12,14 +12,17 @@ docstrings with the equation and shapes) is kept as it is.
 """
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
+from typing import Mapping, Sequence
 
 from gatelab.errors import ConfigError
 from gatelab.render import Renderer
 
 _BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?:\s*\(hint:\s*(?P<hint>.*)\))?\s*$")
 _END = re.compile(r"^\s*# END SOLUTION\s*$")
+_NEAR = re.compile(r"^\s*#+\s*(BEGIN|END)\b[\s_-]*SOL", re.IGNORECASE)  # a marker, maybe misspelt
 DEFAULT_HINT = "replace this line with your implementation"
 
 
@@ -29,6 +32,10 @@ def stub_source(text: str, where: str, renderer: Renderer) -> str:
     begin: tuple[int, re.Match[str]] | None = None
     for number, line in enumerate(text.splitlines(keepends=True), start=1):
         start, end = _BEGIN.match(line), _END.match(line)
+        if not start and not end and _NEAR.match(line):
+            raise ConfigError(f"{line.strip()!r} looks like a solution marker but is not one; write it exactly as "
+                              "'# BEGIN SOLUTION (hint: ...)' or '# END SOLUTION', or the solution is published",
+                              f"{where}:{number}")
         if start:
             if begin:
                 raise ConfigError(f"BEGIN SOLUTION inside the region opened at line {begin[0]}", f"{where}:{number}")
@@ -46,9 +53,44 @@ def stub_source(text: str, where: str, renderer: Renderer) -> str:
     return "".join(out)
 
 
-def render_exercises(solutions: Path, renderer: Renderer) -> dict[str, str]:
-    """Every exercise file (name -> text) generated from the ``.py`` files of ``solutions``."""
+def check_regions(text: str, where: str, functions: Sequence[str]) -> None:
+    """Refuse a reference file in which a function students write has no marked solution region.
+
+    Without one, ``grade generate`` would copy the function's body, the
+    answer, into the exercises.
+    """
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        raise ConfigError(f"the reference does not parse: {exc.msg}", f"{where}:{exc.lineno or 1}") from None
+    lines = text.splitlines()
+    defined = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    for name in functions:
+        node = defined.get(name)
+        if node is None:
+            raise ConfigError(f"the reference defines no function {name}() that the assignment lists", where)
+        body = lines[node.lineno - 1:node.end_lineno or node.lineno]
+        if not any(_BEGIN.match(line) for line in body):
+            raise ConfigError(f"{name}() has no '# BEGIN SOLUTION' region, so generating the exercises would "
+                              "publish its body", f"{where}:{node.lineno}")
+
+
+def render_exercises(solutions: Path, renderer: Renderer,
+                     functions: Mapping[str, Sequence[str]] | None = None) -> dict[str, str]:
+    """Every exercise file (name -> text) generated from the ``.py`` files of ``solutions``.
+
+    ``functions`` maps a module to the functions students write in it; each
+    must have a marked solution region.
+    """
     files = sorted(solutions.glob("*.py"))
     if not files:
         raise ConfigError(f"{solutions}: no .py files to generate exercises from")
-    return {path.name: stub_source(path.read_text(encoding="utf-8"), str(path), renderer) for path in files}
+    out = {}
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        out[path.name] = stub_source(text, str(path), renderer)
+        check_regions(text, str(path), (functions or {}).get(path.stem, ()))
+    missing = sorted(set(functions or {}) - {path.stem for path in files})
+    if missing:
+        raise ConfigError(f"{solutions}: no {missing[0]}.py, which the assignment lists")
+    return out
