@@ -55,7 +55,7 @@ def test_an_instructors_wording_for_mistakes_opens_no_hole(make_assignment):
     assert text != package.read_text()
     (templates / "feedback.j2").write_text(text)
     spec = config.load(root)
-    mistake = next(m for m in catalog.load(spec.grader / "mistakes").mistakes if m.id == "lstm-forget-gate-tanh")
+    mistake = next(m for m in catalog.load(spec.grader / "mistakes", spec.contract).mistakes if m.id == "lstm-forget-gate-tanh")
     row = audit.check_mistake(spec, mistake, Renderer(spec.grader / "templates"))
     assert row.ok, row.detail
     shutil.rmtree(templates)

@@ -8,11 +8,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from gatelab import catalog, config
+from gatelab import catalog, config, contract as contracts
 from gatelab.cli import main
 from gatelab.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = contracts.load(ROOT / "grader")
 GOOD_PY = "import numpy as np\n\ndef tanh_gate(ref, x_t, h_prev, params):\n" \
           "    return np.tanh(params['Wf'] @ np.concatenate([h_prev, x_t]) + params['bf'])\n"
 GOOD_YAML = """\
@@ -33,16 +34,15 @@ def write_catalog(folder: Path, yaml_text: str, py_text: str = GOOD_PY, name: st
 
 def test_shipped_catalog_is_large_and_covers_every_function():
     """The shipped catalog has at least 40 mistakes and one for every function of the curriculum."""
-    from gatelab.contract import FUNCTIONS
-
-    loaded = catalog.load(ROOT / "grader" / "mistakes")
+    shipped = contracts.load(ROOT / "grader")
+    loaded = catalog.load(ROOT / "grader" / "mistakes", shipped)
     assert len(loaded.mistakes) >= 40
-    assert {m.function for m in loaded.mistakes} == {f.qualname for f in FUNCTIONS}
+    assert {m.function for m in loaded.mistakes} == {f.qualname for f in shipped.functions}
 
 
 def test_valid_entry_loads(tmp_path):
     """An entry with its formula next to it loads with its place."""
-    loaded = catalog.load(write_catalog(tmp_path, GOOD_YAML))
+    loaded = catalog.load(write_catalog(tmp_path, GOOD_YAML), SHIPPED)
     (mistake,) = loaded.mistakes
     assert mistake.id == "demo-forget-tanh" and mistake.where.endswith("demo.yaml:1")
 
@@ -61,7 +61,7 @@ def test_catalog_errors_cite_file_and_line(tmp_path, yaml_text, py_text, message
     """Each broken catalog names the problem and where it is."""
     folder = write_catalog(tmp_path, yaml_text, py_text)
     with pytest.raises(ConfigError, match=message) as caught:
-        catalog.load(folder)
+        catalog.load(folder, SHIPPED)
     if line:
         assert f"demo.yaml:{line}" in str(caught.value)
 
@@ -71,7 +71,7 @@ def test_missing_formula_file_is_reported(tmp_path):
     folder = write_catalog(tmp_path, GOOD_YAML)
     (folder / "demo.py").unlink()
     with pytest.raises(ConfigError, match="demo.py, which does not exist"):
-        catalog.load(folder)
+        catalog.load(folder, SHIPPED)
 
 
 def _assignment_with_catalog(make_assignment, yaml_text: str, py_text: str) -> Path:

@@ -14,13 +14,14 @@ def test_real_config_loads(assignment):
 
 @pytest.mark.parametrize("text, message", [
     ("cases: [\n", "not valid YAML"),
-    ("cases:\n  small: {n_x: 3}\ntests:\n  lstm.forgetgate:\n    small:\n", "Did you mean 'lstm.forget_gate'"),
-    ("cases:\n  small: {n_x: 3}\ntests:\n  lstm.forget_gate:\n    smal:\n", "unknown case 'smal'"),
-    ("cases:\n  small: {n_x: 3}\ntests:\n  lstm.forget_gate:\n    small: {visibility: secret}\n",
+    ("cases:\n  small: {n_x: 3, n_h: 4, m: 5, T: 6}\ntests:\n  lstm.forgetgate:\n    small:\n", "Did you mean 'lstm.forget_gate'"),
+    ("cases:\n  small: {n_x: 3, n_h: 4, m: 5, T: 6}\ntests:\n  lstm.forget_gate:\n    smal:\n", "unknown case 'smal'"),
+    ("cases:\n  small: {n_x: 3, n_h: 4, m: 5, T: 6}\ntests:\n  lstm.forget_gate:\n    small: {visibility: secret}\n",
      "visibility must be one of"),
-    ("cases:\n  small: {n_x: 3}\ntests:\n  lstm.forget_gate:\n    small: {points: -1}\n", "points must be positive"),
-    ("cases:\n  small: {n_x: zero}\n", "must be a int"),
-    ("limits: {timeout: 0}\ncases:\n  small: {}\n", "limits.timeout must be positive"),
+    ("cases:\n  small: {n_x: 3, n_h: 4, m: 5, T: 6}\ntests:\n  lstm.forget_gate:\n    small: {points: -1}\n", "points must be positive"),
+    ("cases:\n  small: {n_x: zero, n_h: 4, m: 5, T: 6}\n", "must be an integer"),
+    ("limits: {timeout: 0}\ncases:\n  small: {n_x: 3, n_h: 4, m: 5, T: 6}\n", "limits.timeout must be positive"),
+    ("cases:\n  small: {n_x: 3, m: 5}\n", "gives no value for n_h, T"),
     ("cases:\n  small: {nx: 3}\n", "Did you mean 'n_x'"),
     ("titel: x\n", "unknown key 'titel'"),
 ])
@@ -33,7 +34,7 @@ def test_config_errors_cite_file_and_line(make_assignment, text, message):
 
 
 def test_untested_function_is_an_error(make_assignment):
-    """Every function of the curriculum needs tests."""
-    root = make_assignment(text="cases:\n  small: {}\ntests:\n  lstm.forget_gate:\n    small:\n")
+    """Every function of the contract needs tests."""
+    root = make_assignment(text="cases:\n  small: {n_x: 3, n_h: 4, m: 5, T: 6}\ntests:\n  lstm.forget_gate:\n    small:\n")
     with pytest.raises(ConfigError, match="no tests for activations.sigmoid"):
         config.load(root)

@@ -1,43 +1,78 @@
-"""The contract as data: it matches the curriculum and every argument kind can be built."""
+"""The contract as data: it loads, validates with file:line, draws inputs, and matches the curriculum."""
 from __future__ import annotations
 
+import inspect
+import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from gatelab import contract as contracts
 from gatelab.cases import Case, make_args
-from gatelab.contract import ARG_KINDS, FUNCTIONS
+from gatelab.errors import ConfigError
+from gatelab.expressions import ExpressionError, parse
 from gatelab.reference import Reference
 
 ROOT = Path(__file__).resolve().parent.parent
+# The shipped course's student-facing contract (shared/curriculum.md): modules, functions, argument names.
+CURRICULUM = {
+    "activations.sigmoid": ("z",), "activations.sigmoid_derivative": ("z",), "activations.tanh_derivative": ("z",),
+    "rnn.rnn_cell_forward": ("x_t", "h_prev", "params"), "rnn.rnn_forward": ("x", "h0", "params"),
+    "lstm.forget_gate": ("x_t", "h_prev", "params"), "lstm.input_gate": ("x_t", "h_prev", "params"),
+    "lstm.candidate_cell": ("x_t", "h_prev", "params"), "lstm.output_gate": ("x_t", "h_prev", "params"),
+    "lstm.cell_state": ("c_prev", "f", "i", "c_tilde"), "lstm.hidden_state": ("o", "c_next"),
+    "lstm.lstm_cell_forward": ("x_t", "h_prev", "c_prev", "params"), "lstm.lstm_forward": ("x", "h0", "params"),
+    "gru.update_gate": ("x_t", "h_prev", "params"), "gru.reset_gate": ("x_t", "h_prev", "params"),
+    "gru.candidate_hidden": ("x_t", "h_prev", "r", "params"), "gru.hidden_state": ("h_prev", "z", "h_tilde"),
+    "gru.gru_cell_forward": ("x_t", "h_prev", "params"), "gru.gru_forward": ("x", "h0", "params"),
+    "gradients.clip_by_value": ("grads", "max_value"), "gradients.clip_by_global_norm": ("grads", "max_norm"),
+    "gradients.rnn_step_jacobian": ("h_next", "params"),
+    "gradients.gradient_norms_through_time": ("x", "h0", "params"),
+}
+PARAMETER_KEYS = {"rnn": ["Wh", "bh"], "lstm": ["Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo"],
+                  "gru": ["Wz", "bz", "Wr", "br", "Wh", "bh"]}
+SMALL = Case("small", (("n_x", 3), ("n_h", 4), ("m", 5), ("T", 2), ("scale", 1.0)))
 
 
-def test_every_argument_kind_is_documented_and_built():
-    """Each argument kind used by the contract is described in ARG_KINDS and has a builder."""
-    used = {kind for fn in FUNCTIONS for _, kind in fn.args}
-    assert used == set(ARG_KINDS)
-    for fn in FUNCTIONS:
-        assert len(make_args(fn, Case("small"), 0)) == len(fn.args)
+@pytest.fixture(scope="module")
+def shipped() -> contracts.Contract:
+    return contracts.load(ROOT / "grader")
 
 
-def test_every_function_exists_in_the_reference_with_its_argument_names():
+def test_the_shipped_contract_says_what_the_curriculum_says(shipped):
+    """Modules, functions and argument names are the curriculum's, in its order; parameter dicts carry its keys;
+    every array is float64 of the documented shape."""
+    assert {f.qualname: f.arg_names for f in shipped.functions} == CURRICULUM
+    assert shipped.modules == ("activations", "rnn", "lstm", "gru", "gradients")
+    for fn in shipped.functions:
+        args = dict(zip(fn.arg_names, make_args(shipped, fn, SMALL, 0)))
+        if "params" in args and fn.module in PARAMETER_KEYS:
+            assert list(args["params"]) == PARAMETER_KEYS[fn.module], fn.qualname
+            assert all(args["params"][k].shape == ((4, 7) if k.startswith("W") else (4, 1)) for k in args["params"])
+        for name, value in args.items():
+            if isinstance(value, np.ndarray):
+                assert value.dtype == np.float64, (fn.qualname, name)
+        if "x" in args:
+            assert args["x"].shape[0] == 3 and args["x"].shape[2] == 2
+
+
+def test_every_function_exists_in_the_reference_with_its_argument_names(shipped):
     """solutions/ defines every contract function with the contract's argument names, in order."""
-    import inspect
-
-    reference = Reference(ROOT / "solutions")
-    for fn in FUNCTIONS:
+    reference = Reference(ROOT / "solutions", shipped.modules)
+    for fn in shipped.functions:
         assert tuple(inspect.signature(reference.function(fn.qualname)).parameters) == fn.arg_names
 
 
-def test_reference_composites_run_on_served_parts():
+def test_reference_composites_run_on_served_parts(shipped):
     """Run in a worker with its parts served by the grader, each reference composite asks for every part
     and returns what it returns on its own: parts served by name reach code that calls them by name."""
     from gatelab.sandbox import Limits, Sandbox
 
-    reference = Reference(ROOT / "solutions")
+    reference = Reference(ROOT / "solutions", shipped.modules)
     with Sandbox(ROOT / "solutions", Limits(timeout=10)) as box:
-        for fn in (f for f in FUNCTIONS if f.parts):
-            args = make_args(fn, Case("small", T=2), 1)
+        for fn in (f for f in shipped.functions if f.parts):
+            args = make_args(shipped, fn, SMALL, 1)
             plain = reference.function(fn.qualname)(*args)
             asked: list[str] = []
 
@@ -52,3 +87,86 @@ def test_reference_composites_run_on_served_parts():
             assert set(asked) == set(fn.parts), fn.qualname
             flat = lambda v: np.concatenate([np.ravel(x) for x in (v if isinstance(v, tuple) else (v,))])  # noqa: E731
             assert np.allclose(flat(plain), flat(outcome.value)), fn.qualname
+
+
+def test_draws_follow_the_contract():
+    """Shapes are expressions over the case's dimensions; transforms, saturation and dicts apply as written."""
+    contract = write_contract(GOOD)
+    fn = contract.lookup("m.f")
+    case = Case("big", (("d", 2), ("n", 6), ("scale", 100.0)))
+    x, table, bound = make_args(contract, fn, case, 7)
+    assert x.shape == (2, 6) and np.all((x > 0) & (x < 1))
+    assert table["w"].shape == (2, 8) and table["b"].shape == (2, 1)
+    assert bound == 2.0
+    z = make_args(contract, contract.lookup("m.g"), case, 7)[0]
+    assert np.sum(np.abs(z) == 100.0) == 8 and np.all(np.abs(z.flat[::3]) <= 8)
+    again = make_args(contract, fn, case, 7)
+    assert np.array_equal(x, again[0]) and not np.array_equal(x, make_args(contract, fn, case, 8)[0])
+
+
+GOOD = """\
+dimensions:
+  d: {about: features, role: features}
+  n: {about: examples, role: examples}
+variables: {scale: 1.0}
+inputs:
+  probabilities: {shape: [d, n], normal: 1, then: 1 / (1 + exp(-x))}
+  wide: {shape: [d, n], normal: 3, saturate: {when: scale > 1, magnitude: scale, spare_every: 3, spare: [-8, 8]}}
+  table:
+    let: {s: 0.5 * scale}
+    dict:
+      w: {shape: [d, n + 2], normal: s / sqrt(n)}
+      b: {shape: [d, 1], normal: s}
+  bound: {value: 2}
+modules:
+  m:
+    f:
+      args: {p: probabilities, t: table, k: bound}
+      returns: {name: y, shape: [d, n], range: [0, 1], hints: {outside: "Squash it."}}
+    g:
+      args: {z: wide}
+      returns: {name: z2, like: z}
+      parts: [m.f]
+"""
+
+
+def write_contract(text: str, folder: Path | None = None) -> contracts.Contract:
+    import tempfile
+
+    folder = folder or Path(tempfile.mkdtemp(prefix="gatelab-contract-"))
+    (folder / contracts.CONTRACT_NAME).write_text(textwrap.dedent(text))
+    return contracts.load(folder)
+
+
+@pytest.mark.parametrize("old, new, says, line", [
+    ("role: features}\n  n:", "role: feature}\n  n:", "Did you mean 'features'", 2),
+    ("args: {p: probabilities,", "args: {p: probabilitis,", "Did you mean 'probabilities'", 17),
+    ("parts: [m.f]", "parts: [m.ff]", "Did you mean 'm.f'", 22),
+    ("normal: s / sqrt(n)", "normal: s / sqrt(nn)", "Did you mean 'n'", 11),
+    ("normal: s / sqrt(n)", "normal: __import__('os')", "only calls of numpy", 11),
+    ("then: 1 / (1 + exp(-x))", "then: x.real", "Attribute is not allowed", 6),
+    ("{value: 2}", "{shape: [d], value: 2, normal: 1}", "exactly one of normal, uniform, value", 13),
+    ("returns: {name: z2, like: z}", "returns: {name: z2, like: q}", "'q' is not an argument", 21),
+    ("hints: {outside: \"Squash it.\"}", "hints: {outsid: \"Squash it.\"}", "Did you mean 'outside'", 18),
+])
+def test_contract_errors_cite_file_and_line(tmp_path, old, new, says, line):
+    """A mistake in the contract names the problem and where it is."""
+    assert GOOD.count(old) == 1
+    with pytest.raises(ConfigError, match=says) as caught:
+        write_contract(GOOD.replace(old, new), tmp_path)
+    assert f"contract.yaml:{line}" in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["__import__('os').system('x')", "open('f')", "(lambda: 1)()", "[1, 2]",
+                                  "'text'", "x.__class__", "{1: 2}"])
+def test_expressions_refuse_anything_but_arithmetic(text):
+    """An expression in an assignment file cannot run code: only numbers, names, arithmetic and math calls."""
+    with pytest.raises(ExpressionError):
+        parse(text, ["x"])
+
+
+def test_expressions_compute():
+    """Arithmetic, comparisons, conditionals and numpy's elementwise functions work as in Python."""
+    assert parse("a if a > 1 else 1.5", ["a"])({"a": 3}) == 3
+    assert parse("sqrt(n + 5) * 2", ["n"])({"n": 4}) == 6.0
+    assert np.allclose(parse("tanh(x)", ["x"])({"x": np.zeros(3)}), 0.0)

@@ -1,3 +1,3 @@
-"""gatelab: learn and grade recurrent networks (RNN, LSTM, GRU) with feedback that names the mistake."""
+"""gatelab: an exercise engine and autograder for numpy assignments, with feedback that names the mistake."""
 
 __version__ = "0.1.0"

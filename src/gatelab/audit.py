@@ -16,6 +16,7 @@ Each check is a row; a row that fails is a hole.
 """
 from __future__ import annotations
 
+import copy
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -23,10 +24,10 @@ from pathlib import Path
 from typing import Callable
 
 from gatelab import catalog, diagnostics, generate, grading, quiz
-from gatelab.cases import make_args
+from gatelab.cases import Case, make_args
 from gatelab.catalog import Mistake
 from gatelab.config import VALUES, Assignment
-from gatelab.contract import FUNCTIONS, MODULES, lookup
+from gatelab.contract import Contract, Function
 from gatelab.reference import Reference
 from gatelab.render import Renderer
 from gatelab.results import Results
@@ -43,14 +44,14 @@ def _summary(results: Results) -> str:
     return f"{results.score:g}/{results.max_score:g}"
 
 
-def _plant(mistake: Mistake, solutions: Path, folder: Path, renderer: Renderer) -> None:
+def _plant(assignment: Assignment, mistake: Mistake, folder: Path, renderer: Renderer) -> None:
     """A copy of the reference in ``folder`` whose function behaves like ``mistake``."""
-    fn = lookup(mistake.function)
-    for source in solutions.glob("*.py"):
+    fn = assignment.contract.lookup(mistake.function)
+    for source in assignment.solutions.glob("*.py"):
         shutil.copy(source, folder / source.name)
     shutil.copy(mistake.source, folder / "_gatelab_mistake_formulas.py")
     context = {"module": fn.module, "name": fn.name, "id": mistake.id, "formula": mistake.formula_name,
-               "modules": list(MODULES)}
+               "modules": list(assignment.contract.modules)}
     (folder / "_gatelab_mistake_shim.py").write_text(renderer.render("mutant_shim.j2", **context))
     target = folder / f"{fn.module}.py"
     target.write_text(target.read_text() + renderer.render("mutant_tail.j2", **context))
@@ -59,7 +60,7 @@ def _plant(mistake: Mistake, solutions: Path, folder: Path, renderer: Renderer) 
 def check_mistake(assignment: Assignment, mistake: Mistake, renderer: Renderer) -> Row:
     """Plant one mistake and grade its function: it must lose points and be named."""
     with tempfile.TemporaryDirectory(prefix="gatelab-audit-") as tmp:
-        _plant(mistake, assignment.solutions, Path(tmp), renderer)
+        _plant(assignment, mistake, Path(tmp), renderer)
         results = grading.grade(assignment, Path(tmp), target=mistake.function, quiz="none")
     failed = [t for t in results.tests if not t.passed]
     named = [t for t in failed if mistake.id in t.mistakes]
@@ -74,20 +75,20 @@ def check_mistake(assignment: Assignment, mistake: Mistake, renderer: Renderer) 
 NO_WORK = {"zeros": "0.0", "halves": "0.5", "random": "", "echo": ""}
 
 
-def _plant_no_work(kind: str, solutions: Path, folder: Path, renderer: Renderer) -> None:
+def _plant_no_work(assignment: Assignment, kind: str, folder: Path, renderer: Renderer) -> None:
     """A copy of the reference in ``folder`` whose every function returns ``kind`` and does no work."""
-    for source in solutions.glob("*.py"):
+    for source in assignment.solutions.glob("*.py"):
         shutil.copy(source, folder / source.name)
     (folder / "_gatelab_no_work.py").write_text(renderer.render("no_work_shim.j2", kind=kind, fill=NO_WORK[kind]))
-    for module in MODULES:
-        names = [f.name for f in FUNCTIONS if f.module == module]
+    for module in assignment.contract.modules:
+        names = [f.name for f in assignment.contract.functions_of(module)]
         target = folder / f"{module}.py"
         target.write_text(target.read_text() + renderer.render("no_work_tail.j2", kind=kind, names=names))
 
 
 def _no_work_results(assignment: Assignment, kind: str, renderer: Renderer) -> Results:
     with tempfile.TemporaryDirectory(prefix="gatelab-audit-") as tmp:
-        _plant_no_work(kind, assignment.solutions, Path(tmp), renderer)
+        _plant_no_work(assignment, kind, Path(tmp), renderer)
         return grading.grade(assignment, Path(tmp), quiz="none")
 
 
@@ -115,18 +116,23 @@ def check_determinism(assignment: Assignment, renderer: Renderer) -> Row:
     return Row("same seed, same results", first == second and bool(first), detail)
 
 
+def _needs_work(reference: Reference, contract: Contract, fn: Function, case: Case, seed: int) -> bool:
+    args = make_args(contract, fn, case, seed)
+    return diagnostics.needs_work(reference.function(fn.qualname)(*copy.deepcopy(args)), args)
+
+
 def check_public_evidence(assignment: Assignment) -> Row:
     """Every function has a visible case whose right answer needs work (else a local check cannot pay it)."""
-    reference = Reference(assignment.solutions)
+    contract = assignment.contract
+    reference = Reference(assignment.solutions, contract.modules)
     lacking = []
-    for fn in FUNCTIONS:
+    for fn in contract.functions:
         cases = [s.case for s in assignment.tests if s.function == fn and s.aspect == VALUES
                  and s.visibility == "visible"]
-        if not any(diagnostics.needs_work(reference.function(fn.qualname)(*make_args(fn, c, assignment.seed)),
-                                          make_args(fn, c, assignment.seed)) for c in cases):
+        if not any(_needs_work(reference, contract, fn, case, assignment.seed) for case in cases):
             lacking.append(fn.qualname)
     return Row("each function has a public case needing work", not lacking,
-               f"none for {', '.join(lacking)}" if lacking else f"{len(FUNCTIONS)} functions")
+               f"none for {', '.join(lacking)}" if lacking else f"{len(contract.functions)} functions")
 
 
 def run(assignment: Assignment, on_step: Callable[[str], None] | None = None) -> list[Row]:
@@ -152,7 +158,7 @@ def run(assignment: Assignment, on_step: Callable[[str], None] | None = None) ->
     for kind in NO_WORK:
         step(f"no work ({kind})")
         rows.append(check_no_work(assignment, kind, renderer))
-    mistakes = catalog.load(assignment.grader / "mistakes")
+    mistakes = catalog.load(assignment.grader / "mistakes", assignment.contract)
     rows.append(Row("catalog loads", True, f"{len(mistakes.mistakes)} mistakes"))
     for mistake in mistakes.mistakes:
         step(mistake.id)

@@ -3,7 +3,7 @@
 ``grader/mistakes/<module>.yaml`` lists entries (id, function, formula,
 feedback, lesson); the formula is a small function of the same name in
 ``grader/mistakes/<module>.py`` that takes ``ref`` (the reference modules:
-``ref.lstm.forget_gate``...) and the contract function's own arguments, and
+``ref.module.function``...) and the contract function's own arguments, and
 returns what the mistaken code returns. When a student's result equals a
 formula's on the same inputs, and the formula is wrong there, the feedback
 names that mistake.
@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from gatelab import diagnostics, wire
-from gatelab.contract import BY_NAME, MODULES, Function
+from gatelab.contract import Contract, Function
 from gatelab.errors import ConfigError, did_you_mean
 from gatelab.yamlsource import YamlSource
 
@@ -98,7 +98,7 @@ def _load_formulas(path: Path) -> ModuleType:
     return module
 
 
-def _entries(path: Path) -> list[Mistake]:
+def _entries(path: Path, contract: Contract) -> list[Mistake]:
     doc = YamlSource(path)
     formulas: ModuleType | None = None
     mistakes = []
@@ -107,9 +107,9 @@ def _entries(path: Path) -> list[Mistake]:
         doc.check_keys(entry, FIELDS, "a mistake")
         doc.require(entry, FIELDS, "a mistake", node)
         values = {key: doc.typed(entry[key], str, key) for key in FIELDS}
-        if values["function"] not in BY_NAME:
-            raise ConfigError(f"{values['function']!r} is not a function of the curriculum."
-                              f"{did_you_mean(values['function'], BY_NAME)}", doc.where(entry["function"]))
+        if values["function"] not in contract.by_name:
+            raise ConfigError(f"{values['function']!r} is not a function of the contract."
+                              f"{did_you_mean(values['function'], contract.by_name)}", doc.where(entry["function"]))
         formulas = formulas or _load_formulas(path.with_suffix(".py"))
         formula = getattr(formulas, values["formula"], None)
         if not callable(formula):
@@ -121,7 +121,7 @@ def _entries(path: Path) -> list[Mistake]:
     return mistakes
 
 
-def load(folder: Path, errors: list[str] | None = None) -> Catalog:
+def load(folder: Path, contract: Contract, errors: list[str] | None = None) -> Catalog:
     """Every ``*.yaml`` under ``folder`` (``grader/mistakes``), validated; an empty catalog if there is none.
 
     The first problem raises ConfigError; with an ``errors`` list, each broken
@@ -131,7 +131,7 @@ def load(folder: Path, errors: list[str] | None = None) -> Catalog:
     seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
         try:
-            entries = _entries(path)
+            entries = _entries(path, contract)
             here = dict(seen)
             for mistake in entries:
                 if mistake.id in here:
@@ -149,5 +149,5 @@ def load(folder: Path, errors: list[str] | None = None) -> Catalog:
 
 
 def reference_namespace(modules: dict[str, ModuleType]) -> SimpleNamespace:
-    """``ref`` for formulas: ``ref.lstm.forget_gate`` and so on, from the loaded reference modules."""
-    return SimpleNamespace(**{name: modules[name] for name in MODULES})
+    """``ref`` for formulas: ``ref.module.function``, from the loaded reference modules."""
+    return SimpleNamespace(**modules)

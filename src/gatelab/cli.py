@@ -68,7 +68,7 @@ assignment_option = click.option(
 @click.group(epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gatelab")
 def main() -> None:
-    """gatelab: implement RNN, LSTM and GRU cells and get graded with feedback that names the mistake."""
+    """gatelab: implement the functions of an assignment and get graded with feedback that names the mistake."""
 
 
 @main.command(epilog=EXIT_CODES)
@@ -86,7 +86,7 @@ def check(target: str | None, submission: Path | None, assignment: Path | None, 
           verbose: bool, strict: bool, locked: bool, student: str | None) -> None:
     """Grade your exercises and quiz answers, and explain what is wrong.
 
-    TARGET narrows the run to a module (lstm), a function (lstm.forget_gate),
+    TARGET narrows the run to a module (module), a function (module.function),
     the quiz (quiz) or one question (quiz.<id>).
     """
 
@@ -248,7 +248,7 @@ def audit(assignment: Path | None) -> None:
         from gatelab import audit as auditing, catalog
 
         spec = _assignment(assignment)
-        steps = 3 + len(auditing.NO_WORK) + len(catalog.load(spec.grader / "mistakes").mistakes)
+        steps = 3 + len(auditing.NO_WORK) + len(catalog.load(spec.grader / "mistakes", spec.contract).mistakes)
         with click.progressbar(length=steps, label="auditing", file=sys.stderr) as bar:
             rows = auditing.run(spec, on_step=lambda _name: bar.update(1))
         click.echo(auditing.render(spec, rows, click.style), nl=False)

@@ -14,8 +14,9 @@ from typing import Any
 
 import yaml
 
+from gatelab import contract as contracts
 from gatelab.cases import Case
-from gatelab.contract import BY_NAME, FUNCTIONS, Function
+from gatelab.contract import Contract, Function
 from gatelab.errors import ConfigError, UsageError, did_you_mean
 from gatelab.sandbox import Limits
 from gatelab.yamlsource import YamlSource
@@ -51,7 +52,7 @@ class TestSpec:
 
     @property
     def key(self) -> str:
-        """Short id: ``lstm.forget_gate-small`` or ``lstm.forget_gate-shape_and_dtype``."""
+        """Short id: ``module.function-case`` or ``module.function-shape_and_dtype``."""
         return f"{self.function.qualname}-{self.case.name if self.aspect == VALUES else self.aspect}"
 
 
@@ -61,6 +62,7 @@ class Assignment:
 
     root: Path
     title: str
+    contract: Contract
     solutions: Path
     exercises: Path
     seed: int
@@ -96,20 +98,30 @@ def _limits(doc: YamlSource, node: yaml.Node | None) -> Limits:
     return Limits(**values)
 
 
-def _cases(doc: YamlSource, node: yaml.Node | None) -> dict[str, Case]:
+def _cases(doc: YamlSource, node: yaml.Node | None, contract: Contract) -> dict[str, Case]:
+    """Named cases: a value for every dimension of the contract, and for any of its variables."""
+    dimensions = [d.name for d in contract.dimensions]
+    defaults = dict(contract.variables)
     cases = {}
     for name, case_node in doc.mapping(node, "cases").items():
         if name in ASPECTS:
             raise ConfigError(f"{name!r} names an aspect; give the case another name", doc.where(case_node))
         entries = doc.mapping(case_node, f"cases.{name}")
-        doc.check_keys(entries, ("n_x", "n_h", "m", "T", "scale", "title"), f"cases.{name}")
-        values: dict[str, Any] = {}
+        doc.check_keys(entries, (*dimensions, *defaults, "title"), f"cases.{name}")
+        missing = [d for d in dimensions if d not in entries]
+        if missing:
+            raise ConfigError(f"cases.{name} gives no value for {', '.join(missing)} (every dimension of the "
+                              "contract needs one)", doc.where(case_node))
+        values: dict[str, float] = dict(defaults)
         for key, value_node in entries.items():
-            kind = {"title": str, "scale": float}.get(key, int)
-            values[key] = doc.typed(value_node, kind, f"cases.{name}.{key}")
-            if kind is not str and values[key] <= 0:
+            if key == "title":
+                continue
+            values[key] = doc.typed(value_node, int if key in dimensions else float, f"cases.{name}.{key}")
+            if values[key] <= 0:
                 raise ConfigError(f"cases.{name}.{key} must be positive", doc.where(value_node))
-        cases[name] = Case(name=name, **values)
+        title = doc.typed(entries["title"], str, f"cases.{name}.title") if "title" in entries else ""
+        ordered = tuple((k, values[k]) for k in (*dimensions, *defaults))
+        cases[name] = Case(name=name, values=ordered, title=title)
     if not cases:
         raise ConfigError("no cases are defined", str(doc.path))
     return cases
@@ -153,7 +165,7 @@ def _function_tests(doc: YamlSource, fn: Function, node: yaml.Node, cases: dict[
 
 
 def _tests(doc: YamlSource, node: yaml.Node | None, cases: dict[str, Case],
-           aspects: yaml.Node | None) -> tuple[TestSpec, ...]:
+           aspects: yaml.Node | None, contract: Contract) -> tuple[TestSpec, ...]:
     aspect_entries = doc.mapping(aspects, "aspects")
     doc.check_keys(aspect_entries, tuple(ASPECTS), "aspects")
     aspect_defaults = {name: _settings(doc, aspect_entries.get(name), f"aspects.{name}", (1.0, "visible"))
@@ -161,14 +173,14 @@ def _tests(doc: YamlSource, node: yaml.Node | None, cases: dict[str, Case],
     specs: list[TestSpec] = []
     seen = set()
     for qualname, per_function in doc.mapping(node, "tests").items():
-        if qualname not in BY_NAME:
-            raise ConfigError(f"{qualname!r} is not a function of the curriculum."
-                              f"{did_you_mean(qualname, BY_NAME)}", doc.where(per_function))
+        if qualname not in contract.by_name:
+            raise ConfigError(f"{qualname!r} is not a function of the contract."
+                              f"{did_you_mean(qualname, contract.by_name)}", doc.where(per_function))
         seen.add(qualname)
-        specs.extend(_function_tests(doc, BY_NAME[qualname], per_function, cases, aspect_defaults))
-    untested = [f.qualname for f in FUNCTIONS if f.qualname not in seen]
+        specs.extend(_function_tests(doc, contract.lookup(qualname), per_function, cases, aspect_defaults))
+    untested = [f.qualname for f in contract.functions if f.qualname not in seen]
     if untested:
-        raise ConfigError(f"no tests for {', '.join(untested)}: every function of the curriculum needs some",
+        raise ConfigError(f"no tests for {', '.join(untested)}: every function of the contract needs some",
                           str(doc.path))
     return tuple(specs)
 
@@ -184,14 +196,16 @@ def load(root: Path) -> Assignment:
     def folder_of(key: str, default: str) -> Path:
         return (path.parent / (doc.typed(top[key], str, key) if key in top else default)).resolve()
 
-    cases = _cases(doc, top.get("cases"))
+    contract = contracts.load(path.parent)
+    cases = _cases(doc, top.get("cases"), contract)
     return Assignment(
         root=path.parent.parent,
         title=doc.typed(top["title"], str, "title") if "title" in top else path.parent.parent.name,
+        contract=contract,
         solutions=folder_of("solutions", "../solutions"),
         exercises=folder_of("exercises", "../exercises"),
         seed=doc.typed(top["seed"], int, "seed") if "seed" in top else 0,
         limits=_limits(doc, top.get("limits")),
         cases=cases,
-        tests=_tests(doc, top.get("tests"), cases, top.get("aspects")),
+        tests=_tests(doc, top.get("tests"), cases, top.get("aspects"), contract),
     )

@@ -1,31 +1,95 @@
-"""The curriculum (shared/curriculum.md) as data: modules, functions, arguments, results.
+"""The assignment's contract, read from ``grader/contract.yaml``: what students write, as data.
 
-Every other part of gatelab reads the contract from here: the case
-generator knows what inputs to build from an argument's *kind*, the judge
-names results by their quantity, and composite functions list the *parts*
-they are built from, so they can be graded on the student's own parts.
+The engine knows no course. The contract names the dimensions shapes are
+written in (with what each means: features, examples, time), how each kind
+of argument is drawn, and for every function its arguments, its result (with
+shapes, ranges and hints for diagnostics), the parts it is built from and
+whether it must stay free of warnings. Everything is validated on loading,
+with file:line and "did you mean".
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+import yaml
 
-MODULES = ("activations", "rnn", "lstm", "gru", "gradients")
+from gatelab.errors import ConfigError, did_you_mean
+from gatelab.expressions import Expression, ExpressionError, parse
+from gatelab.yamlsource import YamlSource
 
-# Argument kinds, and what the case generator builds for each.
-ARG_KINDS = {
-    "preactivation": "any real array (n_h, m); huge values in the saturated case",
-    "input": "one time step of input (n_x, m)",
-    "state": "a hidden state (n_h, m), entries in (-1, 1)",
-    "cell": "a cell state (n_h, m), any real values",
-    "gate": "a gate value (n_h, m), entries in (0, 1)",
-    "squashed": "a tanh output (n_h, m), entries in (-1, 1)",
-    "sequence": "a whole input sequence (n_x, m, T)",
-    "params": "the module's parameter dict",
-    "grads": "a dict of gradient arrays",
-    "bound": "a positive float bound",
-    "state_column": "a hidden state for one example (n_h, 1), entries in (-1, 1)",
-    "sequence_column": "a sequence for one example (n_x, 1, T)",
-}
+CONTRACT_NAME = "contract.yaml"
+ROLES = ("features", "examples", "time")
+DRAWS = ("normal", "uniform", "value")
+RANGE_HINTS = ("outside", "never_negative")
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A name shapes are written in (``n_h``), what it counts, and the role of an axis of that length."""
+
+    name: str
+    about: str
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class Saturation:
+    """Special values: every entry set to +-``magnitude`` (its sign kept) when ``when`` holds, but every
+    ``spare_every``-th entry drawn uniformly from ``spare``."""
+
+    when: Expression
+    magnitude: Expression
+    spare_every: int
+    spare: tuple[Expression, Expression]
+
+
+@dataclass(frozen=True)
+class Draw:
+    """How one array (or number) is drawn: a distribution over a shape, then an optional transform."""
+
+    distribution: str  # normal | uniform | value
+    parameters: tuple[Expression, ...]  # (sd,) | (low, high) | (value,)
+    shape: tuple[Expression, ...] = ()
+    then: Expression | None = None  # over ``x``, the drawn array
+    saturate: Saturation | None = None
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of argument (``state``, ``params``): one draw, or a dict of named draws."""
+
+    name: str
+    about: str
+    draw: Draw | None = None
+    entries: tuple[tuple[str, Draw], ...] = ()
+    let: tuple[tuple[str, Expression], ...] = ()  # local values, computed before the draws
+
+    @property
+    def symbols(self) -> str:
+        shape = self.draw.shape if self.draw else ()
+        return f"({', '.join(e.text for e in shape)})" if shape else ""
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One axis of a result: how feedback names it, and its role (for the hints that need one)."""
+
+    label: str
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class Output:
+    """One quantity a function returns: its name, its shape in symbols, its axes, range and hints."""
+
+    name: str
+    symbols: str  # "(n_h, m)", "the same shape as z", "a number", "the same keys and shapes as grads"
+    axes: tuple[Axis, ...] = ()
+    range: tuple[float, float] | None = None
+    hints: tuple[tuple[str, str], ...] = ()
+
+    def hint(self, key: str) -> str:
+        return dict(self.hints).get(key, "")
 
 
 @dataclass(frozen=True)
@@ -34,12 +98,11 @@ class Function:
 
     module: str
     name: str
-    args: tuple[tuple[str, str], ...]  # (argument name, kind)
-    returns: tuple[tuple[str, str], ...]  # (quantity, shape in symbols)
-    parts: tuple[str, ...] = ()  # qualified names of the contract functions it is built from
-    params: tuple[str, ...] = ()  # parameter keys it reads
-    range: str = ""  # "gate" (0, 1), "tanh" (-1, 1) or "" for any real output
-    warn_free: bool = False  # must not emit warnings (sigmoid at z = +-1000)
+    args: tuple[tuple[str, str], ...]  # (argument name, kind name)
+    returns: tuple[Output, ...]
+    parts: tuple[str, ...] = ()  # qualified names of the functions it is built from
+    quiet: str | None = None  # None: warnings allowed; else the hint shown when it warns
+    where: str = ""
 
     @property
     def qualname(self) -> str:
@@ -49,67 +112,289 @@ class Function:
     def arg_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.args)
 
-
-_STEP = (("x_t", "input"), ("h_prev", "state"), ("params", "params"))
-_SEQ = (("x", "sequence"), ("h0", "state"), ("params", "params"))
-_SIG = ("activations.sigmoid",)
-
-RNN_PARAMS = ("Wh", "bh")
-LSTM_PARAMS = ("Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo")
-GRU_PARAMS = ("Wz", "bz", "Wr", "br", "Wh", "bh")
-PARAMS_BY_MODULE = {"rnn": RNN_PARAMS, "lstm": LSTM_PARAMS, "gru": GRU_PARAMS, "gradients": RNN_PARAMS}
+    @property
+    def warn_free(self) -> bool:
+        return self.quiet is not None
 
 
-def _f(module: str, name: str, args, returns, **kw) -> Function:
-    return Function(module, name, tuple(args), tuple(returns), **kw)
+@dataclass(frozen=True)
+class ErrorHint:
+    """What to add when a student's function raises ``type`` (and the message holds ``contains``)."""
+
+    type: str
+    contains: str
+    hint: str
 
 
-FUNCTIONS: tuple[Function, ...] = (
-    _f("activations", "sigmoid", [("z", "preactivation")], [("sigmoid(z)", "same as z")], range="gate",
-       warn_free=True),
-    _f("activations", "sigmoid_derivative", [("z", "preactivation")], [("sigmoid'(z)", "same as z")],
-       parts=_SIG),
-    _f("activations", "tanh_derivative", [("z", "preactivation")], [("tanh'(z)", "same as z")]),
-    _f("rnn", "rnn_cell_forward", _STEP, [("h_next", "(n_h, m)")], params=("Wh", "bh"), range="tanh"),
-    _f("rnn", "rnn_forward", _SEQ, [("h", "(n_h, m, T)")], parts=("rnn.rnn_cell_forward",),
-       params=("Wh", "bh"), range="tanh"),
-    _f("lstm", "forget_gate", _STEP, [("f", "(n_h, m)")], parts=_SIG, params=("Wf", "bf"), range="gate"),
-    _f("lstm", "input_gate", _STEP, [("i", "(n_h, m)")], parts=_SIG, params=("Wi", "bi"), range="gate"),
-    _f("lstm", "candidate_cell", _STEP, [("c_tilde", "(n_h, m)")], params=("Wc", "bc"), range="tanh"),
-    _f("lstm", "output_gate", _STEP, [("o", "(n_h, m)")], parts=_SIG, params=("Wo", "bo"), range="gate"),
-    _f("lstm", "cell_state", [("c_prev", "cell"), ("f", "gate"), ("i", "gate"), ("c_tilde", "squashed")],
-       [("c_next", "(n_h, m)")]),
-    _f("lstm", "hidden_state", [("o", "gate"), ("c_next", "cell")], [("h_next", "(n_h, m)")], range="tanh"),
-    _f("lstm", "lstm_cell_forward", [("x_t", "input"), ("h_prev", "state"), ("c_prev", "cell"),
-                                     ("params", "params")],
-       [("h_next", "(n_h, m)"), ("c_next", "(n_h, m)")],
-       parts=("lstm.forget_gate", "lstm.input_gate", "lstm.candidate_cell", "lstm.output_gate",
-              "lstm.cell_state", "lstm.hidden_state"), params=LSTM_PARAMS),
-    _f("lstm", "lstm_forward", _SEQ, [("h", "(n_h, m, T)"), ("c", "(n_h, m, T)")],
-       parts=("lstm.lstm_cell_forward",), params=LSTM_PARAMS),
-    _f("gru", "update_gate", _STEP, [("z", "(n_h, m)")], parts=_SIG, params=("Wz", "bz"), range="gate"),
-    _f("gru", "reset_gate", _STEP, [("r", "(n_h, m)")], parts=_SIG, params=("Wr", "br"), range="gate"),
-    _f("gru", "candidate_hidden", [("x_t", "input"), ("h_prev", "state"), ("r", "gate"), ("params", "params")],
-       [("h_tilde", "(n_h, m)")], params=("Wh", "bh"), range="tanh"),
-    _f("gru", "hidden_state", [("h_prev", "state"), ("z", "gate"), ("h_tilde", "squashed")],
-       [("h_next", "(n_h, m)")]),
-    _f("gru", "gru_cell_forward", _STEP, [("h_next", "(n_h, m)")],
-       parts=("gru.update_gate", "gru.reset_gate", "gru.candidate_hidden", "gru.hidden_state"),
-       params=GRU_PARAMS),
-    _f("gru", "gru_forward", _SEQ, [("h", "(n_h, m, T)")], parts=("gru.gru_cell_forward",), params=GRU_PARAMS),
-    _f("gradients", "clip_by_value", [("grads", "grads"), ("max_value", "bound")], [("clipped", "dict")]),
-    _f("gradients", "clip_by_global_norm", [("grads", "grads"), ("max_norm", "bound")],
-       [("clipped", "dict"), ("global_norm", "float")]),
-    _f("gradients", "rnn_step_jacobian", [("h_next", "state_column"), ("params", "params")],
-       [("dh_next/dh_prev", "(n_h, n_h)")], params=("Wh",)),
-    _f("gradients", "gradient_norms_through_time",
-       [("x", "sequence_column"), ("h0", "state_column"), ("params", "params")], [("norms", "(T,)")],
-       parts=("rnn.rnn_cell_forward", "gradients.rnn_step_jacobian"), params=("Wh", "bh")),
-)
+@dataclass(frozen=True)
+class Contract:
+    """Every function of an assignment, and what the engine needs to draw inputs and explain results."""
 
-BY_NAME: dict[str, Function] = {f.qualname: f for f in FUNCTIONS}
+    path: Path
+    dimensions: tuple[Dimension, ...]
+    variables: tuple[tuple[str, float], ...]
+    kinds: dict[str, Kind]
+    functions: tuple[Function, ...]
+    error_hints: tuple[ErrorHint, ...] = ()
+    shape_hints: tuple[tuple[str, str], ...] = ()
+    by_name: dict[str, Function] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        self.by_name.update({f.qualname: f for f in self.functions})
+
+    @property
+    def modules(self) -> tuple[str, ...]:
+        """The modules, in the order the contract lists them."""
+        return tuple(dict.fromkeys(f.module for f in self.functions))
+
+    def lookup(self, qualname: str) -> Function:
+        return self.by_name[qualname]
+
+    def functions_of(self, module: str) -> list[Function]:
+        return [f for f in self.functions if f.module == module]
+
+    def error_hint(self, type_name: str, message: str) -> str:
+        """The first hint for an exception of this type whose message holds the hint's text."""
+        return next((h.hint for h in self.error_hints if h.type == type_name and h.contains in message), "")
+
+    def shape_hint(self, key: str) -> str:
+        return dict(self.shape_hints).get(key, "")
+
+    def below(self, fn: Function) -> list[str]:
+        """Every function ``fn`` is built from, directly or through its parts."""
+        seen: list[str] = []
+        stack = list(fn.parts)
+        while stack:
+            name = stack.pop()
+            if name not in seen:
+                seen.append(name)
+                stack.extend(self.lookup(name).parts)
+        return seen
 
 
-def lookup(qualname: str) -> Function:
-    """The contract function with this qualified name (``lstm.forget_gate``)."""
-    return BY_NAME[qualname]
+class _Reader:
+    """Reads one contract file; every method raises ConfigError with file:line."""
+
+    def __init__(self, path: Path) -> None:
+        self.doc = YamlSource(path)
+        self.names: list[str] = []  # dimension and variable names, for expressions
+
+    def expression(self, node: yaml.Node, what: str, extra: tuple[str, ...] = ()) -> Expression:
+        value = self.doc.value(node)
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ConfigError(f"{what} must be a number or an expression, not {value!r}", self.doc.where(node))
+        try:
+            return parse(value, [*self.names, *extra])
+        except ExpressionError as exc:
+            raise ConfigError(f"{what}: {exc}", self.doc.where(node)) from None
+
+    def text(self, entries: dict[str, yaml.Node], key: str, what: str, default: str = "") -> str:
+        return self.doc.typed(entries[key], str, f"{what}.{key}").strip() if key in entries else default
+
+    def dimensions(self, node: yaml.Node | None) -> tuple[Dimension, ...]:
+        dims = []
+        for name, entry in self.doc.mapping(node, "dimensions").items():
+            fields = self.doc.mapping(entry, f"dimensions.{name}")
+            self.doc.check_keys(fields, ("about", "role"), f"dimensions.{name}")
+            role = self.text(fields, "role", f"dimensions.{name}")
+            if role and role not in ROLES:
+                raise ConfigError(f"dimensions.{name}.role must be one of {', '.join(ROLES)}, not {role!r}."
+                                  f"{did_you_mean(role, ROLES)}", self.doc.where(fields["role"]))
+            dims.append(Dimension(name, self.text(fields, "about", f"dimensions.{name}", name), role))
+        if not dims:
+            raise ConfigError("the contract names no dimensions", self.doc.where(node))
+        return tuple(dims)
+
+    def variables(self, node: yaml.Node | None) -> tuple[tuple[str, float], ...]:
+        return tuple((name, self.doc.typed(value, float, f"variables.{name}"))
+                     for name, value in self.doc.mapping(node, "variables").items())
+
+    def draw(self, fields: dict[str, yaml.Node], node: yaml.Node, what: str, let: tuple[str, ...]) -> Draw:
+        """One draw from its fields (``shape``, one of ``normal``/``uniform``/``value``, ``then``, ``saturate``)."""
+        self.doc.check_keys(fields, ("shape", *DRAWS, "then", "saturate"), what)
+        chosen = [d for d in DRAWS if d in fields]
+        if len(chosen) != 1:
+            raise ConfigError(f"{what} needs exactly one of {', '.join(DRAWS)}", self.doc.where(node))
+        distribution = chosen[0]
+        names = (*let,)
+        if distribution == "uniform":
+            bounds = self.doc.sequence(fields["uniform"], f"{what}.uniform")
+            if len(bounds) != 2:
+                raise ConfigError(f"{what}.uniform must be [low, high]", self.doc.where(fields["uniform"]))
+            parameters = tuple(self.expression(b, f"{what}.uniform", names) for b in bounds)
+        else:
+            parameters = (self.expression(fields[distribution], f"{what}.{distribution}", names),)
+        shape = tuple(self.expression(n, f"{what}.shape", names)
+                      for n in self.doc.sequence(fields.get("shape"), f"{what}.shape"))
+        if distribution != "value" and not shape:
+            raise ConfigError(f"{what} draws an array, so it needs a shape", self.doc.where(node))
+        then = self.expression(fields["then"], f"{what}.then", (*names, "x")) if "then" in fields else None
+        saturate = self.saturation(fields["saturate"], f"{what}.saturate", names) if "saturate" in fields else None
+        return Draw(distribution, parameters, shape, then, saturate)
+
+    def saturation(self, node: yaml.Node, what: str, names: tuple[str, ...]) -> Saturation:
+        fields = self.doc.mapping(node, what)
+        keys = ("when", "magnitude", "spare_every", "spare")
+        self.doc.check_keys(fields, keys, what)
+        self.doc.require(fields, keys, what, node)
+        spare = self.doc.sequence(fields["spare"], f"{what}.spare")
+        if len(spare) != 2:
+            raise ConfigError(f"{what}.spare must be [low, high]", self.doc.where(fields["spare"]))
+        every = self.doc.typed(fields["spare_every"], int, f"{what}.spare_every")
+        if every < 1:
+            raise ConfigError(f"{what}.spare_every must be at least 1", self.doc.where(fields["spare_every"]))
+        return Saturation(self.expression(fields["when"], f"{what}.when", names),
+                          self.expression(fields["magnitude"], f"{what}.magnitude", names), every,
+                          (self.expression(spare[0], f"{what}.spare", names),
+                           self.expression(spare[1], f"{what}.spare", names)))
+
+    def kinds(self, node: yaml.Node | None) -> dict[str, Kind]:
+        kinds = {}
+        for name, entry in self.doc.mapping(node, "inputs").items():
+            what = f"inputs.{name}"
+            fields = self.doc.mapping(entry, what)
+            let_nodes = self.doc.mapping(fields.get("let"), f"{what}.let")
+            let = []
+            for key, value in let_nodes.items():
+                let.append((key, self.expression(value, f"{what}.let.{key}", tuple(k for k, _ in let))))
+            local = tuple(k for k, _ in let)
+            about = self.text(fields, "about", what)
+            rest = {k: v for k, v in fields.items() if k not in ("about", "let")}
+            if "dict" in rest:
+                self.doc.check_keys(rest, ("dict",), what)
+                entries = tuple((key, self.draw(self.doc.mapping(value, f"{what}.dict.{key}"), value,
+                                                f"{what}.dict.{key}", local))
+                                for key, value in self.doc.mapping(rest["dict"], f"{what}.dict").items())
+                kinds[name] = Kind(name, about, None, entries, tuple(let))
+            else:
+                kinds[name] = Kind(name, about, self.draw(rest, entry, what, local), (), tuple(let))
+        if not kinds:
+            raise ConfigError("the contract describes no inputs", self.doc.where(node))
+        return kinds
+
+
+def _axes(shape: list[str], dims: dict[str, Dimension]) -> tuple[Axis, ...]:
+    return tuple(Axis(dims[s].about, dims[s].role) if s in dims else Axis(f"axis {i}") for i, s in enumerate(shape))
+
+
+class _FunctionReader:
+    """Reads the ``modules`` section, once dimensions and kinds are known."""
+
+    FIELDS = ("args", "returns", "parts", "quiet", "about")
+    OUTPUT_FIELDS = ("name", "shape", "like", "number", "range", "hints")
+
+    def __init__(self, reader: _Reader, dims: tuple[Dimension, ...], kinds: dict[str, Kind]) -> None:
+        self.reader = reader
+        self.doc = reader.doc
+        self.dims = {d.name: d for d in dims}
+        self.kinds = kinds
+        self.parts_where: dict[str, str] = {}
+
+    def functions(self, node: yaml.Node | None) -> tuple[Function, ...]:
+        functions = []
+        for module, module_node in self.doc.mapping(node, "modules").items():
+            for name, fn_node in self.doc.mapping(module_node, f"modules.{module}").items():
+                functions.append(self.function(module, name, fn_node))
+        if not functions:
+            raise ConfigError("the contract lists no functions", self.doc.where(node))
+        known = {f.qualname for f in functions}
+        for fn in functions:
+            for part in fn.parts:
+                if part not in known:
+                    raise ConfigError(f"{fn.qualname}: part {part!r} is not a function of the contract."
+                                      f"{did_you_mean(part, known)}", self.parts_where[fn.qualname])
+                if part == fn.qualname:
+                    raise ConfigError(f"{fn.qualname} cannot be one of its own parts", self.parts_where[fn.qualname])
+        return tuple(functions)
+
+    def function(self, module: str, name: str, node: yaml.Node) -> Function:
+        what = f"{module}.{name}"
+        fields = self.doc.mapping(node, what)
+        self.doc.check_keys(fields, self.FIELDS, what)
+        self.doc.require(fields, ("args", "returns"), what, node)
+        args = []
+        for arg, kind_node in self.doc.mapping(fields["args"], f"{what}.args").items():
+            kind = self.doc.typed(kind_node, str, f"{what}.args.{arg}")
+            if kind not in self.kinds:
+                raise ConfigError(f"{what}.args.{arg}: no input kind {kind!r}.{did_you_mean(kind, self.kinds)}",
+                                  self.doc.where(kind_node))
+            args.append((arg, kind))
+        returns_node = fields["returns"]
+        outputs = self.doc.sequence(returns_node, f"{what}.returns") \
+            if isinstance(returns_node, yaml.SequenceNode) else [returns_node]
+        returns = tuple(self.output(o, f"{what}.returns", dict(args)) for o in outputs)
+        parts = tuple(self.doc.typed(p, str, f"{what}.parts") for p in self.doc.sequence(fields.get("parts"),
+                                                                                        f"{what}.parts"))
+        self.parts_where[what] = self.doc.where(fields.get("parts", node))
+        quiet = self.reader.text(fields, "quiet", what) if "quiet" in fields else None
+        return Function(module, name, tuple(args), returns, parts, quiet, self.doc.where(node))
+
+    def output(self, node: yaml.Node, what: str, args: dict[str, str]) -> Output:
+        fields = self.doc.mapping(node, what)
+        self.doc.check_keys(fields, self.OUTPUT_FIELDS, what)
+        self.doc.require(fields, ("name",), what, node)
+        name = self.reader.text(fields, "name", what)
+        shapes = [k for k in ("shape", "like", "number") if k in fields]
+        if len(shapes) != 1:
+            raise ConfigError(f"{what} {name!r} needs exactly one of shape, like, number", self.doc.where(node))
+        axes: tuple[Axis, ...] = ()
+        if "shape" in fields:
+            shape = [str(self.doc.value(n)) for n in self.doc.sequence(fields["shape"], f"{what}.shape")]
+            for n in self.doc.sequence(fields["shape"], f"{what}.shape"):
+                self.reader.expression(n, f"{what}.shape")
+            symbols, axes = f"({', '.join(shape)})", _axes(shape, self.dims)
+        elif "like" in fields:
+            like = self.reader.text(fields, "like", what)
+            if like not in args:
+                raise ConfigError(f"{what}.like: {like!r} is not an argument.{did_you_mean(like, args)}",
+                                  self.doc.where(fields["like"]))
+            kind = self.kinds[args[like]]
+            symbols = f"the same keys and shapes as {like}" if kind.entries else f"the same shape as {like}"
+            if kind.draw is not None:
+                axes = _axes([e.text for e in kind.draw.shape], self.dims)
+        else:
+            symbols = "a number"
+        value_range = None
+        if "range" in fields:
+            bounds = self.doc.sequence(fields["range"], f"{what}.range")
+            if len(bounds) != 2:
+                raise ConfigError(f"{what}.range must be [low, high]", self.doc.where(fields["range"]))
+            value_range = (self.doc.typed(bounds[0], float, f"{what}.range"),
+                           self.doc.typed(bounds[1], float, f"{what}.range"))
+        hints_node = self.doc.mapping(fields.get("hints"), f"{what}.hints")
+        self.doc.check_keys(hints_node, RANGE_HINTS, f"{what}.hints")
+        hints = tuple((k, self.doc.typed(v, str, f"{what}.hints.{k}").strip()) for k, v in hints_node.items())
+        return Output(name, symbols, axes, value_range, hints)
+
+
+def _error_hints(doc: YamlSource, node: yaml.Node | None) -> tuple[ErrorHint, ...]:
+    hints = []
+    for entry in doc.sequence(node, "error_hints"):
+        fields = doc.mapping(entry, "an error hint")
+        doc.check_keys(fields, ("type", "contains", "hint"), "an error hint")
+        doc.require(fields, ("type", "hint"), "an error hint", entry)
+        hints.append(ErrorHint(doc.typed(fields["type"], str, "type"),
+                               doc.typed(fields["contains"], str, "contains") if "contains" in fields else "",
+                               doc.typed(fields["hint"], str, "hint").strip()))
+    return tuple(hints)
+
+
+def load(grader: Path) -> Contract:
+    """Read and validate ``grader/contract.yaml``."""
+    path = Path(grader) / CONTRACT_NAME
+    if not path.is_file():
+        raise ConfigError(f"{path}: the assignment has no contract (the functions students write); see the README")
+    reader = _Reader(path)
+    doc = reader.doc
+    top = doc.mapping(doc.root, "the contract")
+    doc.check_keys(top, ("dimensions", "variables", "inputs", "modules", "error_hints", "shape_hints"),
+                   "the contract")
+    dims = reader.dimensions(top.get("dimensions"))
+    variables = reader.variables(top.get("variables"))
+    reader.names = [d.name for d in dims] + [name for name, _ in variables]
+    kinds = reader.kinds(top.get("inputs"))
+    functions = _FunctionReader(reader, dims, kinds).functions(top.get("modules"))
+    shape_hints = doc.mapping(top.get("shape_hints"), "shape_hints")
+    doc.check_keys(shape_hints, ("transposed",), "shape_hints")
+    return Contract(path, dims, variables, kinds, functions, _error_hints(doc, top.get("error_hints")),
+                    tuple((k, doc.typed(v, str, f"shape_hints.{k}").strip()) for k, v in shape_hints.items()))

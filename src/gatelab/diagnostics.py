@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from gatelab.contract import Function
+from gatelab.contract import Axis, Function, Output
 from gatelab.wire import Unsupported
 
 RTOL = 1e-6
@@ -46,12 +46,22 @@ def _fmt(array: np.ndarray) -> str:
     return np.array2string(np.asarray(array), precision=4, suppress_small=True, max_line_width=100)
 
 
-def _window(array: np.ndarray, index: tuple[int, ...]) -> tuple[tuple[Any, ...], str]:
-    """A small slice around ``index`` (one time step of a sequence) and how to write it."""
+def _axis(output: Output, axis: int, ndim: int) -> Axis:
+    """What axis ``axis`` of a result means, when its declared shape has that many axes."""
+    return output.axes[axis] if len(output.axes) == ndim else Axis(f"axis {axis}")
+
+
+def _time_axis(output: Output, ndim: int) -> int | None:
+    return next((i for i in range(ndim) if _axis(output, i, ndim).role == "time"), None)
+
+
+def _window(output: Output, array: np.ndarray, index: tuple[int, ...]) -> tuple[tuple[Any, ...], str]:
+    """A small slice around ``index`` (at one time step, when there is a time axis) and how to write it."""
     window: list[Any] = []
     text = []
+    time = _time_axis(output, array.ndim)
     for axis, i in enumerate(index):
-        if array.ndim == 3 and axis == 2:
+        if axis == time:
             window.append(i)
             text.append(str(i))
             continue
@@ -66,15 +76,22 @@ def _close(got: np.ndarray, expected: np.ndarray) -> np.ndarray:
     return np.isclose(got, expected, rtol=RTOL, atol=ATOL, equal_nan=True)
 
 
-def _hints(fn: Function, got: np.ndarray, expected: np.ndarray) -> list[str]:
-    """Generic patterns in a wrong array that point towards a cause."""
+def _range_hints(output: Output, got: np.ndarray, expected: np.ndarray) -> list[str]:
     hints = []
-    if fn.range == "gate" and got.min() < 0:
-        hints.append("Some values are below 0, but a gate lies in (0, 1): is there a tanh where sigmoid belongs?")
-    if fn.range == "tanh" and np.abs(got).max() > 1:
-        hints.append("Some values are outside [-1, 1], which tanh never leaves: is the tanh missing?")
-    if fn.range == "tanh" and got.min() >= 0 and expected.min() < 0:
-        hints.append("No value is negative, but tanh outputs are: is there a sigmoid where tanh belongs?")
+    if output.range is not None:
+        low, high = output.range
+        if got.min() < low or got.max() > high:
+            hints.append(" ".join(filter(None, [f"Some values are outside [{low:g}, {high:g}], where "
+                                                f"{output.name} always lies.", output.hint("outside")])))
+    if got.min() >= 0 and expected.min() < 0:
+        hints.append(" ".join(filter(None, [f"No value is negative, but some of {output.name} should be.",
+                                            output.hint("never_negative")])))
+    return hints
+
+
+def _hints(output: Output, got: np.ndarray, expected: np.ndarray) -> list[str]:
+    """Patterns in a wrong array that point towards a cause."""
+    hints = _range_hints(output, got, expected)
     if np.allclose(got, -expected, rtol=RTOL, atol=1e-9):
         hints.append("Every value has the opposite sign: check the sign of each term.")
     nonzero = np.abs(expected) > 1e-9
@@ -85,46 +102,49 @@ def _hints(fn: Function, got: np.ndarray, expected: np.ndarray) -> list[str]:
         ratio = got[nonzero] / expected[nonzero]
         if np.allclose(ratio, ratio.flat[0], rtol=1e-6) and not np.isclose(ratio.flat[0], 1.0):
             hints.append(f"Every value is {ratio.flat[0]:.4g} times the expected one: a stray constant factor?")
-    offset = got - expected
-    per_row = got.ndim == 2 and got.shape[1] > 1 and np.allclose(offset, offset[:, :1], atol=1e-9)
-    if per_row and not np.allclose(offset, 0.0, atol=1e-9):
-        hints.append("The difference is the same in every column (example): look at the bias term.")
-    if got.ndim == 3 and got.shape[2] > 1:
-        hints.extend(_time_hints(got, expected))
+    examples = next((i for i in range(got.ndim) if _axis(output, i, got.ndim).role == "examples"), None)
+    if examples is not None and got.shape[examples] > 1:
+        offset = got - expected
+        first = np.take(offset, [0], axis=examples)
+        if np.allclose(offset, first, atol=1e-9) and not np.allclose(offset, 0.0, atol=1e-9):
+            hints.append("The difference is the same for every example: look at the terms that do not depend "
+                         "on the example, such as a bias.")
+    time = _time_axis(output, got.ndim)
+    if time is not None and got.shape[time] > 1:
+        hints.extend(_time_hints(np.moveaxis(got, time, -1), np.moveaxis(expected, time, -1)))
     return hints
 
 
 def _time_hints(got: np.ndarray, expected: np.ndarray) -> list[str]:
-    T = got.shape[2]
-    right = [bool(np.all(_close(got[:, :, t], expected[:, :, t]))) for t in range(T)]
-    if np.allclose(got[:, :, 1:], expected[:, :, :-1], rtol=RTOL, atol=1e-9):
-        return ["Each step holds the expected state of the step before: an off-by-one in the time index?"]
-    if np.allclose(got[:, :, :-1], expected[:, :, 1:], rtol=RTOL, atol=1e-9):
-        return ["Each step holds the expected state of the step after: an off-by-one in the time index?"]
+    """Hints for a result whose last axis is time."""
+    T = got.shape[-1]
+    right = [bool(np.all(_close(got[..., t], expected[..., t]))) for t in range(T)]
+    if np.allclose(got[..., 1:], expected[..., :-1], rtol=RTOL, atol=1e-9):
+        return ["Each step holds what the step before should: an off-by-one in the time index?"]
+    if np.allclose(got[..., :-1], expected[..., 1:], rtol=RTOL, atol=1e-9):
+        return ["Each step holds what the step after should: an off-by-one in the time index?"]
     if right[0] and not any(right[1:]):
-        return ["Only the first step is right: is each step's state fed back into the next step?"]
+        return ["Only the first step is right: is each step's result fed into the next step?"]
     if right[-1] and not any(right[:-1]):
-        return ["Only the last step is right: are the other steps' states stored?"]
+        return ["Only the last step is right: are the other steps' results stored?"]
     if not right[0]:
-        return ["The first step is already wrong: check the very first call, and the initial state."]
+        return ["The first step is already wrong: check the very first step, and the initial state."]
     first = right.index(False)
     return [f"Steps 0 to {first - 1} are right and step {first} is the first wrong one."]
 
 
-def _localize(got: np.ndarray, expected: np.ndarray, wrong: np.ndarray) -> str:
-    if got.ndim != 2 and got.ndim != 3:
+def _localize(output: Output, wrong: np.ndarray) -> str:
+    """Which indices along each axis hold a wrong entry, when not all of them do."""
+    if wrong.ndim < 2:
         return ""
-    rows = np.flatnonzero(wrong.reshape(wrong.shape[0], -1).any(axis=1))
-    cols = np.flatnonzero(np.moveaxis(wrong, 1, 0).reshape(wrong.shape[1], -1).any(axis=1))
     parts = []
-    if len(rows) < wrong.shape[0]:
-        parts.append(f"rows {_list(rows)} of {wrong.shape[0]}")
-    if len(cols) < wrong.shape[1]:
-        parts.append(f"columns (examples) {_list(cols)} of {wrong.shape[1]}")
-    if got.ndim == 3:
-        steps = np.flatnonzero(wrong.reshape(-1, wrong.shape[2]).any(axis=0))
-        if len(steps) < wrong.shape[2]:
-            parts.append(f"time steps {_list(steps)} of {wrong.shape[2]}")
+    for axis in range(wrong.ndim):
+        meaning = _axis(output, axis, wrong.ndim)
+        bad = np.flatnonzero(np.moveaxis(wrong, axis, 0).reshape(wrong.shape[axis], -1).any(axis=1))
+        if len(bad) < wrong.shape[axis]:
+            where = {0: "rows", 1: "columns"}.get(axis, "") if wrong.ndim == 2 else ""
+            label = f"{where} ({meaning.label})" if where else meaning.label
+            parts.append(f"{label} {_list(bad)} of {wrong.shape[axis]}")
     return "; ".join(parts)
 
 
@@ -133,15 +153,17 @@ def _list(indices: np.ndarray) -> str:
     return shown + (", ..." if len(indices) > 6 else "")
 
 
-def _compare_array(fn: Function, quantity: str, expected: np.ndarray, got: Any, shape_hint: str) -> Iterator[Problem]:
+def _compare_array(output: Output, quantity: str, expected: np.ndarray, got: Any) -> Iterator[Problem]:
     if not isinstance(got, np.ndarray) or got.ndim == 0 and expected.ndim > 0:
         yield Problem("type", quantity, {"expected": f"a numpy array of shape {expected.shape}",
                                          "got": describe_type(got)})
         return
     if got.shape != expected.shape:
-        yield Problem("shape", quantity, {"expected": expected.shape, "symbols": shape_hint, "got": got.shape,
+        time = _time_axis(output, expected.ndim)
+        without_time = expected.shape[:time] + expected.shape[time + 1:] if time is not None else None
+        yield Problem("shape", quantity, {"expected": expected.shape, "symbols": output.symbols, "got": got.shape,
                                           "transposed": got.shape == expected.shape[::-1] and got.ndim > 1,
-                                          "last_step_only": expected.ndim == 3 and got.shape == expected.shape[:2]})
+                                          "one_time_step": got.shape == without_time})
         return
     if got.dtype != expected.dtype:
         yield Problem("dtype", quantity, {"expected": str(expected.dtype), "got": str(got.dtype)})
@@ -158,19 +180,19 @@ def _compare_array(fn: Function, quantity: str, expected: np.ndarray, got: Any, 
         return
     diff = np.where(close, 0.0, np.abs(got - expected))
     worst = tuple(int(i) for i in np.unravel_index(int(np.nanargmax(diff)), diff.shape)) if diff.ndim else ()
-    window, window_text = _window(got, worst) if worst else ((), "")
+    window, window_text = _window(output, got, worst) if worst else ((), "")
     yield Problem("values", quantity, {
         "count": int((~close).sum()), "total": got.size, "worst_index": worst,
         "worst_diff": float(diff[worst]) if worst else float(diff),
         "window": window_text, "expected_slice": _fmt(expected[window] if worst else expected),
         "got_slice": _fmt(got[window] if worst else got),
-        "where": _localize(got, expected, ~close), "hints": _hints(fn, got, expected),
+        "where": _localize(output, ~close), "hints": _hints(output, got, expected),
     })
 
 
-def _compare(fn: Function, quantity: str, expected: Any, got: Any, shape_hint: str) -> Iterator[Problem]:
+def _compare(output: Output, quantity: str, expected: Any, got: Any) -> Iterator[Problem]:
     if isinstance(expected, np.ndarray):
-        yield from _compare_array(fn, quantity, expected, got, shape_hint)
+        yield from _compare_array(output, quantity, expected, got)
     elif isinstance(expected, float):
         if isinstance(got, np.ndarray) and got.ndim == 0 and np.issubdtype(got.dtype, np.number):
             got = float(got)
@@ -187,8 +209,9 @@ def _compare(fn: Function, quantity: str, expected: Any, got: Any, shape_hint: s
             yield Problem("keys", quantity, {"missing": sorted(set(expected) - set(got)),
                                              "extra": sorted(set(got) - set(expected))})
             return
+        entry = Output(output.name, "the same shape as the input")
         for key in expected:
-            yield from _compare(fn, f"{quantity}[{key!r}]", expected[key], got[key], "the same shape as the input")
+            yield from _compare(entry, f"{quantity}[{key!r}]", expected[key], got[key])
     else:
         raise TypeError(f"the reference returned {describe_type(expected)}, which the judge cannot compare")
 
@@ -196,14 +219,13 @@ def _compare(fn: Function, quantity: str, expected: Any, got: Any, shape_hint: s
 def compare(fn: Function, expected: Any, got: Any) -> list[Problem]:
     """Every problem with ``got`` as a result of ``fn``, judged against ``expected``."""
     if len(fn.returns) == 1:
-        quantity, shape = fn.returns[0]
-        return list(_compare(fn, quantity, expected, got, shape))
-    names = ", ".join(q for q, _ in fn.returns)
+        return list(_compare(fn.returns[0], fn.returns[0].name, expected, got))
+    names = ", ".join(o.name for o in fn.returns)
     if not isinstance(got, (tuple, list)) or len(got) != len(expected):
         return [Problem("type", f"({names})", {"expected": f"a tuple ({names})", "got": describe_type(got)})]
     problems = []
-    for (quantity, shape), want, have in zip(fn.returns, expected, got):
-        problems.extend(_compare(fn, quantity, want, have, shape))
+    for output, want, have in zip(fn.returns, expected, got):
+        problems.extend(_compare(output, output.name, want, have))
     return problems
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from gatelab import answers, lock, quiz, stubs
 from gatelab.config import Assignment
 from gatelab.errors import ConfigError
-from gatelab.contract import FUNCTIONS
 from gatelab.marking import right_answer
 from gatelab.render import Renderer
 
@@ -37,7 +36,7 @@ def planned(assignment: Assignment) -> dict[Path, str]:
     """Every file ``grade generate`` writes, with its text."""
     renderer = Renderer(assignment.grader / "templates")
     functions: dict[str, list[str]] = {}
-    for fn in FUNCTIONS:
+    for fn in assignment.contract.functions:
         functions.setdefault(fn.module, []).append(fn.name)
     files = {assignment.exercises / name: text
              for name, text in stubs.render_exercises(assignment.solutions, renderer, functions).items()}

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 from gatelab.config import Assignment
-from gatelab.contract import BY_NAME, MODULES
 from gatelab.errors import ConfigError, GraderFault, UsageError, did_you_mean
 from gatelab.results import Results, TestResult
 from gatelab.sandbox import HIDDEN, PUBLIC, Sandbox
@@ -31,12 +30,13 @@ QUIZ = "quiz"
 QUIZ_MODES = ("full", "locked", "none")
 
 
-def check_target(target: str | None) -> None:
-    """Refuse a target that names no module or function of the curriculum, nor the quiz."""
-    if target and target not in MODULES and target not in BY_NAME and not target.startswith(f"{QUIZ}.") \
-            and target != QUIZ:
+def check_target(assignment: Assignment, target: str | None) -> None:
+    """Refuse a target that names no module or function of the contract, nor the quiz."""
+    contract = assignment.contract
+    if target and target not in contract.modules and target not in contract.by_name \
+            and not target.startswith(f"{QUIZ}.") and target != QUIZ:
         raise UsageError(f"{target!r} is neither a module nor a function of the assignment, nor the quiz."
-                         f"{did_you_mean(target, [*MODULES, *BY_NAME, QUIZ])}")
+                         f"{did_you_mean(target, [*contract.modules, *contract.by_name, QUIZ])}")
 
 
 def _forbidden(assignment: Assignment) -> list[Path]:
@@ -53,7 +53,7 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
     copy, as on a student's machine) or ``none``; ``student`` picks the
     question variants (default: the answers file's ``student``).
     """
-    check_target(target)
+    check_target(assignment, target)
     submission = Path(submission).resolve()
     if not submission.is_dir():
         raise UsageError(f"the submission folder {submission} does not exist")
@@ -156,11 +156,11 @@ def _grade_code(assignment: Assignment, submission: Path, results: Results, rend
         from gatelab.plugin import GradingPlugin
         from gatelab.reference import Reference
 
-        reference = Reference(assignment.solutions)
+        reference = Reference(assignment.solutions, assignment.contract.modules)
         problems: list[str] = []
-        mistakes = catalog.load(assignment.grader / "mistakes", problems)
+        mistakes = catalog.load(assignment.grader / "mistakes", assignment.contract, problems)
         results.instructor_notes.extend(f"mistake catalog: {p} (left out; run grade audit)" for p in problems)
-        judge = Judge(sandbox, reference, renderer, assignment.seed, mistakes, assignment.tests, include_hidden)
+        judge = Judge(sandbox, reference, renderer, assignment, mistakes, include_hidden)
         plugin = GradingPlugin(assignment, judge, renderer, results, target=target,
                                include_hidden=include_hidden, on_result=on_result)
         code = _run_pytest(assignment.grader / "tests", plugin)

@@ -6,11 +6,11 @@ computes the reference itself, and turns every difference into feedback.
 What a function earns is its own correct work, and nothing else:
 
 - **values** on a case: the student's result equals the reference's. A
-  composite (``lstm_cell_forward``, ``*_forward``...) whose result is wrong
-  is called again with its *parts served* by the grader (the worker asks,
-  the trusted side answers with the reference's values), so a wrong forget
-  gate costs the forget gate's points, not the cell's, while a constant or
-  an echo of an input stays wrong whatever its parts do.
+  composite (a function the contract builds from parts) whose result is
+  wrong is called again with its *parts served* by the grader (the worker
+  asks, the trusted side answers with the reference's values), so a wrong
+  part costs the part's points, not the composite's, while a constant or an
+  echo of an input stays wrong whatever its parts do.
 - **evidence**: a case whose right answer needs no work (every array in it
   constant, or equal to an input) pays only once the function is right on a
   case that does need work.
@@ -26,15 +26,15 @@ from __future__ import annotations
 import copy
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from gatelab import diagnostics
 from gatelab.cases import Case, make_args
 from gatelab.catalog import Catalog, reference_namespace
-from gatelab.config import ASPECTS, VALUES, TestSpec
-from gatelab.contract import BY_NAME, Function, lookup
+from gatelab.config import ASPECTS, VALUES, Assignment, TestSpec
+from gatelab.contract import Contract, Function
 from gatelab.reference import Reference
 from gatelab.render import Renderer
 from gatelab.sandbox import HIDDEN, PUBLIC, Outcome, Sandbox
@@ -76,12 +76,13 @@ class Trial:
 class Judge:
     """Grades contract functions of one submission against the reference."""
 
-    def __init__(self, sandbox: Sandbox, reference: Reference, renderer: Renderer, seed: int,
-                 catalog: Catalog = Catalog(), tests: Iterable[TestSpec] = (), include_hidden: bool = True) -> None:
+    def __init__(self, sandbox: Sandbox, reference: Reference, renderer: Renderer, assignment: Assignment,
+                 catalog: Catalog = Catalog(), include_hidden: bool = True) -> None:
         self.sandbox = sandbox
         self.reference = reference
         self.renderer = renderer
-        self.seed = seed
+        self.contract: Contract = assignment.contract
+        self.seed = assignment.seed
         self.catalog = catalog
         self.ref = reference_namespace(reference.modules)
         self.instructor_notes: list[str] = []  # assignment defects met while judging (a formula that raised)
@@ -89,7 +90,7 @@ class Judge:
         self._named: list[str] = []  # mistake ids named while judging the current test
         self._cases: dict[str, list[Case]] = {}  # the cases each function's values are judged on in this run
         self._public: dict[str, set[str]] = {}  # the cases whose values test a student sees
-        for spec in tests:
+        for spec in assignment.tests:
             if spec.aspect != VALUES:
                 continue
             name = spec.function.qualname
@@ -108,7 +109,7 @@ class Judge:
         """The student's call(s) on ``case``, made once, then shared by every aspect."""
         key = (fn.qualname, case.name)
         if key not in self._trials:
-            args = make_args(fn, case, self.seed)
+            args = make_args(self.contract, fn, case, self.seed)
             expected = self.expected(fn, args)
             lane = PUBLIC if case.name in self._public.get(fn.qualname, ()) else HIDDEN
             trial = Trial(case, lane, args, expected, self._own_call(fn, args, lane),
@@ -119,7 +120,7 @@ class Judge:
 
     def _hanging(self, fn: Function, lane: str) -> list[str]:
         """The functions below ``fn`` that ran past the time limit too often: calling ``fn`` would hang too."""
-        return [p for p in _below(fn) if self.sandbox.struck(p, lane)]
+        return [p for p in self.contract.below(fn) if self.sandbox.struck(p, lane)]
 
     def _own_call(self, fn: Function, args: list[Any], lane: str) -> Outcome:
         hanging = self._hanging(fn, lane)
@@ -159,7 +160,7 @@ class Judge:
 
         def server(qualname: str) -> Callable[..., Any]:
             reference = self.reference.function(qualname)
-            names = lookup(qualname).arg_names
+            names = self.contract.lookup(qualname).arg_names
 
             def serve(*args: Any, **kwargs: Any) -> Any:
                 positional = list(args) + [kwargs.pop(n) for n in names[len(args):] if n in kwargs]
@@ -180,7 +181,7 @@ class Judge:
         """The student's own parts that are wrong on arguments the composite really gave them."""
         wrong = []
         for qualname, calls in used.items():
-            part = lookup(qualname)
+            part = self.contract.lookup(qualname)
             for args, value in calls:
                 if self._hanging(part, lane) or self.sandbox.struck(qualname, lane):
                     wrong.append(qualname)
@@ -239,7 +240,8 @@ class Judge:
             return "\n".join([self.explain_outcome(fn, outcome), *upstream])
         messages = self._describe(fn, trial, outcome)
         if trial.warned:
-            messages.append(self.renderer.feedback("warned", qualname=fn.qualname, warnings=outcome.warnings))
+            messages.append(self.renderer.feedback("warned", qualname=fn.qualname, warnings=outcome.warnings,
+                                                   hint=fn.quiet or ""))
         return "\n".join(messages + upstream)
 
     def _aspect(self, spec: TestSpec) -> Verdict:
@@ -297,7 +299,8 @@ class Judge:
         return named + [self._render(problems[0])] if named else [self._render(p) for p in problems]
 
     def _render(self, problem: diagnostics.Problem) -> str:
-        return self.renderer.feedback(problem.kind, quantity=problem.quantity, **problem.details)
+        extra = {"hint": self.contract.shape_hint("transposed")} if problem.kind == "shape" else {}
+        return self.renderer.feedback(problem.kind, quantity=problem.quantity, **problem.details, **extra)
 
     def _named_mistakes(self, fn: Function, trial: Trial, outcome: Outcome) -> list[str]:
         """Feedback for every catalog mistake that is a mistake on these inputs and explains the result."""
@@ -309,6 +312,14 @@ class Judge:
         self._named.extend(m.id for m in found)
         return [self.renderer.feedback("mistake", id=m.id, feedback=m.feedback, lesson=m.lesson) for m in found]
 
+    def _upstream(self, fn: Function, frames: list[dict[str, Any]]) -> str:
+        """The other contract function where an error was raised, if it was not ``fn`` itself."""
+        for frame in reversed(frames):
+            qualname = f"{frame['file'].removesuffix('.py')}.{frame['function']}"
+            if qualname in self.contract.by_name:
+                return "" if qualname == fn.qualname else qualname
+        return ""
+
     def explain_outcome(self, fn: Function, outcome: Outcome) -> str:
         """Feedback for a call that did not return: it raised, hung, crashed, or was never found."""
         render = self.renderer.feedback
@@ -316,9 +327,10 @@ class Judge:
         if outcome.status == "raised" and error.get("type") == "NotImplementedError":
             return render("not_implemented", qualname=fn.qualname, hint=error.get("message", ""))
         if outcome.status == "raised":
-            return render("raised", qualname=fn.qualname, type=error.get("type", "?"),
-                          message=error.get("message", ""), frames=error.get("frames", []),
-                          upstream=_upstream(fn, error.get("frames", [])))
+            type_name, message = error.get("type", "?"), error.get("message", "")
+            return render("raised", qualname=fn.qualname, type=type_name, message=message,
+                          frames=error.get("frames", []), upstream=self._upstream(fn, error.get("frames", [])),
+                          hint=self.contract.error_hint(type_name, message))
         if outcome.status == "import_error":
             return render("import_error", module=fn.module, type=error.get("type", "?"),
                           message=error.get("message", ""), frames=error.get("frames", []))
@@ -327,24 +339,3 @@ class Judge:
         if outcome.status == "crashed":
             return render("crashed", qualname=fn.qualname, message=outcome.message, phase=outcome.phase)
         return render(outcome.status, qualname=fn.qualname, message=outcome.message)
-
-
-def _below(fn: Function) -> list[str]:
-    """Every contract function ``fn`` is built from, directly or through its parts."""
-    seen: list[str] = []
-    stack = list(fn.parts)
-    while stack:
-        name = stack.pop()
-        if name not in seen:
-            seen.append(name)
-            stack.extend(lookup(name).parts)
-    return seen
-
-
-def _upstream(fn: Function, frames: list[dict[str, Any]]) -> str:
-    """The other contract function where an error was raised, if it was not ``fn`` itself."""
-    for frame in reversed(frames):
-        qualname = f"{frame['file'].removesuffix('.py')}.{frame['function']}"
-        if qualname in BY_NAME:
-            return "" if qualname == fn.qualname else qualname
-    return ""

@@ -19,7 +19,7 @@ from gatelab.render import Renderer
 from gatelab.results import Results, TestResult
 
 MARKERS = {
-    "grades": "grades(target): the module or function (lstm, lstm.forget_gate) a test grades",
+    "grades": "grades(target): the module or function (module, module.function) a test grades",
     "points": "points(n): what a test is worth",
     "visibility": "visibility(v): visible, hidden, after_due_date or after_published",
 }

@@ -1,7 +1,7 @@
 """The instructor's reference implementations, loaded into the trusted process.
 
 ``solutions/`` is trusted code. Its modules import each other by plain name
-(``from activations import sigmoid``), as a submission does, so they are
+(``from module import function``), as a submission does, so they are
 loaded with the folder briefly on ``sys.path`` and then taken back out of
 ``sys.modules``: nothing else in the grader can import them by accident.
 """
@@ -11,18 +11,17 @@ import importlib
 import sys
 import types
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
-from gatelab.contract import MODULES
 from gatelab.errors import ConfigError
 
 
 class Reference:
     """Reference functions by qualified name."""
 
-    def __init__(self, solutions: Path) -> None:
+    def __init__(self, solutions: Path, modules: Sequence[str]) -> None:
         self.folder = Path(solutions).resolve()
-        self.modules = _load(self.folder)
+        self.modules = _load(self.folder, tuple(modules))
 
     def function(self, qualname: str) -> Callable[..., Any]:
         module, name = qualname.split(".")
@@ -32,14 +31,14 @@ class Reference:
             raise ConfigError(f"{self.folder / (module + '.py')}: the reference has no function {name}()") from None
 
 
-def _load(folder: Path) -> dict[str, types.ModuleType]:
+def _load(folder: Path, modules: tuple[str, ...]) -> dict[str, types.ModuleType]:
     if not folder.is_dir():
         raise ConfigError(f"{folder}: the reference solutions folder does not exist")
-    saved = {name: sys.modules.pop(name) for name in MODULES if name in sys.modules}
+    saved = {name: sys.modules.pop(name) for name in modules if name in sys.modules}
     sys.path.insert(0, str(folder))
     try:
         loaded = {}
-        for name in MODULES:
+        for name in modules:
             try:
                 loaded[name] = importlib.import_module(name)
             except Exception as exc:
@@ -48,6 +47,6 @@ def _load(folder: Path) -> dict[str, types.ModuleType]:
         return loaded
     finally:
         sys.path.remove(str(folder))
-        for name in MODULES:
+        for name in modules:
             sys.modules.pop(name, None)
         sys.modules.update(saved)

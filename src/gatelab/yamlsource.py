@@ -70,6 +70,6 @@ class YamlSource:
         if kind is str:
             ok = isinstance(value, str) and bool(value.strip())
         if not ok:
-            article = "a number" if kind is float else ("a non-empty string" if kind is str else f"a {kind.__name__}")
+            article = {float: "a number", str: "a non-empty string", int: "an integer"}.get(kind, f"a {kind.__name__}")
             raise ConfigError(f"{what} must be {article}, not {value!r}", self.where(node))
         return float(value) if kind is float else value
