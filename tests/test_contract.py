@@ -170,3 +170,21 @@ def test_expressions_compute():
     assert parse("a if a > 1 else 1.5", ["a"])({"a": 3}) == 3
     assert parse("sqrt(n + 5) * 2", ["n"])({"n": 4}) == 6.0
     assert np.allclose(parse("tanh(x)", ["x"])({"x": np.zeros(3)}), 0.0)
+
+
+def test_the_engine_names_nothing_of_the_course(shipped):
+    """No module, function, argument, parameter key or dimension of the shipped course, and no activation,
+    is named anywhere in src/gatelab: code, messages, help and templates."""
+    import re
+
+    names = set(shipped.modules) | {f.name for f in shipped.functions}
+    names |= {a for f in shipped.functions for a in f.arg_names if len(a) > 1}
+    names |= {d.name for d in shipped.dimensions if len(d.name) > 1}
+    names |= {k for kind in shipped.kinds.values() for k, _ in kind.entries}
+    names |= {"sigmoid", "tanh", "softmax", "lstm", "gru", "rnn", "gate"}
+    names -= {"input", "sequence", "bound", "params", "grads", "state", "cell"}  # plain words, used as such
+    pattern = re.compile(rf"(?<![A-Za-z0-9_])({'|'.join(map(re.escape, sorted(names)))})(?![A-Za-z0-9_])", re.I)
+    found = [f"{path.relative_to(ROOT)}:{n}: {m.group(0)}"
+             for path in sorted((ROOT / "src" / "gatelab").rglob("*")) if path.suffix in (".py", ".j2")
+             for n, line in enumerate(path.read_text().splitlines(), 1) for m in [pattern.search(line)] if m]
+    assert found == []

@@ -25,7 +25,7 @@ RANGE_HINTS = ("outside", "never_negative")
 
 @dataclass(frozen=True)
 class Dimension:
-    """A name shapes are written in (``n_h``), what it counts, and the role of an axis of that length."""
+    """A name shapes are written in (``n``), what it counts, and the role of an axis of that length."""
 
     name: str
     about: str
@@ -56,7 +56,7 @@ class Draw:
 
 @dataclass(frozen=True)
 class Kind:
-    """A kind of argument (``state``, ``params``): one draw, or a dict of named draws."""
+    """A kind of argument: one draw, or a dict of named draws (a parameter dict, say)."""
 
     name: str
     about: str
@@ -83,7 +83,7 @@ class Output:
     """One quantity a function returns: its name, its shape in symbols, its axes, range and hints."""
 
     name: str
-    symbols: str  # "(n_h, m)", "the same shape as z", "a number", "the same keys and shapes as grads"
+    symbols: str  # "(n, d)", "the same shape as x", "a number", "the same keys and shapes as table"
     axes: tuple[Axis, ...] = ()
     range: tuple[float, float] | None = None
     hints: tuple[tuple[str, str], ...] = ()

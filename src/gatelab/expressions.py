@@ -1,10 +1,10 @@
 """Small arithmetic expressions an assignment writes in its contract: shapes, scales, transforms.
 
-``n_h + n_x``, ``1.5 / sqrt(n_h + n_x)``, ``scale if scale > 1 else 1.5``,
+``n + d``, ``1.5 / sqrt(n + d)``, ``scale if scale > 1 else 1.5``,
 ``1 / (1 + exp(-x))``. An expression is parsed once with Python's ``ast``
 and may use only numbers, the names it is given, arithmetic, comparisons,
 ``and``/``or``/``not``, ``a if c else b``, and calls of numpy's elementwise
-functions (``sqrt``, ``exp``, ``tanh``...) or ``min``, ``max``, ``abs``. Nothing
+functions (``sqrt``, ``exp``, ``log``...) or ``min``, ``max``, ``abs``. Nothing
 else parses, so an assignment file cannot run code in the grader.
 """
 from __future__ import annotations
@@ -66,7 +66,7 @@ def parse(text: str | int | float, allowed: Iterable[str]) -> Expression:
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or _function(node.func.id) is None or node.keywords:
                 raise ExpressionError(f"{source!r}: only calls of numpy's elementwise functions (sqrt, exp, "
-                                      "tanh...) and min, max, abs, int, float, round are allowed")
+                                      "log...) and min, max, abs, int, float, round are allowed")
         elif isinstance(node, ast.Name):
             if node.id not in allowed and _function(node.id) is None:
                 from gatelab.errors import did_you_mean

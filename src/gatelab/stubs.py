@@ -2,7 +2,7 @@
 
 A reference function body sits between two plain comments::
 
-    # BEGIN SOLUTION (hint: stack h_prev above x_t, then apply sigmoid)
+    # BEGIN SOLUTION (hint: scale the input, then add the offset)
     ...
     # END SOLUTION
 

@@ -83,7 +83,7 @@ def _own_proc(real: str) -> bool:
 
 
 def _audit_hook(readable: tuple[str, ...], forbidden: tuple[str, ...]):
-    """An audit hook refusing what a gate equation never needs: processes, sockets, signals, writing
+    """An audit hook refusing what an exercise function never needs: processes, sockets, signals, writing
     files, and reading or listing anything outside the submission and the Python installation.
 
     Defence in depth only (ctypes can get around it); the real boundary is
