@@ -173,16 +173,18 @@ def test_expressions_compute():
 
 
 def test_the_engine_names_nothing_of_the_course(shipped):
-    """No module, function, argument, parameter key or dimension of the shipped course, and no activation,
-    is named anywhere in src/gatelab: code, messages, help and templates."""
+    """No module, function, argument, parameter key or dimension of the shipped course or of the attention
+    example, and no activation, is named anywhere in src/gatelab: code, messages, help and templates."""
     import re
 
-    names = set(shipped.modules) | {f.name for f in shipped.functions}
-    names |= {a for f in shipped.functions for a in f.arg_names if len(a) > 1}
-    names |= {d.name for d in shipped.dimensions if len(d.name) > 1}
-    names |= {k for kind in shipped.kinds.values() for k, _ in kind.entries}
+    names: set[str] = set()
+    for course in (shipped, contracts.load(ROOT / "examples" / "attention" / "grader")):
+        names |= set(course.modules) | {f.name for f in course.functions}
+        names |= {a for f in course.functions for a in f.arg_names if len(a) > 1}
+        names |= {d.name for d in course.dimensions if len(d.name) > 1}
+        names |= {k for kind in course.kinds.values() for k, _ in kind.entries}
     names |= {"sigmoid", "tanh", "softmax", "lstm", "gru", "rnn", "gate"}
-    names -= {"input", "sequence", "bound", "params", "grads", "state", "cell"}  # plain words, used as such
+    names -= {"input", "sequence", "bound", "params", "grads", "state", "cell", "scores", "mask"}  # plain words
     pattern = re.compile(rf"(?<![A-Za-z0-9_])({'|'.join(map(re.escape, sorted(names)))})(?![A-Za-z0-9_])", re.I)
     found = [f"{path.relative_to(ROOT)}:{n}: {m.group(0)}"
              for path in sorted((ROOT / "src" / "gatelab").rglob("*")) if path.suffix in (".py", ".j2")

@@ -264,6 +264,25 @@ def needs_work(expected: Any, args: list[Any]) -> bool:
     return False
 
 
+def same(one: Any, other: Any) -> bool:
+    """Whether two results are the same, whatever their structure: arrays of one shape and dtype whose values
+    agree within the tolerance, equal numbers (a 0-d array counts as its number), and tuples, lists and
+    dicts of such."""
+    one, other = (float(v) if isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "iuf" else v
+                  for v in (one, other))
+    if isinstance(one, np.ndarray) or isinstance(other, np.ndarray):
+        return isinstance(one, np.ndarray) and isinstance(other, np.ndarray) and one.shape == other.shape \
+            and one.dtype == other.dtype and (one.dtype.kind not in "biufc" or bool(np.all(_close(one, other))))
+    if isinstance(one, (tuple, list)) or isinstance(other, (tuple, list)):
+        return type(one) is type(other) and len(one) == len(other) and all(map(same, one, other))
+    if isinstance(one, dict) or isinstance(other, dict):
+        return isinstance(one, dict) and isinstance(other, dict) and one.keys() == other.keys() \
+            and all(same(one[k], other[k]) for k in one)
+    if isinstance(one, (int, float)) and isinstance(other, (int, float)):
+        return bool(np.isclose(one, other, rtol=RTOL, atol=ATOL))
+    return bool(one == other)
+
+
 def equal_inputs(sent: Any, returned: Any) -> list[str]:
     """Paths of the arguments that came back changed (the function modified them in place)."""
     if isinstance(sent, np.ndarray):

@@ -93,14 +93,13 @@ def _evaluate(node: ast.expr, values: Mapping[str, Any], text: str) -> Any:
         return _BINARY[type(node.op)](_evaluate(node.left, values, text), _evaluate(node.right, values, text))
     if isinstance(node, ast.UnaryOp):
         return _UNARY[type(node.op)](_evaluate(node.operand, values, text))
-    if isinstance(node, ast.Compare):
-        left = _evaluate(node.left, values, text)
+    if isinstance(node, ast.Compare):  # elementwise on arrays; a chain a < b < c is (a < b) and (b < c)
+        left, result = _evaluate(node.left, values, text), True
         for op, right_node in zip(node.ops, node.comparators):
             right = _evaluate(right_node, values, text)
-            if not _COMPARE[type(op)](left, right):
-                return False
+            result = np.logical_and(result, _COMPARE[type(op)](left, right))
             left = right
-        return True
+        return result if isinstance(result, np.ndarray) else bool(result)
     if isinstance(node, ast.BoolOp):
         result = None
         for value_node in node.values:
