@@ -19,8 +19,8 @@ ASPECT_CASES = ("shape_and_dtype", "inputs_unchanged")
 
 
 def values_tests(results) -> list:
-    """The tests of a result that judge values on one case (not the aspects over all cases)."""
-    return [t for t in results.tests if t.case not in ASPECT_CASES and not t.function.startswith("quiz.")]
+    """The contract tests of a result that judge values on one case (not aspects, questions or instructors' tests)."""
+    return [t for t in results.tests if t.case and t.case not in ASPECT_CASES and not t.function.startswith("quiz.")]
 
 
 def write_submission(folder: Path, changes: dict[str, Replacement | list[Replacement]]) -> Path:

@@ -72,8 +72,11 @@ def _window(output: Output, array: np.ndarray, index: tuple[int, ...]) -> tuple[
     return tuple(window), f"[{', '.join(text)}]"
 
 
-def _close(got: np.ndarray, expected: np.ndarray) -> np.ndarray:
-    return np.isclose(got, expected, rtol=RTOL, atol=ATOL, equal_nan=True)
+Tolerance = tuple[float, float]  # (rtol, atol)
+
+
+def _close(got: np.ndarray, expected: np.ndarray, tolerance: Tolerance = (RTOL, ATOL)) -> np.ndarray:
+    return np.isclose(got, expected, rtol=tolerance[0], atol=tolerance[1], equal_nan=True)
 
 
 def _range_hints(output: Output, got: np.ndarray, expected: np.ndarray) -> list[str]:
@@ -153,7 +156,8 @@ def _list(indices: np.ndarray) -> str:
     return shown + (", ..." if len(indices) > 6 else "")
 
 
-def _compare_array(output: Output, quantity: str, expected: np.ndarray, got: Any) -> Iterator[Problem]:
+def _compare_array(output: Output, quantity: str, expected: np.ndarray, got: Any,
+                   tolerance: Tolerance) -> Iterator[Problem]:
     if not isinstance(got, np.ndarray) or got.ndim == 0 and expected.ndim > 0:
         yield Problem("type", quantity, {"expected": f"a numpy array of shape {expected.shape}",
                                          "got": describe_type(got)})
@@ -175,7 +179,7 @@ def _compare_array(output: Output, quantity: str, expected: np.ndarray, got: Any
         bad = tuple(int(i) for i in np.argwhere(~finite)[0])
         yield Problem("not_finite", quantity, {"count": int((~finite).sum()), "total": got.size, "index": bad})
         return
-    close = _close(got, expected)
+    close = _close(got, expected, tolerance)
     if close.all():
         return
     diff = np.where(close, 0.0, np.abs(got - expected))
@@ -190,15 +194,16 @@ def _compare_array(output: Output, quantity: str, expected: np.ndarray, got: Any
     })
 
 
-def _compare(output: Output, quantity: str, expected: Any, got: Any) -> Iterator[Problem]:
+def _compare(output: Output, quantity: str, expected: Any, got: Any,
+             tolerance: Tolerance = (RTOL, ATOL)) -> Iterator[Problem]:
     if isinstance(expected, np.ndarray):
-        yield from _compare_array(output, quantity, expected, got)
+        yield from _compare_array(output, quantity, expected, got, tolerance)
     elif isinstance(expected, float):
         if isinstance(got, np.ndarray) and got.ndim == 0 and np.issubdtype(got.dtype, np.number):
             got = float(got)
         if not isinstance(got, (int, float)) or isinstance(got, bool):
             yield Problem("type", quantity, {"expected": "a number", "got": describe_type(got)})
-        elif not np.isclose(got, expected, rtol=RTOL, atol=ATOL):
+        elif not np.isclose(got, expected, rtol=tolerance[0], atol=tolerance[1]):
             yield Problem("number", quantity, {"expected": expected, "got": got})
     elif isinstance(expected, dict):
         if not isinstance(got, dict):
@@ -211,7 +216,7 @@ def _compare(output: Output, quantity: str, expected: Any, got: Any) -> Iterator
             return
         entry = Output(output.name, "the same shape as the input")
         for key in expected:
-            yield from _compare(entry, f"{quantity}[{key!r}]", expected[key], got[key])
+            yield from _compare(entry, f"{quantity}[{key!r}]", expected[key], got[key], tolerance)
     else:
         raise TypeError(f"the reference returned {describe_type(expected)}, which the judge cannot compare")
 
@@ -227,6 +232,13 @@ def compare(fn: Function, expected: Any, got: Any) -> list[Problem]:
     for output, want, have in zip(fn.returns, expected, got):
         problems.extend(_compare(output, output.name, want, have))
     return problems
+
+
+def compare_value(quantity: str, expected: Any, got: Any, rtol: float = RTOL, atol: float = ATOL) -> list[Problem]:
+    """Every problem with ``got`` against ``expected`` (numbers, arrays, dicts of them), for an instructor's test."""
+    if isinstance(expected, (list, int)) and not isinstance(expected, bool):
+        expected = np.asarray(expected, dtype=np.float64) if isinstance(expected, list) else float(expected)
+    return list(_compare(Output(quantity, ""), quantity, expected, got, (rtol, atol)))
 
 
 def _leaves(value: Any) -> Iterator[Any]:

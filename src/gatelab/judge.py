@@ -312,6 +312,20 @@ class Judge:
         self._named.extend(m.id for m in found)
         return [self.renderer.feedback("mistake", id=m.id, feedback=m.feedback, lesson=m.lesson) for m in found]
 
+    # --- for instructors' own tests ---------------------------------------------------------------
+
+    def call_student(self, qualname: str, args: list[Any], lane: str) -> Outcome:
+        """The student's ``qualname(*args)``, run in the sandbox (never in this process), with the
+        function's parts served by the grader: an instructor's test, too, measures its own work."""
+        fn = self.contract.lookup(qualname)
+        parts = self._part_servers(fn, {}) if fn.parts else None
+        return self.sandbox.call(fn.module, fn.name, args, parts, lane)
+
+    def difference(self, quantity: str, expected: Any, got: Any, rtol: float, atol: float) -> str:
+        """How ``got`` differs from ``expected``, in the judge's words; empty when they agree."""
+        problems = diagnostics.compare_value(quantity, expected, got, rtol, atol)
+        return "\n".join(self._render(p) for p in problems)
+
     def _upstream(self, fn: Function, frames: list[dict[str, Any]]) -> str:
         """The other contract function where an error was raised, if it was not ``fn`` itself."""
         for frame in reversed(frames):

@@ -3,9 +3,16 @@
 pytest is the test engine: ``grader/tests`` holds ordinary test files. A
 test that asks for the ``contract_test`` fixture is run once for every
 (function, case) listed in ``grader/config.yaml`` under the functions its
-``grades`` marker names; the ``grade`` fixture judges one such test. The
-plugin keeps its results on itself (one instance per grading run), never in
-module globals.
+``grades`` marker names; the ``grade`` fixture judges one such test.
+
+An instructor's own test uses three fixtures: ``student`` (the submission's
+functions, ``student.module.function(*args)``, each call run in the sandbox
+and never in the grader's process, with the function's parts served by the
+grader, so the test measures that function's own work), ``reference`` (the reference's functions,
+``reference.module.function``) and ``close`` (compare as the judge does, and
+fail with its feedback). Its ``points`` and ``visibility`` markers count as
+for any test. The plugin keeps its results on itself (one instance per
+grading run), never in module globals.
 """
 from __future__ import annotations
 
@@ -14,9 +21,11 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from gatelab.config import Assignment, TestSpec
+from gatelab.errors import did_you_mean
 from gatelab.judge import Judge, Verdict
 from gatelab.render import Renderer
 from gatelab.results import Results, TestResult
+from gatelab.sandbox import HIDDEN, PUBLIC
 
 MARKERS = {
     "grades": "grades(target): the module or function (module, module.function) a test grades",
@@ -24,6 +33,38 @@ MARKERS = {
     "visibility": "visibility(v): visible, hidden, after_due_date or after_published",
 }
 _VERDICT = pytest.StashKey[Verdict]()
+_PRINTED = pytest.StashKey[list[str]]()
+
+
+class Submission:
+    """The student's functions for an instructor's test: ``student.module.function(*args)``.
+
+    Each call runs in the sandbox, in the lane of the test's visibility; a call
+    that does not return fails the test with the judge's explanation.
+    """
+
+    def __init__(self, judge: Judge, lane: str, printed: list[str], module: str = "") -> None:
+        self._judge, self._lane, self._printed, self._module = judge, lane, printed, module
+
+    def __getattr__(self, name: str) -> Any:
+        contract = self._judge.contract
+        if not self._module:
+            if name not in contract.modules:
+                raise AttributeError(f"the assignment has no module {name!r}.{did_you_mean(name, contract.modules)}")
+            return Submission(self._judge, self._lane, self._printed, name)
+        qualname = f"{self._module}.{name}"
+        if qualname not in contract.by_name:
+            raise AttributeError(f"{self._module} has no function {name!r} in the contract."
+                                 f"{did_you_mean(qualname, contract.by_name)}")
+        return lambda *args: self._call(qualname, list(args))
+
+    def _call(self, qualname: str, args: list[Any]) -> Any:
+        outcome = self._judge.call_student(qualname, args, self._lane)
+        if outcome.output:
+            self._printed.append(outcome.output)
+        if not outcome.ok:
+            pytest.fail(self._judge.explain_outcome(self._judge.contract.lookup(qualname), outcome), pytrace=False)
+        return outcome.value
 
 
 class GradingPlugin:
@@ -68,6 +109,30 @@ class GradingPlugin:
                 pytest.fail(verdict.feedback, pytrace=False)  # the feedback is the whole report
 
         return run
+
+    @pytest.fixture
+    def student(self, request: pytest.FixtureRequest) -> Submission:
+        """The submission's functions, each call run in the sandbox: ``student.module.function(*args)``."""
+        printed: list[str] = []
+        request.node.stash[_PRINTED] = printed
+        lane = PUBLIC if _visibility(request.node) == "visible" else HIDDEN
+        return Submission(self.judge, lane, printed)
+
+    @pytest.fixture
+    def reference(self) -> Any:
+        """The reference's functions (trusted, in this process): ``reference.module.function``."""
+        return self.judge.ref
+
+    @pytest.fixture
+    def close(self) -> Callable[..., None]:
+        """``close(got, expected, what="result", rtol=1e-6, atol=1e-12)``: fail with the judge's words unless equal."""
+
+        def check(got: Any, expected: Any, what: str = "result", rtol: float = 1e-6, atol: float = 1e-12) -> None:
+            explained = self.judge.difference(what, expected, got, rtol, atol)
+            if explained:
+                pytest.fail(explained, pytrace=False)
+
+        return check
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -114,7 +179,8 @@ class GradingPlugin:
         result = TestResult(
             name=spec.name if spec else _title(item), function=_function_of(item),
             score=points if status == "passed" else 0.0, max_score=points, visibility=_visibility(item),
-            status=status, feedback=feedback, output=verdict.output if verdict else "",
+            status=status, feedback=feedback,
+            output=verdict.output if verdict else "".join(item.stash.get(_PRINTED, [])),
             case=spec.key.split("-", 1)[1] if spec else "", mistakes=verdict.mistakes if verdict else [])
         self.results.tests.append(result)
         if self.on_result:
@@ -136,7 +202,7 @@ def _function_of(item: pytest.Item) -> str:
 
 def _title(item: pytest.Item) -> str:
     doc = (getattr(item, "obj", None).__doc__ or "").strip().splitlines() if hasattr(item, "obj") else []
-    return f"{_function_of(item)}: {doc[0] if doc else item.name}"
+    return f"{_function_of(item)}: {doc[0].rstrip('.') if doc else item.name}"
 
 
 def _points(item: pytest.Item) -> float:

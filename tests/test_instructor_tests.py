@@ -1,0 +1,66 @@
+"""Instructors' own tests: they call the student's functions in the sandbox and carry points and visibility."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from conftest import write_submission
+from gatelab import config, grading
+
+ROOT = Path(__file__).resolve().parent.parent
+PROPERTY = "lstm.forget_gate: With Wf = 0 the forget gate follows its bias: bf = +10 keeps the memory " \
+           "(f about 1), bf = -10 erases it"
+
+
+def _property(results):
+    return next(t for t in results.tests if t.name == PROPERTY)
+
+
+def test_the_shipped_property_test_passes_for_the_reference_with_its_markers(assignment):
+    """The example in grader/tests/test_properties.py: 2 points, visible, passed by the reference."""
+    test = _property(grading.grade(assignment, ROOT / "solutions", target="lstm.forget_gate", quiz="none"))
+    assert test.passed and test.max_score == 2 and test.visibility == "visible"
+
+
+def test_the_students_function_runs_in_the_worker_never_in_the_grader(assignment, tmp_path):
+    """The student's code behind `student.lstm.forget_gate` runs in another process, and its prints come back."""
+    folder = write_submission(tmp_path, {"lstm": (
+        '    return sigmoid(params["Wf"] @ concat + params["bf"])\n',
+        '    import os\n    print("running in", os.getpid())\n'
+        '    return sigmoid(params["Wf"] @ concat + params["bf"])\n')})
+    test = _property(grading.grade(assignment, folder, target="lstm.forget_gate", quiz="none"))
+    assert test.passed and "running in" in test.output
+    assert str(__import__("os").getpid()) not in test.output.split()
+    assert "lstm" not in sys.modules
+
+
+def test_a_wrong_function_fails_with_the_judges_words(assignment, tmp_path):
+    """A forget gate with tanh is about 1 for bf = +10 but -1, not 0, for bf = -10: failed, explained, no error."""
+    folder = write_submission(tmp_path, {"lstm": ('return sigmoid(params["Wf"] @ concat + params["bf"])',
+                                                  'return np.tanh(params["Wf"] @ concat + params["bf"])')})
+    test = _property(grading.grade(assignment, folder, target="lstm.forget_gate", quiz="none"))
+    assert test.status == "failed" and test.score == 0
+    assert "f with bf = -10 is wrong in 20 of 20 entries" in test.feedback
+
+
+def test_a_stub_fails_with_its_hint(assignment):
+    """On the stubs, the property test says the function is not implemented, like every other test."""
+    test = _property(grading.grade(assignment, ROOT / "exercises", target="lstm.forget_gate", quiz="none"))
+    assert test.status == "failed" and "lstm.forget_gate is not implemented yet" in test.feedback
+
+
+def test_a_typo_in_an_instructors_test_is_a_grader_fault_that_says_what_was_meant(make_assignment):
+    """`student.lstm.forgetgate` is the instructor's bug: a grader fault naming the function they meant."""
+    root = make_assignment()
+    (root / "grader" / "tests" / "test_typo.py").write_text(
+        "import pytest\n\n\n@pytest.mark.grades('lstm.forget_gate')\ndef test_typo(student):\n"
+        "    student.lstm.forgetgate(1, 2, 3)\n")
+    results = grading.grade(config.load(root), ROOT / "solutions", target="lstm.forget_gate", quiz="none")
+    assert any("Did you mean 'lstm.forget_gate'" in f for f in results.faults), results.faults
+
+
+def test_a_wrong_part_does_not_cost_an_instructors_test_of_the_function_above_it(assignment, tmp_path):
+    """The forget gate's property holds with a sigmoid that returns zeros: the test measures the gate's own work."""
+    folder = write_submission(tmp_path, {"activations": ("    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))\n",
+                                                         "    return np.zeros_like(z)\n")})
+    assert _property(grading.grade(assignment, folder, target="lstm.forget_gate", quiz="none")).passed
