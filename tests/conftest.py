@@ -11,6 +11,7 @@ import yaml
 from gatelab import config
 
 ROOT = Path(__file__).resolve().parent.parent
+COURSE = Path(__file__).resolve().parent / "fixtures" / "rnn"  # the course the tests grade (a frozen copy)
 _MARKER = re.compile(r"^\s*# (BEGIN|END) SOLUTION.*\n", re.M)
 
 
@@ -29,9 +30,9 @@ def write_submission(folder: Path, changes: dict[str, Replacement | list[Replace
     A module maps to one ``(old, new)`` pair or to a list of them, applied in order.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    unknown = set(changes) - {source.stem for source in (ROOT / "solutions").glob("*.py")}
+    unknown = set(changes) - {source.stem for source in (COURSE / "solutions").glob("*.py")}
     assert not unknown, f"no reference module named {sorted(unknown)}"
-    for source in (ROOT / "solutions").glob("*.py"):
+    for source in (COURSE / "solutions").glob("*.py"):
         text = _MARKER.sub("", source.read_text())
         replacements = changes.get(source.stem, [])
         for old, new in [replacements] if isinstance(replacements, tuple) else replacements:
@@ -43,7 +44,7 @@ def write_submission(folder: Path, changes: dict[str, Replacement | list[Replace
 
 @pytest.fixture(scope="session")
 def assignment() -> config.Assignment:
-    return config.load(ROOT)
+    return config.load(COURSE)
 
 
 @pytest.fixture
@@ -52,9 +53,9 @@ def make_assignment(tmp_path: Path):
 
     def make(text: str | None = None, **overrides) -> Path:
         root = tmp_path / "assignment"
-        shutil.copytree(ROOT / "grader", root / "grader", ignore=shutil.ignore_patterns("__pycache__"))
-        data = yaml.safe_load((ROOT / "grader" / "config.yaml").read_text())
-        data.update(solutions=str(ROOT / "solutions"), exercises=str(ROOT / "exercises"))
+        shutil.copytree(COURSE / "grader", root / "grader", ignore=shutil.ignore_patterns("__pycache__"))
+        data = yaml.safe_load((COURSE / "grader" / "config.yaml").read_text())
+        data.update(solutions=str(COURSE / "solutions"), exercises=str(COURSE / "exercises"))
         for key, value in overrides.items():
             if isinstance(value, dict) and isinstance(data.get(key), dict):
                 data[key].update(value)

@@ -8,12 +8,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from conftest import COURSE
 from gatelab import catalog, config, contract as contracts
 from gatelab.cli import main
 from gatelab.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = contracts.load(ROOT / "grader")
+SHIPPED = contracts.load(COURSE / "grader")
 GOOD_PY = "import numpy as np\n\ndef tanh_gate(ref, x_t, h_prev, params):\n" \
           "    return np.tanh(params['Wf'] @ np.concatenate([h_prev, x_t]) + params['bf'])\n"
 GOOD_YAML = """\
@@ -34,8 +35,8 @@ def write_catalog(folder: Path, yaml_text: str, py_text: str = GOOD_PY, name: st
 
 def test_shipped_catalog_is_large_and_covers_every_function():
     """The shipped catalog has at least 40 mistakes and one for every function of the curriculum."""
-    shipped = contracts.load(ROOT / "grader")
-    loaded = catalog.load(ROOT / "grader" / "mistakes", shipped)
+    shipped = contracts.load(COURSE / "grader")
+    loaded = catalog.load(COURSE / "grader" / "mistakes", shipped)
     assert len(loaded.mistakes) >= 40
     assert {m.function for m in loaded.mistakes} == {f.qualname for f in shipped.functions}
 
@@ -121,7 +122,7 @@ def test_broken_catalog_file_is_a_note_for_the_instructor(make_assignment):
 
     root = make_assignment()
     (root / "grader" / "mistakes" / "zz.yaml").write_text("- id: x\n")
-    results = grading.grade(config.load(root), ROOT / "solutions", target="lstm", quiz="none")
+    results = grading.grade(config.load(root), COURSE / "solutions", target="lstm", quiz="none")
     assert results.tests and all(t.passed for t in results.tests)
     assert any("zz.yaml:1" in n and "lacks" in n for n in results.instructor_notes)
     assert not any("zz.yaml" in n for n in results.notices)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from conftest import COURSE
 from gatelab.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +20,7 @@ def run(*args: str):
 
 def test_check_on_stubs_reads_well_and_exits_0():
     """`grade check` on the shipped stubs completes, shows hints, totals and the hidden-test line."""
-    result = run("check", "--assignment", str(ROOT))
+    result = run("check", "--assignment", str(COURSE))
     assert result.exit_code == 0, result.output
     assert "lstm.forget_gate is not implemented yet: stack h_prev above x_t" in result.output
     assert "Score: 0/" in result.output
@@ -30,21 +31,21 @@ def test_check_on_stubs_reads_well_and_exits_0():
 
 def test_check_strict_exits_1_when_not_full_marks():
     """`--strict` turns 'not full marks' into exit code 1 for CI."""
-    assert run("check", "--strict", "--assignment", str(ROOT)).exit_code == 1
-    assert run("check", "--strict", "--submission", str(ROOT / "solutions"),
-               "--assignment", str(ROOT)).exit_code == 0
+    assert run("check", "--strict", "--assignment", str(COURSE)).exit_code == 1
+    assert run("check", "--strict", "--submission", str(COURSE / "solutions"),
+               "--assignment", str(COURSE)).exit_code == 0
 
 
 def test_check_target_function():
     """A function target prints only that function."""
-    result = run("check", "lstm.forget_gate", "--submission", str(ROOT / "solutions"), "--assignment", str(ROOT))
+    result = run("check", "lstm.forget_gate", "--submission", str(COURSE / "solutions"), "--assignment", str(COURSE))
     assert result.exit_code == 0
     assert "forget_gate" in result.output and "input_gate" not in result.output
 
 
 def test_unknown_target_is_usage_error_with_suggestion():
     """A misspelt target exits 2 with a 'did you mean'."""
-    result = run("check", "lstm.forgt_gate", "--assignment", str(ROOT))
+    result = run("check", "lstm.forgt_gate", "--assignment", str(COURSE))
     assert result.exit_code == 2
     assert "Did you mean 'lstm.forget_gate'" in result.output
 
@@ -69,8 +70,8 @@ def test_autograde_gradescope_reference_and_stubs(tmp_path):
     """`grade autograde` writes Gradescope JSON: full marks for the reference, 0 for the stubs."""
     for folder, expected_full in (("solutions", True), ("exercises", False)):
         out = tmp_path / f"{folder}.json"
-        result = run("autograde", "--submission", str(ROOT / folder), "--format", "gradescope",
-                     "--output", str(out), "--assignment", str(ROOT))
+        result = run("autograde", "--submission", str(COURSE / folder), "--format", "gradescope",
+                     "--output", str(out), "--assignment", str(COURSE))
         assert result.exit_code == 0, result.output
         data = json.loads(out.read_text())
         total = sum(t["max_score"] for t in data["tests"])
@@ -81,7 +82,7 @@ def test_autograde_failure_still_writes_valid_json(tmp_path):
     """When grading cannot start, the results file still exists and says why."""
     out = tmp_path / "results.json"
     result = run("autograde", "--submission", str(tmp_path / "missing"), "--output", str(out),
-                 "--assignment", str(ROOT))
+                 "--assignment", str(COURSE))
     assert result.exit_code == 2
     data = json.loads(out.read_text())
     assert data["score"] == 0 and "does not exist" in data["tests"][1]["output"]
@@ -89,7 +90,7 @@ def test_autograde_failure_still_writes_valid_json(tmp_path):
 
 def test_generate_check_is_in_sync():
     """The shipped exercises are exactly what `grade generate` makes from the solutions."""
-    result = run("generate", "--check", "--assignment", str(ROOT))
+    result = run("generate", "--check", "--assignment", str(COURSE))
     assert result.exit_code == 0, result.output
 
 
@@ -121,7 +122,7 @@ def test_readme_transcripts_are_what_grade_check_prints(tmp_path):
             block.append(line)
     transcript = next(b for b in blocks if "$ grade check lstm.forget_gate" in b)
     words = lambda text: " ".join(text.split())  # noqa: E731 - the README wraps long lines
-    shown = run("check", "lstm.forget_gate", "--submission", str(folder), "--assignment", str(ROOT)).output
+    shown = run("check", "lstm.forget_gate", "--submission", str(folder), "--assignment", str(COURSE)).output
     assert words(transcript.split("$ grade check lstm.forget_gate", 1)[1]) in words(shown)
     cell = next(b for b in blocks if "✓ lstm_cell_forward" in b)
-    assert words(cell) in words(run("check", "lstm", "--submission", str(folder), "--assignment", str(ROOT)).output)
+    assert words(cell) in words(run("check", "lstm", "--submission", str(folder), "--assignment", str(COURSE)).output)

@@ -7,9 +7,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from conftest import COURSE
 from gatelab import grading
 from gatelab.exporters import gradescope, json as json_exporter
 from gatelab.results import Results, TestResult
+
 
 ROOT = Path(__file__).resolve().parent.parent
 VISIBILITY = {"enum": ["hidden", "after_due_date", "after_published", "visible"]}
@@ -45,7 +47,7 @@ SCHEMA = {
 
 @pytest.fixture(scope="module")
 def stub_results(assignment) -> Results:
-    return grading.grade(assignment, ROOT / "exercises")
+    return grading.grade(assignment, COURSE / "exercises")
 
 
 def test_gradescope_document_follows_the_spec(stub_results):
@@ -90,10 +92,10 @@ def test_a_broken_released_question_keeps_the_maximum_and_tells_only_the_instruc
     from gatelab.cli import main
 
     root = make_assignment()
-    full = grading.grade(config.load(root), ROOT / "solutions")
+    full = grading.grade(config.load(root), COURSE / "solutions")
     (root / "grader" / "quiz" / "lstm.yaml").write_text("- id: [broken\n")
     output = tmp_path / "results.json"
-    run = CliRunner().invoke(main, ["autograde", "--submission", str(ROOT / "solutions"), "--assignment", str(root),
+    run = CliRunner().invoke(main, ["autograde", "--submission", str(COURSE / "solutions"), "--assignment", str(root),
                                     "--output", str(output)])
     assert run.exit_code == 5, run.output
     document = json.loads(output.read_text())

@@ -5,18 +5,18 @@ from pathlib import Path
 
 import pytest
 
-from conftest import values_tests
+from conftest import COURSE, values_tests
 from gatelab import grading
 from gatelab.contract import load as load_contract
 from gatelab.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
-FUNCTIONS = load_contract(ROOT / "grader").functions
+FUNCTIONS = load_contract(COURSE / "grader").functions
 
 
 def test_reference_gets_full_marks(assignment):
     """The reference solutions (with the answer key) pass every test, hidden ones and the quiz included."""
-    results = grading.grade(assignment, ROOT / "solutions")
+    results = grading.grade(assignment, COURSE / "solutions")
     failing = [(t.name, t.feedback) for t in results.tests if not t.passed]
     assert failing == []
     quiz_points = sum(t.max_score for t in results.tests if t.function.startswith("quiz."))
@@ -28,14 +28,14 @@ def test_reference_gets_full_marks(assignment):
 
 def test_every_function_is_graded(assignment):
     """Every function of the curriculum has at least one test in the results."""
-    results = grading.grade(assignment, ROOT / "solutions", quiz="none")
+    results = grading.grade(assignment, COURSE / "solutions", quiz="none")
     assert set(results.by_function()) == {f.qualname for f in FUNCTIONS}
 
 
 def test_stubs_get_zero_with_not_implemented(assignment):
     """The untouched exercises score 0; each values test says 'not implemented yet' with a hint, each aspect
     that it counts only once the values are right."""
-    results = grading.grade(assignment, ROOT / "exercises", quiz="none")
+    results = grading.grade(assignment, COURSE / "exercises", quiz="none")
     assert results.score == 0
     assert all(test.status == "failed" for test in results.tests)
     for test in values_tests(results):
@@ -48,8 +48,8 @@ def test_stubs_get_zero_with_not_implemented(assignment):
 
 def test_public_run_counts_hidden_tests(assignment):
     """Without hidden tests, only visible ones run and the rest are counted, not lost."""
-    results = grading.grade(assignment, ROOT / "solutions", include_hidden=False, quiz="none")
-    everything = grading.grade(assignment, ROOT / "solutions", quiz="none")
+    results = grading.grade(assignment, COURSE / "solutions", include_hidden=False, quiz="none")
+    everything = grading.grade(assignment, COURSE / "solutions", quiz="none")
     visible = [t for t in everything.tests if t.visibility == "visible"]
     assert [t.name for t in results.tests] == [t.name for t in visible]
     assert results.hidden_count == len(everything.tests) - len(visible) > 0
@@ -62,14 +62,14 @@ def test_public_run_counts_hidden_tests(assignment):
 ])
 def test_target_narrows_the_run(assignment, target, functions):
     """A module or function target grades only that module or function."""
-    results = grading.grade(assignment, ROOT / "solutions", target=target)
+    results = grading.grade(assignment, COURSE / "solutions", target=target)
     assert set(results.by_function()) == functions
 
 
 def test_unknown_target_suggests_a_name(assignment):
     """A misspelt target is a usage error that names the closest function."""
     with pytest.raises(UsageError, match="lstm.forget_gate"):
-        grading.grade(assignment, ROOT / "solutions", target="lstm.forgetgate")
+        grading.grade(assignment, COURSE / "solutions", target="lstm.forgetgate")
 
 
 def test_missing_submission_folder_is_a_usage_error(assignment, tmp_path):
@@ -80,8 +80,8 @@ def test_missing_submission_folder_is_a_usage_error(assignment, tmp_path):
 
 def test_two_runs_give_identical_results(assignment):
     """Inputs are seeded per function and case, so feedback replays exactly."""
-    first = grading.grade(assignment, ROOT / "exercises", target="lstm")
-    second = grading.grade(assignment, ROOT / "exercises", target="lstm")
+    first = grading.grade(assignment, COURSE / "exercises", target="lstm")
+    second = grading.grade(assignment, COURSE / "exercises", target="lstm")
     assert [(t.name, t.score, t.feedback) for t in first.tests] == \
         [(t.name, t.score, t.feedback) for t in second.tests]
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, values_tests, write_submission
+from conftest import COURSE, values_tests, write_submission
 from gatelab import config, grading
 from gatelab.exporters import gradescope, json as json_exporter
 
@@ -44,9 +44,9 @@ THREATS = {"scoring", "secrets", "time", "memory", "processes", "files", "networ
 def fast_root(tmp_path_factory) -> Path:
     """The real assignment with a 1-second call limit and a 20-second budget, so hostile code costs little time."""
     root = tmp_path_factory.mktemp("assignment")
-    shutil.copytree(ROOT / "grader", root / "grader", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(COURSE / "grader", root / "grader", ignore=shutil.ignore_patterns("__pycache__"))
     data = yaml.safe_load((root / "grader" / "config.yaml").read_text())
-    data.update(solutions=str(ROOT / "solutions"), exercises=str(ROOT / "exercises"))
+    data.update(solutions=str(COURSE / "solutions"), exercises=str(COURSE / "exercises"))
     data["limits"].update(timeout=1, budget=20)
     (root / "grader" / "config.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     return root
@@ -80,7 +80,7 @@ def build(name: str, expect: dict, into: Path) -> Path:
             shutil.copy(path, into / path.name)
     for link, target in expect.get("symlinks", {}).items():
         (into / link).unlink(missing_ok=True)
-        (into / link).symlink_to(ROOT / target)
+        (into / link).symlink_to(COURSE / target)
     return into
 
 
@@ -151,7 +151,7 @@ def test_hostile_submission_is_contained(fast_root, tmp_path, monkeypatch, name)
 def _solution_lines() -> list[str]:
     """Distinctive lines of the reference's solution bodies (long enough not to occur by chance)."""
     lines = []
-    for path in (ROOT / "solutions").glob("*.py"):
+    for path in (COURSE / "solutions").glob("*.py"):
         inside = False
         for line in path.read_text().splitlines():
             if line.strip().startswith("# BEGIN SOLUTION"):

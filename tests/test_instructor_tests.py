@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from conftest import write_submission
+from conftest import COURSE, write_submission
 from gatelab import config, grading
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,7 +18,7 @@ def _property(results):
 
 def test_the_shipped_property_test_passes_for_the_reference_with_its_markers(assignment):
     """The example in grader/tests/test_properties.py: 2 points, visible, passed by the reference."""
-    test = _property(grading.grade(assignment, ROOT / "solutions", target="lstm.forget_gate", quiz="none"))
+    test = _property(grading.grade(assignment, COURSE / "solutions", target="lstm.forget_gate", quiz="none"))
     assert test.passed and test.max_score == 2 and test.visibility == "visible"
 
 
@@ -45,7 +45,7 @@ def test_a_wrong_function_fails_with_the_judges_words(assignment, tmp_path):
 
 def test_a_stub_fails_with_its_hint(assignment):
     """On the stubs, the property test says the function is not implemented, like every other test."""
-    test = _property(grading.grade(assignment, ROOT / "exercises", target="lstm.forget_gate", quiz="none"))
+    test = _property(grading.grade(assignment, COURSE / "exercises", target="lstm.forget_gate", quiz="none"))
     assert test.status == "failed" and "lstm.forget_gate is not implemented yet" in test.feedback
 
 
@@ -55,7 +55,7 @@ def test_a_typo_in_an_instructors_test_is_a_grader_fault_that_says_what_was_mean
     (root / "grader" / "tests" / "test_typo.py").write_text(
         "import pytest\n\n\n@pytest.mark.grades('lstm.forget_gate')\ndef test_typo(student):\n"
         "    student.lstm.forgetgate(1, 2, 3)\n")
-    results = grading.grade(config.load(root), ROOT / "solutions", target="lstm.forget_gate", quiz="none")
+    results = grading.grade(config.load(root), COURSE / "solutions", target="lstm.forget_gate", quiz="none")
     assert any("Did you mean 'lstm.forget_gate'" in f for f in results.faults), results.faults
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import COURSE
 from gatelab import answers, grading, lock, quiz
 from gatelab.cli import main
 from gatelab.errors import ConfigError
@@ -188,8 +189,8 @@ def test_locked_bank_has_no_plaintext_answers_yet_marks_alike(bank):
 
 def test_shipped_locked_bank_agrees_with_full_bank_on_right_answers():
     """For every shipped question and a few students, the locked copy accepts the right answer."""
-    full = quiz.load(ROOT / "grader" / "quiz")
-    locked = lock.load_locked(ROOT / "exercises" / lock.LOCK_NAME)
+    full = quiz.load(COURSE / "grader" / "quiz")
+    locked = lock.load_locked(COURSE / "exercises" / lock.LOCK_NAME)
     templates = Templates()
     for question in full.questions:
         for student in ("s1", "s2"):
@@ -216,7 +217,7 @@ def _right(question, shown, templates):
 
 def test_shipped_bank_is_large_uses_every_type_and_validates():
     """At least 40 questions, every type used, and `grade validate` finds nothing."""
-    bank, problems = quiz.validate(ROOT / "grader" / "quiz")
+    bank, problems = quiz.validate(COURSE / "grader" / "quiz")
     assert problems == []
     assert len(bank.questions) >= 40
     assert {q.type for q in bank.questions} == set(quiz.TYPES)
@@ -248,7 +249,7 @@ def test_validation_problems_cite_file_line_and_id(tmp_path, text, message):
 def test_answers_file_problems_are_reported_and_the_code_is_still_graded(assignment, tmp_path):
     """A broken answers file gets a message with file and line; the exercises are graded regardless."""
     (tmp_path / "answers.yaml").write_text("vanishing: [unclosed\n")
-    results = grading.grade(assignment, ROOT / "solutions", target=None, include_hidden=False)
+    results = grading.grade(assignment, COURSE / "solutions", target=None, include_hidden=False)
     assert results.notices == []
     from conftest import write_submission
 
@@ -275,13 +276,13 @@ def test_unknown_id_and_unreadable_answer_cite_lines(assignment, tmp_path):
 def test_quiz_results_are_named_quiz_dot_id_in_autograde(tmp_path):
     """Each question is a test named quiz.<id> in the Gradescope results."""
     out = tmp_path / "results.json"
-    result = CliRunner().invoke(main, ["autograde", "--submission", str(ROOT / "solutions"), "--output", str(out),
-                                       "--assignment", str(ROOT)])
+    result = CliRunner().invoke(main, ["autograde", "--submission", str(COURSE / "solutions"), "--output", str(out),
+                                       "--assignment", str(COURSE)])
     assert result.exit_code == 0, result.output
     import json
 
     names = {t["name"] for t in json.loads(out.read_text())["tests"]}
-    assert {f"quiz.{q.id}" for q in quiz.load(ROOT / "grader" / "quiz").questions} <= names
+    assert {f"quiz.{q.id}" for q in quiz.load(COURSE / "grader" / "quiz").questions} <= names
 
 
 def test_answers_writer_keeps_comments_and_other_answers(tmp_path):
@@ -354,7 +355,7 @@ def test_broken_bank_costs_its_question_not_the_run(make_assignment, tmp_path):
     root = make_assignment()
     (root / "grader" / "quiz" / "zz_broken.yaml").write_text("- id: broken\n  type: single\n  prompt: p\n")
     spec = config.load(root)
-    results = grading.grade(spec, ROOT / "solutions", include_hidden=False)
+    results = grading.grade(spec, COURSE / "solutions", include_hidden=False)
     assert any("zz_broken.yaml:1" in n and "broken" in n for n in results.instructor_notes)
     assert not results.notices
     assert all(t.passed for t in results.tests)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import COURSE
 from gatelab import stubs
 from gatelab.errors import ConfigError
 from gatelab.render import Renderer
@@ -59,7 +60,7 @@ def _copy_of_assignment(tmp_path: Path) -> Path:
     import shutil
 
     for name in ("grader", "solutions", "exercises"):
-        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(COURSE / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
 
 

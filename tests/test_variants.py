@@ -16,7 +16,7 @@ import yaml
 
 from gatelab import grading
 
-from conftest import write_submission
+from conftest import COURSE, write_submission
 
 MANIFEST = yaml.safe_load((Path(__file__).resolve().parent / "variants.yaml").read_text())
 
@@ -33,7 +33,7 @@ def _changes(entry: dict) -> dict[str, list[tuple[str, str]]]:
 
 @pytest.fixture(scope="module")
 def full_marks(assignment) -> float:
-    return grading.grade(assignment, Path(__file__).resolve().parent.parent / "solutions", quiz="none").max_score
+    return grading.grade(assignment, COURSE / "solutions", quiz="none").max_score
 
 
 @pytest.mark.parametrize("name", [_param(name) for name in sorted(MANIFEST)])
