@@ -1,7 +1,7 @@
 """How long the locked question bank holds against a student who brute-forces its numeric answers.
 
 A numeric answer is locked as a hash of its cell on a grid as fine as its
-tolerance (see ``gatelab.lock.bucket``), so every cell can be tried in turn.
+tolerance (see ``gatelab.quiz.lock.bucket``), so every cell can be tried in turn.
 This walks outwards from zero through the cells of each numeric question in
 ``exercises/quiz.lock.yaml``, for every variant, and reports how long it takes
 to find the locked cell, beside the floor: the time of one honest check of
@@ -15,7 +15,7 @@ import statistics
 import time
 from pathlib import Path
 
-from gatelab.lock import LOCK_NAME, load_locked
+from gatelab.quiz.lock import LOCK_NAME, load_locked
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 2_000_000  # cells tried per variant before giving up

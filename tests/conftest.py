@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gatelab import config
+from gatelab.course import config
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = Path(__file__).resolve().parent / "fixtures" / "rnn"  # the course the tests grade (a frozen copy)

@@ -1,8 +1,10 @@
 """`grade audit`'s own checks can fail: each is shown catching the hole it guards against."""
 from __future__ import annotations
 
-from gatelab import audit, config, diagnostics
-from gatelab.render import Renderer
+from gatelab.course import audit
+from gatelab.course import config
+from gatelab.grading import diagnostics
+from gatelab.report.render import Renderer
 
 
 def test_no_work_check_catches_a_rule_that_pays_for_echoes(assignment, monkeypatch):
@@ -26,7 +28,7 @@ def test_determinism_check_catches_broken_seeding(assignment, monkeypatch):
     determinism row fails."""
     import itertools
 
-    from gatelab import cases
+    from gatelab.grading import cases
 
     counter = itertools.count()
     monkeypatch.setattr(cases, "seed_for", lambda base, qualname, case: next(counter))
@@ -45,12 +47,12 @@ def test_an_instructors_wording_for_mistakes_opens_no_hole(make_assignment):
     import shutil
     from pathlib import Path
 
-    from gatelab import catalog
+    from gatelab.course import catalog
 
     root = make_assignment()
     templates = root / "grader" / "templates"
     templates.mkdir()
-    package = Path(audit.__file__).parent / "templates" / "feedback.j2"
+    package = Path(audit.__file__).parents[1] / "templates" / "feedback.j2"
     text = package.read_text().replace("(Lesson: {{ lesson }}; known mistake {{ id }}.)", "(See: {{ lesson }}.)")
     assert text != package.read_text()
     (templates / "feedback.j2").write_text(text)

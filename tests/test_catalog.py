@@ -9,7 +9,9 @@ import yaml
 from click.testing import CliRunner
 
 from conftest import COURSE
-from gatelab import catalog, config, contract as contracts
+from gatelab.course import catalog
+from gatelab.course import config
+from gatelab.course import contract as contracts
 from gatelab.cli import main
 from gatelab.errors import ConfigError
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from gatelab import config
+from gatelab.course import config
 from gatelab.errors import ConfigError
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gatelab import contract as contracts
-from gatelab.cases import Case, make_args
+from gatelab.course import contract as contracts
+from gatelab.grading.cases import Case, make_args
 from gatelab.errors import ConfigError
-from gatelab.expressions import ExpressionError, parse
-from gatelab.reference import Reference
+from gatelab.course.expressions import ExpressionError, parse
+from gatelab.grading.reference import Reference
 
 ROOT = Path(__file__).resolve().parent.parent
 # The shipped course's student-facing contract (shared/curriculum.md): modules, functions, argument names.
@@ -67,7 +67,7 @@ def test_every_function_exists_in_the_reference_with_its_argument_names(shipped)
 def test_reference_composites_run_on_served_parts(shipped):
     """Run in a worker with its parts served by the grader, each reference composite asks for every part
     and returns what it returns on its own: parts served by name reach code that calls them by name."""
-    from gatelab.sandbox import Limits, Sandbox
+    from gatelab.grading.sandbox import Limits, Sandbox
 
     reference = Reference(ROOT / "solutions", shipped.modules)
     with Sandbox(ROOT / "solutions", Limits(timeout=10)) as box:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gatelab import config, grading
+from gatelab import grading
+from gatelab.course import config
 from gatelab.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,8 +9,8 @@ import pytest
 
 from conftest import COURSE
 from gatelab import grading
-from gatelab.exporters import gradescope, json as json_exporter
-from gatelab.results import Results, TestResult
+from gatelab.report.exporters import gradescope, json as json_exporter
+from gatelab.report.results import Results, TestResult
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,7 +88,7 @@ def test_a_broken_released_question_keeps_the_maximum_and_tells_only_the_instruc
     broken ones as grader errors), the CLI exits 5, and file names and paths reach only the hidden notes."""
     from click.testing import CliRunner
 
-    from gatelab import config
+    from gatelab.course import config
     from gatelab.cli import main
 
     root = make_assignment()

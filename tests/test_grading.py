@@ -7,7 +7,7 @@ import pytest
 
 from conftest import COURSE, values_tests
 from gatelab import grading
-from gatelab.contract import load as load_contract
+from gatelab.course.contract import load as load_contract
 from gatelab.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent

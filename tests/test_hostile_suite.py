@@ -28,8 +28,9 @@ import pytest
 import yaml
 
 from conftest import COURSE, values_tests, write_submission
-from gatelab import config, grading
-from gatelab.exporters import gradescope, json as json_exporter
+from gatelab import grading
+from gatelab.course import config
+from gatelab.report.exporters import gradescope, json as json_exporter
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 ENTRIES = sorted(p.name for p in HOSTILE.iterdir() if (p / "expect.yaml").is_file())

@@ -5,7 +5,8 @@ import sys
 from pathlib import Path
 
 from conftest import COURSE, write_submission
-from gatelab import config, grading
+from gatelab import grading
+from gatelab.course import config
 
 ROOT = Path(__file__).resolve().parent.parent
 PROPERTY = "lstm.forget_gate: With Wf = 0 the forget gate follows its bias: bf = +10 keeps the memory " \

@@ -8,11 +8,14 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import COURSE
-from gatelab import answers, grading, lock, quiz
+from gatelab import grading
+from gatelab.quiz import answers
+from gatelab.quiz import lock
+from gatelab.quiz import bank as quiz
 from gatelab.cli import main
 from gatelab.errors import ConfigError
-from gatelab.marking import Marker
-from gatelab.quiz import Templates
+from gatelab.quiz.marking import Marker
+from gatelab.quiz.bank import Templates
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -350,7 +353,7 @@ def test_quiz_config_error_in_bank_is_a_config_error(tmp_path):
 
 def test_broken_bank_costs_its_question_not_the_run(make_assignment, tmp_path):
     """A broken question is a note for the instructor with file:line; the code and the other questions are graded."""
-    from gatelab import config
+    from gatelab.course import config
 
     root = make_assignment()
     (root / "grader" / "quiz" / "zz_broken.yaml").write_text("- id: broken\n  type: single\n  prompt: p\n")

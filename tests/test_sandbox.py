@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gatelab import wire
-from gatelab.sandbox import Limits, Sandbox
+from gatelab.grading import wire
+from gatelab.grading.sandbox import Limits, Sandbox
 
 LIMITS = Limits(timeout=1.0, memory_mb=512)
 QUICK = 0.5  # seconds: "returned at once", generous for a loaded machine but far below a timeout
@@ -624,7 +624,7 @@ def test_context_manager_closes_the_worker(write, submission):
 
 def test_worker_sees_only_the_allowed_environment(write, sandbox, monkeypatch):
     """A variable of the grader's environment that is not on the allow list never reaches the worker."""
-    from gatelab.sandbox import WORKER_ENV
+    from gatelab.grading.sandbox import WORKER_ENV
 
     monkeypatch.setenv("GATELAB_FAKE_SECRET", "s3cr3t")
     write("m", """

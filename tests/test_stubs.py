@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from conftest import COURSE
-from gatelab import stubs
+from gatelab.course import stubs
 from gatelab.errors import ConfigError
-from gatelab.render import Renderer
+from gatelab.report.render import Renderer
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = '''def f(x):
@@ -21,7 +21,7 @@ SOURCE = '''def f(x):
 
 def test_generated_files_are_in_sync(assignment):
     """exercises/, the locked bank and the answer key are what `grade generate` makes; rerun it after edits."""
-    from gatelab import generate
+    from gatelab.course import generate
 
     assert generate.stale(assignment) == []
 

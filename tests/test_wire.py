@@ -9,7 +9,7 @@ import struct
 import numpy as np
 import pytest
 
-from gatelab import wire
+from gatelab.grading import wire
 
 _LEN = struct.Struct(">I")
 

@@ -25,7 +25,7 @@ Exit codes:
 
 
 def _assignment(path: Path | None) -> Any:
-    from gatelab import config
+    from gatelab.course import config
 
     return config.load(path if path else config.find_root(Path.cwd()))
 
@@ -92,8 +92,8 @@ def check(target: str | None, submission: Path | None, assignment: Path | None, 
 
     def action() -> int:
         from gatelab import grading
-        from gatelab.exporters import terminal
-        from gatelab.render import Renderer
+        from gatelab.report.exporters import terminal
+        from gatelab.report.render import Renderer
 
         spec = _assignment(assignment)
         results = grading.grade(spec, submission or spec.exercises, target=target, include_hidden=include_hidden,
@@ -127,7 +127,7 @@ def autograde(submission: Path, fmt: str, output: Path | None, assignment: Path 
 
     def action() -> int:
         from gatelab import grading
-        from gatelab.exporters import gradescope, json as json_exporter
+        from gatelab.report.exporters import gradescope, json as json_exporter
 
         exporter = {"gradescope": gradescope, "json": json_exporter}[fmt]
         try:
@@ -168,7 +168,7 @@ def validate(assignment: Path | None, seeds: int) -> None:
     """Check the question bank (grader/quiz): schema, ids, answers, regexes, templates; exit 1 on a problem."""
 
     def action() -> int:
-        from gatelab import quiz
+        from gatelab.quiz import bank as quiz
 
         spec = _assignment(assignment)
         bank, problems = quiz.validate(spec.grader / "quiz", seeds=seeds)
@@ -200,15 +200,17 @@ def quiz(submission: Path | None, assignment: Path | None, student: str | None, 
     """
 
     def action() -> int:
-        from gatelab import answers as answers_file, asking, quiz as quizzes
+        from gatelab.quiz import answers as answers_file
+        from gatelab.quiz import asking
+        from gatelab.quiz import bank as quizzes
         from gatelab.errors import UsageError, did_you_mean
-        from gatelab.marking import Marker
-        from gatelab.render import Renderer
+        from gatelab.quiz.marking import Marker
+        from gatelab.report.render import Renderer
 
         spec = _assignment(assignment)
         folder = submission or spec.exercises
         if _quiz_mode(spec, locked) == "locked":
-            from gatelab.lock import LOCK_NAME, LockedMarker, load_locked
+            from gatelab.quiz.lock import LOCK_NAME, LockedMarker, load_locked
 
             locked_bank = load_locked(spec.exercises / LOCK_NAME)
             bank, marker = locked_bank.bank, LockedMarker(locked_bank)
@@ -245,7 +247,8 @@ def audit(assignment: Path | None) -> None:
     """
 
     def action() -> int:
-        from gatelab import audit as auditing, catalog
+        from gatelab.course import audit as auditing
+        from gatelab.course import catalog
 
         spec = _assignment(assignment)
         steps = 3 + len(auditing.NO_WORK) + len(catalog.load(spec.grader / "mistakes", spec.contract).mistakes)
@@ -265,7 +268,7 @@ def generate(assignment: Path | None, check_only: bool) -> None:
     """Generate the exercises (stubs), the locked question bank and the answer key."""
 
     def action() -> int:
-        from gatelab import generate as generating
+        from gatelab.course import generate as generating
 
         spec = _assignment(assignment)
         if check_only:

@@ -23,7 +23,7 @@ import jinja2
 import yaml
 
 from gatelab.errors import ConfigError, did_you_mean
-from gatelab.yamlsource import YamlSource
+from gatelab.course.yamlsource import YamlSource
 
 TYPES = ("single", "multiple", "true_false", "numeric", "short_text", "ordering")
 COMMON = ("id", "type", "points", "tags", "prompt", "explanation", "hints", "variables")

@@ -20,12 +20,12 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from gatelab.config import Assignment, TestSpec
+from gatelab.course.config import Assignment, TestSpec
 from gatelab.errors import did_you_mean
-from gatelab.judge import Judge, Verdict
-from gatelab.render import Renderer
-from gatelab.results import Results, TestResult
-from gatelab.sandbox import HIDDEN, PUBLIC
+from gatelab.grading.judge import Judge, Verdict
+from gatelab.report.render import Renderer
+from gatelab.report.results import Results, TestResult
+from gatelab.grading.sandbox import HIDDEN, PUBLIC
 
 MARKERS = {
     "grades": "grades(target): the module or function (module, module.function) a test grades",

@@ -11,8 +11,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from gatelab.contract import Axis, Function, Output
-from gatelab.wire import Unsupported
+from gatelab.course.contract import Axis, Function, Output
+from gatelab.grading.wire import Unsupported
 
 RTOL = 1e-6
 ATOL = 1e-12

@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from gatelab.render import Renderer
-from gatelab.results import Results, TestResult
+from gatelab.report.render import Renderer
+from gatelab.report.results import Results, TestResult
 
 
 def _marks() -> dict[str, str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from gatelab.errors import ConfigError
-from gatelab.render import Renderer
+from gatelab.report.render import Renderer
 
 _BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?:\s*\(hint:\s*(?P<hint>.*)\))?\s*$")
 _END = re.compile(r"^\s*# END SOLUTION\s*$")

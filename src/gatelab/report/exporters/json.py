@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from gatelab import __version__
-from gatelab.results import Results
+from gatelab.report.results import Results
 
 
 def render(results: Results) -> dict[str, Any]:

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from gatelab import wire
+from gatelab.grading import wire
 
 STARTUP_SECONDS = 3.0  # allowed on top of the limit for a new worker's own start-up (numpy import)
-_BOOTSTRAP = "import sys; sys.path.insert(0, {root!r}); from gatelab.worker import main; main()"
+_BOOTSTRAP = "import sys; sys.path.insert(0, {root!r}); from gatelab.grading.worker import main; main()"
 # The grader's environment variables a worker may see: what an interpreter needs to start and to
 # format text, nothing else (no tokens, keys, CI variables). HOME and TMPDIR point at its own folder.
 WORKER_ENV = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "TZ", "LD_LIBRARY_PATH",
@@ -151,7 +151,7 @@ class _Process:
         child_in, self._to_child = os.pipe()
         self._from_child, child_out = os.pipe()
         os.set_blocking(self._to_child, False)  # writes wait with a deadline, never forever
-        root = str(Path(__file__).resolve().parent.parent)
+        root = str(Path(__file__).resolve().parents[2])  # the folder holding the gatelab package
         command = [sys.executable, "-I", "-B", "-u", "-c", _BOOTSTRAP.format(root=root),
                    "--submission", str(submission), "--in-fd", str(child_in), "--out-fd", str(child_out),
                    "--memory-mb", str(limits.memory_mb), "--output-mb", str(limits.output_mb)]

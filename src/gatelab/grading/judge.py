@@ -30,14 +30,14 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from gatelab import diagnostics
-from gatelab.cases import Case, make_args
-from gatelab.catalog import Catalog, reference_namespace
-from gatelab.config import ASPECTS, VALUES, Assignment, TestSpec
-from gatelab.contract import Contract, Function
-from gatelab.reference import Reference
-from gatelab.render import Renderer
-from gatelab.sandbox import HIDDEN, PUBLIC, Outcome, Sandbox
+from gatelab.grading import diagnostics
+from gatelab.grading.cases import Case, make_args
+from gatelab.course.catalog import Catalog, reference_namespace
+from gatelab.course.config import ASPECTS, VALUES, Assignment, TestSpec
+from gatelab.course.contract import Contract, Function
+from gatelab.grading.reference import Reference
+from gatelab.report.render import Renderer
+from gatelab.grading.sandbox import HIDDEN, PUBLIC, Outcome, Sandbox
 
 STRUCTURE = {"type", "keys", "shape"}
 SHAPE_AND_DTYPE = STRUCTURE | {"dtype"}

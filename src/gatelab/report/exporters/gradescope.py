@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gatelab.results import Results, TestResult
+from gatelab.report.results import Results, TestResult
 
 
 def _test(number: int, test: TestResult) -> dict[str, Any]:

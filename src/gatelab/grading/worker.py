@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from gatelab import wire
+from gatelab.grading import wire
 
 _BLOCKED_EVENTS = {
     "subprocess.Popen": "start another program",
@@ -65,8 +65,9 @@ def readable_roots(submission: str) -> tuple[str, ...]:
     """The folders a submission may read: itself, its empty working folder, and the Python it runs on."""
     import site
 
+    gatelab = os.path.dirname(os.path.dirname(wire.__file__))
     candidates = [submission, os.getcwd(), sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-                  os.path.dirname(os.__file__), os.path.dirname(np.__file__), os.path.dirname(wire.__file__)]
+                  os.path.dirname(os.__file__), os.path.dirname(np.__file__), gatelab]
     candidates += site.getsitepackages() + [site.getusersitepackages()]
     roots = {os.path.realpath(c) for c in candidates if c}
     return tuple(sorted(r for r in roots if r != os.sep))

@@ -20,10 +20,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from gatelab import diagnostics, wire
-from gatelab.contract import Contract, Function
+from gatelab.grading import diagnostics
+from gatelab.grading import wire
+from gatelab.course.contract import Contract, Function
 from gatelab.errors import ConfigError, did_you_mean
-from gatelab.yamlsource import YamlSource
+from gatelab.course.yamlsource import YamlSource
 
 FIELDS = ("id", "function", "formula", "feedback", "lesson")
 

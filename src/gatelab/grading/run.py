@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from gatelab.config import Assignment
+from gatelab.course.config import Assignment
 from gatelab.errors import ConfigError, GraderFault, UsageError, did_you_mean
-from gatelab.results import Results, TestResult
-from gatelab.sandbox import HIDDEN, PUBLIC, Sandbox
+from gatelab.report.results import Results, TestResult
+from gatelab.grading.sandbox import HIDDEN, PUBLIC, Sandbox
 
 # Only what grading needs: no cache, terminal, capture, logging or end-of-run gc.collect passes.
 _PYTEST_ARGS = ("-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise", "-p", "no:randomly",
@@ -60,7 +60,7 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
     started = time.perf_counter()
     results = Results(title=assignment.title, submission=str(submission), seed=assignment.seed)
     quiz_only = bool(target) and (target == QUIZ or target.startswith(f"{QUIZ}."))
-    from gatelab.render import Renderer
+    from gatelab.report.render import Renderer
 
     renderer = Renderer(assignment.grader / "templates")
     if not quiz_only:
@@ -76,10 +76,11 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
 def _grade_quiz(assignment: Assignment, submission: Path, results: Results, renderer: Any, *, locked: bool,
                 student: str | None, only: str | None) -> None:
     """Mark every question against answers.yaml and add one ``quiz.<id>`` result per question."""
-    from gatelab import answers as answers_file, quiz as quizzes
-    from gatelab.marking import Marker
+    from gatelab.quiz import answers as answers_file
+    from gatelab.quiz import bank as quizzes
+    from gatelab.quiz.marking import Marker
 
-    from gatelab.lock import LOCK_NAME, LockedMarker, load_locked
+    from gatelab.quiz.lock import LOCK_NAME, LockedMarker, load_locked
 
     lock_path = assignment.exercises / LOCK_NAME
     if locked:
@@ -130,7 +131,7 @@ def _released_but_broken(lock_path: Path, bank: Any, results: Results) -> list[A
     They still count, at their released points, so a broken file never
     changes the maximum score silently.
     """
-    from gatelab.lock import load_locked
+    from gatelab.quiz.lock import load_locked
 
     if not lock_path.is_file():
         results.instructor_notes.append(f"{lock_path} is missing, so the points of the questions left out "
@@ -151,10 +152,10 @@ def _grade_code(assignment: Assignment, submission: Path, results: Results, rend
         sandbox.start(PUBLIC)  # workers import numpy while the grader imports pytest and the reference
         if include_hidden:
             sandbox.start(HIDDEN)
-        from gatelab import catalog
-        from gatelab.judge import Judge
-        from gatelab.plugin import GradingPlugin
-        from gatelab.reference import Reference
+        from gatelab.course import catalog
+        from gatelab.grading.judge import Judge
+        from gatelab.grading.plugin import GradingPlugin
+        from gatelab.grading.reference import Reference
 
         reference = Reference(assignment.solutions, assignment.contract.modules)
         problems: list[str] = []

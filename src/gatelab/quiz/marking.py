@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from gatelab.quiz import LETTERS, Question, Templates, Variant
+from gatelab.quiz.bank import LETTERS, Question, Templates, Variant
 
 _TRUE = {"true", "t", "yes", "y"}
 _FALSE = {"false", "f", "no", "n"}

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from gatelab.contract import Contract, Draw, Function, Kind
+from gatelab.course.contract import Contract, Draw, Function, Kind
 
 
 @dataclass(frozen=True)

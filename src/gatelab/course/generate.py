@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gatelab import answers, lock, quiz, stubs
-from gatelab.config import Assignment
+from gatelab.quiz import answers
+from gatelab.quiz import lock
+from gatelab.quiz import bank as quiz
+from gatelab.course import stubs
+from gatelab.course.config import Assignment
 from gatelab.errors import ConfigError
-from gatelab.marking import right_answer
-from gatelab.render import Renderer
+from gatelab.quiz.marking import right_answer
+from gatelab.report.render import Renderer
 
 KEY_STUDENT = "reference"
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-from gatelab import answers as answers_file
-from gatelab.marking import AnswerError, Mark, parse
-from gatelab.quiz import LETTERS, Bank, Question, Templates, Variant, variant
-from gatelab.render import Renderer
+from gatelab.quiz import answers as answers_file
+from gatelab.quiz.marking import AnswerError, Mark, parse
+from gatelab.quiz.bank import LETTERS, Bank, Question, Templates, Variant, variant
+from gatelab.report.render import Renderer
 
 COMMANDS = {"skip": "leave this question for later", "hint": "show a hint", "quit": "stop; answers so far are saved"}
 

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from gatelab import contract as contracts
-from gatelab.cases import Case
-from gatelab.contract import Contract, Function
+from gatelab.course import contract as contracts
+from gatelab.grading.cases import Case
+from gatelab.course.contract import Contract, Function
 from gatelab.errors import ConfigError, UsageError, did_you_mean
-from gatelab.sandbox import Limits
-from gatelab.yamlsource import YamlSource
+from gatelab.grading.sandbox import Limits
+from gatelab.course.yamlsource import YamlSource
 
 CONFIG_NAME = Path("grader") / "config.yaml"
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")

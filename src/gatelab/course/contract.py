@@ -14,8 +14,8 @@ from pathlib import Path
 import yaml
 
 from gatelab.errors import ConfigError, did_you_mean
-from gatelab.expressions import Expression, ExpressionError, parse
-from gatelab.yamlsource import YamlSource
+from gatelab.course.expressions import Expression, ExpressionError, parse
+from gatelab.course.yamlsource import YamlSource
 
 CONTRACT_NAME = "contract.yaml"
 ROLES = ("features", "examples", "time")

@@ -23,14 +23,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from gatelab import catalog, diagnostics, generate, grading, quiz
-from gatelab.cases import Case, make_args
-from gatelab.catalog import Mistake
-from gatelab.config import VALUES, Assignment
-from gatelab.contract import Contract, Function
-from gatelab.reference import Reference
-from gatelab.render import Renderer
-from gatelab.results import Results
+from gatelab import grading
+from gatelab.course import catalog
+from gatelab.grading import diagnostics
+from gatelab.course import generate
+from gatelab.quiz import bank as quiz
+from gatelab.grading.cases import Case, make_args
+from gatelab.course.catalog import Mistake
+from gatelab.course.config import VALUES, Assignment
+from gatelab.course.contract import Contract, Function
+from gatelab.grading.reference import Reference
+from gatelab.report.render import Renderer
+from gatelab.report.results import Results
 
 
 @dataclass(frozen=True)
