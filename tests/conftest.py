@@ -16,12 +16,13 @@ _MARKER = re.compile(r"^\s*# (BEGIN|END) SOLUTION.*\n", re.M)
 
 
 Replacement = tuple[str, str]
-ASPECT_CASES = ("shape_and_dtype", "inputs_unchanged")
 
 
 def values_tests(results) -> list:
     """The contract tests of a result that judge values on one case (not aspects, questions or instructors' tests)."""
-    return [t for t in results.tests if t.case and t.case not in ASPECT_CASES and not t.function.startswith("quiz.")]
+    from gatelab.report.results import Kind
+
+    return [t for t in results.tests if t.kind is Kind.VALUES]
 
 
 def write_submission(folder: Path, changes: dict[str, Replacement | list[Replacement]]) -> Path:

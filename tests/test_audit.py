@@ -1,8 +1,7 @@
 """`grade audit`'s own checks can fail: each is shown catching the hole it guards against."""
 from __future__ import annotations
 
-from gatelab.course import audit
-from gatelab.course import config
+from gatelab.course import audit, config
 from gatelab.grading import diagnostics
 from gatelab.report.render import Renderer
 
@@ -57,7 +56,8 @@ def test_an_instructors_wording_for_mistakes_opens_no_hole(make_assignment):
     assert text != package.read_text()
     (templates / "feedback.j2").write_text(text)
     spec = config.load(root)
-    mistake = next(m for m in catalog.load(spec.grader / "mistakes", spec.contract).mistakes if m.id == "lstm-forget-gate-tanh")
+    mistakes = catalog.load(spec.grader / "mistakes", spec.contract).mistakes
+    mistake = next(m for m in mistakes if m.id == "lstm-forget-gate-tanh")
     row = audit.check_mistake(spec, mistake, Renderer(spec.grader / "templates"))
     assert row.ok, row.detail
     shutil.rmtree(templates)

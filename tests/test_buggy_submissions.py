@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gatelab import grading
-
 from conftest import write_submission
+from gatelab import grading
 
 MANIFEST = yaml.safe_load((Path(__file__).resolve().parent / "mistakes.yaml").read_text())
 

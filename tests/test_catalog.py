@@ -9,10 +9,9 @@ import yaml
 from click.testing import CliRunner
 
 from conftest import COURSE
-from gatelab.course import catalog
-from gatelab.course import config
-from gatelab.course import contract as contracts
 from gatelab.cli import main
+from gatelab.course import catalog, config
+from gatelab.course import contract as contracts
 from gatelab.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from gatelab.course import contract as contracts
-from gatelab.grading.cases import Case, make_args
-from gatelab.errors import ConfigError
 from gatelab.course.expressions import ExpressionError, parse
+from gatelab.errors import ConfigError
+from gatelab.grading.cases import Case, make_args
 from gatelab.grading.reference import Reference
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,7 +76,7 @@ def test_reference_composites_run_on_served_parts(shipped):
             plain = reference.function(fn.qualname)(*args)
             asked: list[str] = []
 
-            def server(name):
+            def server(name, asked=asked):
                 def serve(*a):
                     asked.append(name)
                     return reference.function(name)(*a)

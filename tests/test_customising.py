@@ -22,7 +22,8 @@ EDITS = {  # file of the shipped course -> (text, replacement): a hint, feedback
     "grader/mistakes/lstm.yaml": ("Your forget gate uses tanh: a gate must squash",
                                   "Your forget gate squashes with tanh; a gate must squash"),
     "grader/contract.yaml": ('tanh never leaves [-1, 1]: is the tanh missing?', 'Did you forget the tanh?'),
-    "grader/config.yaml": ("    saturated: {points: 2, visibility: visible}", "    saturated: {points: 3, visibility: visible}"),
+    "grader/config.yaml": ("    saturated: {points: 2, visibility: visible}",
+                           "    saturated: {points: 3, visibility: visible}"),
     "grader/quiz/lstm.yaml": ("What does the LSTM's forget gate", "Which job does the LSTM's forget gate"),
 }
 

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from gatelab import grading
-from gatelab.course import config
 from gatelab.cli import main
+from gatelab.course import config
 
 ROOT = Path(__file__).resolve().parent.parent
 ATTENTION = ROOT / "examples" / "attention"

@@ -9,9 +9,9 @@ import pytest
 
 from conftest import COURSE
 from gatelab import grading
-from gatelab.report.exporters import gradescope, json as json_exporter
-from gatelab.report.results import Results, TestResult
-
+from gatelab.report.exporters import gradescope
+from gatelab.report.exporters import json as json_exporter
+from gatelab.report.results import Results, Status, TestResult
 
 ROOT = Path(__file__).resolve().parent.parent
 VISIBILITY = {"enum": ["hidden", "after_due_date", "after_published", "visible"]}
@@ -71,7 +71,7 @@ def test_gradescope_failure_document_follows_the_spec():
 def test_student_output_reaches_the_feedback_of_a_failed_test():
     """What the student printed is appended to the failing test's output."""
     results = Results("t", "s", [TestResult("lstm.forget_gate: small", "lstm.forget_gate", 0, 1, "visible",
-                                            "failed", "f is wrong", "debug print")])
+                                            Status.FAILED, "f is wrong", "debug print")])
     test = gradescope.render(results)["tests"][0]
     assert "f is wrong" in test["output"] and "debug print" in test["output"]
 
@@ -88,8 +88,8 @@ def test_a_broken_released_question_keeps_the_maximum_and_tells_only_the_instruc
     broken ones as grader errors), the CLI exits 5, and file names and paths reach only the hidden notes."""
     from click.testing import CliRunner
 
-    from gatelab.course import config
     from gatelab.cli import main
+    from gatelab.course import config
 
     root = make_assignment()
     full = grading.grade(config.load(root), COURSE / "solutions")

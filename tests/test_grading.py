@@ -9,6 +9,7 @@ from conftest import COURSE, values_tests
 from gatelab import grading
 from gatelab.course.contract import load as load_contract
 from gatelab.errors import UsageError
+from gatelab.report.results import Kind
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = load_contract(COURSE / "grader").functions
@@ -21,7 +22,7 @@ def test_reference_gets_full_marks(assignment):
     assert failing == []
     quiz_points = sum(t.max_score for t in results.tests if t.function.startswith("quiz."))
     assert quiz_points > 0
-    own = sum(t.max_score for t in results.tests if t.case == "" and not t.function.startswith("quiz."))
+    own = sum(t.max_score for t in results.tests if t.kind is Kind.OWN)
     assert own > 0  # instructors' own tests (grader/tests/test_properties.py)
     assert results.score == results.max_score == sum(s.points for s in assignment.tests) + quiz_points + own
 
@@ -40,9 +41,9 @@ def test_stubs_get_zero_with_not_implemented(assignment):
     assert all(test.status == "failed" for test in results.tests)
     for test in values_tests(results):
         assert f"{test.function} is not implemented yet: " in test.feedback, test.feedback
-    for test in (t for t in results.tests if t.case in ("shape_and_dtype", "inputs_unchanged")):
+    for test in (t for t in results.tests if t.kind is Kind.ASPECT):
         assert "counts only where the values are right" in test.feedback, test.feedback
-    for test in (t for t in results.tests if t.case == ""):  # instructors' own tests
+    for test in (t for t in results.tests if t.kind is Kind.OWN):
         assert f"{test.function} is not implemented yet: " in test.feedback, test.feedback
 
 

@@ -30,7 +30,8 @@ import yaml
 from conftest import COURSE, values_tests, write_submission
 from gatelab import grading
 from gatelab.course import config
-from gatelab.report.exporters import gradescope, json as json_exporter
+from gatelab.report.exporters import gradescope
+from gatelab.report.exporters import json as json_exporter
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 ENTRIES = sorted(p.name for p in HOSTILE.iterdir() if (p / "expect.yaml").is_file())

@@ -62,6 +62,6 @@ def test_a_typo_in_an_instructors_test_is_a_grader_fault_that_says_what_was_mean
 
 def test_a_wrong_part_does_not_cost_an_instructors_test_of_the_function_above_it(assignment, tmp_path):
     """The forget gate's property holds with a sigmoid that returns zeros: the test measures the gate's own work."""
-    folder = write_submission(tmp_path, {"activations": ("    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))\n",
-                                                         "    return np.zeros_like(z)\n")})
+    zero_sigmoid = ("    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))\n", "    return np.zeros_like(z)\n")
+    folder = write_submission(tmp_path, {"activations": zero_sigmoid})
     assert _property(grading.grade(assignment, folder, target="lstm.forget_gate", quiz="none")).passed

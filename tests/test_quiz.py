@@ -9,13 +9,12 @@ from click.testing import CliRunner
 
 from conftest import COURSE
 from gatelab import grading
-from gatelab.quiz import answers
-from gatelab.quiz import lock
-from gatelab.quiz import bank as quiz
 from gatelab.cli import main
 from gatelab.errors import ConfigError
-from gatelab.quiz.marking import Marker
+from gatelab.quiz import answers, lock
+from gatelab.quiz import bank as quiz
 from gatelab.quiz.bank import Templates
+from gatelab.quiz.marking import Marker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -262,7 +261,7 @@ def test_answers_file_problems_are_reported_and_the_code_is_still_graded(assignm
     assert any("answers.yaml:" in n and "not valid YAML" in n for n in results.notices)
     code = [t for t in results.tests if not t.function.startswith("quiz.")]
     assert code and all(t.passed for t in code)
-    assert all(t.case == "unanswered" for t in results.tests if t.function.startswith("quiz."))
+    assert all(t.mark == "unanswered" for t in results.tests if t.function.startswith("quiz."))
 
 
 def test_unknown_id_and_unreadable_answer_cite_lines(assignment, tmp_path):
@@ -273,7 +272,7 @@ def test_unknown_id_and_unreadable_answer_cite_lines(assignment, tmp_path):
     assert any(":2: there is no question 'sigmoid-derivative-peek'" in n and "Did you mean" in n
                for n in results.notices)
     peak = next(t for t in results.tests if t.name == "quiz.sigmoid-derivative-peak")
-    assert peak.case == "invalid" and "answers.yaml:3:" in peak.feedback
+    assert peak.mark == "invalid" and "answers.yaml:3:" in peak.feedback
 
 
 def test_quiz_results_are_named_quiz_dot_id_in_autograde(tmp_path):

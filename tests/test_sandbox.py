@@ -455,7 +455,8 @@ def test_endless_printing_that_ignores_errors_times_out(write, sandbox):
         ("os.kill(os.getppid(), 9)", "send signals"),
         ("socket.create_connection(('127.0.0.1', 9))", "open network connections"),
     ],
-    ids=["open-w", "open-ab", "os.open", "pathlib", "np.save", "subprocess", "os.system", "fork", "exec", "kill", "socket"],
+    ids=["open-w", "open-ab", "os.open", "pathlib", "np.save", "subprocess", "os.system", "fork", "exec", "kill",
+         "socket"],
 )
 def test_writing_files_starting_processes_and_connecting_are_refused(write, sandbox, tmp_path, body, refusal):
     """File writes, subprocesses, shells, fork, exec, signals and sockets raise PermissionError: status raised."""

@@ -70,7 +70,8 @@ def _copy_of_assignment(tmp_path: Path) -> Path:
     ("    # END SOLUTION\n\n\ndef tanh_derivative", "    # END SOLUTON\n\n\ndef tanh_derivative",
      "looks like a solution marker"),
     ("    # BEGIN SOLUTION (hint: np.tanh, squared, subtracted from 1)\n    return 1.0 - np.tanh(z) ** 2\n"
-     "    # END SOLUTION\n", "    return 1.0 - np.tanh(z) ** 2\n", "tanh_derivative() has no '# BEGIN SOLUTION' region"),
+     "    # END SOLUTION\n", "    return 1.0 - np.tanh(z) ** 2\n",
+     "tanh_derivative() has no '# BEGIN SOLUTION' region"),
 ])
 def test_generate_refuses_to_publish_a_solution(tmp_path, old, new, says):
     """A misspelt, broken or deleted marker stops `grade generate` with exit 3 and file:line, and nothing of

@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gatelab import grading
-
 from conftest import COURSE, write_submission
+from gatelab import grading
 
 MANIFEST = yaml.safe_load((Path(__file__).resolve().parent / "variants.yaml").read_text())
 

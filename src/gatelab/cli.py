@@ -80,7 +80,8 @@ def main() -> None:
 @click.option("--verbose", "-v", is_flag=True, help="Show the feedback of every failing test, not one per function.")
 @click.option("--strict", is_flag=True, help="Exit 1 unless every test passes (for CI).")
 @click.option("--locked", is_flag=True,
-              help="Mark the quiz with the locked bank, as on a student's machine (default when grader/quiz is absent).")
+              help="Mark the quiz with the locked bank, as on a student's machine "
+                   "(default when grader/quiz is absent).")
 @student_option
 def check(target: str | None, submission: Path | None, assignment: Path | None, include_hidden: bool,
           verbose: bool, strict: bool, locked: bool, student: str | None) -> None:
@@ -96,9 +97,10 @@ def check(target: str | None, submission: Path | None, assignment: Path | None, 
         from gatelab.report.render import Renderer
 
         spec = _assignment(assignment)
+        renderer = Renderer(spec.grader / "templates")
         results = grading.grade(spec, submission or spec.exercises, target=target, include_hidden=include_hidden,
-                                quiz=_quiz_mode(spec, locked), student=student)
-        click.echo(terminal.render(results, Renderer(spec.grader / "templates"), verbose=verbose), nl=False)
+                                quiz=_quiz_mode(spec, locked), student=student, renderer=renderer)
+        click.echo(terminal.render(results, renderer, verbose=verbose), nl=False)
         if results.faults or results.defects:
             return _instructor_exit(results)
         return EXIT_NOT_FULL_MARKS if strict and not results.full_marks else EXIT_OK
@@ -127,7 +129,8 @@ def autograde(submission: Path, fmt: str, output: Path | None, assignment: Path 
 
     def action() -> int:
         from gatelab import grading
-        from gatelab.report.exporters import gradescope, json as json_exporter
+        from gatelab.report.exporters import gradescope
+        from gatelab.report.exporters import json as json_exporter
 
         exporter = {"gradescope": gradescope, "json": json_exporter}[fmt]
         try:
@@ -200,10 +203,10 @@ def quiz(submission: Path | None, assignment: Path | None, student: str | None, 
     """
 
     def action() -> int:
+        from gatelab.errors import UsageError, did_you_mean
         from gatelab.quiz import answers as answers_file
         from gatelab.quiz import asking
         from gatelab.quiz import bank as quizzes
-        from gatelab.errors import UsageError, did_you_mean
         from gatelab.quiz.marking import Marker
         from gatelab.report.render import Renderer
 
@@ -213,7 +216,7 @@ def quiz(submission: Path | None, assignment: Path | None, student: str | None, 
             from gatelab.quiz.lock import LOCK_NAME, LockedMarker, load_locked
 
             locked_bank = load_locked(spec.exercises / LOCK_NAME)
-            bank, marker = locked_bank.bank, LockedMarker(locked_bank)
+            bank, marker = locked_bank.bank, LockedMarker(locked_bank)  # type: Any, LockedMarker | Marker
         else:
             bank, marker = quizzes.load(spec.grader / "quiz"), Marker()
         if question and bank.get(question) is None:
@@ -249,12 +252,14 @@ def audit(assignment: Path | None) -> None:
     def action() -> int:
         from gatelab.course import audit as auditing
         from gatelab.course import catalog
+        from gatelab.report.render import Renderer
 
         spec = _assignment(assignment)
+        renderer = Renderer(spec.grader / "templates")
         steps = 3 + len(auditing.NO_WORK) + len(catalog.load(spec.grader / "mistakes", spec.contract).mistakes)
         with click.progressbar(length=steps, label="auditing", file=sys.stderr) as bar:
-            rows = auditing.run(spec, on_step=lambda _name: bar.update(1))
-        click.echo(auditing.render(spec, rows, click.style), nl=False)
+            rows = auditing.run(spec, renderer, on_step=lambda _name: bar.update(1))
+        click.echo(auditing.render(spec, renderer, rows, click.style), nl=False)
         return EXIT_NOT_FULL_MARKS if any(not row.ok for row in rows) else EXIT_OK
 
     _run(action)

@@ -24,15 +24,14 @@ from pathlib import Path
 from typing import Callable
 
 from gatelab import grading
-from gatelab.course import catalog
-from gatelab.grading import diagnostics
-from gatelab.course import generate
-from gatelab.quiz import bank as quiz
-from gatelab.grading.cases import Case, make_args
+from gatelab.course import catalog, generate
 from gatelab.course.catalog import Mistake
 from gatelab.course.config import VALUES, Assignment
 from gatelab.course.contract import Contract, Function
+from gatelab.grading import diagnostics
+from gatelab.grading.cases import Case, make_args
 from gatelab.grading.reference import Reference
+from gatelab.quiz import bank as quiz
 from gatelab.report.render import Renderer
 from gatelab.report.results import Results
 
@@ -65,7 +64,7 @@ def check_mistake(assignment: Assignment, mistake: Mistake, renderer: Renderer) 
     """Plant one mistake and grade its function: it must lose points and be named."""
     with tempfile.TemporaryDirectory(prefix="gatelab-audit-") as tmp:
         _plant(assignment, mistake, Path(tmp), renderer)
-        results = grading.grade(assignment, Path(tmp), target=mistake.function, quiz="none")
+        results = grading.grade(assignment, Path(tmp), target=mistake.function, quiz="none", renderer=renderer)
     failed = [t for t in results.tests if not t.passed]
     named = [t for t in failed if mistake.id in t.mistakes]
     if not failed:
@@ -93,7 +92,7 @@ def _plant_no_work(assignment: Assignment, kind: str, folder: Path, renderer: Re
 def _no_work_results(assignment: Assignment, kind: str, renderer: Renderer) -> Results:
     with tempfile.TemporaryDirectory(prefix="gatelab-audit-") as tmp:
         _plant_no_work(assignment, kind, Path(tmp), renderer)
-        return grading.grade(assignment, Path(tmp), quiz="none")
+        return grading.grade(assignment, Path(tmp), quiz="none", renderer=renderer)
 
 
 def check_no_work(assignment: Assignment, kind: str, renderer: Renderer) -> Row:
@@ -139,19 +138,18 @@ def check_public_evidence(assignment: Assignment) -> Row:
                f"none for {', '.join(lacking)}" if lacking else f"{len(contract.functions)} functions")
 
 
-def run(assignment: Assignment, on_step: Callable[[str], None] | None = None) -> list[Row]:
+def run(assignment: Assignment, renderer: Renderer, on_step: Callable[[str], None] | None = None) -> list[Row]:
     """Every audit check, in order; ``on_step`` hears the name of each check as it starts."""
     step = on_step or (lambda _name: None)
-    renderer = Renderer(assignment.grader / "templates")
     rows = []
     bank, problems = quiz.validate(assignment.grader / "quiz")
     rows.append(Row("question bank validates", not problems,
-                    f"{len(bank.questions)} questions" if not problems else f"{len(problems)} problem(s): {problems[0]}"))
+                    f"{len(problems)} problem(s): {problems[0]}" if problems else f"{len(bank.questions)} questions"))
     step("reference")
-    reference = grading.grade(assignment, assignment.solutions, quiz="none")
+    reference = grading.grade(assignment, assignment.solutions, quiz="none", renderer=renderer)
     rows.append(Row("reference gets full marks", reference.full_marks, _summary(reference)))
     step("stubs")
-    stub_results = grading.grade(assignment, assignment.exercises, quiz="none")
+    stub_results = grading.grade(assignment, assignment.exercises, quiz="none", renderer=renderer)
     rows.append(Row("stubs get zero", stub_results.score == 0, _summary(stub_results)))
     stale = generate.stale(assignment)
     rows.append(Row("generated files are up to date", not stale,
@@ -170,7 +168,6 @@ def run(assignment: Assignment, on_step: Callable[[str], None] | None = None) ->
     return rows
 
 
-def render(assignment: Assignment, rows: list[Row], style: Callable[..., str]) -> str:
-    renderer = Renderer(assignment.grader / "templates")
+def render(assignment: Assignment, renderer: Renderer, rows: list[Row], style: Callable[..., str]) -> str:
     return renderer.render("audit.j2", title=assignment.title, rows=rows, holes=[r for r in rows if not r.ok],
                            style=style)

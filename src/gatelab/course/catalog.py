@@ -20,11 +20,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from gatelab.grading import diagnostics
-from gatelab.grading import wire
 from gatelab.course.contract import Contract, Function
-from gatelab.errors import ConfigError, did_you_mean
 from gatelab.course.yamlsource import YamlSource
+from gatelab.errors import ConfigError, did_you_mean
+from gatelab.grading import diagnostics, wire
 
 FIELDS = ("id", "function", "formula", "feedback", "lesson")
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import yaml
 
 from gatelab.course import contract as contracts
-from gatelab.grading.cases import Case
 from gatelab.course.contract import Contract, Function
-from gatelab.errors import ConfigError, UsageError, did_you_mean
-from gatelab.grading.sandbox import Limits
 from gatelab.course.yamlsource import YamlSource
+from gatelab.errors import ConfigError, UsageError, did_you_mean
+from gatelab.grading.cases import Case
+from gatelab.grading.limits import Limits
 
 CONFIG_NAME = Path("grader") / "config.yaml"
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")

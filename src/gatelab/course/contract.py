@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+
 import yaml
 
-from gatelab.errors import ConfigError, did_you_mean
 from gatelab.course.expressions import Expression, ExpressionError, parse
 from gatelab.course.yamlsource import YamlSource
+from gatelab.errors import ConfigError, did_you_mean
 
 CONTRACT_NAME = "contract.yaml"
 ROLES = ("features", "examples", "time")
@@ -254,7 +255,7 @@ class _Reader:
             what = f"inputs.{name}"
             fields = self.doc.mapping(entry, what)
             let_nodes = self.doc.mapping(fields.get("let"), f"{what}.let")
-            let = []
+            let: list[tuple[str, Expression]] = []
             for key, value in let_nodes.items():
                 let.append((key, self.expression(value, f"{what}.let.{key}", tuple(k for k, _ in let))))
             local = tuple(k for k, _ in let)

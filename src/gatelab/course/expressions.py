@@ -94,14 +94,14 @@ def _evaluate(node: ast.expr, values: Mapping[str, Any], text: str) -> Any:
     if isinstance(node, ast.UnaryOp):
         return _UNARY[type(node.op)](_evaluate(node.operand, values, text))
     if isinstance(node, ast.Compare):  # elementwise on arrays; a chain a < b < c is (a < b) and (b < c)
-        left, result = _evaluate(node.left, values, text), True
+        left, holds = _evaluate(node.left, values, text), True
         for op, right_node in zip(node.ops, node.comparators):
             right = _evaluate(right_node, values, text)
-            result = np.logical_and(result, _COMPARE[type(op)](left, right))
+            holds = np.logical_and(holds, _COMPARE[type(op)](left, right))
             left = right
-        return result if isinstance(result, np.ndarray) else bool(result)
+        return holds if isinstance(holds, np.ndarray) else bool(holds)
     if isinstance(node, ast.BoolOp):
-        result = None
+        result: Any = None
         for value_node in node.values:
             result = _evaluate(value_node, values, text)
             if isinstance(node.op, ast.And) and not result or isinstance(node.op, ast.Or) and result:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gatelab.quiz import answers
-from gatelab.quiz import lock
-from gatelab.quiz import bank as quiz
 from gatelab.course import stubs
 from gatelab.course.config import Assignment
 from gatelab.errors import ConfigError
+from gatelab.quiz import answers, lock
+from gatelab.quiz import bank as quiz
 from gatelab.quiz.marking import right_answer
 from gatelab.report.render import Renderer
 

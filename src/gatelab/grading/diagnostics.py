@@ -228,7 +228,7 @@ def compare(fn: Function, expected: Any, got: Any) -> list[Problem]:
     names = ", ".join(o.name for o in fn.returns)
     if not isinstance(got, (tuple, list)) or len(got) != len(expected):
         return [Problem("type", f"({names})", {"expected": f"a tuple ({names})", "got": describe_type(got)})]
-    problems = []
+    problems: list[Problem] = []
     for output, want, have in zip(fn.returns, expected, got):
         problems.extend(_compare(output, output.name, want, have))
     return problems

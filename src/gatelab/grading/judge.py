@@ -30,19 +30,23 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from gatelab.grading import diagnostics
-from gatelab.grading.cases import Case, make_args
 from gatelab.course.catalog import Catalog, reference_namespace
 from gatelab.course.config import ASPECTS, VALUES, Assignment, TestSpec
 from gatelab.course.contract import Contract, Function
+from gatelab.grading import diagnostics
+from gatelab.grading.cases import Case, make_args
 from gatelab.grading.reference import Reference
+from gatelab.grading.sandbox import HIDDEN, PUBLIC, CallStatus, Outcome, Sandbox
 from gatelab.report.render import Renderer
-from gatelab.grading.sandbox import HIDDEN, PUBLIC, Outcome, Sandbox
 
 STRUCTURE = {"type", "keys", "shape"}
 SHAPE_AND_DTYPE = STRUCTURE | {"dtype"}
 VALUE_KINDS = STRUCTURE | {"not_finite", "values", "number"}
-NOT_RETRIED = {"missing", "import_error", "budget"}  # outcomes a served-parts call would only repeat
+NOT_RETRIED = {CallStatus.MISSING, CallStatus.IMPORT_ERROR, CallStatus.BUDGET}  # a served-parts call repeats them
+# The feedback macro that explains a call that did not return, by what happened (feedback.j2).
+MACROS = {CallStatus.RAISED: "raised", CallStatus.MISSING: "missing", CallStatus.IMPORT_ERROR: "import_error",
+          CallStatus.TIMEOUT: "timeout", CallStatus.CRASHED: "crashed", CallStatus.PROTOCOL: "protocol",
+          CallStatus.SKIPPED: "skipped", CallStatus.BUDGET: "budget"}
 PART_SAMPLES = 2  # served calls per part (the first and the last) replayed on the student's own part
 
 
@@ -125,7 +129,7 @@ class Judge:
     def _own_call(self, fn: Function, args: list[Any], lane: str) -> Outcome:
         hanging = self._hanging(fn, lane)
         if hanging:
-            return Outcome("skipped", message=f"not run on your own parts, because {hanging[0]} ran past the "
+            return Outcome(CallStatus.SKIPPED, message=f"not run on your own parts, because {hanging[0]} ran past the "
                                               "time limit; judged with the grader's parts instead")
         return self.sandbox.call(fn.module, fn.name, args, lane=lane)
 
@@ -234,7 +238,7 @@ class Judge:
             lead = self.renderer.feedback("with_served_parts", qualname=fn.qualname, parts=trial.wrong_parts)
             return "\n".join([lead, *self._describe(fn, trial, served), *upstream])
         outcome = trial.outcome
-        if outcome.status == "skipped" and served is not None and not served.ok:
+        if outcome.status is CallStatus.SKIPPED and served is not None and not served.ok:
             outcome = served
         if not outcome.ok:
             return "\n".join([self.explain_outcome(fn, outcome), *upstream])
@@ -252,7 +256,9 @@ class Judge:
                                                          aspect=ASPECTS[spec.aspect]))
         judge_one = self._shape_and_dtype if spec.aspect == "shape_and_dtype" else self._inputs_unchanged
         notes: list[str] = []
-        for trial in (t for t in trials if t.right is not None):
+        for trial in trials:
+            if trial.right is None:
+                continue
             messages = judge_one(fn, trial, trial.right)
             if messages and self._holds_with_served_parts(fn, trial, judge_one):
                 note = self.renderer.feedback("own_parts", qualname=fn.qualname, wrong=trial.wrong_parts,
@@ -338,18 +344,18 @@ class Judge:
         """Feedback for a call that did not return: it raised, hung, crashed, or was never found."""
         render = self.renderer.feedback
         error = outcome.error
-        if outcome.status == "raised" and error.get("type") == "NotImplementedError":
+        if outcome.status is CallStatus.RAISED and error.get("type") == "NotImplementedError":
             return render("not_implemented", qualname=fn.qualname, hint=error.get("message", ""))
-        if outcome.status == "raised":
+        if outcome.status is CallStatus.RAISED:
             type_name, message = error.get("type", "?"), error.get("message", "")
             return render("raised", qualname=fn.qualname, type=type_name, message=message,
                           frames=error.get("frames", []), upstream=self._upstream(fn, error.get("frames", [])),
                           hint=self.contract.error_hint(type_name, message))
-        if outcome.status == "import_error":
+        if outcome.status is CallStatus.IMPORT_ERROR:
             return render("import_error", module=fn.module, type=error.get("type", "?"),
                           message=error.get("message", ""), frames=error.get("frames", []))
-        if outcome.status == "missing":
+        if outcome.status is CallStatus.MISSING:
             return render("missing", message=outcome.message)
-        if outcome.status == "crashed":
+        if outcome.status is CallStatus.CRASHED:
             return render("crashed", qualname=fn.qualname, message=outcome.message, phase=outcome.phase)
-        return render(outcome.status, qualname=fn.qualname, message=outcome.message)
+        return render(MACROS[outcome.status], qualname=fn.qualname, message=outcome.message)

@@ -16,16 +16,16 @@ grading run), never in module globals.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Generator
 
 import pytest
 
-from gatelab.course.config import Assignment, TestSpec
+from gatelab.course.config import VALUES, Assignment, TestSpec
 from gatelab.errors import did_you_mean
 from gatelab.grading.judge import Judge, Verdict
-from gatelab.report.render import Renderer
-from gatelab.report.results import Results, TestResult
 from gatelab.grading.sandbox import HIDDEN, PUBLIC
+from gatelab.report.render import Renderer
+from gatelab.report.results import Kind, Results, Status, TestResult
 
 MARKERS = {
     "grades": "grades(target): the module or function (module, module.function) a test grades",
@@ -34,6 +34,7 @@ MARKERS = {
 }
 _VERDICT = pytest.StashKey[Verdict]()
 _PRINTED = pytest.StashKey[list[str]]()
+
 
 
 class Submission:
@@ -83,7 +84,7 @@ class GradingPlugin:
         self.collection_errors: list[str] = []
 
     def pytest_configure(self, config: pytest.Config) -> None:
-        for name, text in MARKERS.items():
+        for text in MARKERS.values():
             config.addinivalue_line("markers", text)
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
@@ -153,12 +154,13 @@ class GradingPlugin:
                 drop.append(item)
         if drop:
             config.hook.pytest_deselected(items=drop)
-        order = {spec: n for n, spec in enumerate(self.assignment.tests)}
+        order: dict[TestSpec | None, int] = {spec: n for n, spec in enumerate(self.assignment.tests)}
         keep.sort(key=lambda item: order.get(_spec_of(item), len(order)))  # curriculum order, stable
         items[:] = keep
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+    def pytest_runtest_makereport(self, item: pytest.Item,
+                                  call: pytest.CallInfo[Any]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         if call.when == "call" or (call.when == "setup" and report.failed):
             self._record(item, call)
@@ -169,18 +171,20 @@ class GradingPlugin:
         points = _points(item)
         error = call.excinfo.value if call.excinfo else None
         if error is None:
-            status, feedback = "passed", verdict.feedback if verdict else ""
+            status, feedback = Status.PASSED, verdict.feedback if verdict else ""
         elif isinstance(error, (AssertionError, pytest.fail.Exception)):
-            status, feedback = "failed", str(error)
+            status, feedback = Status.FAILED, str(error)
         else:
-            status, feedback = "error", self.renderer.feedback("grader_error")
+            status, feedback = Status.ERROR, self.renderer.feedback("grader_error")
             self.results.faults.append(f"{item.nodeid}: {type(error).__name__}: {error}")
         spec = _spec_of(item)
+        printed: list[str] = item.stash.get(_PRINTED, [])
         result = TestResult(
             name=spec.name if spec else _title(item), function=_function_of(item),
-            score=points if status == "passed" else 0.0, max_score=points, visibility=_visibility(item),
+            score=points if status is Status.PASSED else 0.0, max_score=points, visibility=_visibility(item),
             status=status, feedback=feedback,
-            output=verdict.output if verdict else "".join(item.stash.get(_PRINTED, [])),
+            output=verdict.output if verdict else "".join(printed),
+            kind=Kind.OWN if spec is None else (Kind.VALUES if spec.aspect == VALUES else Kind.ASPECT),
             case=spec.key.split("-", 1)[1] if spec else "", mistakes=verdict.mistakes if verdict else [])
         self.results.tests.append(result)
         if self.on_result:

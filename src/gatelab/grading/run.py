@@ -13,8 +13,8 @@ from typing import Any, Callable
 
 from gatelab.course.config import Assignment
 from gatelab.errors import ConfigError, GraderFault, UsageError, did_you_mean
-from gatelab.report.results import Results, TestResult
 from gatelab.grading.sandbox import HIDDEN, PUBLIC, Sandbox
+from gatelab.report.results import Kind, Results, Status, TestResult
 
 # Only what grading needs: no cache, terminal, capture, logging or end-of-run gc.collect passes.
 _PYTEST_ARGS = ("-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise", "-p", "no:randomly",
@@ -46,12 +46,13 @@ def _forbidden(assignment: Assignment) -> list[Path]:
 
 def grade(assignment: Assignment, submission: Path, *, target: str | None = None, include_hidden: bool = True,
           on_result: Callable[[TestResult], None] | None = None, quiz: str = "full",
-          student: str | None = None) -> Results:
+          student: str | None = None, renderer: Any = None) -> Results:
     """Grade ``submission`` (exercise files and answers.yaml) and return every test's result.
 
     ``quiz`` is ``full`` (the autograder's bank), ``locked`` (the student's
     copy, as on a student's machine) or ``none``; ``student`` picks the
-    question variants (default: the answers file's ``student``).
+    question variants (default: the answers file's ``student``). Pass the
+    command's ``renderer`` so that one is built per command.
     """
     check_target(assignment, target)
     submission = Path(submission).resolve()
@@ -59,10 +60,10 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
         raise UsageError(f"the submission folder {submission} does not exist")
     started = time.perf_counter()
     results = Results(title=assignment.title, submission=str(submission), seed=assignment.seed)
-    quiz_only = bool(target) and (target == QUIZ or target.startswith(f"{QUIZ}."))
+    quiz_only = target is not None and (target == QUIZ or target.startswith(f"{QUIZ}."))
     from gatelab.report.render import Renderer
 
-    renderer = Renderer(assignment.grader / "templates")
+    renderer = renderer or Renderer(assignment.grader / "templates")
     if not quiz_only:
         _grade_code(assignment, submission, results, renderer, target, include_hidden, on_result)
     if quiz != "none" and (not target or quiz_only):
@@ -78,9 +79,8 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
     """Mark every question against answers.yaml and add one ``quiz.<id>`` result per question."""
     from gatelab.quiz import answers as answers_file
     from gatelab.quiz import bank as quizzes
-    from gatelab.quiz.marking import Marker
-
     from gatelab.quiz.lock import LOCK_NAME, LockedMarker, load_locked
+    from gatelab.quiz.marking import Marker
 
     lock_path = assignment.exercises / LOCK_NAME
     if locked:
@@ -88,7 +88,7 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
             results.notices.append(f"{lock_path}: there is no locked question bank; run grade generate")
             return
         locked_bank = load_locked(lock_path)
-        bank, marker = locked_bank.bank, LockedMarker(locked_bank)
+        bank, marker = locked_bank.bank, LockedMarker(locked_bank)  # type: Any, LockedMarker | Marker
         unmarkable: list[Any] = []
     else:
         problems: list[str] = []
@@ -111,9 +111,9 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
             results.tests.append(_unmarked(question.id, question.points, renderer))
             continue
         feedback = f"{answers.where(question.id)}: {mark.feedback}" if mark.status == "invalid" else mark.feedback
+        status = Status.PASSED if mark.status == "correct" else Status.FAILED
         results.tests.append(TestResult(f"quiz.{question.id}", f"quiz.{question.id}", mark.score, mark.max_score,
-                                        "visible", "passed" if mark.status == "correct" else "failed", feedback,
-                                        case=mark.status))
+                                        "visible", status, feedback, kind=Kind.QUESTION, mark=mark.status))
     for question in unmarkable:
         if not only or question.id == only:
             results.tests.append(_unmarked(question.id, question.points, renderer))
@@ -121,8 +121,8 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
 
 def _unmarked(question_id: str, points: float, renderer: Any) -> TestResult:
     """A question the grader could not mark: no points, the same maximum, and the grader's fault."""
-    return TestResult(f"quiz.{question_id}", f"quiz.{question_id}", 0.0, points, "visible", "error",
-                      renderer.feedback("grader_error"), case="error")
+    return TestResult(f"quiz.{question_id}", f"quiz.{question_id}", 0.0, points, "visible", Status.ERROR,
+                      renderer.feedback("grader_error"), kind=Kind.QUESTION, mark="error")
 
 
 def _released_but_broken(lock_path: Path, bank: Any, results: Results) -> list[Any]:

@@ -25,10 +25,12 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from gatelab.grading import wire
+from gatelab.grading.limits import Limits
 
 STARTUP_SECONDS = 3.0  # allowed on top of the limit for a new worker's own start-up (numpy import)
 _BOOTSTRAP = "import sys; sys.path.insert(0, {root!r}); from gatelab.grading.worker import main; main()"
@@ -44,28 +46,28 @@ STAGED_LIMITS = (500, 20 * 1024 * 1024)  # Python files, bytes copied from a sub
 PartServer = Callable[..., Any]  # computes one part's value in the trusted process
 
 
-@dataclass(frozen=True)
-class Limits:
-    """What one call may use. ``strikes``: timeouts after which a function is no longer called;
-    ``budget``: wall-clock seconds for all the calls into one submission."""
+class CallStatus(str, Enum):
+    """What happened to one request to the submission."""
 
-    timeout: float = 5.0
-    memory_mb: int = 1024
-    output_chars: int = 2000
-    output_mb: int = 8
-    strikes: int = 2
-    budget: float = 60.0  # seconds of wall clock for a whole submission
+    OK = "ok"
+    RAISED = "raised"  # the student's code raised (any BaseException)
+    MISSING = "missing"  # no such file or function
+    IMPORT_ERROR = "import_error"
+    TIMEOUT = "timeout"
+    CRASHED = "crashed"  # the worker ended
+    PROTOCOL = "protocol"  # the reply was not a result
+    SKIPPED = "skipped"  # not run: the function hangs, or one below it does
+    BUDGET = "budget"  # not run: the submission's time budget is spent
+
+
+_FROM_WORKER = {CallStatus.OK, CallStatus.RAISED, CallStatus.MISSING, CallStatus.IMPORT_ERROR, CallStatus.PROTOCOL}
 
 
 @dataclass
 class Outcome:
-    """What happened when the submission was asked to do one thing.
+    """What happened when the submission was asked to do one thing."""
 
-    ``status`` is one of ``ok``, ``raised``, ``missing``, ``import_error``,
-    ``timeout``, ``crashed``, ``protocol``, ``skipped`` or ``budget``.
-    """
-
-    status: str
+    status: CallStatus
     value: Any = None
     error: dict[str, Any] = field(default_factory=dict)
     message: str = ""
@@ -78,16 +80,21 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status is CallStatus.OK
 
     @classmethod
     def from_reply(cls, reply: dict[str, Any], phase: str) -> "Outcome":
-        known = {k: reply[k] for k in ("status", "value", "error", "message", "args_after",
-                                        "aliases", "warnings", "seconds") if k in reply}
-        outcome = cls(**known, phase=phase)
-        if outcome.status not in {"ok", "raised", "missing", "import_error", "protocol"}:
-            return cls("protocol", message=f"the worker answered with status {outcome.status!r}", phase=phase)
-        return outcome
+        """The outcome a worker reported; anything it may not report is a protocol failure."""
+        known = {k: reply[k] for k in ("value", "error", "message", "args_after", "aliases", "warnings", "seconds")
+                 if k in reply}
+        try:
+            status = CallStatus(reply.get("status"))
+        except ValueError:
+            status = None
+        if status not in _FROM_WORKER:
+            return cls(CallStatus.PROTOCOL, phase=phase,
+                       message=f"the worker answered with status {wire.safe_str(reply.get('status'), 40)!r}")
+        return cls(status, **known, phase=phase)
 
 
 def worker_environment(home: str) -> dict[str, str]:
@@ -358,7 +365,7 @@ class Sandbox:
         if module in self._broken:
             return self._broken[module]
         if self.struck(qualname, lane):
-            return Outcome("skipped", phase="call", message=(
+            return Outcome(CallStatus.SKIPPED, phase="call", message=(
                 f"not run: {qualname} already ran past the {self.limits.timeout:g} s time limit "
                 f"{self._timeouts[lane, qualname]} times"))
         if lane in self._processes and self._processes[lane].output_is_full():
@@ -369,7 +376,7 @@ class Sandbox:
         process = self._processes[lane]
         if module not in process.modules:
             outcome = self._send(lane, {"op": "import", "module": module}, "import")
-            if outcome.status == "budget":
+            if outcome.status is CallStatus.BUDGET:
                 return outcome
             if not outcome.ok:
                 self._broken[module] = outcome
@@ -383,7 +390,7 @@ class Sandbox:
             request["serve"] = sorted(parts)
         outcome = self._send(lane, request, "call", parts)
         outcome.output = pending_output + outcome.output
-        if outcome.status == "timeout":
+        if outcome.status is CallStatus.TIMEOUT:
             self._timeouts[lane, qualname] = self._timeouts.get((lane, qualname), 0) + 1
         return outcome
 
@@ -391,7 +398,7 @@ class Sandbox:
         return (self._budget_end or 0.0) - time.monotonic()
 
     def _out_of_budget(self) -> Outcome:
-        return Outcome("budget", message=f"not run: the submission used up its {self.limits.budget:g} s "
+        return Outcome(CallStatus.BUDGET, message=f"not run: the submission used up its {self.limits.budget:g} s "
                                          "time budget for all its calls")
 
     def _stop_process(self, lane: str) -> None:
@@ -415,11 +422,12 @@ class Sandbox:
             outcome.message = outcome.message.replace("not run", "stopped")
             outcome.phase = phase
         elif reply == "timeout":
-            outcome = Outcome("timeout", phase=phase, message=f"ran past the {self.limits.timeout:g} s time limit")
+            outcome = Outcome(CallStatus.TIMEOUT, phase=phase,
+                              message=f"ran past the {self.limits.timeout:g} s time limit")
         elif reply == "crashed":
-            outcome = Outcome("crashed", phase=phase, message=process.exit_description())
+            outcome = Outcome(CallStatus.CRASHED, phase=phase, message=process.exit_description())
         else:
-            outcome = Outcome("protocol", phase=phase, message="sent back something that is not a result "
+            outcome = Outcome(CallStatus.PROTOCOL, phase=phase, message="sent back something that is not a result "
                                                                 "(or more than the size limit)")
         outcome.output = process.take_output()
         self._stop_process(lane)

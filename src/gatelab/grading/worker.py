@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import os
 import sys
 import time
 import traceback
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -279,7 +280,8 @@ class Worker:
             else:
                 vars(module)[key] = value
 
-    def _call(self, module_name: str, function: str, args: list[Any], parts: list[str] = ()) -> dict[str, Any]:
+    def _call(self, module_name: str, function: str, args: list[Any],
+              parts: Sequence[str] = ()) -> dict[str, Any]:
         answer, module = self._import(module_name)
         if module is None:
             return answer
@@ -341,7 +343,7 @@ def serve(channel: Channel, worker: Worker) -> None:
         reply = _answer(worker, request)
         for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
             try:
-                stream.flush()
+                stream.flush()  # type: ignore[union-attr]  # None, or replaced by the student: caught below
             except BaseException:  # noqa: BLE001 - the student may have replaced or closed it
                 pass
         channel.send(reply)
@@ -393,7 +395,8 @@ def main(argv: list[str] | None = None) -> None:
     submission = os.path.realpath(options.submission)
     sys.dont_write_bytecode = True
     for stream in (sys.stdout, sys.stderr):
-        stream.reconfigure(encoding="utf-8", errors="backslashreplace")  # the grader reads it as UTF-8
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace")  # the grader reads it as UTF-8
     sys.path[:] = [submission] + [p for p in sys.path if p not in ("", os.getcwd())]
     privileged = _running_as_root()
     if privileged:

@@ -22,7 +22,8 @@ STUDENT_KEY = "student"
 MAX_BYTES = 256 * 1024  # far more than any honest answers file
 _HEADER = ("# Your answers to the concept questions: question id -> answer.\n"
            "# `grade quiz` asks them one by one and fills this file in; you may also edit it by hand.\n"
-           "# Choice questions take the letter(s) shown to you, e.g. b or [a, c]; ordering takes the letters in order.\n")
+           "# Choice questions take the letter(s) shown to you, e.g. b or [a, c]; "
+           "ordering takes the letters in order.\n")
 
 
 @dataclass
@@ -58,7 +59,8 @@ def read(path: Path, known_ids: Iterable[str], shown_as: str | None = None) -> A
         text = path.read_text(encoding="utf-8")
         alias = next((e for e in yaml.parse(text, Loader=yaml.SafeLoader) if isinstance(e, yaml.AliasEvent)), None)
         if alias is not None:
-            answers.problems.append(f"{path_text}:{alias.start_mark.line + 1}: YAML aliases (*name) are not allowed "
+            alias_line = alias.start_mark.line + 1 if alias.start_mark else 1
+            answers.problems.append(f"{path_text}:{alias_line}: YAML aliases (*name) are not allowed "
                                     "in an answers file; no quiz answer was read")
             return answers
         root = yaml.compose(text, Loader=yaml.SafeLoader)

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from gatelab.quiz import answers as answers_file
-from gatelab.quiz.marking import AnswerError, Mark, parse
 from gatelab.quiz.bank import LETTERS, Bank, Question, Templates, Variant, variant
+from gatelab.quiz.marking import AnswerError, Mark, parse
 from gatelab.report.render import Renderer
 
 COMMANDS = {"skip": "leave this question for later", "hint": "show a hint", "quit": "stop; answers so far are saved"}

@@ -22,8 +22,8 @@ from typing import Any
 import jinja2
 import yaml
 
-from gatelab.errors import ConfigError, did_you_mean
 from gatelab.course.yamlsource import YamlSource
+from gatelab.errors import ConfigError, did_you_mean
 
 TYPES = ("single", "multiple", "true_false", "numeric", "short_text", "ordering")
 COMMON = ("id", "type", "points", "tags", "prompt", "explanation", "hints", "variables")

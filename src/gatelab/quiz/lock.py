@@ -27,8 +27,8 @@ from typing import Any
 import yaml
 
 from gatelab.errors import ConfigError
-from gatelab.quiz.marking import Mark, normalise, read_answer
 from gatelab.quiz.bank import TEMPLATE_ERRORS, Accepted, Bank, Choice, Question, Templates, Variant, order_digest
+from gatelab.quiz.marking import Mark, normalise, read_answer
 
 LOCK_NAME = "quiz.lock.yaml"
 _TAG = b"\x00gatelab"

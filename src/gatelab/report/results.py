@@ -6,12 +6,30 @@ here knows how it will be shown.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from typing import Any
+
+
+class Status(str, Enum):
+    """How a test ended: passed, failed (the student's work), or error (the grader's own failure)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+
+
+class Kind(str, Enum):
+    """What a test judges: values on one case, an aspect over cases, an instructor's own test, a question."""
+
+    VALUES = "values"
+    ASPECT = "aspect"
+    OWN = "own"
+    QUESTION = "question"
 
 
 @dataclass
 class TestResult:
-    """One graded test. ``status`` is ``passed``, ``failed`` or ``error`` (the grader failed)."""
+    """One graded test: its points, how it ended, and what to tell the student."""
 
     __test__ = False  # not a pytest test class
 
@@ -20,15 +38,17 @@ class TestResult:
     score: float
     max_score: float
     visibility: str
-    status: str
+    status: Status
     feedback: str = ""
     output: str = ""
-    case: str = ""
+    kind: Kind = Kind.VALUES
+    case: str = ""  # the case of a values test, the aspect of an aspect test
+    mark: str = ""  # a question's mark: correct, partial, wrong, unanswered, invalid, unknown or error
     mistakes: list[str] = field(default_factory=list)  # ids of the catalog mistakes named in the feedback
 
     @property
     def passed(self) -> bool:
-        return self.status == "passed"
+        return self.status is Status.PASSED
 
 
 @dataclass
@@ -65,7 +85,7 @@ class Results:
 
     @property
     def grader_errors(self) -> list[TestResult]:
-        return [t for t in self.tests if t.status == "error"]
+        return [t for t in self.tests if t.status is Status.ERROR]
 
     def by_function(self) -> dict[str, list[TestResult]]:
         """Tests grouped by the function they grade, in grading order."""
@@ -75,6 +95,6 @@ class Results:
         return groups
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = asdict(self, dict_factory=lambda items: {k: v.value if isinstance(v, Enum) else v for k, v in items})
         data.update(score=self.score, max_score=self.max_score)
         return data

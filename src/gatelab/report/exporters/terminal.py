@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from gatelab.report.render import Renderer
-from gatelab.report.results import Results, TestResult
+from gatelab.report.results import Kind, Results, TestResult
 
 
 def _marks() -> dict[str, str]:
@@ -17,7 +17,7 @@ def _marks() -> dict[str, str]:
 
 def _function_rows(results: Results, verbose: bool) -> list[dict[str, Any]]:
     rows = []
-    unanswered = [t for t in results.tests if t.function.startswith("quiz.") and t.case == "unanswered"]
+    unanswered = [t for t in results.tests if t.kind is Kind.QUESTION and t.mark == "unanswered"]
     for function, tests in results.by_function().items():
         if tests[0] in unanswered:
             continue
