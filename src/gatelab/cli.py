@@ -108,37 +108,46 @@ def check(target: str | None, submission: Path | None, assignment: Path | None, 
     _run(action)
 
 
-FORMATS = ("gradescope", "json")
+FORMATS = ("gradescope", "json", "junit", "github", "markdown")
 
 
 @main.command(epilog=EXIT_CODES)
 @click.option("--submission", type=click.Path(path_type=Path), required=True, help="Folder to grade.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="gradescope", show_default=True,
-              help="Results format.")
+              help="Results format: Gradescope's results.json, gatelab's JSON, JUnit XML (GitLab, Jenkins), "
+                   "GitHub Classroom's result, or a Markdown job summary.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write. Default: standard output.")
+@click.option("--metadata", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The LMS's submission_metadata.json (Gradescope): its user id picks the quiz variants.")
 @assignment_option
 @student_option
-def autograde(submission: Path, fmt: str, output: Path | None, assignment: Path | None,
+def autograde(submission: Path, fmt: str, output: Path | None, metadata: Path | None, assignment: Path | None,
               student: str | None) -> None:
     """Grade a submission with every test (hidden ones included) and write machine-readable results.
 
     A results file is written even when grading fails, saying why, so an LMS
-    never sees a missing or broken file.
+    never sees a missing or broken file. With --format github and
+    $GITHUB_OUTPUT set, the step output `result` gets the base64 text
+    GitHub Classroom's reporter reads.
     """
 
     def action() -> int:
         from gatelab import grading
-        from gatelab.report.exporters import gradescope
-        from gatelab.report.exporters import json as json_exporter
+        from gatelab.grading.submission import Context, read_metadata
 
-        exporter = {"gradescope": gradescope, "json": json_exporter}[fmt]
+        exporter = _exporter(fmt)
+        context = read_metadata(metadata) if metadata else Context()
         try:
-            results = grading.grade(_assignment(assignment), submission, include_hidden=True, student=student)
+            results = grading.grade(_assignment(assignment), submission, include_hidden=True,
+                                    student=student or context.student, for_lms=True)
         except GatelabError as exc:
-            _write(exporter.failure(str(exc)), output)
+            _write(exporter.failure(str(exc)), output, fmt)
             raise
-        _write(exporter.render(results), output)
+        results.notices.extend(context.notices)
+        results.instructor_notes.extend(context.problems)
+        results.due_date, results.submitted_at = context.due_date, context.submitted_at
+        _write(exporter.render(results), output, fmt)
         if output:
             click.echo(f"{results.score:g}/{results.max_score:g} written to {output}", err=True)
         for note in results.faults + results.instructor_notes:  # an LMS shows the autograder's output to staff only
@@ -155,13 +164,27 @@ def _instructor_exit(results: Any) -> int:
     return EXIT_ASSIGNMENT_DEFECT if results.defects else EXIT_OK
 
 
-def _write(document: dict[str, Any], output: Path | None) -> None:
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+def _exporter(fmt: str) -> Any:
+    """The module that writes ``fmt`` (imported only when asked for)."""
+    import importlib
+
+    return importlib.import_module(f"gatelab.report.exporters.{fmt}")
+
+
+def _write(document: dict[str, Any] | str, output: Path | None, fmt: str) -> None:
+    """Write a document (JSON for a dict, as it is for text); for GitHub, also the step output it reads."""
+    text = document if isinstance(document, str) else json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if output is None:
         click.echo(text, nl=False)
     else:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
+    step_output = os.environ.get("GITHUB_OUTPUT")
+    if fmt == "github" and step_output and isinstance(document, dict):
+        from gatelab.report.exporters import github
+
+        with open(step_output, "a", encoding="utf-8") as handle:
+            handle.write(f"result={github.encoded(document)}\n")
 
 
 @main.command(epilog=EXIT_CODES)

@@ -8,6 +8,7 @@ so one bug does not zero a function: the values on each of its cases, plus
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -55,6 +56,32 @@ class TestSpec:
         return f"{self.function.qualname}-{self.case.name if self.aspect == VALUES else self.aspect}"
 
 
+QUIZ_FEEDBACK = ("verdict", "full")
+
+
+@dataclass(frozen=True)
+class QuizFeedback:
+    """What a student sees of the quiz in an LMS: ``now`` (the verdict, or the full feedback), and when the full
+    feedback (explanations, right answers) shows, as a visibility."""
+
+    now: str = "verdict"
+    later: str = "after_due_date"
+
+
+def _quiz_feedback(doc: YamlSource, node: yaml.Node | None) -> QuizFeedback:
+    entries = doc.mapping(node, "quiz")
+    doc.check_keys(entries, ("feedback", "explanations"), "quiz")
+    now = doc.value(entries["feedback"]) if "feedback" in entries else "verdict"
+    if now not in QUIZ_FEEDBACK:
+        raise ConfigError(f"quiz.feedback must be one of {', '.join(QUIZ_FEEDBACK)}, not {now!r}",
+                          doc.where(entries["feedback"]))
+    later = doc.value(entries["explanations"]) if "explanations" in entries else "after_due_date"
+    if later not in VISIBILITIES:
+        raise ConfigError(f"quiz.explanations must be one of {', '.join(VISIBILITIES)}, not {later!r}",
+                          doc.where(entries["explanations"]))
+    return QuizFeedback(now, later)
+
+
 @dataclass(frozen=True)
 class Assignment:
     """Everything the grader needs to know about one assignment folder."""
@@ -68,10 +95,29 @@ class Assignment:
     limits: Limits
     cases: dict[str, Case]
     tests: tuple[TestSpec, ...]
+    recorded_checksum: str = ""
+    quiz: QuizFeedback = QuizFeedback()
 
     @property
     def grader(self) -> Path:
         return self.root / "grader"
+
+    @property
+    def checksum(self) -> str:
+        """A fingerprint of what grades: the grader's files and the reference (or the one a release recorded)."""
+        return self.recorded_checksum or fingerprint([self.grader, self.solutions], self.root)
+
+
+def fingerprint(folders: list[Path], root: Path) -> str:
+    """sha256 over every file under ``folders`` (name and bytes, in a fixed order), caches left out."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []:
+            if "__pycache__" in path.parts or path.suffix == ".pyc":
+                continue
+            name = path.relative_to(root) if path.is_relative_to(root) else path.relative_to(folder.parent)
+            digest.update(str(name).replace("\\", "/").encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def find_root(start: Path) -> Path:
@@ -189,8 +235,8 @@ def load(root: Path) -> Assignment:
     path = Path(root).resolve() / CONFIG_NAME
     doc = YamlSource(path)
     top = doc.mapping(doc.root, "the file")
-    doc.check_keys(top, ("title", "solutions", "exercises", "seed", "limits", "cases", "aspects", "tests"),
-                   "the file")
+    doc.check_keys(top, ("title", "solutions", "exercises", "seed", "limits", "cases", "aspects", "tests", "quiz",
+                         "checksum"), "the file")
 
     def folder_of(key: str, default: str) -> Path:
         return (path.parent / (doc.typed(top[key], str, key) if key in top else default)).resolve()
@@ -207,4 +253,6 @@ def load(root: Path) -> Assignment:
         limits=_limits(doc, top.get("limits")),
         cases=cases,
         tests=_tests(doc, top.get("tests"), cases, top.get("aspects"), contract),
+        recorded_checksum=doc.typed(top["checksum"], str, "checksum") if "checksum" in top else "",
+        quiz=_quiz_feedback(doc, top.get("quiz")),
     )

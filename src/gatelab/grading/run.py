@@ -46,20 +46,23 @@ def _forbidden(assignment: Assignment) -> list[Path]:
 
 def grade(assignment: Assignment, submission: Path, *, target: str | None = None, include_hidden: bool = True,
           on_result: Callable[[TestResult], None] | None = None, quiz: str = "full",
-          student: str | None = None, renderer: Any = None) -> Results:
+          student: str | None = None, renderer: Any = None, for_lms: bool = False) -> Results:
     """Grade ``submission`` (exercise files and answers.yaml) and return every test's result.
 
     ``quiz`` is ``full`` (the autograder's bank), ``locked`` (the student's
     copy, as on a student's machine) or ``none``; ``student`` picks the
     question variants (default: the answers file's ``student``). Pass the
-    command's ``renderer`` so that one is built per command.
+    command's ``renderer`` so that one is built per command. ``for_lms``:
+    the results go to a student through an LMS, so the quiz shows what the
+    assignment's ``quiz`` setting allows now, and the rest later.
     """
+    from gatelab.grading.submission import locate
+
     check_target(assignment, target)
-    submission = Path(submission).resolve()
-    if not submission.is_dir():
-        raise UsageError(f"the submission folder {submission} does not exist")
+    submission, notices = locate(Path(submission))
     started = time.perf_counter()
-    results = Results(title=assignment.title, submission=str(submission), seed=assignment.seed)
+    results = Results(title=assignment.title, submission=str(submission), seed=assignment.seed,
+                      student=student or "", checksum=assignment.checksum, notices=notices)
     quiz_only = target is not None and (target == QUIZ or target.startswith(f"{QUIZ}."))
     from gatelab.report.render import Renderer
 
@@ -69,13 +72,13 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
     if quiz != "none" and (not target or quiz_only):
         only = target.split(".", 1)[1] if target and "." in target and quiz_only else None
         _grade_quiz(assignment, submission, results, renderer, locked=quiz == "locked", student=student,
-                    only=only)
+                    only=only, for_lms=for_lms)
     results.seconds = time.perf_counter() - started
     return results
 
 
 def _grade_quiz(assignment: Assignment, submission: Path, results: Results, renderer: Any, *, locked: bool,
-                student: str | None, only: str | None) -> None:
+                student: str | None, only: str | None, for_lms: bool = False) -> None:
     """Mark every question against answers.yaml and add one ``quiz.<id>`` result per question."""
     from gatelab.quiz import answers as answers_file
     from gatelab.quiz import bank as quizzes
@@ -100,6 +103,7 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
     answers = answers_file.read(submission / answers_file.ANSWERS_NAME, bank.ids, shown_as=answers_file.ANSWERS_NAME)
     results.notices.extend(answers.problems)
     who = student or answers.student or "anonymous"
+    results.student = who
     for question in bank.questions:
         if only and question.id != only:
             continue
@@ -112,8 +116,15 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
             continue
         feedback = f"{answers.where(question.id)}: {mark.feedback}" if mark.status == "invalid" else mark.feedback
         status = Status.PASSED if mark.status == "correct" else Status.FAILED
+        later = for_lms and assignment.quiz.now == "verdict" and mark.status not in ("unanswered", "invalid")
+        shown = renderer.feedback("quiz_verdict", status=mark.status, score=mark.score, points=mark.max_score,
+                                  later=assignment.quiz.later) if later else feedback
         results.tests.append(TestResult(f"quiz.{question.id}", f"quiz.{question.id}", mark.score, mark.max_score,
-                                        "visible", status, feedback, kind=Kind.QUESTION, mark=mark.status))
+                                        "visible", status, shown, kind=Kind.QUESTION, mark=mark.status))
+        if later:  # explanations and right answers, when the setting says: one submission cannot read the key
+            results.tests.append(TestResult(f"quiz.{question.id}: feedback", f"quiz.{question.id}", 0.0, 0.0,
+                                            assignment.quiz.later, Status.PASSED, feedback, kind=Kind.QUESTION,
+                                            mark=mark.status))
     for question in unmarkable:
         if not only or question.id == only:
             results.tests.append(_unmarked(question.id, question.points, renderer))

@@ -65,6 +65,10 @@ class Results:
     notices: list[str] = field(default_factory=list)  # for the student: their answers file, files left out
     instructor_notes: list[str] = field(default_factory=list)  # assignment defects: never in a student's view
     faults: list[str] = field(default_factory=list)  # where gatelab itself failed: never in a student's view
+    student: str = ""  # the id that picked the quiz variants
+    checksum: str = ""  # of the assignment that graded it (grader files and reference)
+    due_date: str = ""  # from the LMS, when it said
+    submitted_at: str = ""
 
     @property
     def score(self) -> float:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from gatelab.report.exporters import facts, test_facts, text_of
 from gatelab.report.results import Results, TestResult
 
 
 def _test(number: int, test: TestResult) -> dict[str, Any]:
-    output = "\n\n".join(filter(None, [test.feedback, test.output and "Your code printed:\n" + test.output]))
+    output = text_of(test)
     return {
         "name": test.name,
         "number": str(number),
@@ -23,6 +24,7 @@ def _test(number: int, test: TestResult) -> dict[str, Any]:
         "output": output,
         "tags": [test.function.split(".")[0], test.function],
         "visibility": test.visibility,
+        "extra_data": test_facts(test),
     }
 
 
@@ -54,6 +56,7 @@ def render(results: Results) -> dict[str, Any]:
         "test_name_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
+        "extra_data": facts(results),
         "tests": tests,
     }
 

@@ -1,0 +1,107 @@
+"""Where a submission really is, and what an LMS says about it.
+
+Students zip their folder, not its contents, so a submission is often one
+folder inside another: ``locate`` follows a single folder down (saying so).
+``read_metadata`` reads Gradescope's ``submission_metadata.json``: the
+student's id (which picks the quiz variants, whatever ``student:`` the
+student typed), the due date and the submission time. ``unpack`` extracts a
+``.zip`` submission safely (no path outside the folder, bounded size).
+"""
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from gatelab.errors import UsageError
+
+IGNORED = {"__MACOSX", ".git", ".ipynb_checkpoints", "__pycache__"}
+MAX_DEPTH = 4
+UNPACK_LIMITS = (2000, 50 * 1024 * 1024)  # files, bytes
+
+
+def _entries(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if p.name not in IGNORED and not p.name.startswith(".")]
+
+
+def locate(folder: Path) -> tuple[Path, list[str]]:
+    """The folder that holds the submission's files, and notices for the student on how it was found."""
+    folder = Path(folder).resolve()
+    if not folder.is_dir():
+        raise UsageError(f"the submission folder {folder} does not exist")
+    notices = []
+    for _ in range(MAX_DEPTH):
+        entries = _entries(folder)
+        if len(entries) != 1 or not entries[0].is_dir() or entries[0].is_symlink():
+            break
+        notices.append(f"your files were inside the folder {entries[0].name}/; they were graded from there "
+                       "(submit the files themselves next time)")
+        folder = entries[0]
+    return folder, notices
+
+
+@dataclass
+class Context:
+    """What the LMS said about a submission."""
+
+    student: str | None = None
+    due_date: str = ""
+    submitted_at: str = ""
+    notices: list[str] = field(default_factory=list)  # for the student
+    problems: list[str] = field(default_factory=list)  # for the instructor
+
+
+def _late(submitted: str, due: str) -> bool:
+    try:
+        return datetime.fromisoformat(submitted) > datetime.fromisoformat(due)
+    except (TypeError, ValueError):
+        return False
+
+
+def read_metadata(path: Path) -> Context:
+    """The context in a Gradescope ``submission_metadata.json``; problems are reported, never raised."""
+    context = Context()
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        context.problems.append(f"{path}: cannot read the submission metadata ({exc}); the quiz uses the id in "
+                                "answers.yaml")
+        return context
+    users = data.get("users") if isinstance(data, dict) else None
+    ids = sorted(str(u["id"]) for u in users or [] if isinstance(u, dict) and u.get("id") is not None)
+    if ids:
+        context.student = "+".join(ids)  # a group gets one variant
+    else:
+        context.problems.append(f"{path}: no user id in the submission metadata; the quiz uses the id in answers.yaml")
+    assignment = data.get("assignment") if isinstance(data, dict) else None
+    context.due_date = str((assignment or {}).get("due_date") or "")
+    context.submitted_at = str(data.get("created_at") or "") if isinstance(data, dict) else ""
+    if context.due_date and context.submitted_at and _late(context.submitted_at, context.due_date):
+        context.notices.append(f"submitted at {context.submitted_at}, after the due date {context.due_date}")
+    return context
+
+
+def unpack(archive: Path, into: Path) -> list[str]:
+    """Extract a ``.zip`` submission into ``into``; notices for what was left out. Raises UsageError if unusable."""
+    notices = []
+    max_files, max_bytes = UNPACK_LIMITS
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            members = [m for m in bundle.infolist() if not m.is_dir()]
+            if len(members) > max_files or sum(m.file_size for m in members) > max_bytes:
+                raise UsageError(f"{archive.name} holds more than {max_files} files or "
+                                 f"{max_bytes // 2**20} MB once unpacked")
+            root = into.resolve()
+            for member in members:
+                target = (root / member.filename).resolve()
+                if not target.is_relative_to(root) or member.filename.startswith("/"):
+                    notices.append(f"{member.filename} points outside the submission; it was left out")
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with bundle.open(member) as source:
+                    target.write_bytes(source.read(max_bytes + 1)[:max_bytes])
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UsageError(f"{archive.name} is not a readable zip file ({exc})") from None
+    return notices
