@@ -290,6 +290,26 @@ def audit(assignment: Path | None) -> None:
 
 @main.command(epilog=EXIT_CODES)
 @assignment_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("release"), show_default=True,
+              help="Folder to build the release in (emptied first).")
+def release(assignment: Path | None, out: Path) -> None:
+    """Build what you hand out: the student release (folder and zip), Gradescope's autograder.zip,
+    a GitHub Classroom starter repository and a GitLab CI job."""
+
+    def action() -> int:
+        from gatelab.course import release as releasing
+        from gatelab.report.render import Renderer
+
+        spec = _assignment(assignment)
+        for path in releasing.build(spec, out.resolve(), Renderer(spec.grader / "templates")):
+            click.echo(f"wrote {path}")
+        return EXIT_OK
+
+    _run(action)
+
+
+@main.command(epilog=EXIT_CODES)
+@assignment_option
 @click.option("--check", "check_only", is_flag=True,
               help="Write nothing; exit 1 if exercises/ is out of date with solutions/.")
 def generate(assignment: Path | None, check_only: bool) -> None:

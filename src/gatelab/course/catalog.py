@@ -39,11 +39,13 @@ class Mistake:
     lesson: str
     where: str  # file:line of the entry
     source: Path  # the .py file holding the formula
-    formula: Callable[..., Any]
+    formula: Callable[..., Any] | None  # None in a student release, which records results instead
 
     def evaluate(self, ref: SimpleNamespace, args: list[Any]) -> tuple[Any, list[Any]]:
         """(result, arguments after the call) of the formula on a copy of ``args``; raises what it raises."""
         mine = copy.deepcopy(args)
+        if self.formula is None:
+            raise ValueError(f"mistake {self.id} has no formula here")
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             return self.formula(ref, *mine), mine
@@ -58,14 +60,12 @@ class Catalog:
     def for_function(self, qualname: str) -> list[Mistake]:
         return [m for m in self.mistakes if m.function == qualname]
 
-    def match(self, fn: Function, ref: SimpleNamespace, args: list[Any], expected: Any,
-              outcome: Any) -> tuple[list[Mistake], list[str]]:
-        """(the mistakes that are true of ``outcome``, problems with formulas that failed to run).
+    def candidates(self, fn: Function, ref: SimpleNamespace, args: list[Any],
+                   expected: Any) -> tuple[list[Candidate], list[str]]:
+        """(the mistakes that are mistakes on these inputs, with what they give; formulas that failed to run).
 
-        A mistake is named only where it is one: its result or what it does to
-        the inputs differs from the reference's on these very inputs. And only
-        where it explains the student's call: the same result, the same inputs
-        afterwards, and an input returned as is exactly when the student's was.
+        A mistake is a candidate only where it is one: its result or what it
+        does to the inputs differs from the reference's on these very inputs.
         """
         found, failures = [], []
         for mistake in self.for_function(fn.qualname):
@@ -78,10 +78,23 @@ class Catalog:
             changes_inputs = any(diagnostics.equal_inputs(a, b) for a, b in zip(args, after))
             if not changes_inputs and not diagnostics.compare(fn, expected, value):
                 continue  # on these inputs the mistake gives the right answer: it is no mistake here
-            same_inputs = all(not diagnostics.equal_inputs(a, b) for a, b in zip(after, outcome.args_after))
-            if same_inputs and wire.aliases(value, after) == outcome.aliases and diagnostics.same(value, outcome.value):
-                found.append(mistake)
+            found.append(Candidate(mistake, value, after, wire.aliases(value, after)))
         return found, failures
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A catalogued mistake on given inputs: what it returns, what it leaves of the inputs, whether it aliases."""
+
+    mistake: Mistake
+    value: Any
+    after: list[Any]
+    aliases: bool
+
+    def explains(self, outcome: Any) -> bool:
+        """Whether the student's call is this mistake exactly: same result, same inputs afterwards, aliasing alike."""
+        same_inputs = all(not diagnostics.equal_inputs(a, b) for a, b in zip(self.after, outcome.args_after))
+        return same_inputs and self.aliases == outcome.aliases and diagnostics.same(self.value, outcome.value)
 
 
 def _load_formulas(path: Path) -> ModuleType:
@@ -97,7 +110,7 @@ def _load_formulas(path: Path) -> ModuleType:
     return module
 
 
-def _entries(path: Path, contract: Contract) -> list[Mistake]:
+def _entries(path: Path, contract: Contract, formulas_too: bool) -> list[Mistake]:
     doc = YamlSource(path)
     formulas: ModuleType | None = None
     mistakes = []
@@ -109,6 +122,10 @@ def _entries(path: Path, contract: Contract) -> list[Mistake]:
         if values["function"] not in contract.by_name:
             raise ConfigError(f"{values['function']!r} is not a function of the contract."
                               f"{did_you_mean(values['function'], contract.by_name)}", doc.where(entry["function"]))
+        if not formulas_too:
+            mistakes.append(Mistake(values["id"], values["function"], values["formula"],
+                                    values["feedback"].strip(), values["lesson"], doc.where(node), path, None))
+            continue
         formulas = formulas or _load_formulas(path.with_suffix(".py"))
         formula = getattr(formulas, values["formula"], None)
         if not callable(formula):
@@ -120,17 +137,19 @@ def _entries(path: Path, contract: Contract) -> list[Mistake]:
     return mistakes
 
 
-def load(folder: Path, contract: Contract, errors: list[str] | None = None) -> Catalog:
+def load(folder: Path, contract: Contract, errors: list[str] | None = None, formulas: bool = True) -> Catalog:
     """Every ``*.yaml`` under ``folder`` (``grader/mistakes``), validated; an empty catalog if there is none.
 
     The first problem raises ConfigError; with an ``errors`` list, each broken
     file's problem is appended there instead and that file is left out.
+    ``formulas=False`` reads the entries only (a student release, whose
+    results were recorded).
     """
     mistakes: list[Mistake] = []
     seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
         try:
-            entries = _entries(path, contract)
+            entries = _entries(path, contract, formulas)
             here = dict(seen)
             for mistake in entries:
                 if mistake.id in here:

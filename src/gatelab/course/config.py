@@ -9,7 +9,7 @@ so one bug does not zero a function: the values on each of its cases, plus
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import yaml
@@ -97,6 +97,9 @@ class Assignment:
     tests: tuple[TestSpec, ...]
     recorded_checksum: str = ""
     quiz: QuizFeedback = QuizFeedback()
+    recorded: Path | None = None  # a student release: the recorded answers for the public cases, no reference
+    withheld: dict[str, tuple[int, float]] = field(default_factory=dict)  # a release: function -> (tests, points)
+    #                                                                      run only at grading
 
     @property
     def grader(self) -> Path:
@@ -190,8 +193,13 @@ def _settings(doc: YamlSource, node: yaml.Node | None, what: str,
     return points, visibility
 
 
+def _is_off(doc: YamlSource, node: yaml.Node | None) -> bool:
+    """``false`` where an aspect's settings go: that aspect is not tested (a release leaves hidden ones out)."""
+    return isinstance(node, yaml.ScalarNode) and doc.value(node) is False
+
+
 def _function_tests(doc: YamlSource, fn: Function, node: yaml.Node, cases: dict[str, Case],
-                    aspect_defaults: dict[str, tuple[float, str]]) -> list[TestSpec]:
+                    aspect_defaults: dict[str, tuple[float, str] | None]) -> list[TestSpec]:
     entries = doc.mapping(node, f"tests.{fn.qualname}")
     names = [*cases, *ASPECTS]
     for key, entry in entries.items():
@@ -204,7 +212,10 @@ def _function_tests(doc: YamlSource, fn: Function, node: yaml.Node, cases: dict[
                                                         (1.0, "hidden")))
              for case in own_cases]
     for aspect, default in aspect_defaults.items():
-        points, visibility = _settings(doc, entries.get(aspect), f"tests.{fn.qualname}.{aspect}", default)
+        setting = entries.get(aspect)
+        if _is_off(doc, setting) or (default is None and setting is None):
+            continue
+        points, visibility = _settings(doc, setting, f"tests.{fn.qualname}.{aspect}", default or (1.0, "visible"))
         specs.append(TestSpec(fn, aspect, own_cases, points, visibility))
     return sorted(specs, key=lambda s: ASPECT_ORDER.index(s.aspect))
 
@@ -213,8 +224,9 @@ def _tests(doc: YamlSource, node: yaml.Node | None, cases: dict[str, Case],
            aspects: yaml.Node | None, contract: Contract) -> tuple[TestSpec, ...]:
     aspect_entries = doc.mapping(aspects, "aspects")
     doc.check_keys(aspect_entries, tuple(ASPECTS), "aspects")
-    aspect_defaults = {name: _settings(doc, aspect_entries.get(name), f"aspects.{name}", (1.0, "visible"))
-                       for name in ASPECTS}
+    aspect_defaults: dict[str, tuple[float, str] | None] = {
+        name: None if _is_off(doc, aspect_entries.get(name)) else
+        _settings(doc, aspect_entries.get(name), f"aspects.{name}", (1.0, "visible")) for name in ASPECTS}
     specs: list[TestSpec] = []
     seen = set()
     for qualname, per_function in doc.mapping(node, "tests").items():
@@ -236,7 +248,7 @@ def load(root: Path) -> Assignment:
     doc = YamlSource(path)
     top = doc.mapping(doc.root, "the file")
     doc.check_keys(top, ("title", "solutions", "exercises", "seed", "limits", "cases", "aspects", "tests", "quiz",
-                         "checksum"), "the file")
+                         "checksum", "recorded", "withheld"), "the file")
 
     def folder_of(key: str, default: str) -> Path:
         return (path.parent / (doc.typed(top[key], str, key) if key in top else default)).resolve()
@@ -255,4 +267,17 @@ def load(root: Path) -> Assignment:
         tests=_tests(doc, top.get("tests"), cases, top.get("aspects"), contract),
         recorded_checksum=doc.typed(top["checksum"], str, "checksum") if "checksum" in top else "",
         quiz=_quiz_feedback(doc, top.get("quiz")),
+        recorded=path.parent / doc.typed(top["recorded"], str, "recorded") if "recorded" in top else None,
+        withheld=_withheld(doc, top.get("withheld")),
     )
+
+
+def _withheld(doc: YamlSource, node: yaml.Node | None) -> dict[str, tuple[int, float]]:
+    """A release's tests that run only at grading, per function: (how many, their points)."""
+    withheld = {}
+    for qualname, entry_node in doc.mapping(node, "withheld").items():
+        entry = doc.mapping(entry_node, f"withheld.{qualname}")
+        doc.check_keys(entry, ("tests", "points"), f"withheld.{qualname}")
+        withheld[qualname] = (doc.typed(entry["tests"], int, "tests") if "tests" in entry else 0,
+                              doc.typed(entry["points"], float, "points") if "points" in entry else 0.0)
+    return withheld

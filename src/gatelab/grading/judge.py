@@ -30,12 +30,12 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from gatelab.course.catalog import Catalog, reference_namespace
+from gatelab.course.catalog import Candidate
 from gatelab.course.config import ASPECTS, VALUES, Assignment, TestSpec
 from gatelab.course.contract import Contract, Function
 from gatelab.grading import diagnostics
-from gatelab.grading.cases import Case, make_args
-from gatelab.grading.reference import Reference
+from gatelab.grading.cases import Case
+from gatelab.grading.oracle import Oracle
 from gatelab.grading.sandbox import HIDDEN, PUBLIC, CallStatus, Outcome, Sandbox
 from gatelab.report.render import Renderer
 
@@ -75,20 +75,19 @@ class Trial:
     right: Outcome | None = None  # whichever call returned the right values, if one did
     wrong_parts: list[str] = field(default_factory=list)  # own parts that were wrong where the call used them
     warned: bool = False  # right values, but with warnings the contract forbids
+    candidates: list[Candidate] | None = None  # catalogued mistakes that are mistakes on these inputs
 
 
 class Judge:
-    """Grades contract functions of one submission against the reference."""
+    """Grades contract functions of one submission against an oracle (the reference, or its recording)."""
 
-    def __init__(self, sandbox: Sandbox, reference: Reference, renderer: Renderer, assignment: Assignment,
-                 catalog: Catalog = Catalog(), include_hidden: bool = True) -> None:
+    def __init__(self, sandbox: Sandbox, oracle: Oracle, renderer: Renderer, assignment: Assignment,
+                 include_hidden: bool = True) -> None:
         self.sandbox = sandbox
-        self.reference = reference
+        self.oracle = oracle
         self.renderer = renderer
         self.contract: Contract = assignment.contract
-        self.seed = assignment.seed
-        self.catalog = catalog
-        self.ref = reference_namespace(reference.modules)
+        self.ref = oracle.namespace  # the reference's modules, where they are here (not in a student release)
         self.instructor_notes: list[str] = []  # assignment defects met while judging (a formula that raised)
         self._trials: dict[tuple[str, str], Trial] = {}
         self._named: list[str] = []  # mistake ids named while judging the current test
@@ -105,16 +104,12 @@ class Judge:
 
     # --- calls -------------------------------------------------------------------------------------
 
-    def expected(self, fn: Function, args: list[Any]) -> Any:
-        """The reference result, on a copy of the inputs."""
-        return self.reference.function(fn.qualname)(*copy.deepcopy(args))
-
     def trial(self, fn: Function, case: Case) -> Trial:
         """The student's call(s) on ``case``, made once, then shared by every aspect."""
         key = (fn.qualname, case.name)
         if key not in self._trials:
-            args = make_args(self.contract, fn, case, self.seed)
-            expected = self.expected(fn, args)
+            args = self.oracle.inputs(fn.qualname, case)
+            expected = self.oracle.expected(fn.qualname, case, args)
             lane = PUBLIC if case.name in self._public.get(fn.qualname, ()) else HIDDEN
             trial = Trial(case, lane, args, expected, self._own_call(fn, args, lane),
                           diagnostics.needs_work(expected, args))
@@ -146,7 +141,8 @@ class Judge:
 
     def _served(self, fn: Function, trial: Trial) -> Outcome | None:
         """The composite's call with its parts served by the grader (made once), or None for a plain function."""
-        if trial.served is None and fn.parts and trial.outcome.status not in NOT_RETRIED:
+        if trial.served is None and fn.parts and self.oracle.serves_parts and \
+                trial.outcome.status not in NOT_RETRIED:
             used: dict[str, list[tuple[list[Any], Any]]] = {}
             trial.served = self.sandbox.call(fn.module, fn.name, trial.args, self._part_servers(fn, used), trial.lane)
             trial.wrong_parts = self._wrong_parts(used, trial.lane)
@@ -163,7 +159,7 @@ class Judge:
         """The reference's parts, as the sandbox serves them; each remembers what it was asked."""
 
         def server(qualname: str) -> Callable[..., Any]:
-            reference = self.reference.function(qualname)
+            reference = self.oracle.part(qualname)
             names = self.contract.lookup(qualname).arg_names
 
             def serve(*args: Any, **kwargs: Any) -> Any:
@@ -233,6 +229,9 @@ class Judge:
         """Why the values are wrong: the student's own call, or the composite's own work with right parts."""
         upstream = [self.renderer.feedback("upstream", qualname=fn.qualname, wrong=trial.wrong_parts)] \
             if trial.wrong_parts else []
+        failing = self._parts_failing_their_tests(fn) if fn.parts and not self.oracle.serves_parts else []
+        if failing:  # a student release: no reference to serve parts with, but a part already fails its tests
+            upstream = [self.renderer.feedback("parts_not_served", qualname=fn.qualname, failing=failing)]
         served = trial.served
         if served is not None and served.ok and trial.wrong_parts:
             lead = self.renderer.feedback("with_served_parts", qualname=fn.qualname, parts=trial.wrong_parts)
@@ -247,6 +246,12 @@ class Judge:
             messages.append(self.renderer.feedback("warned", qualname=fn.qualname, warnings=outcome.warnings,
                                                    hint=fn.quiet or ""))
         return "\n".join(messages + upstream)
+
+    def _parts_failing_their_tests(self, fn: Function) -> list[str]:
+        """The parts of ``fn`` that are wrong on one of their own cases in this run."""
+        return [part for part in fn.parts
+                if any(self.trial(self.contract.lookup(part), case).right is None
+                       for case in self._cases.get(part, ()))]
 
     def _aspect(self, spec: TestSpec) -> Verdict:
         fn = spec.function
@@ -310,11 +315,13 @@ class Judge:
 
     def _named_mistakes(self, fn: Function, trial: Trial, outcome: Outcome) -> list[str]:
         """Feedback for every catalog mistake that is a mistake on these inputs and explains the result."""
-        found, failures = self.catalog.match(fn, self.ref, trial.args, trial.expected, outcome)
-        for failure in failures:
-            note = f"{failure} (on case {trial.case.name})"
-            if note not in self.instructor_notes:
-                self.instructor_notes.append(note)
+        if trial.candidates is None:
+            trial.candidates, failures = self.oracle.candidates(fn.qualname, trial.case, trial.args, trial.expected)
+            for failure in failures:
+                note = f"{failure} (on case {trial.case.name})"
+                if note not in self.instructor_notes:
+                    self.instructor_notes.append(note)
+        found = [c.mistake for c in trial.candidates if c.explains(outcome)]
         self._named.extend(m.id for m in found)
         return [self.renderer.feedback("mistake", id=m.id, feedback=m.feedback, lesson=m.lesson) for m in found]
 
@@ -324,7 +331,7 @@ class Judge:
         """The student's ``qualname(*args)``, run in the sandbox (never in this process), with the
         function's parts served by the grader: an instructor's test, too, measures its own work."""
         fn = self.contract.lookup(qualname)
-        parts = self._part_servers(fn, {}) if fn.parts else None
+        parts = self._part_servers(fn, {}) if fn.parts and self.oracle.serves_parts else None
         return self.sandbox.call(fn.module, fn.name, args, parts, lane)
 
     def difference(self, quantity: str, expected: Any, got: Any, rtol: float, atol: float) -> str:

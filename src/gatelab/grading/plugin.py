@@ -144,7 +144,8 @@ class GradingPlugin:
         for item in items:
             function = _function_of(item)
             in_target = not self.target or self.target in (function, function.split(".")[0])
-            if in_target and not self.include_hidden and _visibility(item) != "visible":
+            needs_reference = self.judge.ref is None and "reference" in getattr(item, "fixturenames", ())
+            if in_target and (needs_reference or not self.include_hidden and _visibility(item) != "visible"):
                 self.results.hidden_count += 1
                 self.results.hidden_points += _points(item)
                 drop.append(item)

@@ -67,6 +67,10 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
     from gatelab.report.render import Renderer
 
     renderer = renderer or Renderer(assignment.grader / "templates")
+    for qualname, (count, points) in assignment.withheld.items():  # a student release: run only at grading
+        if not target or target in (qualname, qualname.split(".")[0]):
+            results.hidden_count += count
+            results.hidden_points += points
     if not quiz_only:
         _grade_code(assignment, submission, results, renderer, target, include_hidden, on_result)
     if quiz != "none" and (not target or quiz_only):
@@ -163,16 +167,10 @@ def _grade_code(assignment: Assignment, submission: Path, results: Results, rend
         sandbox.start(PUBLIC)  # workers import numpy while the grader imports pytest and the reference
         if include_hidden:
             sandbox.start(HIDDEN)
-        from gatelab.course import catalog
         from gatelab.grading.judge import Judge
         from gatelab.grading.plugin import GradingPlugin
-        from gatelab.grading.reference import Reference
 
-        reference = Reference(assignment.solutions, assignment.contract.modules)
-        problems: list[str] = []
-        mistakes = catalog.load(assignment.grader / "mistakes", assignment.contract, problems)
-        results.instructor_notes.extend(f"mistake catalog: {p} (left out; run grade audit)" for p in problems)
-        judge = Judge(sandbox, reference, renderer, assignment, mistakes, include_hidden)
+        judge = Judge(sandbox, _oracle(assignment, results), renderer, assignment, include_hidden)
         plugin = GradingPlugin(assignment, judge, renderer, results, target=target,
                                include_hidden=include_hidden, on_result=on_result)
         code = _run_pytest(assignment.grader / "tests", plugin)
@@ -182,6 +180,21 @@ def _grade_code(assignment: Assignment, submission: Path, results: Results, rend
         raise ConfigError("the grader's tests could not be collected:\n" + "\n".join(plugin.collection_errors))
     if code not in (0, 1, 5):  # pytest's OK, TESTS_FAILED, NO_TESTS_COLLECTED
         raise GraderFault(f"pytest stopped with exit code {int(code)} while running {assignment.grader / 'tests'}")
+
+
+def _oracle(assignment: Assignment, results: Results) -> Any:
+    """The reference and the catalog's formulas, or, in a student release, what it recorded of them."""
+    from gatelab.course import catalog
+    from gatelab.grading.oracle import LiveOracle, RecordedOracle
+    from gatelab.grading.reference import Reference
+
+    problems: list[str] = []
+    mistakes = catalog.load(assignment.grader / "mistakes", assignment.contract, problems,
+                            formulas=assignment.recorded is None)
+    results.instructor_notes.extend(f"mistake catalog: {p} (left out; run grade audit)" for p in problems)
+    if assignment.recorded is not None:
+        return RecordedOracle(assignment.recorded, mistakes)
+    return LiveOracle(assignment, Reference(assignment.solutions, assignment.contract.modules), mistakes)
 
 
 def _run_pytest(tests: Path, plugin: object) -> int:

@@ -1,0 +1,146 @@
+"""``grade release``: what an instructor hands out, built from the assignment.
+
+- ``student/`` and ``student.zip``: the exercises, the locked question bank,
+  a student README, the gatelab wheel, and a grader folder that holds only
+  public tests and, recorded as data, what ``grade check`` needs for them:
+  the public cases' inputs, right results and the catalog's results. No
+  reference code, no hidden case, no answer key.
+- ``gradescope/autograder.zip``: ``setup.sh`` and ``run_autograder`` at its
+  root, the wheel, and the whole assignment (hidden tests and reference).
+- ``github-classroom/``: a starter repository (the student release and a
+  workflow that grades with ``--format github``).
+- ``gitlab/.gitlab-ci.yml``: a CI job that reports JUnit to GitLab.
+
+Every zip is reproducible: the same assignment gives byte-identical files.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gatelab import __version__
+from gatelab.course import archive, generate
+from gatelab.course.config import ASPECTS, CONFIG_NAME, VALUES, Assignment
+from gatelab.errors import ConfigError
+from gatelab.report.render import Renderer
+
+STUDENT, GRADESCOPE, CLASSROOM, GITLAB = "student", "gradescope", "github-classroom", "gitlab"
+
+
+def _public_config(assignment: Assignment) -> dict[str, Any]:
+    """The student's config.yaml: the public tests only, the rest counted as withheld."""
+    public = [s for s in assignment.tests if s.visibility == "visible"]
+    withheld = [s for s in assignment.tests if s.visibility != "visible"]
+    cases = {s.case.name: s.case for s in public if s.aspect == VALUES}
+    tests: dict[str, dict[str, Any]] = {}
+    for spec in assignment.tests:
+        entry = tests.setdefault(spec.function.qualname, {})
+        if spec.aspect == VALUES and spec.case.name in cases and spec.visibility == "visible":
+            entry[spec.case.name] = {"points": spec.points, "visibility": "visible"}
+        elif spec.aspect != VALUES:
+            entry[spec.aspect] = {"points": spec.points, "visibility": "visible"} \
+                if spec.visibility == "visible" else False
+    for qualname, entry in tests.items():
+        if not any(key not in ASPECTS for key in entry):
+            raise ConfigError(f"{qualname} has no visible case, so a student's check could not test it: make one "
+                              "of its cases visible in grader/config.yaml")
+    return {
+        "title": assignment.title, "exercises": "../exercises", "solutions": "../solutions",
+        "limits": {k: getattr(assignment.limits, k) for k in ("timeout", "memory_mb", "output_chars", "output_mb",
+                                                             "strikes", "budget")},
+        "cases": {name: {**dict(case.values), **({"title": case.title} if case.title else {})}
+                  for name, case in cases.items()},
+        "aspects": {aspect: False for aspect in ASPECTS},
+        "tests": tests,
+        "quiz": {"feedback": assignment.quiz.now, "explanations": assignment.quiz.later},
+        "checksum": assignment.checksum,
+        "recorded": "recorded.bin",
+        "withheld": {qualname: {"tests": sum(1 for s in withheld if s.function.qualname == qualname),
+                                "points": sum(s.points for s in withheld if s.function.qualname == qualname)}
+                     for qualname in dict.fromkeys(s.function.qualname for s in withheld)},
+    }
+
+
+def _copy(source: Path, target: Path, pattern: str = "*") -> None:
+    for path in sorted(source.glob(pattern)) if source.is_dir() else []:
+        if path.is_file():
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target / path.name)
+
+
+def _student(assignment: Assignment, folder: Path, wheel: Path, renderer: Renderer) -> None:
+    """The student's folder: exercises, a grader with public tests and recorded answers, README, wheel."""
+    from gatelab.course import catalog
+    from gatelab.grading.oracle import RECORDING, LiveOracle, record
+    from gatelab.grading.reference import Reference
+
+    _copy(assignment.exercises, folder / "exercises")
+    (folder / "exercises" / "answers.yaml").unlink(missing_ok=True)
+    grader = folder / "grader"
+    _copy(assignment.grader, grader, "contract.yaml")
+    _copy(assignment.grader / "tests", grader / "tests", "*.py")
+    _copy(assignment.grader / "mistakes", grader / "mistakes", "*.yaml")  # entries only; their formulas stay
+    _copy(assignment.grader / "templates", grader / "templates")
+    config = _public_config(assignment)
+    (grader / "config.yaml").write_text("# The public tests of this assignment; the rest run at grading.\n"
+                                        + yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    oracle = LiveOracle(assignment, Reference(assignment.solutions, assignment.contract.modules),
+                        catalog.load(assignment.grader / "mistakes", assignment.contract))
+    pairs = [(s.function.qualname, s.case) for s in assignment.tests if s.aspect == VALUES
+             and s.visibility == "visible"]
+    (grader / RECORDING).write_bytes(record(oracle, pairs))
+    (folder / "wheels").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(wheel, folder / "wheels" / wheel.name)
+    withheld = sum(entry["tests"] for entry in config["withheld"].values())
+    (folder / "README.md").write_text(renderer.render(
+        "student_readme.md.j2", title=assignment.title, wheel=wheel.name, version=__version__,
+        modules=assignment.contract.modules, public=len(pairs), withheld=withheld,
+        has_quiz=(folder / "exercises" / "quiz.lock.yaml").is_file()))
+
+
+def _gradescope(assignment: Assignment, target: Path, wheel: Path, renderer: Renderer) -> Path:
+    """autograder.zip: setup.sh and run_autograder at the root, the wheel, the whole assignment."""
+    entries = {"setup.sh": renderer.render("setup.sh.j2", wheel=wheel.name).encode(),
+               "run_autograder": renderer.render("run_autograder.j2").encode(),
+               f"wheels/{wheel.name}": wheel.read_bytes()}
+    entries.update(_assignment_entries(assignment, "assignment/"))
+    return archive.write_zip(entries, target, executable=frozenset({"setup.sh", "run_autograder"}))
+
+
+def _assignment_entries(assignment: Assignment, prefix: str) -> dict[str, bytes]:
+    """The whole assignment as zip entries, its config pointing at the solutions and exercises beside it."""
+    entries = archive.folder_entries(assignment.grader, prefix + "grader/")
+    entries.update(archive.folder_entries(assignment.solutions, prefix + "solutions/"))
+    entries.update(archive.folder_entries(assignment.exercises, prefix + "exercises/"))
+    data = yaml.safe_load((assignment.root / CONFIG_NAME).read_text(encoding="utf-8"))
+    data.update(solutions="../solutions", exercises="../exercises", checksum=assignment.checksum)
+    entries[prefix + "grader/config.yaml"] = yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode()
+    return entries
+
+
+def build(assignment: Assignment, out: Path, renderer: Renderer) -> list[Path]:
+    """Build every part of the release in ``out``; returns what it wrote."""
+    stale = generate.stale(assignment)
+    if stale:
+        raise ConfigError(f"{stale[0]} is out of date with the solutions: run grade generate first")
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    wheel = archive.build_wheel(out / "wheels")
+    student = out / STUDENT
+    _student(assignment, student, wheel, renderer)
+    student_zip = archive.write_zip(archive.folder_entries(student), out / f"{STUDENT}.zip")
+    autograder = _gradescope(assignment, out / GRADESCOPE / "autograder.zip", wheel, renderer)
+    classroom = out / CLASSROOM
+    shutil.copytree(student, classroom)
+    workflow = classroom / ".github" / "workflows" / "classroom.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(renderer.render("classroom.yml.j2", wheel=wheel.name))
+    gitlab = out / GITLAB / ".gitlab-ci.yml"
+    gitlab.parent.mkdir(parents=True)
+    gitlab.write_text(renderer.render("gitlab-ci.yml.j2", wheel=wheel.name))
+    shutil.rmtree(out / "wheels")
+    return [student, student_zip, autograder, classroom, gitlab]

@@ -1,0 +1,121 @@
+"""Where right answers come from: the reference's code, or what a student release recorded of it.
+
+The judge asks an oracle for a function's inputs on a case, the right result,
+the catalogued mistakes that are mistakes on those inputs (with what each
+gives), and, to judge a composite on its own work, the reference's parts.
+
+- ``LiveOracle`` (the instructor's machine, the autograder) draws inputs from
+  the contract, runs ``solutions/`` and the catalog's formulas in the trusted
+  process, and can serve parts.
+- ``RecordedOracle`` (a student release) holds only what ``grade release``
+  recorded for the public cases: inputs, right results and the catalog's
+  results. No reference code, no hidden case: it cannot serve parts, and says so.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Callable
+
+from gatelab.course.catalog import Candidate, Catalog, Mistake, reference_namespace
+from gatelab.course.config import Assignment
+from gatelab.errors import ConfigError
+from gatelab.grading import wire
+from gatelab.grading.cases import Case, make_args
+from gatelab.grading.reference import Reference
+
+RECORDING = "recorded.bin"  # in a release's grader/ folder
+
+
+class LiveOracle:
+    """The reference's code and the catalog's formulas, run in the trusted process."""
+
+    serves_parts = True
+
+    def __init__(self, assignment: Assignment, reference: Reference, catalog: Catalog) -> None:
+        self.assignment = assignment
+        self.reference = reference
+        self.catalog = catalog
+        self.namespace: SimpleNamespace | None = reference_namespace(reference.modules)
+
+    def inputs(self, qualname: str, case: Case) -> list[Any]:
+        contract = self.assignment.contract
+        return make_args(contract, contract.lookup(qualname), case, self.assignment.seed)
+
+    def expected(self, qualname: str, case: Case, args: list[Any]) -> Any:
+        return self.reference.function(qualname)(*copy.deepcopy(args))
+
+    def part(self, qualname: str) -> Callable[..., Any]:
+        return self.reference.function(qualname)
+
+    def candidates(self, qualname: str, case: Case, args: list[Any],
+                   expected: Any) -> tuple[list[Candidate], list[str]]:
+        fn = self.assignment.contract.lookup(qualname)
+        assert self.namespace is not None
+        return self.catalog.candidates(fn, self.namespace, args, expected)
+
+
+@dataclass
+class Record:
+    """One public (function, case) as a release recorded it."""
+
+    args: list[Any]
+    expected: Any
+    candidates: list[dict[str, Any]] = field(default_factory=list)  # {id, value, after, aliases}
+
+
+class RecordedOracle:
+    """What a student release recorded for its public cases; no code of the reference."""
+
+    serves_parts = False
+    namespace = None
+
+    def __init__(self, path: Path, catalog: Catalog) -> None:
+        try:
+            data = wire.decode(path.read_bytes()[4:])
+        except (OSError, wire.WireError) as exc:
+            raise ConfigError(f"cannot read the recorded answers ({exc}); download the release again", str(path)) from None
+        self.records = {key: Record(**value) for key, value in data["records"].items()}
+        self.mistakes: dict[str, Mistake] = {m.id: m for m in catalog.mistakes}
+
+    def _record(self, qualname: str, case: Case) -> Record:
+        try:
+            return self.records[f"{qualname}|{case.name}"]
+        except KeyError:
+            raise ConfigError(f"the release recorded nothing for {qualname} on case {case.name}") from None
+
+    def inputs(self, qualname: str, case: Case) -> list[Any]:
+        return copy.deepcopy(self._record(qualname, case).args)
+
+    def expected(self, qualname: str, case: Case, args: list[Any]) -> Any:
+        return copy.deepcopy(self._record(qualname, case).expected)
+
+    def part(self, qualname: str) -> Callable[..., Any]:
+        raise ConfigError("a student release holds no reference code to serve parts with")
+
+    def candidates(self, qualname: str, case: Case, args: list[Any],
+                   expected: Any) -> tuple[list[Candidate], list[str]]:
+        found = [Candidate(self.mistakes[c["id"]], c["value"], c["after"], c["aliases"])
+                 for c in self._record(qualname, case).candidates if c["id"] in self.mistakes]
+        return found, []
+
+
+Oracle = LiveOracle | RecordedOracle
+
+
+def record(oracle: LiveOracle, pairs: list[tuple[str, Case]]) -> bytes:
+    """The recording a release ships: inputs, right results and catalog results for these (function, case)."""
+    records = {}
+    for qualname, case in pairs:
+        args = oracle.inputs(qualname, case)
+        expected = oracle.expected(qualname, case, args)
+        candidates, failures = oracle.candidates(qualname, case, args, expected)
+        if failures:
+            raise ConfigError(f"cannot record {qualname} on {case.name}: {failures[0]}")
+        records[f"{qualname}|{case.name}"] = {
+            "args": args, "expected": expected,
+            "candidates": [{"id": c.mistake.id, "value": c.value, "after": c.after, "aliases": c.aliases}
+                           for c in candidates]}
+    return wire.encode({"records": records})
