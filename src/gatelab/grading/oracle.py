@@ -76,7 +76,8 @@ class RecordedOracle:
         try:
             data = wire.decode(path.read_bytes()[4:])
         except (OSError, wire.WireError) as exc:
-            raise ConfigError(f"cannot read the recorded answers ({exc}); download the release again", str(path)) from None
+            raise ConfigError(f"cannot read the recorded answers ({exc}); download the release again",
+                              str(path)) from None
         self.records = {key: Record(**value) for key, value in data["records"].items()}
         self.mistakes: dict[str, Mistake] = {m.id: m for m in catalog.mistakes}
 
