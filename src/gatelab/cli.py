@@ -289,6 +289,54 @@ def audit(assignment: Path | None) -> None:
 
 
 @main.command(epilog=EXIT_CODES)
+@click.argument("submissions", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for grades.csv, results/, feedback/, summary.html and the state of this run.")
+@click.option("--jobs", default=2, show_default=True, help="Submissions graded at the same time.")
+@click.option("--budget", type=float, default=None, help="Seconds per submission (default: limits.budget).")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A Canvas gradebook export: folders named by SIS User ID, login, ID or name take its rows.")
+@click.option("--column", default=None, help='The grades.csv column, as Canvas names it: "Title (id)". '
+                                              "Default: the assignment's title.")
+@assignment_option
+def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster: Path | None,
+          column: str | None, assignment: Path | None) -> None:
+    """Grade a whole class: every subfolder or .zip of SUBMISSIONS is one student.
+
+    Writes OUT/grades.csv (Canvas), OUT/results/<student>.json, OUT/feedback/<student>.md and .html
+    (every test, hidden ones included: for you, or to hand back after the due date) and OUT/summary.html.
+    Rerunning grades again only the submissions that changed.
+    """
+
+    def action() -> int:
+        from gatelab.grading import batch as batching
+        from gatelab.report import classbook
+        from gatelab.report.render import Renderer
+
+        spec = _assignment(assignment)
+        renderer = Renderer(spec.grader / "templates")
+        count = len(batching.submissions(submissions))
+        show = sys.stderr.isatty()
+        with click.progressbar(length=count, label="grading", file=sys.stderr if show else open(os.devnull, "w"),
+                               show_pos=True) as bar:
+            rows = batching.run(spec.root, submissions, out, jobs=jobs, budget=budget,
+                                on_row=lambda _row: bar.update(1))
+        for row in rows:
+            (out / "feedback" / f"{row.student}.html").write_text(classbook.feedback_html(row.results, renderer))
+        people = classbook.read_roster(roster) if roster else None
+        text, unmatched = classbook.canvas_csv(rows, column or spec.title, people)
+        (out / "grades.csv").write_text(text, encoding="utf-8")
+        (out / "summary.html").write_text(classbook.summary_html(rows, spec.title, renderer, unmatched))
+        reused = sum(row.reused for row in rows)
+        failed = sum(bool(row.error) for row in rows)
+        click.echo(f"{len(rows)} submissions ({reused} unchanged since the last run, {failed} not graded); "
+                   f"wrote {out / 'grades.csv'} and {out / 'summary.html'}")
+        return EXIT_OK
+
+    _run(action)
+
+
+@main.command(epilog=EXIT_CODES)
 @assignment_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("release"), show_default=True,
               help="Folder to build the release in (emptied first).")

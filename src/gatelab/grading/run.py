@@ -175,6 +175,7 @@ def _grade_code(assignment: Assignment, submission: Path, results: Results, rend
                                include_hidden=include_hidden, on_result=on_result)
         code = _run_pytest(assignment.grader / "tests", plugin)
         results.notices.extend(sandbox.notes)
+        results.limits_hit.extend(sandbox.limits_hit)
         results.instructor_notes.extend(judge.instructor_notes)
     if plugin.collection_errors:
         raise ConfigError("the grader's tests could not be collected:\n" + "\n".join(plugin.collection_errors))

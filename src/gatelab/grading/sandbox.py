@@ -323,6 +323,7 @@ class Sandbox:
         self._staged: tempfile.TemporaryDirectory[str] | None = None
         self._budget_end: float | None = None
         self.notes: list[str] = []  # what the student should know about their folder (files left out)
+        self.limits_hit: list[str] = []  # "module.function: timeout", for the class summary
         self.spawned = 0
 
     def __enter__(self) -> "Sandbox":
@@ -392,7 +393,16 @@ class Sandbox:
         outcome.output = pending_output + outcome.output
         if outcome.status is CallStatus.TIMEOUT:
             self._timeouts[lane, qualname] = self._timeouts.get((lane, qualname), 0) + 1
+        self._note_limit(qualname, outcome)
         return outcome
+
+    def _note_limit(self, qualname: str, outcome: Outcome) -> None:
+        hit = {CallStatus.TIMEOUT: "time limit", CallStatus.BUDGET: "time budget", CallStatus.CRASHED: "crashed",
+               CallStatus.PROTOCOL: "result too large or malformed"}.get(outcome.status)
+        if outcome.status is CallStatus.RAISED and outcome.error.get("type") == "MemoryError":
+            hit = "memory limit"
+        if hit and f"{qualname}: {hit}" not in self.limits_hit:
+            self.limits_hit.append(f"{qualname}: {hit}")
 
     def _remaining(self) -> float:
         return (self._budget_end or 0.0) - time.monotonic()

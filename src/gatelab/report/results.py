@@ -65,6 +65,7 @@ class Results:
     notices: list[str] = field(default_factory=list)  # for the student: their answers file, files left out
     instructor_notes: list[str] = field(default_factory=list)  # assignment defects: never in a student's view
     faults: list[str] = field(default_factory=list)  # where gatelab itself failed: never in a student's view
+    limits_hit: list[str] = field(default_factory=list)  # "module.function: time limit", ...
     student: str = ""  # the id that picked the quiz variants
     checksum: str = ""  # of the assignment that graded it (grader files and reference)
     due_date: str = ""  # from the LMS, when it said

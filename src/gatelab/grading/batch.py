@@ -1,0 +1,161 @@
+"""``grade batch``: a whole class, one submission per subfolder or ``.zip``, graded in parallel.
+
+Every submission gets its row, whatever it is (empty, nested, broken, hostile):
+a failure to grade one is recorded as its reason and the batch goes on. What
+is kept between runs lives in the output folder only (``state.json``): a
+submission whose files and assignment did not change is not graded again.
+Writes ``results/<student>.json``, ``feedback/<student>.md`` and ``.html``,
+``grades.csv`` and ``summary.html``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from gatelab import __version__
+from gatelab.errors import GatelabError, UsageError
+
+STATE = "state.json"
+_SAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
+
+
+@dataclass
+class Row:
+    """One submission of the class: who, and what grading it gave (or why it could not)."""
+
+    student: str
+    source: str
+    score: float = 0.0
+    max_score: float = 0.0
+    error: str = ""  # why it could not be graded
+    reused: bool = False  # unchanged since the last run: its results were kept
+    results: dict[str, Any] = field(default_factory=dict)  # gatelab's JSON of its results
+    markdown: str = ""  # its feedback as Markdown (rendered where the Results object is)
+
+
+def submissions(folder: Path) -> dict[str, Path]:
+    """Student name -> submission (a subfolder or a .zip), in name order; loose files are no submission."""
+    if not folder.is_dir():
+        raise UsageError(f"the submissions folder {folder} does not exist")
+    found: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or not (path.is_dir() or path.suffix.lower() == ".zip"):
+            continue
+        name = _SAFE.sub("_", path.stem if path.is_file() else path.name).strip("_") or "unnamed"
+        while name in found:
+            name += "_"
+        found[name] = path
+    return found
+
+
+def fingerprint(path: Path) -> str:
+    """What a submission holds, as a hash: a zip's bytes, or every file of a folder (name and bytes)."""
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        digest.update(str(file.relative_to(path.parent)).encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def grade_one(root: str, student: str, source: str, budget: float | None) -> dict[str, Any]:
+    """Grade one submission (in a worker process of the batch); returns its row as plain data."""
+    from dataclasses import replace
+
+    from gatelab import grading
+    from gatelab.course import config
+    from gatelab.grading.submission import unpack
+
+    row = Row(student, source)
+    with tempfile.TemporaryDirectory(prefix="gatelab-batch-") as tmp:
+        try:
+            assignment = config.load(Path(root))
+            if budget:
+                assignment = replace(assignment, limits=replace(assignment.limits, budget=budget))
+            folder, notices = Path(source), []
+            if folder.is_file():
+                notices = unpack(folder, Path(tmp))
+                folder = Path(tmp)
+            results = grading.grade(assignment, folder, include_hidden=True, student=student, for_lms=True)
+            results.notices[:0] = notices
+            from gatelab.report.exporters import json as json_exporter
+            from gatelab.report.exporters import markdown
+            from gatelab.report.render import Renderer
+
+            row.results = json_exporter.render(results)
+            row.markdown = markdown.render(results, Renderer(assignment.grader / "templates"))
+            row.score, row.max_score = results.score, results.max_score
+        except GatelabError as exc:
+            row.error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - one submission never stops the batch
+            row.error = f"the grader failed on this submission: {type(exc).__name__}: {exc}"
+    return row.__dict__
+
+
+def run(root: Path, folder: Path, out: Path, jobs: int = 1, budget: float | None = None,
+        on_row: Callable[[Row], None] | None = None) -> list[Row]:
+    """Grade every submission in ``folder`` into ``out``; rows in student order."""
+    from gatelab.course import config
+
+    checksum = config.load(root).checksum
+    found = submissions(folder)
+    (out / "results").mkdir(parents=True, exist_ok=True)
+    state_path = out / STATE
+    state = json.loads(state_path.read_text()) if state_path.is_file() else {}
+    rows: dict[str, Row] = {}
+    todo: dict[str, tuple[Path, str]] = {}
+    for student, source in found.items():
+        key = f"{fingerprint(source)}:{checksum}:{__version__}"
+        kept = out / "results" / f"{student}.json"
+        if state.get(student, {}).get("key") == key and kept.is_file():
+            row = Row(**state[student]["row"], reused=True, results=json.loads(kept.read_text()))
+            rows[student] = row
+            if on_row:
+                on_row(row)
+        else:
+            todo[student] = (source, key)
+    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(grade_one, str(root), student, str(source), budget): student
+                   for student, (source, _) in todo.items()}
+        for future in futures:
+            student = futures[future]
+            try:
+                row = Row(**future.result())
+            except Exception as exc:  # noqa: BLE001 - a worker process that died
+                row = Row(student, str(todo[student][0]), error=f"grading stopped: {type(exc).__name__}: {exc}")
+            rows[student] = row
+            _keep(out, row)
+            state[student] = {"key": todo[student][1], "row": {k: v for k, v in row.__dict__.items()
+                                                               if k not in ("results", "reused", "markdown")}}
+            state_path.write_text(json.dumps(state, indent=1, sort_keys=True))
+            if on_row:
+                on_row(row)
+    for gone in set(state) - set(found):  # a submission removed from the folder leaves the run
+        state.pop(gone)
+        (out / "results" / f"{gone}.json").unlink(missing_ok=True)
+    state_path.write_text(json.dumps(state, indent=1, sort_keys=True))
+    return [rows[s] for s in sorted(rows)]
+
+
+def _keep(out: Path, row: Row) -> None:
+    """results/<student>.json (gatelab's JSON, or why there are none) and feedback/<student>.md and .html."""
+    from gatelab.report.exporters import json as json_exporter
+
+    document = row.results or {**json_exporter.failure(row.error), "title": "", "student": row.student,
+                               "max_score": 0.0, "notices": []}
+    row.results = document
+    (out / "results" / f"{row.student}.json").write_text(json.dumps(document, indent=1, ensure_ascii=False))
+    feedback = out / "feedback"
+    feedback.mkdir(exist_ok=True)
+    (feedback / f"{row.student}.md").write_text(row.markdown or f"# Not graded\n\n{row.error}\n")
+
+
+def clear(out: Path) -> None:
+    """Forget a previous run (a fresh --out is a fresh run; this makes one in place)."""
+    shutil.rmtree(out, ignore_errors=True)

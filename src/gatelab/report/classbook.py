@@ -1,0 +1,117 @@
+"""A class's results: the gradebook Canvas imports, and the summary page an instructor reads.
+
+``grades.csv`` follows Canvas's gradebook export (Student, ID, SIS User ID,
+SIS Login ID, Section, then a column per assignment, and the Points Possible
+row). Folder names map to the roster: with ``--roster`` (a Canvas gradebook
+export), a folder named by a student's SIS User ID, SIS Login ID, Canvas ID or
+name takes that student's row; without one, the folder name is the student,
+the SIS User ID and the SIS Login ID.
+
+``summary.html`` aggregates the rows: a score histogram, the pass rate per
+function, the most frequent named mistakes per function, the hardest
+questions, and the submissions that hit limits or could not be graded.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from pathlib import Path
+from typing import Any, Sequence
+
+from gatelab.report.render import Renderer
+
+COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+
+
+def read_roster(path: Path) -> list[dict[str, str]]:
+    """The students of a Canvas gradebook export (its Points Possible row left out)."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return [row for row in csv.DictReader(handle) if row.get("Student", "").strip()
+                and "Points Possible" not in row.get("Student", "")]
+
+
+def _match(student: str, roster: list[dict[str, str]]) -> dict[str, str] | None:
+    wanted = student.casefold()
+    for key in ("SIS User ID", "SIS Login ID", "ID", "Student"):
+        for person in roster:
+            if (person.get(key) or "").strip().casefold() == wanted:
+                return person
+    return None
+
+
+def canvas_csv(rows: list[Any], column: str, roster: list[dict[str, str]] | None = None) -> tuple[str, list[str]]:
+    """(grades.csv text, students not found in the roster)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*COLUMNS, column])
+    possible = max((row.max_score for row in rows), default=0.0)
+    writer.writerow(["    Points Possible", "", "", "", "", f"{possible:g}"])
+    unmatched = []
+    for row in rows:
+        person = _match(row.student, roster) if roster else None
+        if roster and person is None:
+            unmatched.append(row.student)
+        person = person or {"Student": row.student, "ID": "", "SIS User ID": row.student,
+                            "SIS Login ID": row.student, "Section": ""}
+        writer.writerow([person.get(c, "") for c in COLUMNS] + [f"{round(row.score, 2):g}"])
+    return out.getvalue(), unmatched
+
+
+def _tests(row: Any) -> list[dict[str, Any]]:
+    return list((row.results or {}).get("tests", []))
+
+
+def _histogram(rows: list[Any], bins: int = 10) -> list[dict[str, Any]]:
+    graded = [row for row in rows if row.max_score > 0]
+    top = max((row.max_score for row in graded), default=1.0)
+    counts = [0] * bins
+    for row in graded:
+        counts[min(bins - 1, int(bins * row.score / top))] += 1
+    return [{"low": top * i / bins, "high": top * (i + 1) / bins, "count": n} for i, n in enumerate(counts)]
+
+
+def aggregate(rows: list[Any]) -> dict[str, Any]:
+    """The numbers the summary shows."""
+    passed: Counter[str] = Counter()
+    graded: Counter[str] = Counter()
+    mistakes: dict[str, Counter[str]] = {}
+    questions: dict[str, list[float]] = {}
+    for row in rows:
+        points: dict[str, list[float]] = {}
+        named: dict[str, set[str]] = {}
+        for test in _tests(row):
+            if test.get("kind") == "question":
+                if test["max_score"] > 0 and test.get("mark") != "unanswered":
+                    questions.setdefault(test["function"].removeprefix("quiz."), []).append(
+                        test["score"] / test["max_score"])
+                continue
+            total = points.setdefault(test["function"], [0.0, 0.0])
+            total[0] += test["score"]
+            total[1] += test["max_score"]
+            named.setdefault(test["function"], set()).update(test.get("mistakes", []))
+        for function, (score, possible) in points.items():
+            graded[function] += 1
+            passed[function] += score >= possible > 0
+            mistakes.setdefault(function, Counter()).update(named[function])  # once per submission
+    table = [{"function": name, "pass_rate": passed[name] / graded[name], "graded": graded[name],
+              "mistakes": mistakes[name].most_common(3)} for name in graded]
+    means = sorted((sum(v) / len(v), q, len(v)) for q, v in questions.items())
+    hardest = [{"question": q, "mean": mean, "answers": n} for mean, q, n in means[:5]]
+    limits = [{"student": row.student, "what": ", ".join((row.results or {}).get("limits_hit", []))}
+              for row in rows if (row.results or {}).get("limits_hit")]
+    failed = [{"student": row.student, "error": row.error} for row in rows if row.error]
+    scores = [row.score for row in rows if not row.error]
+    return {"count": len(rows), "graded": len(scores), "mean": sum(scores) / len(scores) if scores else 0.0,
+            "max_score": max((row.max_score for row in rows), default=0.0), "histogram": _histogram(rows),
+            "functions": table, "hardest": hardest, "limits": limits, "failed": failed}
+
+
+def summary_html(rows: list[Any], title: str, renderer: Renderer, unmatched: Sequence[str] = ()) -> str:
+    """The class summary page."""
+    return renderer.render("summary.html.j2", title=title, data=aggregate(rows), unmatched=list(unmatched))
+
+
+def feedback_html(results: dict[str, Any], renderer: Renderer) -> str:
+    """One student's feedback as a page."""
+    return renderer.render("feedback.html.j2", results=results)

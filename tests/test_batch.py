@@ -1,0 +1,155 @@
+"""`grade batch`: a class of 30+ generated submissions into grades.csv, feedback and summary.html."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from conftest import COURSE, write_submission
+from gatelab.cli import main
+
+MISTAKES = yaml.safe_load((Path(__file__).resolve().parent / "mistakes.yaml").read_text())
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def make_class(folder: Path) -> dict[str, str]:
+    """30+ submissions: correct, buggy, empty, nested, syntax error, hanging, zipped, a broken zip, a stub,
+    one that prints HTML. Returns what each is."""
+    kinds = {}
+    for i in range(5):
+        write_submission(folder / f"correct{i}", {})
+        kinds[f"correct{i}"] = "correct"
+    for name in sorted(MISTAKES)[:17]:
+        entry = MISTAKES[name]
+        write_submission(folder / f"buggy_{name}", {entry["module"]: (entry["replace"], entry["with"])})
+        kinds[f"buggy_{name}"] = "buggy"
+    (folder / "empty").mkdir()
+    write_submission(folder / "nested" / "homework", {})
+    missing_colon = ("def lstm_forward(x, h0, params):", "def lstm_forward(x, h0, params)")
+    write_submission(folder / "syntax", {"lstm": missing_colon})
+    write_submission(folder / "hanging", {"activations": ("    z = np.asarray(z, dtype=np.float64)\n",
+                                                          "    while True:\n        pass\n")})
+    write_submission(folder / "shouting", {"activations": ("    return 1.0 - np.tanh(z) ** 2\n",
+                                                           "    print('<script>alert(1)</script>')\n"
+                                                           "    return 1.0 - np.tanh(z)\n")})
+    source = write_submission(folder.parent / "zip-source", {})
+    with zipfile.ZipFile(folder / "zipped.zip", "w") as bundle:
+        for path in source.glob("*.py"):
+            bundle.write(path, f"my-work/{path.name}")
+    (folder / "broken.zip").write_bytes(b"not a zip at all")
+    stub = write_submission(folder / "stub", {})
+    for path in stub.glob("*.py"):
+        shutil.copy(COURSE / "exercises" / path.name, path)
+    kinds.update(empty="empty", nested="correct", syntax="syntax", hanging="hanging", shouting="buggy",
+                 zipped="correct", broken="broken", stub="stub")
+    return kinds
+
+
+@pytest.fixture(scope="module")
+def fast_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("fast")
+    for name in ("grader", "solutions", "exercises"):
+        shutil.copytree(COURSE / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    path = root / "grader" / "config.yaml"
+    path.write_text(path.read_text().replace("  timeout: 5 ", "  timeout: 1 ").replace("  budget: 60 ", "  budget: 8 "))
+    return root
+
+
+@pytest.fixture(scope="module")
+def graded(fast_root, tmp_path_factory):
+    base = tmp_path_factory.mktemp("class")
+    kinds = make_class(base / "submissions")
+    out = base / "out"
+    result = CliRunner().invoke(main, ["batch", str(base / "submissions"), "--out", str(out), "--jobs", "2",
+                                       "--assignment", str(fast_root)])
+    assert result.exit_code == 0, result.output
+    return base, out, kinds, result.output
+
+
+def _code(document: dict) -> list[dict]:
+    return [t for t in document["tests"] if t["kind"] != "question"]
+
+
+def test_every_submission_has_its_row_in_a_canvas_gradebook(graded):
+    """grades.csv: Canvas's columns, the Points Possible row, one row per submission, in name order."""
+    base, out, kinds, _ = graded
+    assert len(kinds) >= 30
+    with open(out / "grades.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    assert rows[1][0].strip() == "Points Possible"
+    students = [row[0] for row in rows[2:]]
+    assert students == sorted(kinds) and all(row[2] == row[0] for row in rows[2:])
+    scores = {row[0]: float(row[5]) for row in rows[2:]}
+    assert scores["empty"] == scores["broken"] == scores["stub"] == 0
+    assert scores["correct0"] > scores[next(s for s in kinds if kinds[s] == "buggy")] > 0
+
+
+def test_each_kind_of_submission_is_graded_for_what_it_is(graded):
+    """Correct code gets every code point (nested and zipped ones too, with a notice); a syntax error costs its
+    module; a hang hits the time limit; a broken zip says why it was not graded."""
+    _, out, kinds, _ = graded
+    documents = {s: json.loads((out / "results" / f"{s}.json").read_text()) for s in kinds}
+    for student in (s for s, kind in kinds.items() if kind == "correct"):
+        assert all(t["status"] == "passed" for t in _code(documents[student])), student
+    assert any("inside the folder my-work/" in n for n in documents["zipped"]["notices"])
+    assert any("inside the folder homework/" in n for n in documents["nested"]["notices"])
+    assert {t["function"] for t in _code(documents["syntax"]) if t["status"] != "passed"} == \
+        {t["function"] for t in _code(documents["syntax"]) if t["function"].startswith("lstm.")}
+    assert "activations.sigmoid: time limit" in documents["hanging"]["limits_hit"]
+    assert "not a readable zip file" in documents["broken"]["error"]
+    assert all("there is no file" in t["feedback"] for t in _code(documents["empty"]) if t["kind"] == "values")
+
+
+def test_feedback_files_are_written_and_escaped(graded):
+    """feedback/<student>.md and .html for every submission; what a student printed is escaped in the page."""
+    _, out, kinds, _ = graded
+    for student in kinds:
+        assert (out / "feedback" / f"{student}.md").is_file() and (out / "feedback" / f"{student}.html").is_file()
+    page = (out / "feedback" / "shouting.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>" not in page
+
+
+def test_the_summary_says_what_an_instructor_needs(graded):
+    """summary.html: the histogram, pass rate per function, named mistakes, the hardest questions, limits."""
+    _, out, kinds, _ = graded
+    page = (out / "summary.html").read_text()
+    for heading in ("Scores", "Functions", "Limits and failures"):
+        assert f"<h2>{heading}</h2>" in page
+    assert page.count("<rect") == 10  # the histogram's bins
+    named = {m for s in kinds for t in json.loads((out / "results" / f"{s}.json").read_text())["tests"]
+             for m in t.get("mistakes", [])}
+    assert named and all(f"<code>{m}</code>" in page for m in named)
+    assert "activations.sigmoid: time limit" in page and "broken.zip is not a readable zip file" in page
+
+
+def test_a_rerun_regrades_only_what_changed(graded, fast_root):
+    """State lives in the output folder: unchanged submissions are kept, a changed one is graded again."""
+    base, out, kinds, _ = graded
+    (base / "submissions" / "correct0" / "rnn.py").write_text("raise SystemExit('changed')\n")
+    result = CliRunner().invoke(main, ["batch", str(base / "submissions"), "--out", str(out), "--jobs", "2",
+                                       "--assignment", str(fast_root)])
+    assert result.exit_code == 0, result.output
+    assert f"({len(kinds) - 1} unchanged since the last run" in result.output
+    document = json.loads((out / "results" / "correct0.json").read_text())
+    assert any("could not be imported" in t["feedback"] for t in document["tests"] if t["function"].startswith("rnn."))
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed here (apt install chromium) to render the page")
+def test_the_summary_renders_in_a_browser(graded, tmp_path):
+    """Headless Chromium renders summary.html to a screenshot of a real page (not a blank or an error)."""
+    _, out, _, _ = graded
+    shot = tmp_path / "summary.png"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1000,1400",
+                    (out / "summary.html").as_uri()], capture_output=True, timeout=120, check=True)
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 30_000  # a blank page compresses to a few KB
