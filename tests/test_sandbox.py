@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from gatelab.grading import wire
+from gatelab.grading.private_python import readable_by_others
 from gatelab.grading.sandbox import Limits, Sandbox
 
 LIMITS = Limits(timeout=1.0, memory_mb=512)
@@ -513,8 +514,39 @@ def test_reading_outside_the_submission_is_refused(write, sandbox):
     listed = box.call("m", "listing", [str(tmp_path)])
     assert listed.status == "raised" and "outside your submission" in listed.error["message"]
     assert box.call("m", "own_source", []).value.startswith("\nimport os")
-    assert box.call("m", "numpy_source", []).value is True
+    numpy_read = box.call("m", "numpy_source", [])
+    if dropped_to_a_user_who_cannot_read(np.__file__):  # the operating system refuses, the hook does not
+        assert numpy_read.status == "raised" and "Errno 13" in numpy_read.error["message"], numpy_read.error
+    else:
+        assert numpy_read.value is True, numpy_read.error
     scratch.cleanup()
+
+
+def dropped_to_a_user_who_cannot_read(path: str) -> bool:
+    """Whether the worker runs as root-turned-nobody on a Python that others may not read (pyenv in /root)."""
+    return os.geteuid() == 0 and not readable_by_others(os.path.dirname(path))
+
+
+def test_modules_not_imported_before_the_worker_dropped_root_still_import(write, sandbox):
+    """Standard-library and numpy modules the worker did not load in advance import as usual, even where the
+    worker became an unprivileged user who cannot read the interpreter's library folder: pure-Python ones are
+    read through folders opened before the drop; a compiled one then fails with a message that says why."""
+    write("m", """
+        import statistics, fractions, decimal, numpy.polynomial
+        def f():
+            return statistics.mean([1, 2, 6]) + float(fractions.Fraction(1, 2)) + float(decimal.Decimal("0.25"))
+        def compiled():
+            import _csv
+            return 1
+    """)
+    box = sandbox()
+    assert box.call("m", "f", []).value == 3.75
+    outcome = box.call("m", "compiled", [])
+    if dropped_to_a_user_who_cannot_read(os.__file__):
+        assert outcome.status == "raised" and outcome.error["type"] == "ImportError"
+        assert "cannot be loaded while grading" in outcome.error["message"], outcome.error
+    else:
+        assert outcome.value == 1, outcome.error
 
 
 # --- what the call did to its inputs -------------------------------------------------------------

@@ -30,7 +30,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from gatelab.grading import wire
+from gatelab.grading import private_python, wire
 
 _BLOCKED_EVENTS = {
     "subprocess.Popen": "start another program",
@@ -47,12 +47,12 @@ _BLOCKED_EVENTS = {
 }
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 UNPRIVILEGED_USER = "nobody"
-# Modules a student may import that are not loaded yet when the worker drops its privileges: loaded
-# first, because an unprivileged user may not be able to read the interpreter's own library folder.
+# Modules a student may import that are not loaded yet when the worker drops its privileges: loaded first,
+# because that is quicker than importing them later through private_python's open folders.
 _PRELOAD = ("math", "cmath", "random", "itertools", "functools", "collections", "typing", "dataclasses",
             "copy", "operator", "string", "textwrap", "json", "re", "struct", "heapq", "bisect", "array",
             "pathlib", "subprocess", "socket", "encodings.idna", "signal", "threading", "numpy.linalg",
-            "numpy.random")
+            "numpy.random", "numpy.fft")
 
 
 class PartError(RuntimeError):
@@ -401,10 +401,13 @@ def main(argv: list[str] | None = None) -> None:
     privileged = _running_as_root()
     if privileged:
         _preload()
+        private = private_python.open_private_folders(sys.path[1:])
     _limit_memory(options.memory_mb)
     _limit_output(options.output_mb)
     if privileged:
         _drop_privileges()
+        if private:
+            sys.meta_path.insert(0, private_python.DescriptorFinder(private))
     sys.addaudithook(_audit_hook(readable_roots(submission), tuple(os.path.realpath(p) for p in options.forbid)))
     channel = Channel(options.in_fd, options.out_fd)
     serve(channel, Worker(submission, channel))
