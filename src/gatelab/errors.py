@@ -43,7 +43,23 @@ class GraderFault(GatelabError):
     exit_code = EXIT_GRADER_FAULT
 
 
+def closest(name: str, choices: Iterable[str]) -> list[str]:
+    """The choices ``name`` most likely means, case aside: one when it is clearly the one (same letters in
+    another case, or one slip away), else up to three; none when nothing is close."""
+    by_folded: dict[str, str] = {}
+    for choice in choices:
+        by_folded.setdefault(choice.casefold(), choice)
+    folded = name.casefold()
+    if folded in by_folded:
+        return [by_folded[folded]]
+    ranked = sorted(((difflib.SequenceMatcher(None, folded, c).ratio(), c) for c in by_folded), reverse=True)
+    close = [(ratio, by_folded[c]) for ratio, c in ranked if ratio >= 0.6][:3]
+    if close and (close[0][0] >= 0.9 or len(close) == 1 or close[0][0] - close[1][0] >= 0.1):
+        close = close[:1]
+    return [c for _, c in close]
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """`` Did you mean 'x'?`` for the closest choice, or an empty string."""
-    close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.6)
+    """`` Did you mean 'x'?`` for the closest choices (see :func:`closest`), or an empty string."""
+    close = closest(name, choices)
     return f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""

@@ -33,16 +33,15 @@ STUDENT, GRADESCOPE, CLASSROOM, GITLAB = "student", "gradescope", "github-classr
 def _public_config(assignment: Assignment) -> dict[str, Any]:
     """The student's config.yaml: the public tests only, the rest counted as withheld."""
     public = [s for s in assignment.tests if s.visibility == "visible"]
-    withheld = [s for s in assignment.tests if s.visibility != "visible"]
+    withheld = [s for s in assignment.tests if s.visibility != "visible" and s.aspect == VALUES]
     cases = {s.case.name: s.case for s in public if s.aspect == VALUES}
     tests: dict[str, dict[str, Any]] = {}
     for spec in assignment.tests:
         entry = tests.setdefault(spec.function.qualname, {})
         if spec.aspect == VALUES and spec.case.name in cases and spec.visibility == "visible":
             entry[spec.case.name] = {"points": spec.points, "visibility": "visible"}
-        elif spec.aspect != VALUES:
-            entry[spec.aspect] = {"points": spec.points, "visibility": "visible"} \
-                if spec.visibility == "visible" else False
+        elif spec.aspect != VALUES:  # every aspect: a local check judges it on the public cases
+            entry[spec.aspect] = {"points": spec.points, "visibility": spec.visibility}
     for qualname, entry in tests.items():
         if not any(key not in ASPECTS for key in entry):
             raise ConfigError(f"{qualname} has no visible case, so a student's check could not test it: make one "

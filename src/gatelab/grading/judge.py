@@ -59,6 +59,7 @@ class Verdict:
     output: str = ""
     notes: list[str] = field(default_factory=list)
     mistakes: list[str] = field(default_factory=list)  # ids of the catalog mistakes the feedback names
+    judged: bool = True  # False: an aspect not judged yet, because the function's values are not right anywhere
 
 
 @dataclass
@@ -91,6 +92,7 @@ class Judge:
         self.instructor_notes: list[str] = []  # assignment defects met while judging (a formula that raised)
         self._trials: dict[tuple[str, str], Trial] = {}
         self._named: list[str] = []  # mistake ids named while judging the current test
+        self._import_errors: dict[tuple[Any, ...], str] = {}  # an import error, and the function first shown it
         self._cases: dict[str, list[Case]] = {}  # the cases each function's values are judged on in this run
         self._public: dict[str, set[str]] = {}  # the cases whose values test a student sees
         for spec in assignment.tests:
@@ -235,17 +237,18 @@ class Judge:
         served = trial.served
         if served is not None and served.ok and trial.wrong_parts:
             lead = self.renderer.feedback("with_served_parts", qualname=fn.qualname, parts=trial.wrong_parts)
-            return "\n".join([lead, *self._describe(fn, trial, served), *upstream])
+            return "\n".join([*upstream, lead, *self._describe(fn, trial, served)])
         outcome = trial.outcome
         if outcome.status is CallStatus.SKIPPED and served is not None and not served.ok:
             outcome = served
         if not outcome.ok:
-            return "\n".join([self.explain_outcome(fn, outcome), *upstream])
+            explained = self.explain_outcome(fn, outcome)
+            return "\n".join([explained] if self._blames_another(fn, outcome) else [*upstream, explained])
         messages = self._describe(fn, trial, outcome)
         if trial.warned:
             messages.append(self.renderer.feedback("warned", qualname=fn.qualname, warnings=outcome.warnings,
                                                    hint=fn.quiet or ""))
-        return "\n".join(messages + upstream)
+        return "\n".join(upstream + messages)
 
     def _parts_failing_their_tests(self, fn: Function) -> list[str]:
         """The parts of ``fn`` that are wrong on one of their own cases in this run."""
@@ -257,8 +260,10 @@ class Judge:
         fn = spec.function
         trials = [self.trial(fn, case) for case in self._cases_of(spec)]
         if not any(t.right is not None and t.needs_work for t in trials) and not self._evidence(fn):
+            returned = any(t.outcome.ok or (t.served is not None and t.served.ok) for t in trials)
             return Verdict(False, self.renderer.feedback("aspect_unearned", qualname=fn.qualname,
-                                                         aspect=ASPECTS[spec.aspect]))
+                                                         aspect=ASPECTS[spec.aspect], returned=returned),
+                           judged=False)
         judge_one = self._shape_and_dtype if spec.aspect == "shape_and_dtype" else self._inputs_unchanged
         notes: list[str] = []
         for trial in trials:
@@ -339,6 +344,39 @@ class Judge:
         problems = diagnostics.compare_value(quantity, expected, got, rtol, atol)
         return "\n".join(self._render(p) for p in problems)
 
+    def _import_error(self, fn: Function, error: dict[str, Any]) -> str:
+        """The whole import error under the first function it stops; one line under every later one."""
+        frames = error.get("frames", [])
+        where = frames[-1] if frames else {"file": f"{fn.module}.py", "line": 0}
+        key = (error.get("type", "?"), error.get("message", ""), where["file"], where["line"])
+        first = self._import_errors.setdefault(key, fn.qualname)
+        if first != fn.qualname:
+            return self.renderer.feedback("import_error_again", qualname=fn.qualname, module=fn.module,
+                                          type=key[0], file=where["file"], line=where["line"], first=first)
+        return self.renderer.feedback("import_error", module=fn.module, type=key[0], message=key[1], frames=frames)
+
+    def _blames_another(self, fn: Function, outcome: Outcome) -> bool:
+        """Whether the explanation of a failed call already names the other function at fault."""
+        if outcome.status is CallStatus.IMPORT_ERROR:
+            return True
+        frames = outcome.error.get("frames", [])
+        if outcome.status is CallStatus.TIMEOUT:
+            return bool(self._hung_in(fn, frames))
+        return outcome.status is CallStatus.RAISED and bool(self._upstream(fn, frames))
+
+    def _hung_in(self, fn: Function, frames: list[dict[str, Any]]) -> str:
+        """The other contract function to blame for a call of ``fn`` that hung: of those it was running when
+        stopped, the outermost that fails its own tests (where the stack was caught says little: a loop that
+        never ends spends its time in whatever it calls)."""
+        for frame in frames:
+            qualname = f"{frame['file'].removesuffix('.py')}.{frame['function']}"
+            if qualname == fn.qualname or qualname not in self.contract.by_name:
+                continue
+            other = self.contract.lookup(qualname)
+            if any(self.trial(other, case).right is None for case in self._cases.get(qualname, ())):
+                return qualname
+        return ""
+
     def _upstream(self, fn: Function, frames: list[dict[str, Any]]) -> str:
         """The other contract function where an error was raised, if it was not ``fn`` itself."""
         for frame in reversed(frames):
@@ -352,17 +390,21 @@ class Judge:
         render = self.renderer.feedback
         error = outcome.error
         if outcome.status is CallStatus.RAISED and error.get("type") == "NotImplementedError":
-            return render("not_implemented", qualname=fn.qualname, hint=error.get("message", ""))
+            return render("not_implemented", qualname=fn.qualname, hint=error.get("message", ""),
+                          upstream=self._upstream(fn, error.get("frames", [])))
         if outcome.status is CallStatus.RAISED:
             type_name, message = error.get("type", "?"), error.get("message", "")
             return render("raised", qualname=fn.qualname, type=type_name, message=message,
                           frames=error.get("frames", []), upstream=self._upstream(fn, error.get("frames", [])),
                           hint=self.contract.error_hint(type_name, message))
         if outcome.status is CallStatus.IMPORT_ERROR:
-            return render("import_error", module=fn.module, type=error.get("type", "?"),
-                          message=error.get("message", ""), frames=error.get("frames", []))
+            return self._import_error(fn, error)
         if outcome.status is CallStatus.MISSING:
             return render("missing", message=outcome.message)
+        if outcome.status is CallStatus.TIMEOUT:
+            frames = error.get("frames", [])
+            return render("timeout", qualname=fn.qualname, message=outcome.message, frames=frames,
+                          upstream=self._hung_in(fn, frames))
         if outcome.status is CallStatus.CRASHED:
             return render("crashed", qualname=fn.qualname, message=outcome.message, phase=outcome.phase)
         return render(MACROS[outcome.status], qualname=fn.qualname, message=outcome.message)

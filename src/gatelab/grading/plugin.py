@@ -145,7 +145,7 @@ class GradingPlugin:
             function = _function_of(item)
             in_target = not self.target or self.target in (function, function.split(".")[0])
             needs_reference = self.judge.ref is None and "reference" in getattr(item, "fixturenames", ())
-            if in_target and (needs_reference or not self.include_hidden and _visibility(item) != "visible"):
+            if in_target and (needs_reference or not self.include_hidden and _withheld_locally(item)):
                 self.results.hidden_count += 1
                 self.results.hidden_points += _points(item)
                 drop.append(item)
@@ -186,10 +186,18 @@ class GradingPlugin:
             status=status, feedback=feedback,
             output=verdict.output if verdict else "".join(printed),
             kind=Kind.OWN if spec is None else (Kind.VALUES if spec.aspect == VALUES else Kind.ASPECT),
-            case=spec.key.split("-", 1)[1] if spec else "", mistakes=verdict.mistakes if verdict else [])
+            case=spec.key.split("-", 1)[1] if spec else "", mistakes=verdict.mistakes if verdict else [],
+            judged=verdict.judged if verdict else True)
         self.results.tests.append(result)
         if self.on_result:
             self.on_result(result)
+
+
+def _withheld_locally(item: pytest.Item) -> bool:
+    """Whether a local check leaves this test to grading: a hidden test, except an aspect, which a local check
+    judges on the public cases (so what grading finds there, a local check finds too)."""
+    spec = _spec_of(item)
+    return _visibility(item) != "visible" and (spec is None or spec.aspect == VALUES)
 
 
 def _spec_of(item: pytest.Item) -> TestSpec | None:

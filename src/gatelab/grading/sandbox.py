@@ -17,6 +17,7 @@ spent, the remaining calls are skipped at once.
 from __future__ import annotations
 
 import os
+import re
 import select
 import shutil
 import signal
@@ -153,7 +154,9 @@ class _Process:
 
     def __init__(self, submission: Path, limits: Limits, forbid: Sequence[Path]) -> None:
         self.limits = limits
+        self.submission = submission
         self.output = tempfile.TemporaryFile()
+        self.stacks = tempfile.TemporaryFile()  # where the worker writes its stack when a call nears the limit
         self._offset = 0
         child_in, self._to_child = os.pipe()
         self._from_child, child_out = os.pipe()
@@ -161,14 +164,15 @@ class _Process:
         root = str(Path(__file__).resolve().parents[2])  # the folder holding the gatelab package
         command = [sys.executable, "-I", "-B", "-u", "-c", _BOOTSTRAP.format(root=root),
                    "--submission", str(submission), "--in-fd", str(child_in), "--out-fd", str(child_out),
-                   "--memory-mb", str(limits.memory_mb), "--output-mb", str(limits.output_mb)]
+                   "--memory-mb", str(limits.memory_mb), "--output-mb", str(limits.output_mb),
+                   "--stack-fd", str(self.stacks.fileno()), "--stack-after", str(stack_after(limits.timeout))]
         for path in forbid:
             command += ["--forbid", str(path)]
         self._cwd = tempfile.TemporaryDirectory(prefix="gatelab-worker-")
         os.chmod(self._cwd.name, 0o755)
         self.process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=self.output, stderr=subprocess.STDOUT,
-            pass_fds=(child_in, child_out), cwd=self._cwd.name, env=worker_environment(self._cwd.name),
+            pass_fds=(child_in, child_out, self.stacks.fileno()), cwd=self._cwd.name, env=worker_environment(self._cwd.name),
             start_new_session=True,
         )
         os.close(child_in)
@@ -255,6 +259,12 @@ class _Process:
             text = text[:limit] + f"\n... (output cut at {limit} characters)"
         return text
 
+    def where_stopped(self) -> list[dict[str, Any]]:
+        """The submission's frames (outermost first) in the last stack the worker wrote before its time ran out."""
+        self.stacks.seek(0)
+        text = self.stacks.read(1 << 16).decode("utf-8", errors="replace")
+        return stack_frames(text.rsplit("Timeout (", 1)[-1] if "Timeout (" in text else "", self.submission)
+
     def output_is_full(self) -> bool:
         return self._offset * 2 > self.limits.output_mb * 1024 * 1024
 
@@ -283,7 +293,47 @@ class _Process:
                 self.process.kill()
         self.process.wait()
         self.output.close()
+        self.stacks.close()
         self._cwd.cleanup()
+
+
+def stack_after(timeout: float) -> float:
+    """When a call's stack is written down: shortly before the grader stops it at ``timeout``."""
+    return max(timeout * 0.8, timeout - 0.5)
+
+
+_STACK_LINE = re.compile(r'^\s*File "(?P<path>.+)", line (?P<line>\d+) in (?P<function>\S+)\s*$')
+
+
+def stack_frames(dump: str, submission: Path) -> list[dict[str, Any]]:
+    """The frames of the first thread in a ``faulthandler`` dump that ran the submission's code, outermost
+    first, each with the line of code (read here, from the staged copy: plain text, never run)."""
+    for block in dump.split("\nThread ")[1:] or [dump]:
+        frames = []
+        for line in block.splitlines():
+            match = _STACK_LINE.match(line)
+            if not match:
+                continue
+            path = Path(match["path"])
+            if path.parent.resolve() != submission.resolve() or not path.name.endswith(".py"):
+                continue
+            number = int(match["line"])
+            frames.append({"file": path.name, "line": number, "function": match["function"][:80],
+                           "code": wire.safe_str(_source_line(path, number), 200)})
+        if frames:
+            return frames[::-1][-8:]
+    return []
+
+
+def _source_line(path: Path, number: int) -> str:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as source:
+            for count, text in enumerate(source, 1):
+                if count == number:
+                    return text.strip()
+    except OSError:
+        pass
+    return ""
 
 
 def _serve_part(message: dict[str, Any], parts: Mapping[str, PartServer]) -> dict[str, Any]:
@@ -432,7 +482,7 @@ class Sandbox:
             outcome.message = outcome.message.replace("not run", "stopped")
             outcome.phase = phase
         elif reply == "timeout":
-            outcome = Outcome(CallStatus.TIMEOUT, phase=phase,
+            outcome = Outcome(CallStatus.TIMEOUT, phase=phase, error={"frames": process.where_stopped()},
                               message=f"ran past the {self.limits.timeout:g} s time limit")
         elif reply == "crashed":
             outcome = Outcome(CallStatus.CRASHED, phase=phase, message=process.exit_description())

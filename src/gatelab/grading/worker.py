@@ -18,6 +18,7 @@ unprivileged user before it imports any student code.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import importlib
 import io
 import os
@@ -30,6 +31,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from gatelab.errors import closest
 from gatelab.grading import private_python, wire
 
 _BLOCKED_EVENTS = {
@@ -213,12 +215,36 @@ def _stand_in(channel: Channel, qualname: str) -> Any:
     return part
 
 
+class Watchdog:
+    """Writes the call's stack to the grader's file shortly before the grader stops a call that hangs, so the
+    feedback can say where it hung (``faulthandler`` does it from a thread of its own, even inside numpy)."""
+
+    def __init__(self, fd: int = -1, after: float = 0.0) -> None:
+        self.fd = fd
+        self.after = after
+
+    def __enter__(self) -> "Watchdog":
+        if self.fd >= 0 and self.after > 0:
+            faulthandler.dump_traceback_later(self.after, file=self.fd)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd >= 0 and self.after > 0:
+            faulthandler.cancel_dump_traceback_later()
+
+
+def _rename(found: list[str], suffix: str) -> str:
+    """``: there is x(); is it meant to be ...?`` (phrased by the template) when a near name exists."""
+    return f", but there is {found[0]}{suffix}: a misspelt name?" if found else ""
+
+
 class Worker:
     """Runs requests against one submission folder."""
 
-    def __init__(self, submission: str, channel: Channel | None = None) -> None:
+    def __init__(self, submission: str, channel: Channel | None = None, watchdog: Watchdog | None = None) -> None:
         self.submission = submission
         self.channel = channel
+        self.watchdog = watchdog or Watchdog()
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         if request.get("op") == "import":
@@ -230,7 +256,9 @@ class Worker:
 
     def _import(self, name: str) -> tuple[dict[str, Any], Any]:
         if not os.path.isfile(os.path.join(self.submission, name + ".py")):
-            return {"status": "missing", "message": f"there is no file {name}.py in the submission"}, None
+            files = [f for f in os.listdir(self.submission) if f.endswith(".py")]
+            return {"status": "missing", "message": f"there is no file {name}.py in the submission"
+                                                    + _rename(closest(name + ".py", files)[:1], "")}, None
         if name in sys.modules:
             return {"status": "ok"}, sys.modules[name]
         try:
@@ -287,14 +315,17 @@ class Worker:
             return answer
         fn = getattr(module, function, None)
         if not callable(fn):
-            return {"status": "missing", "message": f"{module_name}.py defines no function {function}()"}
+            defined = [name for name, value in vars(module).items() if callable(value) and not name.startswith("_")]
+            return {"status": "missing", "message": f"{module_name}.py defines no function {function}()"
+                                                    + _rename(closest(function, defined)[:1], "()")}
         undo = self._serve_parts(list(parts))
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 start = time.perf_counter()
                 try:
-                    value = fn(*args)
+                    with self.watchdog:
+                        value = fn(*args)
                 except BaseException as exc:  # noqa: BLE001 - sys.exit, KeyboardInterrupt, MemoryError...
                     return {"status": "raised", "error": _error(exc, self.submission),
                             "seconds": time.perf_counter() - start}
@@ -391,6 +422,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--memory-mb", type=int, default=1024)
     parser.add_argument("--output-mb", type=int, default=8)
     parser.add_argument("--forbid", action="append", default=[])
+    parser.add_argument("--stack-fd", type=int, default=-1)
+    parser.add_argument("--stack-after", type=float, default=0.0)
     options = parser.parse_args(argv)
     submission = os.path.realpath(options.submission)
     sys.dont_write_bytecode = True
@@ -410,7 +443,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.meta_path.insert(0, private_python.DescriptorFinder(private))
     sys.addaudithook(_audit_hook(readable_roots(submission), tuple(os.path.realpath(p) for p in options.forbid)))
     channel = Channel(options.in_fd, options.out_fd)
-    serve(channel, Worker(submission, channel))
+    serve(channel, Worker(submission, channel, Watchdog(options.stack_fd, options.stack_after)))
 
 
 if __name__ == "__main__":

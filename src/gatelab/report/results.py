@@ -45,6 +45,7 @@ class TestResult:
     case: str = ""  # the case of a values test, the aspect of an aspect test
     mark: str = ""  # a question's mark: correct, partial, wrong, unanswered, invalid, unknown or error
     mistakes: list[str] = field(default_factory=list)  # ids of the catalog mistakes named in the feedback
+    judged: bool = True  # False: an aspect not judged yet (the function's values are not right anywhere)
 
     @property
     def passed(self) -> bool:

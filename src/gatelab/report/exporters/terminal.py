@@ -1,6 +1,7 @@
 """Results as a report for a terminal: per-function points, feedback, totals."""
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -18,33 +19,46 @@ def _marks() -> dict[str, str]:
 def _function_rows(results: Results, verbose: bool) -> list[dict[str, Any]]:
     rows = []
     unanswered = [t for t in results.tests if t.kind is Kind.QUESTION and t.mark == "unanswered"]
+    unreadable = [t for t in results.tests if t.kind is Kind.QUESTION and t.mark == "unreadable"]
     for function, tests in results.by_function().items():
-        if tests[0] in unanswered:
+        if tests[0] in unanswered or tests[0] in unreadable:
             continue
         failing = [t for t in tests if not t.passed]
-        shown: list[TestResult] = failing if verbose else failing[:1]
+        judged = [t for t in failing if t.judged] or failing
+        shown: list[TestResult] = judged if verbose else judged[:1]
         rows.append({
             "module": function.split(".")[0], "name": function.split(".", 1)[-1], "qualname": function,
             "score": sum(t.score for t in tests), "max_score": sum(t.max_score for t in tests),
             "passed": not failing, "shown": shown,
-            "also": [] if verbose else [t.name.split(": ", 1)[-1] for t in failing[1:]],
-            "same_feedback": len({t.feedback for t in failing}) == 1, "note": "",
+            "also": [] if verbose else [_heading(t) for t in judged[1:]],
+            "unjudged": [_heading(t) for t in failing if t not in judged],
+            "same_feedback": len({t.feedback for t in judged}) == 1, "note": "",
             "printed": "" if failing else next((t.output for t in tests if t.output), ""),
             "remark": "" if failing else next((t.feedback for t in tests if t.feedback), ""),
         })
     if unanswered:
         rows.append({"module": "quiz", "name": f"{len(unanswered)} not answered yet", "qualname": "quiz",
                      "score": 0.0, "max_score": sum(t.max_score for t in unanswered), "passed": False,
-                     "shown": [], "also": [], "same_feedback": True, "printed": "", "remark": "",
+                     "shown": [], "also": [], "unjudged": [], "same_feedback": True, "printed": "", "remark": "",
                      "note": "Run grade quiz to answer them (it saves each answer to answers.yaml as you go)."})
+    if unreadable:  # one line for the file, not one per question
+        rows.append({"module": "quiz", "name": f"{len(unreadable)} questions: answers could not be read",
+                     "qualname": "quiz", "score": 0.0, "max_score": sum(t.max_score for t in unreadable),
+                     "passed": False, "shown": [], "also": [], "unjudged": [], "same_feedback": True, "printed": "",
+                     "remark": "", "note": unreadable[0].feedback})
     return rows
+
+
+def _heading(test: TestResult) -> str:
+    return test.name.split(": ", 1)[-1]
 
 
 def render(results: Results, renderer: Renderer, *, verbose: bool = False) -> str:
     """The report ``grade check`` prints (with ANSI styles; click strips them off a tty)."""
-    return renderer.render(
+    text = renderer.render(
         "terminal.j2", results=results, rows=_function_rows(results, verbose), marks=_marks(),
         style=click.style, verbose=verbose, number=_number)
+    return re.sub(r"\n{3,}", "\n\n", text)  # one blank line between blocks, however the rows end
 
 
 def _number(value: float) -> str:
