@@ -1,0 +1,152 @@
+"""What a student reads: the local check checks what grading checks, and blame goes where it belongs."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from conftest import COURSE, write_submission
+from gatelab import grading
+from gatelab.cli import main
+from gatelab.course import config
+from gatelab.course import release as releasing
+from gatelab.report.render import Renderer
+from gatelab.report.results import Kind
+
+
+def check(folder: Path, *args: str, assignment: Path = COURSE) -> str:
+    result = CliRunner().invoke(main, ["check", *args, "--submission", str(folder), "--assignment", str(assignment)],
+                                catch_exceptions=False)
+    assert "Traceback" not in result.output
+    return result.output
+
+
+# --- local = grading, on the public cases ---------------------------------------------------------
+
+IN_PLACE = {
+    "clip in place": ("gradients", "gradients.clip_by_value",
+                      "np.clip(g, -max_value, max_value)", "np.clip(g, -max_value, max_value, out=g)"),
+    "h0 overwritten": ("rnn", "rnn.rnn_forward",
+                       "h_t = rnn_cell_forward(x[:, :, t], h_t, params)",
+                       "h_t[...] = rnn_cell_forward(x[:, :, t], h_t, params)"),
+    "tanh into its input": ("activations", "activations.tanh_derivative",
+                            "return 1.0 - np.tanh(z) ** 2", "return 1.0 - np.tanh(z, out=z) ** 2"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(IN_PLACE))
+def test_the_local_check_finds_what_grading_finds_on_the_public_cases(assignment, tmp_path, name):
+    """Changing an input in place (a hidden aspect) costs points in `grade check` too, not only at grading."""
+    module, qualname, old, new = IN_PLACE[name]
+    folder = write_submission(tmp_path, {module: (old, new)})
+    local = grading.grade(assignment, folder, target=qualname, include_hidden=False, quiz="none")
+    graded = grading.grade(assignment, folder, target=qualname, quiz="none")
+    lost_locally = [t for t in local.tests if not t.passed]
+    assert [t.case for t in lost_locally] == ["inputs_unchanged"], [(t.name, t.feedback) for t in lost_locally]
+    assert "in place" in lost_locally[0].feedback
+    assert {t.case for t in graded.tests if not t.passed} == {"inputs_unchanged"}
+    hidden_aspect = next(s for s in assignment.tests if s.function.qualname == qualname and s.aspect == "inputs_unchanged")
+    assert hidden_aspect.visibility == "hidden"  # the point of the test: hidden, yet judged locally
+
+
+def test_the_reference_still_gets_full_local_marks(assignment):
+    """Every aspect judged locally holds for the reference, and the hidden count leaves the aspects out."""
+    local = grading.grade(assignment, COURSE / "solutions", include_hidden=False, quiz="none")
+    assert local.full_marks, [(t.name, t.feedback) for t in local.tests if not t.passed]
+    aspects = {t.function for t in local.tests if t.kind is Kind.ASPECT and t.case == "inputs_unchanged"}
+    assert aspects == {s.function.qualname for s in assignment.tests if s.aspect == "inputs_unchanged"}
+    hidden = [s for s in assignment.tests if s.visibility != "visible" and s.aspect == "values"]
+    assert local.hidden_count == len(hidden)
+
+
+# --- blame goes where it belongs -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def student_release(tmp_path_factory) -> Path:
+    """The student release (no reference anywhere): what a student's own `grade check` runs on."""
+    out = tmp_path_factory.mktemp("release")
+    course = config.load(COURSE)
+    releasing.build(course, out, Renderer(course.grader / "templates"))
+    return out / "student"
+
+
+def test_a_part_left_unwritten_is_named_not_the_function_that_calls_it(student_release, tmp_path):
+    """A leftover `raise NotImplementedError` in reset_gate: the GRU cell and forward pass name reset_gate."""
+    body = 'concat = np.concatenate([h_prev, x_t], axis=0)\n    return sigmoid(params["Wr"] @ concat + params["br"])'
+    folder = write_submission(tmp_path / "exercises", {"gru": (body, "raise NotImplementedError")})
+    shown = check(folder, "gru", assignment=student_release)
+    assert "gru.reset_gate is not implemented yet" in shown
+    assert "gru.gru_cell_forward calls gru.reset_gate, which is not implemented yet" in shown
+    assert "gru.gru_forward calls gru.reset_gate, which is not implemented yet" in shown
+    assert "gru.gru_cell_forward is not implemented" not in shown and "gru.gru_forward is not implemented" not in shown
+
+
+def test_a_hang_names_the_function_that_hangs(make_assignment, tmp_path):
+    """rnn_forward loops forever; gradient_norms_through_time, which calls it, says so and shows where."""
+    root = make_assignment(limits={"timeout": 1.5, "strikes": 1})
+    folder = write_submission(tmp_path / "submission", {
+        "rnn": [("for t in range(T):\n", "t = 0\n    while t < T:\n")],
+        "gradients": [("from rnn import rnn_cell_forward", "from rnn import rnn_cell_forward, rnn_forward"),
+                      ("    states = [h0]\n    for t in range(T):\n"
+                       "        states.append(rnn_cell_forward(x[:, :, t], states[-1], params))\n",
+                       "    h = rnn_forward(x, h0, params)\n    states = [h0] + [h[:, :, t] for t in range(T)]\n")]})
+    shown = check(folder, "gradients.gradient_norms_through_time", assignment=root)
+    assert "ran past the 1.5 s time limit, while running rnn.rnn_forward, which it calls" in shown, shown
+    assert "gradients.py, line" in shown and "in rnn_forward()" in shown
+    assert "Is there a loop that never ends in rnn.rnn_forward? Fix it first." in shown
+    own = check(folder, "rnn.rnn_forward", assignment=root)
+    assert "rnn.rnn_forward ran past the 1.5 s time limit; it was stopped here:" in own, own
+    assert "while running" not in own  # rnn_cell_forward, where the stack was caught, is right: not blamed
+
+
+def test_fix_the_part_first_comes_before_the_arrays(assignment, tmp_path):
+    """A composite wrong with the grader's parts and with a wrong part of its own: the advice leads."""
+    folder = write_submission(tmp_path, {"lstm": [
+        ('return sigmoid(params["Wf"] @ concat + params["bf"])', 'return np.tanh(params["Wf"] @ concat + params["bf"])'),
+        ("h_next = hidden_state(o, c_next)", "h_next = hidden_state(o, c_prev)")]})
+    results = grading.grade(assignment, folder, target="lstm.lstm_cell_forward", include_hidden=False, quiz="none")
+    feedback = next(t.feedback for t in results.tests if not t.passed)
+    assert "Fix it first" in feedback and "expected" in feedback, feedback
+    assert feedback.index("Fix it first") < feedback.index("expected")
+
+
+def test_an_import_error_is_shown_once(assignment, tmp_path):
+    """One syntax error in activations.py: shown in full once; each function it stops says why in one line."""
+    folder = write_submission(tmp_path, {"activations": ("return 1.0 - np.tanh(z) ** 2", "return (1.0 - np.tanh(z) ** 2")})
+    shown = check(folder)
+    assert shown.count("could not be imported, so none of its functions can be graded") == 1
+    assert shown.count("Fix the syntax error first") == 1
+    assert "lstm.forget_gate could not run: lstm.py could not be imported, because activations.py, which it " \
+           "imports, has a SyntaxError at line" in shown
+    assert len(shown.splitlines()) < 120, len(shown.splitlines())
+
+
+def test_what_did_not_run_is_not_headed_shape_and_dtype(tmp_path):
+    """An exception leaves the aspects unjudged: one line says so, no 'shape and dtype:' heading, even verbose."""
+    shown = check(COURSE / "exercises", "lstm.forget_gate", "--verbose")
+    assert "shape and dtype:" not in shown
+    assert "Judged once the values are right: shape and dtype" in shown
+    results = grading.grade(config.load(COURSE), COURSE / "exercises", target="lstm.forget_gate", quiz="none")
+    aspect = next(t for t in results.tests if t.case == "shape_and_dtype")
+    assert not aspect.judged and "has not returned a result yet" in aspect.feedback
+
+
+def test_a_misspelt_name_gets_a_suggestion(tmp_path):
+    """`def forget_gates` and `grade check LSTM` are named for what they most likely mean."""
+    folder = write_submission(tmp_path, {"lstm": ("def forget_gate(", "def forget_gates(")})
+    shown = check(folder, "lstm.forget_gate")
+    assert "lstm.py defines no function forget_gate(), but there is forget_gates(): a misspelt name?" in shown
+    result = CliRunner().invoke(main, ["check", "LSTM", "--assignment", str(COURSE)])
+    assert result.exit_code == 2 and "Did you mean 'lstm'?" in result.output
+    (folder / "lstm.py").rename(folder / "LSTM.py")
+    assert "there is no file lstm.py in the submission, but there is LSTM.py" in check(folder, "lstm.forget_gate")
+
+
+def test_the_student_release_judges_hidden_aspects_locally(student_release):
+    """The release's config keeps every aspect (hidden ones too) and counts only hidden cases as withheld."""
+    data = yaml.safe_load((student_release / "grader" / "config.yaml").read_text())
+    entry = data["tests"]["gradients.clip_by_value"]
+    assert entry["inputs_unchanged"]["visibility"] == "hidden"
+    assert all(count["tests"] > 0 for count in data["withheld"].values())
