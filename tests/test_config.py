@@ -40,3 +40,27 @@ def test_untested_function_is_an_error(make_assignment):
     root = make_assignment(text=SMALL + "tests:\n  lstm.forget_gate:\n    small:\n")
     with pytest.raises(ConfigError, match="no tests for activations.sigmoid"):
         config.load(root)
+
+
+def test_quiz_share_has_a_default_where_the_quiz_does_not_outweigh_the_code(assignment):
+    """Without quiz.share the quiz is a quarter of the points; the code's points are those of config.yaml."""
+    assert assignment.quiz_share == config.DEFAULT_QUIZ_SHARE == 0.25
+    assert assignment.code_points == sum(t.points for t in assignment.tests)
+
+
+@pytest.mark.parametrize("quiz, message", [
+    ({"share": "0.8x"}, "quiz.share must be a number"),
+    ({"share": 1.5}, "quiz.share must be a fraction between 0 and 1"),
+    ({"share": 0}, "quiz.share must be a fraction between 0 and 1"),
+    ({"shares": 0.2}, "Did you mean 'share'"),
+])
+def test_quiz_share_errors_cite_file_and_line(make_assignment, quiz, message):
+    """A wrong quiz.share is reported with file and line, like every other key."""
+    with pytest.raises(ConfigError, match=message) as caught:
+        config.load(make_assignment(quiz=quiz))
+    assert "config.yaml:" in str(caught.value)
+
+
+def test_quiz_share_is_read(make_assignment):
+    """quiz.share: 0.4 is read as given."""
+    assert config.load(make_assignment(quiz={"share": 0.4})).quiz_share == 0.4

@@ -11,7 +11,7 @@ from conftest import COURSE
 from gatelab import grading
 from gatelab.cli import main
 from gatelab.errors import ConfigError
-from gatelab.quiz import answers, lock
+from gatelab.quiz import answers, asking, identity, lock
 from gatelab.quiz import bank as quiz
 from gatelab.quiz.bank import Templates
 from gatelab.quiz.marking import Marker
@@ -261,7 +261,9 @@ def test_answers_file_problems_are_reported_and_the_code_is_still_graded(assignm
     assert any("answers.yaml:" in n and "not valid YAML" in n for n in results.notices)
     code = [t for t in results.tests if not t.function.startswith("quiz.")]
     assert code and all(t.passed for t in code)
-    assert all(t.mark == "unanswered" for t in results.tests if t.function.startswith("quiz."))
+    quiz_tests = [t for t in results.tests if t.function.startswith("quiz.")]
+    assert quiz_tests and all(t.mark == "unreadable" and "could not be read" in t.feedback
+                              and "answers.yaml:3" in t.feedback for t in quiz_tests)  # YAML: where it gave up
 
 
 def test_unknown_id_and_unreadable_answer_cite_lines(assignment, tmp_path):
@@ -375,3 +377,163 @@ def test_hostile_answers_files_are_refused_with_a_message(tmp_path, text, says):
     path.write_text(text)
     read = answers.read(path, ["q"])
     assert read.values == {} and any(says in p for p in read.problems)
+
+
+@pytest.mark.parametrize("typed", ["d", "D", "d)", "(d)", "d.", " (D) "])
+def test_natural_letter_forms_are_accepted(typed):
+    """A choice answer may be written as people write letters: d, D, d), (d), d."""
+    question = quiz.Question(id="q", type="single", prompt="p", explanation="e", where="w", shuffle=False,
+                             choices=tuple(quiz.Choice(t, t == "four", "no") for t in ("one", "two", "three", "four")))
+    shown = quiz.variant(question, "s1")
+    assert Marker().mark(shown, typed).status == "correct"
+    assert asking._value(question, typed) == "d"
+
+
+def test_multiple_letters_with_brackets_and_dots(bank):
+    """[a, c], "(a) (c)" and "a. c." name the same picks."""
+    shown = quiz.variant(bank.get("causes"), "s1")
+    marks = {Marker().mark(shown, raw).score for raw in (["a", "c"], "(a) (c)", "a. c.", ["(A)", "c)"])}
+    assert len(marks) == 1
+
+
+def _quiz(root, folder, *args, text="quit\n"):
+    return CliRunner().invoke(main, ["quiz", "--assignment", str(root), "--submission", str(folder), *args],
+                              input=text)
+
+
+def test_quiz_takes_no_id_at_a_prompt_and_shows_its_default(tmp_path, make_assignment, monkeypatch):
+    """`echo quit | grade quiz` quits: the id is the login name, shown and saved, never the first line typed."""
+    monkeypatch.setattr(identity.getpass, "getuser", lambda: "ada")
+    root = make_assignment()
+    run = _quiz(root, tmp_path)
+    assert run.exit_code == 0, run.output
+    assert "Student id: ada (from your login name" in run.output
+    assert answers.read(tmp_path / "answers.yaml", []).student == "ada"
+    assert "Student id: ada (from answers.yaml)" in _quiz(root, tmp_path).output
+
+
+def test_hint_is_offered_only_where_there_is_one_and_resumed_numbers_hold(tmp_path, make_assignment):
+    """The command line lists hint only for a question with hints; a resumed quiz says where it is."""
+    root = make_assignment()
+    bank = quiz.load(root / "grader" / "quiz")
+    (tmp_path / "answers.yaml").write_text(f"student: s9\n{bank.questions[0].id}: true\n")
+    run = _quiz(root, tmp_path, text="hint\nquit\n")
+    second = bank.questions[1]
+    assert f"[2/{len(bank.questions)}] {second.id}" in run.output
+    assert f"{len(bank.questions) - 1} of {len(bank.questions)} questions open" in run.output
+    assert ("hint = show a hint" in run.output) == bool(second.hints)
+    assert ("This question has no hint." in run.output) == (not second.hints)
+
+
+def test_broken_answers_file_is_said_not_counted_as_unanswered(tmp_path, make_assignment):
+    """grade quiz refuses to write into a broken file; grade check says the answers could not be read."""
+    root = make_assignment()
+    broken = "student: s1\nsigmoid-derivative-peak: [a\n"
+    (tmp_path / "answers.yaml").write_text(broken)
+    run = _quiz(root, tmp_path)
+    assert run.exit_code == 2 and "answers could not be read: answers.yaml:3" in run.output.replace(
+        str(tmp_path / "answers.yaml"), "answers.yaml")
+    assert (tmp_path / "answers.yaml").read_text() == broken
+    check = CliRunner().invoke(main, ["check", "quiz", "--assignment", str(root), "--submission", str(tmp_path)])
+    assert "67 questions: answers could not be read" in check.output
+    assert "not answered yet" not in check.output
+
+
+def _right_answers(bank, student):
+    """answers.yaml text with every right answer as ``student`` is shown them."""
+    from gatelab.quiz.marking import right_answer
+
+    templates = Templates()
+    rows = {q.id: right_answer(quiz.variant(q, student), templates) for q in bank.questions}
+    return "\n".join([f"student: {student}", *(f"{k}: {answers.dump_value(v)}" for k, v in rows.items())]) + "\n"
+
+
+def test_answers_under_another_id_keep_their_meaning(assignment, tmp_path):
+    """Graded as the LMS's id, letters are read as the answering id saw them; changed numbers are said."""
+    bank = quiz.load(COURSE / "grader" / "quiz")
+    (tmp_path / "answers.yaml").write_text(_right_answers(bank, "alice"))
+    own = grading.grade(assignment, tmp_path, target="quiz")
+    lms = grading.grade(assignment, tmp_path, target="quiz", student="12345")
+    assert own.score == own.max_score and lms.student == "12345"
+    renumbered = {q.id for q in bank.questions if q.variables and
+                  quiz.variant(q, "alice").values != quiz.variant(q, "12345").values}
+    for test in lms.tests:
+        qid = test.name.removeprefix("quiz.")
+        if qid not in renumbered:
+            assert test.passed, (qid, test.feedback)
+        elif not test.passed:
+            assert "grade quiz --student 12345 --redo " + qid in test.feedback
+    assert any("written for student id 'alice'" in n and "graded as '12345'" in n for n in lms.notices)
+    choice = [q for q in bank.questions if q.type == "single"]
+    assert any(quiz.variant(q, "alice").order != quiz.variant(q, "12345").order for q in choice)
+
+
+def test_grade_quiz_with_a_new_id_rewrites_letters_and_reasks_changed_numbers(tmp_path, make_assignment):
+    """Switching ids keeps every choice's meaning; only answers whose numbers changed are asked again."""
+    root = make_assignment()
+    bank = quiz.load(root / "grader" / "quiz")
+    (tmp_path / "answers.yaml").write_text(_right_answers(bank, "alice"))
+    run = _quiz(root, tmp_path, "--student", "bob")
+    assert "Student id: bob (was alice" in run.output
+    stale = {q.id for q in bank.questions if q.variables and
+             quiz.variant(q, "alice").values != quiz.variant(q, "bob").values}
+    saved = answers.read(tmp_path / "answers.yaml", bank.ids)
+    assert saved.student == "bob"
+    for question in bank.questions:
+        if question.id not in stale:
+            assert Marker().mark(quiz.variant(question, "bob"), saved.values[question.id]).status == "correct"
+    assert stale and f"{len(stale)} answer(s) with numbers that changed are asked again" in run.output
+
+
+@pytest.mark.parametrize("text, message", [
+    (BANK.replace('{text: "0.25", correct: true}', '{text: "0.25, since s(1 - s) peaks where s = 1/2", '
+                                                    'correct: true}'), "length gives the answer away"),
+    (BANK.replace("answer: \"{{ 4 * (n_h * (n_h + n_x) + n_h) }}\"", "answer: \"{{ n_h / 7 }}\""),
+     "does not say how precisely"),
+    (BANK.replace("answer: \"{{ 4 * (n_h * (n_h + n_x) + n_h) }}\"", "answer: \"{{ n_h / 7 }}\"")
+     .replace("Parameters of an LSTM", "(3 significant figures) Parameters of an LSTM")
+     .replace("tolerance: {abs: 0.5}", "tolerance: {abs: 0.0001}"), "does not accept"),
+])
+def test_validate_flags_length_tells_and_unstated_precision(tmp_path, text, message):
+    """`grade validate` flags a right choice longer than every wrong one, and numeric precision not stated."""
+    folder = tmp_path / "quiz"
+    folder.mkdir()
+    (folder / "bank.yaml").write_text(text)
+    _, problems = quiz.validate(folder)
+    assert any(message in p and "bank.yaml:" in p for p in problems), problems
+
+
+def test_shipped_questions_give_nothing_away():
+    """Shipped course: length tells nowhere, the right choice longest in at most a quarter of the single-choice
+    questions, and no id word that appears in the right choice only."""
+    shipped = ROOT / "grader" / "quiz"
+    bank, problems = quiz.validate(shipped)
+    assert problems == []
+    singles = [q for q in bank.questions if q.type == "single"]
+    longest = [q.id for q in singles if max(q.choices, key=lambda c: len(c.text)).correct]
+    assert 4 * len(longest) <= len(singles), longest
+    for question in (q for q in bank.questions if q.type in ("single", "multiple")):
+        right = " ".join(c.text.lower() for c in question.choices if c.correct)
+        wrong = " ".join(c.text.lower() for c in question.choices if not c.correct)
+        telling = [w for w in question.id.split("-") if len(w) > 4 and w in right and w not in wrong]
+        assert not telling, (question.id, telling)
+    _, attention = quiz.validate(ROOT / "examples" / "attention" / "grader" / "quiz")
+    assert attention == []
+
+
+def test_quiz_share_weighs_every_output_alike_and_nothing_earns_nothing(assignment, tmp_path):
+    """The quiz is quiz.share of code + quiz points; unanswered earns 0; Gradescope's total is the terminal's."""
+    import json
+
+    from gatelab.report.exporters import gradescope
+
+    full = grading.grade(assignment, COURSE / "solutions", include_hidden=True)
+    quiz_max = sum(t.max_score for t in full.tests if t.function.startswith("quiz."))
+    code_max = full.max_score - quiz_max
+    assert quiz_max == pytest.approx(assignment.quiz_share * (code_max + quiz_max), rel=0.02)  # own tests aside
+    assert quiz_max < code_max
+    document = json.loads(json.dumps(gradescope.render(full)))
+    assert document["score"] == pytest.approx(full.score)
+    assert sum(t["max_score"] for t in document["tests"]) == pytest.approx(full.max_score)
+    nothing = grading.grade(assignment, tmp_path, target="quiz")
+    assert nothing.score == 0 and nothing.max_score == pytest.approx(quiz_max)

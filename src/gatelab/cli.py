@@ -10,6 +10,7 @@ from typing import Any, Callable
 import click
 
 from gatelab import __version__
+from gatelab.checking import quiz_mode
 from gatelab.errors import EXIT_ASSIGNMENT_DEFECT, EXIT_NOT_FULL_MARKS, EXIT_OK, GatelabError, GraderFault
 
 EXIT_CODES = """\b
@@ -52,12 +53,7 @@ def _run(action: Callable[[], int]) -> None:
 
 student_option = click.option(
     "--student", default=None, metavar="ID",
-    help="Student id that picks the question variants. Default: `student:` in answers.yaml.")
-
-
-def _quiz_mode(spec: Any, locked: bool) -> str:
-    """The locked bank when asked, or when the full bank is not there (a student's copy)."""
-    return "locked" if locked or not (spec.grader / "quiz").is_dir() else "full"
+    help="Student id that picks the question variants. Default: `student:` in answers.yaml, else your login name.")
 
 
 assignment_option = click.option(
@@ -92,15 +88,12 @@ def check(target: str | None, submission: Path | None, assignment: Path | None, 
     """
 
     def action() -> int:
-        from gatelab import grading
-        from gatelab.report.exporters import terminal
-        from gatelab.report.render import Renderer
+        from gatelab import checking
 
-        spec = _assignment(assignment)
-        renderer = Renderer(spec.grader / "templates")
-        results = grading.grade(spec, submission or spec.exercises, target=target, include_hidden=include_hidden,
-                                quiz=_quiz_mode(spec, locked), student=student, renderer=renderer)
-        click.echo(terminal.render(results, renderer, verbose=verbose), nl=False)
+        checked = checking.check(target, submission, assignment=assignment, include_hidden=include_hidden,
+                                 locked=locked, student=student, verbose=verbose)
+        click.echo(checked.text(styled=True), nl=False)
+        results = checked.results
         if results.faults or results.defects:
             return _instructor_exit(results)
         return EXIT_NOT_FULL_MARKS if strict and not results.full_marks else EXIT_OK
@@ -235,7 +228,7 @@ def quiz(submission: Path | None, assignment: Path | None, student: str | None, 
 
         spec = _assignment(assignment)
         folder = submission or spec.exercises
-        if _quiz_mode(spec, locked) == "locked":
+        if quiz_mode(spec, locked) == "locked":
             from gatelab.quiz.lock import LOCK_NAME, LockedMarker, load_locked
 
             locked_bank = load_locked(spec.exercises / LOCK_NAME)
@@ -245,15 +238,13 @@ def quiz(submission: Path | None, assignment: Path | None, student: str | None, 
         if question and bank.get(question) is None:
             raise UsageError(f"there is no question {question!r}.{did_you_mean(question, bank.ids)}")
         path = folder / answers_file.ANSWERS_NAME
-        who = student or answers_file.read(path, bank.ids).student
-        if not who:
-            who = click.prompt("Your student id (it picks your variant of some questions)").strip()
-            answers_file.write(path, answers_file.STUDENT_KEY, who)
-        session = asking.Session(bank, marker, path, who, Renderer(spec.grader / "templates"),
+        session = asking.Session(bank, marker, path, student, Renderer(spec.grader / "templates"),
                                  ask=lambda text: click.prompt(text, default="", show_default=False),
                                  say=click.echo)
         try:
             session.run(redo=redo, only=question)
+        except asking.UnreadableAnswers as exc:
+            raise UsageError(str(exc)) from None
         except (click.Abort, EOFError, KeyboardInterrupt):
             click.echo(f"\nStopped; the answers given so far are in {path}.")
         return EXIT_OK

@@ -68,9 +68,24 @@ class QuizFeedback:
     later: str = "after_due_date"
 
 
+DEFAULT_QUIZ_SHARE = 0.25  # the quiz is a quarter of the points: it never outweighs the code by default
+
+
+def _quiz_share(doc: YamlSource, node: yaml.Node | None) -> float:
+    """``quiz.share``: the quiz's part of the assignment's points (this file's code tests + quiz), in (0, 1)."""
+    entries = doc.mapping(node, "quiz")
+    if "share" not in entries:
+        return DEFAULT_QUIZ_SHARE
+    share = doc.typed(entries["share"], float, "quiz.share")
+    if not 0 < share < 1:
+        raise ConfigError(f"quiz.share must be a fraction between 0 and 1 (0.25: a quarter of the points), "
+                          f"not {share:g}", doc.where(entries["share"]))
+    return share
+
+
 def _quiz_feedback(doc: YamlSource, node: yaml.Node | None) -> QuizFeedback:
     entries = doc.mapping(node, "quiz")
-    doc.check_keys(entries, ("feedback", "explanations"), "quiz")
+    doc.check_keys(entries, ("feedback", "explanations", "share"), "quiz")
     now = doc.value(entries["feedback"]) if "feedback" in entries else "verdict"
     if now not in QUIZ_FEEDBACK:
         raise ConfigError(f"quiz.feedback must be one of {', '.join(QUIZ_FEEDBACK)}, not {now!r}",
@@ -100,10 +115,19 @@ class Assignment:
     recorded: Path | None = None  # a student release: the recorded answers for the public cases, no reference
     withheld: dict[str, tuple[int, float]] = field(default_factory=dict)  # a release: function -> (tests, points)
     #                                                                      run only at grading
+    quiz_share: float = DEFAULT_QUIZ_SHARE  # the quiz's part of code + quiz points (quiz.share)
 
     @property
     def grader(self) -> Path:
         return self.root / "grader"
+
+    @property
+    def code_points(self) -> float:
+        """The points of the tests in config.yaml, hidden ones included (a release counts them as withheld).
+
+        The same in the repository and in a release, so the quiz weighs the same everywhere.
+        """
+        return sum(t.points for t in self.tests) + sum(points for _, points in self.withheld.values())
 
     @property
     def checksum(self) -> str:
@@ -267,6 +291,7 @@ def load(root: Path) -> Assignment:
         tests=_tests(doc, top.get("tests"), cases, top.get("aspects"), contract),
         recorded_checksum=doc.typed(top["checksum"], str, "checksum") if "checksum" in top else "",
         quiz=_quiz_feedback(doc, top.get("quiz")),
+        quiz_share=_quiz_share(doc, top.get("quiz")),
         recorded=path.parent / doc.typed(top["recorded"], str, "recorded") if "recorded" in top else None,
         withheld=_withheld(doc, top.get("withheld")),
     )

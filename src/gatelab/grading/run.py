@@ -86,8 +86,10 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
     """Mark every question against answers.yaml and add one ``quiz.<id>`` result per question."""
     from gatelab.quiz import answers as answers_file
     from gatelab.quiz import bank as quizzes
+    from gatelab.quiz.identity import Reading
     from gatelab.quiz.lock import LOCK_NAME, LockedMarker, load_locked
     from gatelab.quiz.marking import Marker
+    from gatelab.report.results import quiz_scale
 
     lock_path = assignment.exercises / LOCK_NAME
     if locked:
@@ -106,21 +108,25 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
         raise UsageError(f"there is no question {only!r}.{did_you_mean(only, bank.ids)}")
     answers = answers_file.read(submission / answers_file.ANSWERS_NAME, bank.ids, shown_as=answers_file.ANSWERS_NAME)
     results.notices.extend(answers.problems)
-    who = student or answers.student or "anonymous"
-    results.student = who
+    reading = Reading.of(answers, student)  # the LMS's id picks the numbers; letters are read as the student saw them
+    who = results.student = reading.graded
+    results.notices.extend(filter(None, [reading.notice(bank, answers)]))
+    scale = quiz_scale(assignment.quiz_share, assignment.code_points,
+                       sum(q.points for q in (*bank.questions, *unmarkable)))
     for question in bank.questions:
         if only and question.id != only:
             continue
         try:
-            mark = marker.mark(quizzes.variant(question, who), answers.values.get(question.id))
+            mark = reading.mark(marker, question, answers).weighted(scale)
         except Exception as exc:  # a template in the bank that fails for this variant: the grader's fault
             results.instructor_notes.append(f"{question.where}: question {question.id!r} failed for student "
                                             f"{who!r}: {type(exc).__name__}: {exc}")
-            results.tests.append(_unmarked(question.id, question.points, renderer))
+            results.tests.append(_unmarked(question.id, question.points * scale, renderer))
             continue
         feedback = f"{answers.where(question.id)}: {mark.feedback}" if mark.status == "invalid" else mark.feedback
         status = Status.PASSED if mark.status == "correct" else Status.FAILED
-        later = for_lms and assignment.quiz.now == "verdict" and mark.status not in ("unanswered", "invalid")
+        later = for_lms and assignment.quiz.now == "verdict" and mark.status not in ("unanswered", "invalid",
+                                                                                      "unreadable")
         shown = renderer.feedback("quiz_verdict", status=mark.status, score=mark.score, points=mark.max_score,
                                   later=assignment.quiz.later) if later else feedback
         results.tests.append(TestResult(f"quiz.{question.id}", f"quiz.{question.id}", mark.score, mark.max_score,
@@ -131,7 +137,7 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
                                             mark=mark.status))
     for question in unmarkable:
         if not only or question.id == only:
-            results.tests.append(_unmarked(question.id, question.points, renderer))
+            results.tests.append(_unmarked(question.id, question.points * scale, renderer))
 
 
 def _unmarked(question_id: str, points: float, renderer: Any) -> TestResult:

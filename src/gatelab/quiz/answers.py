@@ -36,6 +36,7 @@ class Answers:
     lines: dict[str, int] = field(default_factory=dict)
     student: str | None = None
     problems: list[str] = field(default_factory=list)
+    unreadable: str = ""  # the problem, when the file exists but no answer in it could be read
 
     def where(self, question_id: str) -> str:
         return f"{self.shown_as}:{self.lines.get(question_id, 1)}"
@@ -52,31 +53,27 @@ def read(path: Path, known_ids: Iterable[str], shown_as: str | None = None) -> A
         return answers
     path_text = answers.shown_as
     if path.stat().st_size > MAX_BYTES:
-        answers.problems.append(f"{path_text}: the answers file is over {MAX_BYTES // 1024} KB; "
-                                "no quiz answer was read")
-        return answers
+        return _unreadable(answers, f"{path_text}: the answers file is over {MAX_BYTES // 1024} KB; "
+                                    "no quiz answer was read")
     try:
         text = path.read_text(encoding="utf-8")
         alias = next((e for e in yaml.parse(text, Loader=yaml.SafeLoader) if isinstance(e, yaml.AliasEvent)), None)
         if alias is not None:
             alias_line = alias.start_mark.line + 1 if alias.start_mark else 1
-            answers.problems.append(f"{path_text}:{alias_line}: YAML aliases (*name) are not allowed "
-                                    "in an answers file; no quiz answer was read")
-            return answers
+            return _unreadable(answers, f"{path_text}:{alias_line}: YAML aliases (*name) are not allowed "
+                                        "in an answers file; no quiz answer was read")
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
-        answers.problems.append(f"{path_text}{line}: the answers file is not valid YAML "
-                                f"({getattr(exc, 'problem', None) or exc}); no quiz answer could be read. "
-                                "Fix the file or run grade quiz.")
-        return answers
+        return _unreadable(answers, f"{path_text}{line}: the answers file is not valid YAML "
+                                    f"({getattr(exc, 'problem', None) or exc}); no quiz answer could be read. "
+                                    "Fix that line (or rename the file to start afresh).")
     if root is None:
         return answers
     if not isinstance(root, yaml.MappingNode):
-        answers.problems.append(f"{path_text}:{root.start_mark.line + 1}: the answers file must map question ids "
-                                "to answers (id: answer), one per line")
-        return answers
+        return _unreadable(answers, f"{path_text}:{root.start_mark.line + 1}: the answers file must map "
+                                    "question ids to answers (id: answer), one per line")
     known = set(known_ids)
     constructor = yaml.SafeLoader("")
     for key_node, value_node in root.value:
@@ -97,6 +94,13 @@ def read(path: Path, known_ids: Iterable[str], shown_as: str | None = None) -> A
         else:
             answers.values[key] = value
             answers.lines[key] = line
+    return answers
+
+
+def _unreadable(answers: Answers, problem: str) -> Answers:
+    """The file exists but none of it can be read: say so once, and mark every question that way."""
+    answers.problems.append(problem)
+    answers.unreadable = problem
     return answers
 
 

@@ -375,9 +375,53 @@ def _texts_to_render(question: Question) -> list[str]:
     return texts
 
 
+LENGTH_MARGIN = 1.15  # a right choice this much longer than every wrong one gives itself away
+_PRECISION = re.compile(r"(\d+) (significant figures?|decimal places?)")
+
+
+def length_tell(question: Question) -> str:
+    """Why the right choice(s) stand out by length alone ('' when they do not)."""
+    if question.type not in ("single", "multiple"):
+        return ""
+    right = [len(c.text) for c in question.choices if c.correct]
+    wrong = [len(c.text) for c in question.choices if not c.correct]
+    if not wrong or min(right) <= LENGTH_MARGIN * max(wrong):
+        return ""
+    which = "the right choice is" if len(right) == 1 else "every right choice is"
+    return (f"{which} longer than every wrong one ({min(right)} characters against at most {max(wrong)}), "
+            "so length gives the answer away: make the wrong choices as specific, or the right one shorter")
+
+
+def _stated_round(value: float, prompt: str) -> float | None:
+    """``value`` rounded as the prompt asks ("3 significant figures", "2 decimal places"), or None if it says not."""
+    stated = _PRECISION.search(prompt)
+    if stated is None:
+        return None
+    digits = int(stated.group(1))
+    if stated.group(2).startswith("decimal"):
+        return round(value, digits)
+    return float(f"{value:.{digits}g}") if digits > 0 else value
+
+
+def _precision_problems(q: Question, templates: Templates, values: dict[str, Any]) -> list[str]:
+    """A numeric answer that is not a whole number must say how precisely to give it, and accept that."""
+    from gatelab.quiz.marking import within  # marking imports this module
+
+    right = templates.number(q.answer, values)
+    rounded = _stated_round(right, templates.render(q.prompt, values))
+    if rounded is None:
+        return [] if float(right).is_integer() else [
+            f"the answer {right:g} (for {values}) is not a whole number, and the prompt does not say how precisely "
+            "to give it (e.g. '3 significant figures' or '2 decimal places')"]
+    if not within(rounded, right, q.tolerance):
+        return [f"the prompt's precision gives {rounded:g} for {values}, which the tolerance "
+                f"{q.tolerance[0]} {q.tolerance[1]:g} does not accept (the right answer is {right:g})"]
+    return []
+
+
 def _lint_question(question: Question, templates: Templates, seeds: int) -> list[str]:
     q = question
-    problems = []
+    problems = [tell] if (tell := length_tell(q)) else []
     for accepted in (a for a in q.accepted if a.regex):
         try:
             if re.fullmatch(accepted.text, accepted.example.strip().lower()) is None:
@@ -403,6 +447,7 @@ def _lint_question(question: Question, templates: Templates, seeds: int) -> list
             for text in _texts_to_render(q):
                 templates.render(text, shown.values)
             if q.type == "numeric":
+                problems += [p for p in _precision_problems(q, templates, shown.values) if p not in problems]
                 right = templates.number(q.answer, shown.values)
                 for wrong in q.wrong:
                     value = templates.number(wrong.answer, shown.values)
@@ -415,10 +460,23 @@ def _lint_question(question: Question, templates: Templates, seeds: int) -> list
     return problems
 
 
+def _longest_right(bank: Bank) -> list[str]:
+    """A bank where the right choice is the longest in most single-choice questions teaches "pick the longest"."""
+    singles = [q for q in bank.questions if q.type == "single"]
+    longest = [q for q in singles
+               if all(len(c.text) > len(o.text) for c in q.choices if c.correct for o in q.choices if not o.correct)]
+    if len(singles) < 4 or 2 * len(longest) <= len(singles):
+        return []
+    return [f"{longest[0].where}: the right choice is the longest in {len(longest)} of {len(singles)} single-choice "
+            f"questions ({', '.join(q.id for q in longest)}): at most half, so that length gives nothing away"]
+
+
 def lint(bank: Bank, templates: Templates | None = None, seeds: int = 100) -> list[str]:
-    """Problems a schema cannot see: regexes against their examples, templates over ``seeds`` students."""
+    """Problems a schema cannot see: regexes against their examples, templates over ``seeds`` students,
+    choices whose length gives the answer away, numeric answers without a stated precision."""
     templates = templates or Templates()
-    return [f"{q.where}: question {q.id!r}: {p}" for q in bank.questions for p in _lint_question(q, templates, seeds)]
+    return [f"{q.where}: question {q.id!r}: {p}" for q in bank.questions
+            for p in _lint_question(q, templates, seeds)] + _longest_right(bank)
 
 
 def validate(folder: Path, seeds: int = 100) -> tuple[Bank, list[str]]:

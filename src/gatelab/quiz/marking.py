@@ -34,8 +34,12 @@ class Mark:
 
     score: float
     max_score: float
-    status: str  # correct, partial, wrong, unanswered, invalid, unknown
+    status: str  # correct, partial, wrong, unanswered, invalid, unreadable (the whole file), unknown
     feedback: str
+
+    def weighted(self, factor: float) -> Mark:
+        """The same mark with its points scaled (the config's quiz share); nothing earned stays nothing."""
+        return Mark(self.score * factor, self.max_score * factor, self.status, self.feedback)
 
 
 def normalise(text: str) -> str:
@@ -44,21 +48,26 @@ def normalise(text: str) -> str:
 
 
 def _letters(raw: Any, count: int, what: str) -> list[int]:
-    """Display positions from ``"b"``, ``"a, c"``, ``"cab"`` or ``["a", "c"]``."""
+    """Display positions from ``"b"``, ``"d)"``, ``"(D)"``, ``"a, c"``, ``"cab"`` or ``["a", "c"]``."""
     if isinstance(raw, list):
-        parts = [str(p) for p in raw]
+        parts = [letters_typed(str(p)) for p in raw]
     elif isinstance(raw, str):
-        text = raw.strip().lower()
-        parts = re.split(r"[\s,;]+", text) if re.search(r"[\s,;]", text) else list(text)
+        text = letters_typed(raw)
+        parts = text.split() if " " in text else list(text)
     else:
         raise AnswerError(f"expected {what}, got {type(raw).__name__} {raw!r}")
     valid = LETTERS[:count]
     positions = []
-    for part in (p.strip().strip("()").lower() for p in parts if p.strip()):
+    for part in (p.strip() for p in parts if p.strip()):
         if len(part) != 1 or part not in valid:
             raise AnswerError(f"{part!r} is not one of the letters {', '.join(valid)}")
         positions.append(valid.index(part))
     return positions
+
+
+def letters_typed(text: str) -> str:
+    """Letters as people write them, ``d)``, ``(d)``, ``D``, ``d.``, ``[a, c]``: lower case, marks to spaces."""
+    return re.sub(r"[\s,;()\[\].:]+", " ", text.lower()).strip()
 
 
 def parse(question: Question, shown: Variant, raw: Any) -> Any:

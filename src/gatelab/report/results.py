@@ -43,7 +43,7 @@ class TestResult:
     output: str = ""
     kind: Kind = Kind.VALUES
     case: str = ""  # the case of a values test, the aspect of an aspect test
-    mark: str = ""  # a question's mark: correct, partial, wrong, unanswered, invalid, unknown or error
+    mark: str = ""  # a question's mark: correct, partial, wrong, unanswered, invalid, unreadable, unknown or error
     mistakes: list[str] = field(default_factory=list)  # ids of the catalog mistakes named in the feedback
     judged: bool = True  # False: an aspect not judged yet (the function's values are not right anywhere)
 
@@ -104,3 +104,15 @@ class Results:
         data = asdict(self, dict_factory=lambda items: {k: v.value if isinstance(v, Enum) else v for k, v in items})
         data.update(score=self.score, max_score=self.max_score)
         return data
+
+
+def quiz_scale(share: float, code_points: float, quiz_points: float) -> float:
+    """The factor on every question's points (scores and maxima alike) that makes the quiz ``share`` of the total.
+
+    Applied to each question's test, so every output that adds tests up
+    (terminal, results.json, the exporters, grades.csv) gets the same totals;
+    a factor on points earned gives nothing to an answer that earned nothing.
+    """
+    if code_points <= 0 or quiz_points <= 0:
+        return 1.0
+    return share / (1 - share) * code_points / quiz_points
