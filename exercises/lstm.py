@@ -1,4 +1,9 @@
-"""The LSTM cell: three sigmoid gates steer a cell state that carries memory."""
+"""The LSTM cell: three sigmoid gates steer a cell state that carries memory.
+
+Notation: lesson -> code: Γf -> f, Γu (update gate) -> i, Γo -> o, c~<t> -> c_tilde,
+c<t> -> c_next, c<t-1> -> c_prev, a<t> -> h_next, a<t-1> -> h_prev, x<t> -> x_t.
+Batches are columns: column j of any (n, m) array is example j.
+"""
 import numpy as np
 
 from activations import sigmoid
@@ -7,7 +12,7 @@ from activations import sigmoid
 def forget_gate(x_t, h_prev, params):
     """Forget gate: how much of each cell-state entry to keep (1) or drop (0).
 
-    f = sigmoid(Wf [h_prev; x_t] + bf)
+    f = sigmoid(Wf [h_prev; x_t] + bf)        lesson: Γf = σ(Wf [a<t-1>; x<t>] + bf)
 
     Shapes: x_t (n_x, m), h_prev (n_h, m), params["Wf"] (n_h, n_h + n_x),
     params["bf"] (n_h, 1). Returns f (n_h, m), every entry in (0, 1).
@@ -19,7 +24,7 @@ def forget_gate(x_t, h_prev, params):
 def input_gate(x_t, h_prev, params):
     """Input (update) gate: how much of the candidate to write into the cell.
 
-    i = sigmoid(Wi [h_prev; x_t] + bi)
+    i = sigmoid(Wi [h_prev; x_t] + bi)        lesson: Γu = σ(Wu [a<t-1>; x<t>] + bu)
 
     Shapes: x_t (n_x, m), h_prev (n_h, m), params["Wi"] (n_h, n_h + n_x),
     params["bi"] (n_h, 1). Returns i (n_h, m), every entry in (0, 1).
@@ -31,7 +36,7 @@ def input_gate(x_t, h_prev, params):
 def candidate_cell(x_t, h_prev, params):
     """Candidate cell state: the new content the input gate may write.
 
-    c_tilde = tanh(Wc [h_prev; x_t] + bc)
+    c_tilde = tanh(Wc [h_prev; x_t] + bc)     lesson: c~<t> = tanh(Wc [a<t-1>; x<t>] + bc)
 
     Shapes: x_t (n_x, m), h_prev (n_h, m), params["Wc"] (n_h, n_h + n_x),
     params["bc"] (n_h, 1). Returns c_tilde (n_h, m), every entry in (-1, 1).
@@ -43,7 +48,7 @@ def candidate_cell(x_t, h_prev, params):
 def output_gate(x_t, h_prev, params):
     """Output gate: how much of the (squashed) cell state to show as h.
 
-    o = sigmoid(Wo [h_prev; x_t] + bo)
+    o = sigmoid(Wo [h_prev; x_t] + bo)        lesson: Γo = σ(Wo [a<t-1>; x<t>] + bo)
 
     Shapes: x_t (n_x, m), h_prev (n_h, m), params["Wo"] (n_h, n_h + n_x),
     params["bo"] (n_h, 1). Returns o (n_h, m), every entry in (0, 1).
@@ -55,7 +60,7 @@ def output_gate(x_t, h_prev, params):
 def cell_state(c_prev, f, i, c_tilde):
     """New cell state: keep part of the old memory, add part of the candidate.
 
-    c_next = f * c_prev + i * c_tilde
+    c_next = f * c_prev + i * c_tilde         lesson: c<t> = Γf * c<t-1> + Γu * c~<t>
 
     Shapes: every argument and the result are (n_h, m). The sum (not a
     product) is why gradients flow along the cell state: the "highway".
@@ -67,7 +72,7 @@ def cell_state(c_prev, f, i, c_tilde):
 def hidden_state(o, c_next):
     """New hidden state: the output gate applied to the squashed new cell state.
 
-    h_next = o * tanh(c_next)
+    h_next = o * tanh(c_next)                 lesson: a<t> = Γo * tanh(c<t>)
 
     Shapes: o and c_next are (n_h, m); the result is (n_h, m).
     """
@@ -79,7 +84,8 @@ def lstm_cell_forward(x_t, h_prev, c_prev, params):
     """One LSTM step, built from the four gate functions and the two state updates.
 
     Shapes: x_t (n_x, m), h_prev and c_prev (n_h, m). Returns (h_next, c_next),
-    each (n_h, m).
+    each (n_h, m): the lesson's (a<t>, c<t>). For one example j, h_next[:, j]
+    and c_next[:, j] are vectors (n_h,).
     """
     # TODO: call forget_gate, input_gate, candidate_cell, output_gate, then cell_state and hidden_state
     raise NotImplementedError('call forget_gate, input_gate, candidate_cell, output_gate, then cell_state and hidden_state')
@@ -88,8 +94,14 @@ def lstm_cell_forward(x_t, h_prev, c_prev, params):
 def lstm_forward(x, h0, params):
     """Run the LSTM over a sequence; the first cell state is zeros.
 
+    lesson: (a<t>, c<t>) from (x<t>, a<t-1>, c<t-1>) for t = 1..T, a<0> = h0, c<0> = 0
+    code:   step t = 0..T-1 reads x[:, :, t] and the previous states (h0 and
+            zeros for t = 0, else h[:, :, t-1] and c[:, :, t-1])
+
     Shapes: x (n_x, m, T), h0 (n_h, m). Returns (h, c), each (n_h, m, T):
-    h[:, :, t] and c[:, :, t] are the states after step t.
+    h[:, :, t] and c[:, :, t] are the states after the step that read
+    x[:, :, t] (the lesson's a<t+1>, c<t+1>); h0 and the zero cell state are
+    not in them.
     """
     # TODO: start from c = zeros like h0; feed each step's h and c into the next
     raise NotImplementedError("start from c = zeros like h0; feed each step's h and c into the next")

@@ -49,12 +49,14 @@ def rnn_step_jacobian(h_next, params):
 def gradient_norms_through_time(x, h0, params):
     """How strongly the last state depends on each earlier state, one example.
 
-    entry k = Frobenius norm of dh<T>/dh<k>, with h<0> = h0 and h<t> the RNN
-    state after step t: dh<T>/dh<k> is the product of the step Jacobians
-    for steps k+1 .. T.
+    entry k = Frobenius norm of dh<T>/dh<k>, for k = 0 .. T-1, in the lesson's
+    step numbers: h<0> = h0, and h<t> (t = 1..T) is the RNN state after step
+    t, which is rnn_forward(x, h0, params)[:, :, t-1] in code (code counts
+    steps from 0). dh<T>/dh<k> is the product of the step Jacobians of steps
+    k+1 .. T; entry T-1 is one Jacobian, entry 0 reaches back to h0.
 
-    Shapes: x (n_x, 1, T), h0 (n_h, 1). Returns a vector of length T, for
-    k = 0 .. T-1. With small weights it shrinks geometrically as k moves
+    Shapes: x (n_x, 1, T), h0 (n_h, 1): one example (m = 1). Returns a 1-D
+    array of shape (T,). With small weights it shrinks geometrically as k moves
     away from T: the vanishing gradient.
     """
     # BEGIN SOLUTION (hint: run the RNN, then multiply step Jacobians backwards from T)

@@ -2,6 +2,9 @@
 
 The update gate z is the share of new content (lesson notation):
 h_next = z * h_tilde + (1 - z) * h_prev.
+
+Notation: lesson -> code: Γu -> z, Γr -> r, c~<t> -> h_tilde, c<t> = a<t> -> h_next,
+c<t-1> -> h_prev, x<t> -> x_t. Batches are columns: column j of any (n, m) array is example j.
 """
 import numpy as np
 
@@ -11,7 +14,7 @@ from activations import sigmoid
 def update_gate(x_t, h_prev, params):
     """Update gate: the share of the new candidate in the next hidden state.
 
-    z = sigmoid(Wz [h_prev; x_t] + bz)
+    z = sigmoid(Wz [h_prev; x_t] + bz)        lesson: Γu = σ(Wu [c<t-1>; x<t>] + bu)
 
     Shapes: x_t (n_x, m), h_prev (n_h, m), params["Wz"] (n_h, n_h + n_x),
     params["bz"] (n_h, 1). Returns z (n_h, m), every entry in (0, 1).
@@ -25,7 +28,7 @@ def update_gate(x_t, h_prev, params):
 def reset_gate(x_t, h_prev, params):
     """Reset (relevance) gate: how much of h_prev the candidate may look at.
 
-    r = sigmoid(Wr [h_prev; x_t] + br)
+    r = sigmoid(Wr [h_prev; x_t] + br)        lesson: Γr = σ(Wr [c<t-1>; x<t>] + br)
 
     Shapes: x_t (n_x, m), h_prev (n_h, m), params["Wr"] (n_h, n_h + n_x),
     params["br"] (n_h, 1). Returns r (n_h, m), every entry in (0, 1).
@@ -39,7 +42,7 @@ def reset_gate(x_t, h_prev, params):
 def candidate_hidden(x_t, h_prev, r, params):
     """Candidate hidden state, reading the reset-scaled previous state.
 
-    h_tilde = tanh(Wh [r * h_prev; x_t] + bh)
+    h_tilde = tanh(Wh [r * h_prev; x_t] + bh) lesson: c~<t> = tanh(Wc [Γr * c<t-1>; x<t>] + bc)
 
     Shapes: x_t (n_x, m), h_prev and r (n_h, m), params["Wh"] (n_h, n_h + n_x),
     params["bh"] (n_h, 1). Returns h_tilde (n_h, m).
@@ -53,7 +56,7 @@ def candidate_hidden(x_t, h_prev, r, params):
 def hidden_state(h_prev, z, h_tilde):
     """New hidden state: a z-weighted blend of the candidate and the old state.
 
-    h_next = z * h_tilde + (1 - z) * h_prev
+    h_next = z * h_tilde + (1 - z) * h_prev   lesson: c<t> = Γu * c~<t> + (1 - Γu) * c<t-1>
 
     Shapes: every argument and the result are (n_h, m).
     """
@@ -65,7 +68,8 @@ def hidden_state(h_prev, z, h_tilde):
 def gru_cell_forward(x_t, h_prev, params):
     """One GRU step, built from the gate functions and the state update.
 
-    Shapes: x_t (n_x, m), h_prev (n_h, m). Returns h_next (n_h, m).
+    Shapes: x_t (n_x, m), h_prev (n_h, m). Returns h_next (n_h, m), the
+    lesson's c<t> = a<t>. For one example j, h_next[:, j] is a vector (n_h,).
     """
     # BEGIN SOLUTION (hint: update_gate, reset_gate, candidate_hidden, then hidden_state)
     z = update_gate(x_t, h_prev, params)
@@ -78,7 +82,13 @@ def gru_cell_forward(x_t, h_prev, params):
 def gru_forward(x, h0, params):
     """Run the GRU over a sequence, feeding each state into the next step.
 
-    Shapes: x (n_x, m, T), h0 (n_h, m). Returns h (n_h, m, T).
+    lesson: c<t> from (x<t>, c<t-1>) for t = 1..T, with c<0> = h0
+    code:   step t = 0..T-1 reads x[:, :, t] and the previous state (h0 for
+            t = 0, else h[:, :, t-1])
+
+    Shapes: x (n_x, m, T), h0 (n_h, m). Returns h (n_h, m, T): h[:, :, t] is
+    the state after the step that read x[:, :, t] (the lesson's c<t+1>); h0
+    is not in h.
     """
     # BEGIN SOLUTION (hint: loop t over range(T); store every step's state)
     n_h, m = h0.shape

@@ -47,7 +47,8 @@ def test_the_local_check_finds_what_grading_finds_on_the_public_cases(assignment
     assert [t.case for t in lost_locally] == ["inputs_unchanged"], [(t.name, t.feedback) for t in lost_locally]
     assert "in place" in lost_locally[0].feedback
     assert {t.case for t in graded.tests if not t.passed} == {"inputs_unchanged"}
-    hidden_aspect = next(s for s in assignment.tests if s.function.qualname == qualname and s.aspect == "inputs_unchanged")
+    hidden_aspect = next(s for s in assignment.tests
+                         if s.function.qualname == qualname and s.aspect == "inputs_unchanged")
     assert hidden_aspect.visibility == "hidden"  # the point of the test: hidden, yet judged locally
 
 
@@ -104,7 +105,8 @@ def test_a_hang_names_the_function_that_hangs(make_assignment, tmp_path):
 def test_fix_the_part_first_comes_before_the_arrays(assignment, tmp_path):
     """A composite wrong with the grader's parts and with a wrong part of its own: the advice leads."""
     folder = write_submission(tmp_path, {"lstm": [
-        ('return sigmoid(params["Wf"] @ concat + params["bf"])', 'return np.tanh(params["Wf"] @ concat + params["bf"])'),
+        ('return sigmoid(params["Wf"] @ concat + params["bf"])',
+         'return np.tanh(params["Wf"] @ concat + params["bf"])'),
         ("h_next = hidden_state(o, c_next)", "h_next = hidden_state(o, c_prev)")]})
     results = grading.grade(assignment, folder, target="lstm.lstm_cell_forward", include_hidden=False, quiz="none")
     feedback = next(t.feedback for t in results.tests if not t.passed)
@@ -114,7 +116,8 @@ def test_fix_the_part_first_comes_before_the_arrays(assignment, tmp_path):
 
 def test_an_import_error_is_shown_once(assignment, tmp_path):
     """One syntax error in activations.py: shown in full once; each function it stops says why in one line."""
-    folder = write_submission(tmp_path, {"activations": ("return 1.0 - np.tanh(z) ** 2", "return (1.0 - np.tanh(z) ** 2")})
+    folder = write_submission(tmp_path, {"activations": ("return 1.0 - np.tanh(z) ** 2",
+                                                         "return (1.0 - np.tanh(z) ** 2")})
     shown = check(folder)
     assert shown.count("could not be imported, so none of its functions can be graded") == 1
     assert shown.count("Fix the syntax error first") == 1

@@ -172,7 +172,8 @@ class _Process:
         os.chmod(self._cwd.name, 0o755)
         self.process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=self.output, stderr=subprocess.STDOUT,
-            pass_fds=(child_in, child_out, self.stacks.fileno()), cwd=self._cwd.name, env=worker_environment(self._cwd.name),
+            pass_fds=(child_in, child_out, self.stacks.fileno()), cwd=self._cwd.name,
+            env=worker_environment(self._cwd.name),
             start_new_session=True,
         )
         os.close(child_in)
@@ -260,7 +261,7 @@ class _Process:
         return text
 
     def where_stopped(self) -> list[dict[str, Any]]:
-        """The submission's frames (outermost first) in the last stack the worker wrote before its time ran out."""
+        """The submission's frames (outermost first) in the last stack the worker wrote before time ran out."""
         self.stacks.seek(0)
         text = self.stacks.read(1 << 16).decode("utf-8", errors="replace")
         return stack_frames(text.rsplit("Timeout (", 1)[-1] if "Timeout (" in text else "", self.submission)
