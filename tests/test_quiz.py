@@ -154,6 +154,19 @@ def test_ordering_full_and_partial(bank):
     assert mark(bank, "steps", ["a", "a", "b"]).status == "invalid"
 
 
+def test_a_random_order_earns_no_more_than_luck():
+    """Pairs count beyond chance: over every order of four items the average is 0.19 (pair counting paid 0.5),
+    one swap of neighbours keeps 2/3, and an order with as many pairs wrong as right earns 0."""
+    from itertools import permutations
+
+    from gatelab.quiz.marking import _ordering_score
+
+    scores = [_ordering_score(list(order)) for order in permutations(range(4))]
+    assert abs(sum(scores) / len(scores) - 14 / 72) < 1e-12
+    assert _ordering_score([1, 0, 2, 3]) == 2 / 3 and _ordering_score([1, 0, 3, 2]) == 1 / 3
+    assert _ordering_score([3, 2, 1, 0]) == 0 and _ordering_score([2, 3, 0, 1]) == 0
+
+
 def test_variants_are_per_student_and_stable(bank):
     """The same student always gets the same variant and order; students differ."""
     q = bank.get("params")

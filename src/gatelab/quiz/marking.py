@@ -8,8 +8,8 @@ not depend on the order shown.
 Scoring rules (also in the README):
 - single, true_false, numeric, short_text: all or nothing;
 - multiple: points x max(0, (right picks - wrong picks) / number of right choices);
-- ordering: points x (pairs of items in the right relative order / all pairs);
-  full points only for the exact order.
+- ordering: points x max(0, (pairs in the right relative order - pairs in the wrong one) / all pairs),
+  so a random order earns nothing on average beyond luck; full points only for the exact order.
 """
 from __future__ import annotations
 
@@ -135,8 +135,11 @@ def text_matches(answer: str, pattern: str, regex: bool) -> bool:
 
 
 def _ordering_score(order: list[int]) -> float:
+    """The share of item pairs in the right relative order, corrected for chance: a random order gets half
+    the pairs right on average, so only pairs beyond that pay (Kendall's tau, at least 0)."""
     pairs = [(a, b) for i, a in enumerate(order) for b in order[i + 1:]]
-    return sum(a < b for a, b in pairs) / len(pairs)
+    right = sum(a < b for a, b in pairs)
+    return max(0.0, (right - (len(pairs) - right)) / len(pairs))
 
 
 class Marker:
