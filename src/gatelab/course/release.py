@@ -1,10 +1,11 @@
 """``grade release``: what an instructor hands out, built from the assignment.
 
 - ``student/`` and ``student.zip``: the exercises, the locked question bank,
-  a student README, the gatelab wheel, and a grader folder that holds only
-  public tests and, recorded as data, what ``grade check`` needs for them:
-  the public cases' inputs, right results and the catalog's results. No
-  reference code, no hidden case, no answer key.
+  a student README, a notebook that checks from Jupyter (``check.ipynb``),
+  the gatelab wheel, and a grader folder that holds only public tests and,
+  recorded as data, what ``grade check`` needs for them: the public cases'
+  inputs, right results and the catalog's results. No reference code, no
+  hidden case, no answer key.
 - ``gradescope/autograder.zip``: ``setup.sh`` and ``run_autograder`` at its
   root, the wheel, and the whole assignment (hidden tests and reference).
 - ``github-classroom/``: a starter repository (the student release and a
@@ -22,7 +23,7 @@ from typing import Any
 import yaml
 
 from gatelab import __version__
-from gatelab.course import archive, generate
+from gatelab.course import archive, generate, notebook
 from gatelab.course.config import ASPECTS, CONFIG_NAME, VALUES, Assignment
 from gatelab.errors import ConfigError
 from gatelab.report.render import Renderer
@@ -98,6 +99,7 @@ def _student(assignment: Assignment, folder: Path, wheel: Path, renderer: Render
         "student_readme.md.j2", title=assignment.title, wheel=wheel.name, version=__version__,
         modules=assignment.contract.modules, public=len(pairs), withheld=withheld,
         has_quiz=(folder / "exercises" / "quiz.lock.yaml").is_file()))
+    notebook.write(assignment, folder, wheel.name, renderer)
 
 
 def _gradescope(assignment: Assignment, target: Path, wheel: Path, renderer: Renderer) -> Path:
