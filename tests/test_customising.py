@@ -1,8 +1,9 @@
 """An instructor who customises the shipped course keeps a green test run.
 
 The project's tests grade their own frozen copy of the course (tests/fixtures/rnn);
-only test_contract.py reads the shipped one, for what the curriculum fixes (names,
-arguments, shapes). `grade audit` checks the shipped course in CI.
+only test_contract.py (what the curriculum fixes: names, arguments, shapes), test_docstrings.py
+and test_quiz.py (what the shipped docstrings and bank must say) read the shipped one.
+`grade audit` checks the shipped course in CI.
 """
 from __future__ import annotations
 
@@ -15,7 +16,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = re.compile(r'ROOT\s*/\s*"(grader|solutions|exercises)"|load\(ROOT\)|"--assignment",\s*str\(ROOT\)')
-READS_SHIPPED = {"test_contract.py"}  # the curriculum's names, arguments and shapes, which instructors keep
+READS_SHIPPED = {  # what the shipped course must say, whoever edits its wording
+    "test_contract.py",  # the curriculum's names, arguments and shapes, which instructors keep
+    "test_docstrings.py",  # the exercises' docstrings agree with the reference (time indexing, notation)
+    "test_quiz.py",  # the shipped bank gives nothing away by length and passes grade validate
+}
 EDITS = {  # file of the shipped course -> (text, replacement): a hint, feedback, a range hint, points, a prompt
     "solutions/lstm.py": ("(hint: stack h_prev above x_t, apply Wf and bf, squash with sigmoid)",
                           "(hint: concatenate, multiply, add the bias, then the sigmoid)"),
@@ -51,6 +56,7 @@ def test_editing_the_shipped_course_keeps_the_tests_green(tmp_path):
     assert generated.returncode == 0, generated.stdout + generated.stderr
     assert "concatenate, multiply, add the bias" in (copy / "exercises" / "lstm.py").read_text()
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-                          "tests/test_contract.py", "tests/test_cli.py", "tests/test_grading.py",
+                          "tests/test_contract.py", "tests/test_docstrings.py", "tests/test_cli.py",
+                          "tests/test_grading.py",
                           "tests/test_instructor_tests.py"], cwd=copy, capture_output=True, text=True, env=env)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
