@@ -56,3 +56,12 @@ def tanh_derivative_sigmoid_form(ref, z):
     # the sigmoid's y * (1 - y) applied to tanh.
     t = np.tanh(z)
     return t * (1.0 - t)
+
+
+def sigmoid_derivative_negated(ref, z):
+    s = ref.activations.sigmoid(z)
+    return s * (s - 1.0)
+
+
+def tanh_derivative_square_inside(ref, z):
+    return 1.0 - np.tanh(z ** 2)

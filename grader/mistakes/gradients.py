@@ -141,3 +141,13 @@ def spectral_norm(ref, x, h0, params):
         product = product @ ref.gradients.rnn_step_jacobian(states[k + 1], params)
         norms[k] = np.linalg.norm(product, 2)
     return norms
+
+
+def ratio_inverted(ref, grads, max_norm):
+    global_norm = _global_norm(grads)
+    scale = global_norm / max_norm if global_norm > max_norm else 1.0
+    return {name: g * scale for name, g in grads.items()}, global_norm
+
+
+def jacobian_all_columns(ref, h_next, params):
+    return (1.0 - h_next ** 2) * params["Wh"]

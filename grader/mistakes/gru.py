@@ -111,10 +111,9 @@ def forward_h0_every_step(ref, x, h0, params):
     return h
 
 
-def forward_state_before_step(ref, x, h0, params):
-    h = np.zeros(h0.shape + (x.shape[2],))
-    h_t = h0
-    for t in range(x.shape[2]):
-        h[:, :, t] = h_t
-        h_t = ref.gru.gru_cell_forward(x[:, :, t], h_t, params)
-    return h
+def one_minus_z_added(ref, h_prev, z, h_tilde):
+    return z * h_tilde + (1.0 - z) + h_prev
+
+
+def z_added(ref, h_prev, z, h_tilde):
+    return z + h_tilde + (1.0 - z) * h_prev

@@ -164,15 +164,6 @@ def forward_h0_every_step(ref, x, h0, params):
     return h, c
 
 
-def forward_state_before_step(ref, x, h0, params):
-    h, c = _buffers(h0, x.shape[2])
-    h_t, c_t = h0, np.zeros_like(h0)
-    for t in range(x.shape[2]):
-        h[:, :, t], c[:, :, t] = h_t, c_t
-        h_t, c_t = ref.lstm.lstm_cell_forward(x[:, :, t], h_t, c_t, params)
-    return h, c
-
-
 def forward_cell_not_fed_back(ref, x, h0, params):
     h, c = _buffers(h0, x.shape[2])
     h_t, c0 = h0, np.zeros_like(h0)
@@ -180,3 +171,32 @@ def forward_cell_not_fed_back(ref, x, h0, params):
         h_t, c_t = ref.lstm.lstm_cell_forward(x[:, :, t], h_t, c0, params)
         h[:, :, t], c[:, :, t] = h_t, c_t
     return h, c
+
+
+# added for the cell update and the hidden state: sums where products belong, a gate on the wrong term
+
+def cell_state_input_gate_added(ref, c_prev, f, i, c_tilde):
+    return f * c_prev + i + c_tilde
+
+
+def cell_state_forget_gate_added(ref, c_prev, f, i, c_tilde):
+    return f + c_prev + i * c_tilde
+
+
+def cell_state_forget_gate_on_both_terms(ref, c_prev, f, i, c_tilde):
+    return f * (c_prev + i * c_tilde)
+
+
+def hidden_state_gate_added(ref, o, c_next):
+    return o + np.tanh(c_next)
+
+
+def o_as_candidate(ref, x_t, h_prev, c_prev, params):
+    f, i, _, o = _gates(ref, x_t, h_prev, params)
+    c_next = ref.lstm.cell_state(c_prev, f, i, o)
+    return ref.lstm.hidden_state(o, c_next), c_next
+
+
+def forward_h_and_c_one_buffer(ref, x, h0, params):
+    _, c = ref.lstm.lstm_forward(x, h0, params)
+    return c, c

@@ -33,16 +33,6 @@ def last_step_only(ref, x, h0, params):
     return h_t
 
 
-def state_before_step(ref, x, h0, params):
-    n_h, m = h0.shape
-    h = np.zeros((n_h, m, x.shape[2]))
-    h_t = h0
-    for t in range(x.shape[2]):
-        h[:, :, t] = h_t
-        h_t = ref.rnn.rnn_cell_forward(x[:, :, t], h_t, params)
-    return h
-
-
 def h0_every_step(ref, x, h0, params):
     n_h, m = h0.shape
     h = np.zeros((n_h, m, x.shape[2]))

@@ -54,7 +54,7 @@ def _plant(assignment: Assignment, mistake: Mistake, folder: Path, renderer: Ren
         shutil.copy(source, folder / source.name)
     shutil.copy(mistake.source, folder / "_gatelab_mistake_formulas.py")
     context = {"module": fn.module, "name": fn.name, "id": mistake.id, "formula": mistake.formula_name,
-               "modules": list(assignment.contract.modules)}
+               "options": mistake.options or {}, "modules": list(assignment.contract.modules)}
     (folder / "_gatelab_mistake_shim.py").write_text(renderer.render("mutant_shim.j2", **context))
     target = folder / f"{fn.module}.py"
     target.write_text(target.read_text() + renderer.render("mutant_tail.j2", **context))

@@ -7,19 +7,24 @@ feedback, lesson); the formula is a small function of the same name in
 returns what the mistaken code returns. When a student's result equals a
 formula's on the same inputs, and the formula is wrong there, the feedback
 names that mistake.
+
+``grader/mistakes/families.yaml`` declares mistake families, expanded here
+into ordinary entries for every function of a kind (see
+:mod:`gatelab.course.families`); a hand-written entry with the same id wins.
 """
 from __future__ import annotations
 
 import copy
 import importlib.util
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any, Callable
 
 import numpy as np
 
+from gatelab.course import families, mutations
 from gatelab.course.contract import Contract, Function
 from gatelab.course.yamlsource import YamlSource
 from gatelab.errors import ConfigError, did_you_mean
@@ -40,6 +45,15 @@ class Mistake:
     where: str  # file:line of the entry
     source: Path  # the .py file holding the formula
     formula: Callable[..., Any] | None  # None in a student release, which records results instead
+    options: dict[str, Any] | None = field(default=None, compare=False)  # a family's: the formula's keywords
+    free: bool = False  # NaN entries of its result stand for any value (a family's undetermined steps)
+
+    @property
+    def names_free_steps(self) -> bool:
+        """A family mistake that only leaves steps undetermined: it says "right but at these steps", which holds
+        wherever the student's result differs from the right one at those steps alone."""
+        options = self.options or {}
+        return self.free and not options.get("inputs") and all(set(op) == {"free"} for op in options["outputs"])
 
     def evaluate(self, ref: SimpleNamespace, args: list[Any]) -> tuple[Any, list[Any]]:
         """(result, arguments after the call) of the formula on a copy of ``args``; raises what it raises."""
@@ -71,12 +85,17 @@ class Catalog:
         for mistake in self.for_function(fn.qualname):
             try:
                 value, after = mistake.evaluate(ref, args)
+            except mutations.NotApplicable:
+                continue  # a mistake that cannot be made on these inputs (weights of other shapes, one step)
             except Exception as exc:  # the instructor's formula is broken for these inputs
                 failures.append(f"{mistake.where}: mistake {mistake.id}: its formula {mistake.formula_name}() "
                                 f"raised {type(exc).__name__}: {exc}")
                 continue
             changes_inputs = any(diagnostics.equal_inputs(a, b) for a, b in zip(args, after))
-            if not changes_inputs and not diagnostics.compare(fn, expected, value):
+            if mistake.free and not _determined(value):
+                continue  # every step left open (a sequence of one step): it would explain anything
+            seen = fill_free(value, expected) if mistake.free else value
+            if not changes_inputs and not diagnostics.compare(fn, expected, seen) and not mistake.names_free_steps:
                 continue  # on these inputs the mistake gives the right answer: it is no mistake here
             found.append(Candidate(mistake, value, after, wire.aliases(value, after)))
         return found, failures
@@ -94,7 +113,26 @@ class Candidate:
     def explains(self, outcome: Any) -> bool:
         """Whether the student's call is this mistake exactly: same result, same inputs afterwards, aliasing alike."""
         same_inputs = all(not diagnostics.equal_inputs(a, b) for a, b in zip(self.after, outcome.args_after))
-        return same_inputs and self.aliases == outcome.aliases and diagnostics.same(self.value, outcome.value)
+        value = fill_free(self.value, outcome.value) if self.mistake.free else self.value
+        return same_inputs and self.aliases == outcome.aliases and diagnostics.same(value, outcome.value)
+
+
+def _determined(value: Any) -> bool:
+    """Whether every array of a family mistake's result has some entry it determines (not NaN)."""
+    if isinstance(value, (tuple, list)):
+        return all(_determined(v) for v in value)
+    return not (isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size and np.isnan(value).all())
+
+
+def fill_free(value: Any, other: Any) -> Any:
+    """``value`` with its NaN entries (those a family mistake leaves undetermined) taken from ``other``,
+    wherever the two have one structure and shape; elsewhere ``value`` as it is."""
+    if isinstance(value, np.ndarray) and isinstance(other, np.ndarray) and value.shape == other.shape \
+            and value.dtype.kind == "f" and other.dtype.kind in "fiu":
+        return np.where(np.isnan(value), other, value)
+    if isinstance(value, (tuple, list)) and type(value) is type(other) and len(value) == len(other):
+        return type(value)(fill_free(v, o) for v, o in zip(value, other))
+    return value
 
 
 def _load_formulas(path: Path) -> ModuleType:
@@ -148,6 +186,8 @@ def load(folder: Path, contract: Contract, errors: list[str] | None = None, form
     mistakes: list[Mistake] = []
     seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        if path.name == families.FAMILIES_NAME:
+            continue
         try:
             entries = _entries(path, contract, formulas)
             here = dict(seen)
@@ -163,7 +203,31 @@ def load(folder: Path, contract: Contract, errors: list[str] | None = None, form
             continue
         seen = here
         mistakes.extend(entries)
+    path = folder / families.FAMILIES_NAME
+    if path.is_file():
+        try:
+            mistakes.extend(_family_entries(path, contract, seen, formulas))
+        except ConfigError as exc:
+            if errors is None:
+                raise
+            errors.append(str(exc))
     return Catalog(tuple(mistakes))
+
+
+def _family_entries(path: Path, contract: Contract, hand_written: dict[str, str], formulas_too: bool) -> list[Mistake]:
+    """The families' mistakes, less those whose id a hand-written entry has (its own words win)."""
+    mistakes: list[Mistake] = []
+    here: dict[str, str] = {}
+    for entry in families.load(path, contract):
+        if entry.id in hand_written:
+            continue
+        if entry.id in here:
+            raise ConfigError(f"duplicate mistake id {entry.id!r} (first at {here[entry.id]})", entry.where)
+        here[entry.id] = entry.where
+        mistakes.append(Mistake(entry.id, entry.function, "apply", entry.feedback, entry.lesson, entry.where,
+                                families.source(), entry.formula if formulas_too else None, entry.options,
+                                entry.free))
+    return mistakes
 
 
 def reference_namespace(modules: dict[str, ModuleType]) -> SimpleNamespace:
