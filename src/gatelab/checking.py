@@ -67,9 +67,9 @@ class CheckResult:
         """The report as an HTML fragment; every text the student's code could have shaped is escaped."""
         from gatelab.report.exporters import terminal
 
-        rows = terminal._function_rows(self.results, self.verbose)  # the terminal's grouping, shared
+        rows = terminal.function_rows(self.results, self.verbose)
         return self.renderer.render(HTML_TEMPLATE, results=self.results, rows=rows, verbose=self.verbose,
-                                    number=terminal._number)
+                                    number=terminal.number)
 
     def _repr_html_(self) -> str:
         return self.html()

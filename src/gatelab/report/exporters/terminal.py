@@ -16,7 +16,9 @@ def _marks() -> dict[str, str]:
     return {"pass": "✓", "fail": "✗"} if "utf" in encoding else {"pass": "ok", "fail": "x"}
 
 
-def _function_rows(results: Results, verbose: bool) -> list[dict[str, Any]]:
+def function_rows(results: Results, verbose: bool) -> list[dict[str, Any]]:
+    """One row per graded function (and one for the quiz questions not answered or not readable): its points,
+    the failing tests to show, the rest named in a line; shared by the terminal and the notebook report."""
     rows = []
     unanswered = [t for t in results.tests if t.kind is Kind.QUESTION and t.mark == "unanswered"]
     unreadable = [t for t in results.tests if t.kind is Kind.QUESTION and t.mark == "unreadable"]
@@ -56,10 +58,11 @@ def _heading(test: TestResult) -> str:
 def render(results: Results, renderer: Renderer, *, verbose: bool = False) -> str:
     """The report ``grade check`` prints (with ANSI styles; click strips them off a tty)."""
     text = renderer.render(
-        "terminal.j2", results=results, rows=_function_rows(results, verbose), marks=_marks(),
-        style=click.style, verbose=verbose, number=_number)
+        "terminal.j2", results=results, rows=function_rows(results, verbose), marks=_marks(),
+        style=click.style, verbose=verbose, number=number)
     return re.sub(r"\n{3,}", "\n\n", text)  # one blank line between blocks, however the rows end
 
 
-def _number(value: float) -> str:
+def number(value: float) -> str:
+    """Points as people write them: 2, 0.5, 0.33."""
     return f"{round(value, 2):g}"
