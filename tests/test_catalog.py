@@ -1,8 +1,11 @@
 """The mistake catalog: loading, validation with file:line, matching, and the audit that checks it."""
 from __future__ import annotations
 
+import tempfile
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import yaml
@@ -160,3 +163,158 @@ def test_a_formula_that_fails_is_told_to_the_instructor(make_assignment, tmp_pat
     results = grading.grade(config.load(root), folder, target="lstm.forget_gate", quiz="none")
     assert any("demo.yaml:1" in n and "formula bug" in n for n in results.instructor_notes)
     assert results.defects and not any("formula bug" in t.feedback for t in results.tests)
+
+
+# --- mistake families --------------------------------------------------------------------------------
+
+FAMILIES_YAML = """\
+kinds:
+  gate:
+    members:
+      lstm.forget_gate: {id: forget-gate, W: Wf, b: bf}
+      lstm.input_gate: {id: input-gate, W: Wi, b: bi}
+families:
+- id: "{{ module }}-{{ member.id }}-no-bias"
+  kind: gate
+  inputs: [{zero: "params.{{ member.b }}"}]
+  feedback: "Your gate leaves out {{ member.b }}."
+  lesson: "LSTM: gates"
+"""
+
+
+def _families(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "families.yaml").write_text(text)
+    return folder
+
+
+def _shipped_catalog() -> catalog.Catalog:
+    return catalog.load(COURSE / "grader" / "mistakes", SHIPPED)
+
+
+def test_families_expand_into_entries_for_every_member():
+    """Each family gives one entry per member of its kind, rendered for that member, placed at the family's line."""
+    loaded = catalog.load(_families(Path(tempfile.mkdtemp()), FAMILIES_YAML), SHIPPED)
+    assert [(m.id, m.function, m.feedback) for m in loaded.mistakes] == [
+        ("lstm-forget-gate-no-bias", "lstm.forget_gate", "Your gate leaves out bf."),
+        ("lstm-input-gate-no-bias", "lstm.input_gate", "Your gate leaves out bi.")]
+    assert all(m.where.endswith("families.yaml:7 (" + m.function + ")") for m in loaded.mistakes)
+
+
+def test_shipped_families_cover_every_gate_and_sequence():
+    """Every gate of the course has the gate families and every unrolled sequence the time families."""
+    ids = {m.id for m in _shipped_catalog().mistakes}
+    gates = {"rnn-cell", "lstm-forget-gate", "lstm-input-gate", "lstm-candidate-cell", "lstm-output-gate",
+             "gru-update-gate", "gru-reset-gate", "gru-candidate"}
+    for gate in gates:
+        assert {f"{gate}-missing-bias", f"{gate}-concat-x-on-top"} <= ids, gate
+        assert {f"{gate}-tanh", f"{gate}-sigmoid"} & ids, gate
+    assert {"lstm-input-gate-forget-weights", "gru-candidate-reset-weights",
+            "lstm-forget-gate-output-weight-matrix"} <= ids
+    for forward in ("rnn-forward", "lstm-forward", "gru-forward"):
+        for suffix in ("one-step-late", "one-step-early", "last-step-missing", "first-step-skipped", "last-step-only",
+                       "every-step-is-the-last"):
+            assert f"{forward}-{suffix}" in ids
+    assert {"gradients-norms-one-step-early", "gradients-norms-first-step-missing"} <= ids
+
+
+def test_a_hand_written_entry_wins_over_a_family_entry_with_its_id():
+    """The shipped forget gate's tanh is hand-written: it keeps its own words and place, once."""
+    mistakes = [m for m in _shipped_catalog().mistakes if m.id == "lstm-forget-gate-tanh"]
+    assert len(mistakes) == 1 and mistakes[0].where.split(":")[0].endswith("lstm.yaml") and not mistakes[0].options
+
+
+BROKEN_FAMILIES = [
+    (FAMILIES_YAML.replace("lstm.forget_gate:", "lstm.forget_gat:"), "Did you mean 'lstm.forget_gate'", 4),
+    (FAMILIES_YAML.replace("kind: gate", "kind: gates"), "no kind 'gates'", 8),
+    (FAMILIES_YAML.replace("member.b }}\"}", "member.B }}\"}"), "cannot render", 9),
+    (FAMILIES_YAML.replace('"params.{{', '"param.{{'), "no argument 'param'. Did you mean 'params'", 9),
+    (FAMILIES_YAML.replace('"params.{{ member.b }}"', '"params.Wx"'), "has no key 'Wx'", 9),
+    (FAMILIES_YAML.replace("{zero:", "{zro:"), "an op is one of", 9),
+    (FAMILIES_YAML.replace("inputs: [{zero: \"params.{{ member.b }}\"}]", "outputs: [{shift: 1}]"),
+     "result has no time axis", 9),
+    (FAMILIES_YAML.replace("-{{ member.id }}-no-bias", "-no-bias"), "duplicate mistake id 'lstm-no-bias'", 7),
+    (FAMILIES_YAML.replace('  lesson: "LSTM: gates"\n', ""), "lacks lesson", 7),
+    (FAMILIES_YAML + "  severity: high\n", "unknown key 'severity'", 12),
+    (FAMILIES_YAML.replace("kind: gate", "kind: gate\n  when: member.nope.x"), "cannot evaluate when", 9),
+]
+
+
+@pytest.mark.parametrize("text, message, line", BROKEN_FAMILIES)
+def test_family_errors_cite_file_and_line(tmp_path, text, message, line):
+    """A broken family names the problem and the line it is on."""
+    with pytest.raises(ConfigError, match=message) as caught:
+        catalog.load(_families(tmp_path, text), SHIPPED)
+    assert f"families.yaml:{line}" in str(caught.value)
+
+
+def test_a_broken_families_file_is_left_out_with_its_reason(tmp_path):
+    """With an errors list, the hand-written entries load and the families file's problem is reported."""
+    folder = _families(write_catalog(tmp_path, GOOD_YAML), FAMILIES_YAML.replace("kind: gate", "kind: gates"))
+    errors: list[str] = []
+    loaded = catalog.load(folder, SHIPPED, errors)
+    assert [m.id for m in loaded.mistakes] == ["demo-forget-tanh"] and "no kind 'gates'" in errors[0]
+
+
+def test_a_release_reads_the_families_without_code():
+    """formulas=False (a student release) expands the same families, with the same ids, and no formula."""
+    live, recorded = _shipped_catalog(), catalog.load(COURSE / "grader" / "mistakes", SHIPPED, formulas=False)
+    assert [m.id for m in live.mistakes] == [m.id for m in recorded.mistakes]
+    assert all(m.formula is None for m in recorded.mistakes)
+
+
+def _candidate_ids(qualname: str, case: str, args_change=None) -> tuple[list[str], Any, list[Any]]:
+    from gatelab.grading.cases import make_args
+    from gatelab.grading.reference import Reference
+
+    assignment = config.load(COURSE)
+    fn = SHIPPED.lookup(qualname)
+    reference = Reference(COURSE / "solutions", SHIPPED.modules)
+    args = make_args(SHIPPED, fn, assignment.cases[case], assignment.seed)
+    expected = reference.function(qualname)(*args)
+    found, failures = _shipped_catalog().candidates(fn, catalog.reference_namespace(reference.modules), args, expected)
+    assert failures == []
+    return [c.mistake.id for c in found], expected, found
+
+
+def test_a_family_mistake_is_the_reference_on_changed_inputs():
+    """Bias missing is the reference with the bias zeroed; [x; h] is the reference with W's blocks swapped."""
+    import numpy as np
+
+    from gatelab.grading.cases import make_args
+    from gatelab.grading.reference import Reference
+
+    assignment = config.load(COURSE)
+    fn = SHIPPED.lookup("lstm.output_gate")
+    reference = Reference(COURSE / "solutions", SHIPPED.modules)
+    x_t, h_prev, params = make_args(SHIPPED, fn, assignment.cases["wide_input"], assignment.seed)
+    by_id = {m.id: m for m in _shipped_catalog().mistakes}
+    ref = catalog.reference_namespace(reference.modules)
+    sigmoid = reference.function("activations.sigmoid")
+    no_bias, after = by_id["lstm-output-gate-missing-bias"].evaluate(ref, [x_t, h_prev, params])
+    assert np.allclose(no_bias, sigmoid(params["Wo"] @ np.vstack([h_prev, x_t])))
+    assert after[2]["bo"] is not None and np.array_equal(after[2]["bo"], params["bo"])  # the caller's dict is kept
+    x_on_top, _ = by_id["lstm-output-gate-concat-x-on-top"].evaluate(ref, [x_t, h_prev, params])
+    assert np.allclose(x_on_top, sigmoid(params["Wo"] @ np.vstack([x_t, h_prev]) + params["bo"]))
+    other, _ = by_id["lstm-output-gate-input-weights"].evaluate(ref, [x_t, h_prev, params])
+    assert np.allclose(other, reference.function("lstm.input_gate")(x_t, h_prev, params))
+
+
+def test_a_time_family_is_no_candidate_where_every_step_is_open():
+    """On a sequence of one step, a shift or a missing step determines nothing, so it is never named there."""
+    ids, _, _ = _candidate_ids("rnn.rnn_forward", "single_step")
+    assert not any(i.startswith("rnn-forward-one-step") or i.endswith("step-missing") for i in ids)
+    ids, _, _ = _candidate_ids("rnn.rnn_forward", "small")
+    assert {"rnn-forward-one-step-late", "rnn-forward-one-step-early", "rnn-forward-last-step-missing"} <= set(ids)
+
+
+def test_an_open_step_matches_any_value_and_only_there():
+    """A result one step late matches whatever stands at step 0, and nothing that differs at another step."""
+    import numpy as np
+
+    _, expected, found = _candidate_ids("rnn.rnn_forward", "small")
+    late = next(c for c in found if c.mistake.id == "rnn-forward-one-step-late")
+    student = np.concatenate([np.full(expected[:, :, :1].shape, 0.123), expected[:, :, :-1]], axis=2)
+    assert late.explains(SimpleNamespace(value=student, args_after=late.after, aliases=False))
+    student[0, 0, 3] += 1e-3
+    assert not late.explains(SimpleNamespace(value=student, args_after=late.after, aliases=False))

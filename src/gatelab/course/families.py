@@ -95,22 +95,25 @@ class _Reader:
         self.contract = contract
         self.templates = _Templates(self.doc)
 
-    def kinds(self, node: yaml.Node | None) -> dict[str, dict[str, tuple[dict[str, Any], yaml.Node]]]:
+    def kinds(self, node: yaml.Node | None) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+        """Each kind's members: (function, bindings), a function listed once per binding it has."""
         kinds = {}
         for name, kind_node in self.doc.mapping(node, "kinds").items():
             fields = self.doc.mapping(kind_node, f"kind {name}")
             self.doc.check_keys(fields, KIND_FIELDS, f"kind {name}")
             self.doc.require(fields, ("members",), f"kind {name}", kind_node)
-            members = {}
+            members = []
             for qualname, member_node in self.doc.mapping(fields["members"], f"the members of {name}").items():
                 if qualname not in self.contract.by_name:
                     raise ConfigError(f"{qualname!r} is not a function of the contract."
                                       f"{did_you_mean(qualname, self.contract.by_name)}", self.doc.where(member_node))
-                bindings = self.doc.value(member_node) if member_node is not None else None
-                if not isinstance(bindings, dict):
-                    raise ConfigError(f"member {qualname} must be a mapping of names to values",
-                                      self.doc.where(member_node))
-                members[qualname] = (bindings, member_node)
+                value = self.doc.value(member_node) if member_node is not None else None
+                for bindings in value if isinstance(value, list) else [value]:
+                    if not isinstance(bindings, dict):
+                        raise ConfigError(f"member {qualname} must be a mapping of names to values (or a list of "
+                                          "them, one per part of the function the kind is about)",
+                                          self.doc.where(member_node))
+                    members.append((qualname, bindings))
             kinds[name] = members
         return kinds
 
@@ -162,7 +165,7 @@ class _Reader:
                                   self.doc.where(node))
         return inputs, outputs
 
-    def family(self, node: yaml.Node, kinds: dict[str, dict[str, tuple[dict[str, Any], yaml.Node]]]) -> list[Expanded]:
+    def family(self, node: yaml.Node, kinds: dict[str, list[tuple[str, dict[str, Any]]]]) -> list[Expanded]:
         fields = self.doc.mapping(node, "a family")
         self.doc.check_keys(fields, FAMILY_FIELDS, "a family")
         self.doc.require(fields, ("id", "kind", "feedback", "lesson"), "a family", node)
@@ -174,13 +177,14 @@ class _Reader:
             raise ConfigError(f"no kind {kind!r}.{did_you_mean(kind, kinds)}", self.doc.where(fields["kind"]))
         pairs = bool(self.doc.value(fields["pairs"])) if "pairs" in fields else False
         expanded = []
-        for qualname, (member, _) in kinds[kind].items():
+        for index, (qualname, member) in enumerate(kinds[kind]):
             fn = self.contract.lookup(qualname)
-            others = [kinds[kind][q][0] for q in kinds[kind] if q != qualname
-                      and self.contract.lookup(q).module == fn.module] if pairs else [None]
+            others = [{"function": q, **b} for i, (q, b) in enumerate(kinds[kind])
+                      if i != index and self.contract.lookup(q).module == fn.module] if pairs else [None]
             for other in others:
-                context = {"function": qualname, "module": fn.module, "name": fn.name, "member": member,
-                           "other": other, "outputs": [o.name for o in fn.returns], "args": list(fn.arg_names)}
+                context = {"function": qualname, "module": fn.module, "name": fn.name,
+                           "member": {"function": qualname, **member}, "other": other,
+                           "outputs": [o.name for o in fn.returns], "args": list(fn.arg_names)}
                 if "when" in fields and not self.templates.test(self.doc.typed(fields["when"], str, "when"),
                                                                 fields["when"], context):
                     continue
