@@ -29,7 +29,7 @@ TOP = ("kinds", "families")
 KIND_FIELDS = ("about", "members")
 FAMILY_FIELDS = ("id", "kind", "when", "pairs", "inputs", "outputs", "feedback", "lesson")
 OP_EXTRAS = {"copy": ("to",), "scale": ("by",), "swap_stack": ("top",)}  # the keys an op takes besides its own
-TIME_OPS = ("shift", "last_step", "free", "repeat_last", "pad_first")
+TIME_OPS = ("shift", "last_step", "free", "repeat_last", "pad_first", "time_first")
 
 
 @dataclass(frozen=True)
@@ -160,6 +160,8 @@ class _Reader:
             if "drop_first_step" in op and op["drop_first_step"] not in _arg_time(self.contract, fn):
                 raise ConfigError(f"{fn.qualname}'s {op['drop_first_step']} has no time axis", self.doc.where(node))
         for op, node in zip(outputs, self.doc.sequence(fields.get("outputs"), "outputs")):
+            if "add" in op:
+                self._check_path(fn, op["add"], node)
             if any(k in op for k in TIME_OPS) and all(axis is None for axis in _out_time(fn)):
                 raise ConfigError(f"{fn.qualname}'s result has no time axis (a dimension of role time)",
                                   self.doc.where(node))

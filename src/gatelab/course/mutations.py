@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 INPUT_OPS = ("zero", "copy", "scale", "swap_stack", "drop_first_step")
-OUTPUT_OPS = ("affine", "shift", "last_step", "free", "repeat_last", "pad_first")
+OUTPUT_OPS = ("affine", "add", "shift", "last_step", "free", "repeat_last", "pad_first", "time_first")
 FREE_OPS = ("shift", "free", "pad_first")  # output ops that leave entries undetermined (NaN)
 
 
@@ -74,11 +74,13 @@ def _free(shape: tuple[int, ...]) -> np.ndarray:
     return np.full(shape, np.nan)
 
 
-def _change_array(value: Any, op: dict[str, Any], axis: int | None) -> Any:
+def _change_array(value: Any, op: dict[str, Any], axis: int | None, named: dict[str, Any]) -> Any:
     """One output op on one result array; ``axis`` is its time axis (None: it has none)."""
     if "affine" in op:
         scale, offset = op["affine"]
         return value * scale + offset
+    if "add" in op:
+        return value + _get(named, op["add"])
     if axis is None or not isinstance(value, np.ndarray):
         raise NotApplicable("the result has no time axis")
     steps = value.shape[axis]
@@ -99,15 +101,17 @@ def _change_array(value: Any, op: dict[str, Any], axis: int | None) -> Any:
         out = np.broadcast_to(moved[-1:], moved.shape).copy()
     elif "pad_first" in op:
         out = np.concatenate([_free(moved[:1].shape), moved], axis=0)
+    elif "time_first" in op:
+        return np.moveaxis(value, axis, 0)
     else:
         raise NotApplicable(f"unknown output op {sorted(op)}")
     return np.moveaxis(out, 0, axis)
 
 
-def _change_output(result: Any, op: dict[str, Any], out_time: list[int | None]) -> Any:
+def _change_output(result: Any, op: dict[str, Any], out_time: list[int | None], named: dict[str, Any]) -> Any:
     if isinstance(result, tuple):
-        return tuple(_change_array(r, op, axis) for r, axis in zip(result, out_time))
-    return _change_array(result, op, out_time[0] if out_time else None)
+        return tuple(_change_array(r, op, axis, named) for r, axis in zip(result, out_time))
+    return _change_array(result, op, out_time[0] if out_time else None, named)
 
 
 def apply(ref: Any, *args: Any, function: str, arg_names: Sequence[str], inputs: Sequence[dict[str, Any]] = (),
@@ -116,10 +120,11 @@ def apply(ref: Any, *args: Any, function: str, arg_names: Sequence[str], inputs:
     """What the mistaken ``function`` returns: the reference (``ref.module.name``) on changed copies of
     ``args``, its result then changed by ``outputs``. Raises NotApplicable where the mistake cannot be made."""
     named = dict(zip(arg_names, args))
+    original = dict(named)
     for op in inputs:
         _change_input(named, op, arg_time or {})
     module, name = function.split(".")
     result = getattr(getattr(ref, module), name)(*[named[n] for n in arg_names])
     for op in outputs:
-        result = _change_output(result, op, list(out_time))
+        result = _change_output(result, op, list(out_time), original)
     return result
