@@ -318,3 +318,16 @@ def test_an_open_step_matches_any_value_and_only_there():
     assert late.explains(SimpleNamespace(value=student, args_after=late.after, aliases=False))
     student[0, 0, 3] += 1e-3
     assert not late.explains(SimpleNamespace(value=student, args_after=late.after, aliases=False))
+
+
+def test_audit_plants_and_names_family_mistakes(make_assignment):
+    """`grade audit` plants each family mistake (the shared formula with its options) and finds it named."""
+    root = make_assignment()
+    mistakes = root / "grader" / "mistakes"
+    for path in mistakes.glob("*"):
+        path.unlink()
+    _families(mistakes, FAMILIES_YAML)
+    result = CliRunner().invoke(main, ["audit", "--assignment", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "mistake lstm-forget-gate-no-bias" in result.output and "mistake lstm-input-gate-no-bias" in result.output
+    assert "HOLE" not in result.output

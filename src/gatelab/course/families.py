@@ -1,7 +1,7 @@
 """Mistake families: one kind of mistake, declared once, named for every function of a kind.
 
 ``grader/mistakes/families.yaml`` holds ``kinds`` (which functions are of a
-kind, with what each calls its parts: a gate's weights and bias, its name)
+kind, with what each calls its parts: the keys of its weights, its name)
 and ``families`` (a mistake as changes to the reference's inputs or result,
 see :mod:`gatelab.course.mutations`, with an id, feedback and lesson written
 as jinja2 templates over the member). Each family expands into ordinary

@@ -1,9 +1,9 @@
 """How a family mistake is computed: the reference on changed inputs, its result changed after.
 
 A mistake family (``grader/mistakes/families.yaml``) says what a whole kind of
-wrong code does as plain data: "the bias set to zero", "another gate's
-weights", "W's column blocks swapped" (stacking ``[x; h]`` for ``[h; x]``),
-"the result one step late along time". :func:`apply` is the one formula every
+wrong code does as plain data: "this key of the parameters set to zero",
+"another part's weights", "W's column blocks swapped" (inputs stacked in the
+other order), "the result one step late along time". :func:`apply` is the one formula every
 family mistake shares: it changes copies of the arguments, calls the
 reference function, and changes its result. Entries of a result that a
 mistake leaves undetermined (the step a shifted sequence has no value for)
