@@ -1,6 +1,7 @@
 """Grading the real assignment end to end: reference, stubs, targets, visibility, determinism."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -20,11 +21,12 @@ def test_reference_gets_full_marks(assignment):
     results = grading.grade(assignment, COURSE / "solutions")
     failing = [(t.name, t.feedback) for t in results.tests if not t.passed]
     assert failing == []
-    quiz_points = sum(t.max_score for t in results.tests if t.function.startswith("quiz."))
-    assert quiz_points > 0
-    own = sum(t.max_score for t in results.tests if t.kind is Kind.OWN)
-    assert own > 0  # instructors' own tests (grader/tests/test_properties.py)
-    assert results.score == results.max_score == sum(s.points for s in assignment.tests) + quiz_points + own
+    quiz_points = [t.max_score for t in results.tests if t.function.startswith("quiz.")]
+    assert sum(quiz_points) > 0
+    own = [t.max_score for t in results.tests if t.kind is Kind.OWN]
+    assert sum(own) > 0  # instructors' own tests (grader/tests/test_properties.py)
+    code = [s.points for s in assignment.tests]
+    assert results.score == results.max_score == math.fsum(code + quiz_points + own)
 
 
 def test_every_function_is_graded(assignment):
@@ -35,26 +37,28 @@ def test_every_function_is_graded(assignment):
 
 def test_stubs_get_zero_with_not_implemented(assignment):
     """The untouched exercises score 0; each values test says 'not implemented yet' with a hint, each aspect
-    that it counts only once the values are right."""
+    that it is judged once the function returns right values (and is marked not judged)."""
     results = grading.grade(assignment, COURSE / "exercises", quiz="none")
     assert results.score == 0
     assert all(test.status == "failed" for test in results.tests)
     for test in values_tests(results):
         assert f"{test.function} is not implemented yet: " in test.feedback, test.feedback
     for test in (t for t in results.tests if t.kind is Kind.ASPECT):
-        assert "counts only where the values are right" in test.feedback, test.feedback
+        assert "is judged once" in test.feedback and not test.judged, test.feedback
     for test in (t for t in results.tests if t.kind is Kind.OWN):
         assert f"{test.function} is not implemented yet: " in test.feedback, test.feedback
 
 
 def test_public_run_counts_hidden_tests(assignment):
-    """Without hidden tests, only visible ones run and the rest are counted, not lost."""
+    """Without hidden tests, the visible ones and every aspect (judged on the public cases) run, and the rest
+    are counted, not lost."""
     results = grading.grade(assignment, COURSE / "solutions", include_hidden=False, quiz="none")
     everything = grading.grade(assignment, COURSE / "solutions", quiz="none")
-    visible = [t for t in everything.tests if t.visibility == "visible"]
-    assert [t.name for t in results.tests] == [t.name for t in visible]
-    assert results.hidden_count == len(everything.tests) - len(visible) > 0
-    assert all(t.visibility == "visible" for t in results.tests)
+    local = [t for t in everything.tests if t.visibility == "visible" or t.kind is Kind.ASPECT]
+    assert [t.name for t in results.tests] == [t.name for t in local]
+    assert results.hidden_count == len(everything.tests) - len(local) > 0
+    assert any(t.visibility != "visible" for t in results.tests)  # the hidden aspects
+    assert all(t.visibility == "visible" or t.kind is Kind.ASPECT for t in results.tests)
 
 
 @pytest.mark.parametrize("target, functions", [

@@ -538,3 +538,23 @@ def test_quiz_share_weighs_every_output_alike_and_nothing_earns_nothing(assignme
     assert sum(t["max_score"] for t in document["tests"]) == pytest.approx(full.max_score)
     nothing = grading.grade(assignment, tmp_path, target="quiz")
     assert nothing.score == 0 and nothing.max_score == pytest.approx(quiz_max)
+
+
+def test_scaled_quiz_points_add_up_exactly_in_any_order():
+    """The share's points lie on a 1/1024 grid and add up to the quiz total exactly, whatever the order."""
+    import math
+    import random
+
+    from gatelab.report.results import GRID, quiz_points
+
+    raw = {f"q{n}": (1.0 if n % 3 else 2.0) for n in range(67)}
+    scaled = quiz_points(0.25, 141.0, raw)
+    values = list(scaled.values())
+    assert sum(values) == math.fsum(values) == 47.0
+    shuffled = values[:]
+    random.Random(3).shuffle(shuffled)
+    assert sum(shuffled) == 47.0
+    assert all((v * GRID).is_integer() for v in values)
+    assert scaled["q0"] > scaled["q1"]  # a 2-point question stays worth about twice a 1-point one
+    assert abs(scaled["q0"] - 2 * scaled["q1"]) <= 1 / GRID
+    assert quiz_points(0.25, 0.0, raw) == raw  # no code points: nothing to weigh against

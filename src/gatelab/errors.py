@@ -43,9 +43,9 @@ class GraderFault(GatelabError):
     exit_code = EXIT_GRADER_FAULT
 
 
-def closest(name: str, choices: Iterable[str]) -> list[str]:
+def closest(name: str, choices: Iterable[str], cutoff: float = 0.6) -> list[str]:
     """The choices ``name`` most likely means, case aside: one when it is clearly the one (same letters in
-    another case, or one slip away), else up to three; none when nothing is close."""
+    another case, or one slip away), else up to three; none when nothing is as close as ``cutoff``."""
     by_folded: dict[str, str] = {}
     for choice in choices:
         by_folded.setdefault(choice.casefold(), choice)
@@ -53,7 +53,7 @@ def closest(name: str, choices: Iterable[str]) -> list[str]:
     if folded in by_folded:
         return [by_folded[folded]]
     ranked = sorted(((difflib.SequenceMatcher(None, folded, c).ratio(), c) for c in by_folded), reverse=True)
-    close = [(ratio, by_folded[c]) for ratio, c in ranked if ratio >= 0.6][:3]
+    close = [(ratio, by_folded[c]) for ratio, c in ranked if ratio >= cutoff][:3]
     if close and (close[0][0] >= 0.9 or len(close) == 1 or close[0][0] - close[1][0] >= 0.1):
         close = close[:1]
     return [c for _, c in close]

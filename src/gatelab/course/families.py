@@ -55,16 +55,23 @@ class _Templates:
     def __init__(self, doc: YamlSource) -> None:
         self.doc = doc
         self.env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
+        self.compiled: dict[str, jinja2.Template] = {}  # one text serves every member: compiled once
+        self.expressions: dict[str, Any] = {}
 
     def render(self, text: str, node: yaml.Node, context: dict[str, Any]) -> str:
         try:
-            return self.env.from_string(text).render(**context).strip()
+            if text not in self.compiled:
+                self.compiled[text] = self.env.from_string(text)
+            return self.compiled[text].render(**context).strip()
         except jinja2.TemplateError as exc:
             raise ConfigError(f"cannot render {text!r}: {exc}", self.doc.where(node)) from None
 
     def test(self, text: str, node: yaml.Node, context: dict[str, Any]) -> bool:
         try:
-            return bool(self.env.compile_expression(text, undefined_to_none=False)(**context))
+            key = "when:" + text
+            if key not in self.expressions:
+                self.expressions[key] = self.env.compile_expression(text, undefined_to_none=False)
+            return bool(self.expressions[key](**context))
         except jinja2.TemplateError as exc:
             raise ConfigError(f"cannot evaluate when: {text!r}: {exc}", self.doc.where(node)) from None
 

@@ -89,7 +89,7 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
     from gatelab.quiz.identity import Reading
     from gatelab.quiz.lock import LOCK_NAME, LockedMarker, load_locked
     from gatelab.quiz.marking import Marker
-    from gatelab.report.results import quiz_scale
+    from gatelab.report.results import quiz_points
 
     lock_path = assignment.exercises / LOCK_NAME
     if locked:
@@ -111,17 +111,17 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
     reading = Reading.of(answers, student)  # the LMS's id picks the numbers; letters are read as the student saw them
     who = results.student = reading.graded
     results.notices.extend(filter(None, [reading.notice(bank, answers)]))
-    scale = quiz_scale(assignment.quiz_share, assignment.code_points,
-                       sum(q.points for q in (*bank.questions, *unmarkable)))
+    points = quiz_points(assignment.quiz_share, assignment.code_points,
+                         {q.id: q.points for q in (*bank.questions, *unmarkable)})
     for question in bank.questions:
         if only and question.id != only:
             continue
         try:
-            mark = reading.mark(marker, question, answers).weighted(scale)
+            mark = reading.mark(marker, question, answers).out_of(points[question.id])
         except Exception as exc:  # a template in the bank that fails for this variant: the grader's fault
             results.instructor_notes.append(f"{question.where}: question {question.id!r} failed for student "
                                             f"{who!r}: {type(exc).__name__}: {exc}")
-            results.tests.append(_unmarked(question.id, question.points * scale, renderer))
+            results.tests.append(_unmarked(question.id, points[question.id], renderer))
             continue
         feedback = f"{answers.where(question.id)}: {mark.feedback}" if mark.status == "invalid" else mark.feedback
         status = Status.PASSED if mark.status == "correct" else Status.FAILED
@@ -137,7 +137,7 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
                                             mark=mark.status))
     for question in unmarkable:
         if not only or question.id == only:
-            results.tests.append(_unmarked(question.id, question.points * scale, renderer))
+            results.tests.append(_unmarked(question.id, points[question.id], renderer))
 
 
 def _unmarked(question_id: str, points: float, renderer: Any) -> TestResult:

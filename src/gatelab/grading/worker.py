@@ -61,6 +61,7 @@ class PartError(RuntimeError):
     """The grader would not (or could not) compute a served part for these arguments."""
 
 
+RENAME_CUTOFF = 0.85  # how alike a name must be to be called a misspelling of the one asked for (1 = same)
 _DEVICES = ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom")
 
 
@@ -257,8 +258,9 @@ class Worker:
     def _import(self, name: str) -> tuple[dict[str, Any], Any]:
         if not os.path.isfile(os.path.join(self.submission, name + ".py")):
             files = [f for f in os.listdir(self.submission) if f.endswith(".py")]
+            near = closest(name + ".py", files, RENAME_CUTOFF)[:1]
             return {"status": "missing", "message": f"there is no file {name}.py in the submission"
-                                                    + _rename(closest(name + ".py", files)[:1], "")}, None
+                                                    + _rename(near, "")}, None
         if name in sys.modules:
             return {"status": "ok"}, sys.modules[name]
         try:
@@ -317,7 +319,7 @@ class Worker:
         if not callable(fn):
             defined = [name for name, value in vars(module).items() if callable(value) and not name.startswith("_")]
             return {"status": "missing", "message": f"{module_name}.py defines no function {function}()"
-                                                    + _rename(closest(function, defined)[:1], "()")}
+                                                    + _rename(closest(function, defined, RENAME_CUTOFF)[:1], "()")}
         undo = self._serve_parts(list(parts))
         try:
             with warnings.catch_warnings(record=True) as caught:

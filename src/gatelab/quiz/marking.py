@@ -37,9 +37,11 @@ class Mark:
     status: str  # correct, partial, wrong, unanswered, invalid, unreadable (the whole file), unknown
     feedback: str
 
-    def weighted(self, factor: float) -> Mark:
-        """The same mark with its points scaled (the config's quiz share); nothing earned stays nothing."""
-        return Mark(self.score * factor, self.max_score * factor, self.status, self.feedback)
+    def out_of(self, points: float) -> Mark:
+        """The same mark out of ``points`` (the config's quiz share): the same share earned, so nothing earned
+        stays nothing and full marks stay exactly full."""
+        earned = self.score / self.max_score if self.max_score else 0.0
+        return Mark(points if earned == 1 else earned * points, points, self.status, self.feedback)
 
 
 def normalise(text: str) -> str:

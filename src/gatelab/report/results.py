@@ -5,6 +5,7 @@ here knows how it will be shown.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
@@ -74,11 +75,11 @@ class Results:
 
     @property
     def score(self) -> float:
-        return sum(t.score for t in self.tests)
+        return math.fsum(t.score for t in self.tests)  # exactly rounded: the same in any order (scaled quiz points)
 
     @property
     def max_score(self) -> float:
-        return sum(t.max_score for t in self.tests)
+        return math.fsum(t.max_score for t in self.tests)
 
     @property
     def full_marks(self) -> bool:
@@ -106,13 +107,23 @@ class Results:
         return data
 
 
-def quiz_scale(share: float, code_points: float, quiz_points: float) -> float:
-    """The factor on every question's points (scores and maxima alike) that makes the quiz ``share`` of the total.
+GRID = 1024  # quiz points are multiples of 1/1024: such numbers add up exactly in binary, in any order
 
-    Applied to each question's test, so every output that adds tests up
-    (terminal, results.json, the exporters, grades.csv) gets the same totals;
-    a factor on points earned gives nothing to an answer that earned nothing.
+
+def quiz_points(share: float, code_points: float, points: dict[str, float]) -> dict[str, float]:
+    """Each question's points, scaled so that the quiz is ``share`` of the total (code points plus quiz).
+
+    The scaled points lie on a grid of 1/GRID and are rounded by largest remainder so that they add up to
+    the quiz's total exactly: every output that adds tests up (terminal, results.json, the exporters, an
+    LMS, grades.csv) gets the same totals, and full marks are never shown as 189.9999. Scores are the
+    share of a question's points earned, so an answer that earned nothing still earns nothing.
     """
-    if code_points <= 0 or quiz_points <= 0:
-        return 1.0
-    return share / (1 - share) * code_points / quiz_points
+    raw = math.fsum(points.values())
+    if code_points <= 0 or raw <= 0:
+        return dict(points)
+    target = round(share / (1 - share) * code_points * GRID)
+    exact = {key: value * target / raw for key, value in points.items()}
+    units = {key: math.floor(value) for key, value in exact.items()}
+    for key in sorted(exact, key=lambda k: (units[k] - exact[k], k))[:target - sum(units.values())]:
+        units[key] += 1
+    return {key: count / GRID for key, count in units.items()}
