@@ -88,22 +88,40 @@ def _assignment_with_catalog(make_assignment, yaml_text: str, py_text: str) -> P
     return root
 
 
+def audit_catalog(root: Path) -> dict[str, Any]:
+    """The audit's rows for the catalog of the assignment at ``root``: each mistake planted and graded."""
+    from gatelab.course import audit as auditing
+    from gatelab.report.render import Renderer
+
+    assignment = config.load(root)
+    renderer = Renderer(assignment.grader / "templates")
+    mistakes = catalog.load(assignment.grader / "mistakes", assignment.contract).mistakes
+    return {row.check: row for row in (auditing.check_mistake(assignment, m, renderer) for m in mistakes)}
+
+
 def test_audit_passes_on_a_catchable_mistake(make_assignment):
-    """`grade audit` exits 0 when the planted mistake is caught and named."""
-    root = _assignment_with_catalog(make_assignment, GOOD_YAML, GOOD_PY)
-    result = CliRunner().invoke(main, ["audit", "--assignment", str(root)])
-    assert result.exit_code == 0, result.output
-    assert "mistake demo-forget-tanh" in result.output and "HOLE" not in result.output
+    """The audit's row holds when the planted mistake is caught and named."""
+    rows = audit_catalog(_assignment_with_catalog(make_assignment, GOOD_YAML, GOOD_PY))
+    assert list(rows) == ["mistake demo-forget-tanh"] and rows["mistake demo-forget-tanh"].ok, rows
 
 
 def test_audit_finds_a_mistake_no_test_catches(make_assignment):
-    """A 'mistake' that is in fact the right formula is a hole: exit 1 and the row says why."""
+    """A 'mistake' that is in fact the right formula is a hole, and the row says why."""
     right = "import numpy as np\n\ndef tanh_gate(ref, x_t, h_prev, params):\n" \
             "    return ref.lstm.forget_gate(x_t, h_prev, params)\n"
-    root = _assignment_with_catalog(make_assignment, GOOD_YAML, right)
-    result = CliRunner().invoke(main, ["audit", "--assignment", str(root)])
-    assert result.exit_code == 1
-    assert "HOLE" in result.output and "no test of lstm.forget_gate catches it" in result.output
+    row = audit_catalog(_assignment_with_catalog(make_assignment, GOOD_YAML, right))["mistake demo-forget-tanh"]
+    assert not row.ok and "no test of lstm.forget_gate catches it" in row.detail
+
+
+def test_audit_exits_1_on_a_hole_and_shows_it(monkeypatch):
+    """`grade audit` prints every row, marks a failing one HOLE and exits 1; all rows holding exit 0."""
+    from gatelab.course import audit as auditing
+
+    for rows, code in (([auditing.Row("mistake m", False, "never named")], 1), ([auditing.Row("x", True, "")], 0)):
+        monkeypatch.setattr(auditing, "run", lambda *args, rows=rows, **kwargs: rows)
+        result = CliRunner().invoke(main, ["audit", "--assignment", str(COURSE), "--jobs", "1"])
+        assert result.exit_code == code, result.output
+        assert ("HOLE" in result.output) == (code == 1)
 
 
 def test_named_mistake_reaches_the_student(assignment, tmp_path):
@@ -327,7 +345,6 @@ def test_audit_plants_and_names_family_mistakes(make_assignment):
     for path in mistakes.glob("*"):
         path.unlink()
     _families(mistakes, FAMILIES_YAML)
-    result = CliRunner().invoke(main, ["audit", "--assignment", str(root)])
-    assert result.exit_code == 0, result.output
-    assert "mistake lstm-forget-gate-no-bias" in result.output and "mistake lstm-input-gate-no-bias" in result.output
-    assert "HOLE" not in result.output
+    rows = audit_catalog(root)
+    assert "mistake lstm-forget-gate-no-bias" in rows and "mistake lstm-input-gate-no-bias" in rows
+    assert all(row.ok for row in rows.values()), [row for row in rows.values() if not row.ok]

@@ -254,7 +254,9 @@ def quiz(submission: Path | None, assignment: Path | None, student: str | None, 
 
 @main.command(epilog=EXIT_CODES)
 @assignment_option
-def audit(assignment: Path | None) -> None:
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Mistakes planted and graded at once (default: the number of CPUs).")
+def audit(assignment: Path | None, jobs: int | None) -> None:
     """Check the grader itself (instructors, CI); exit 1 on any hole.
 
     The reference must get full marks and the stubs zero; submissions that do
@@ -272,7 +274,7 @@ def audit(assignment: Path | None) -> None:
         renderer = Renderer(spec.grader / "templates")
         steps = 3 + len(auditing.NO_WORK) + len(catalog.load(spec.grader / "mistakes", spec.contract).mistakes)
         with click.progressbar(length=steps, label="auditing", file=sys.stderr) as bar:
-            rows = auditing.run(spec, renderer, on_step=lambda _name: bar.update(1))
+            rows = auditing.run(spec, renderer, on_step=lambda _name: bar.update(1), jobs=jobs or os.cpu_count() or 1)
         click.echo(auditing.render(spec, renderer, rows, click.style), nl=False)
         return EXIT_NOT_FULL_MARKS if any(not row.ok for row in rows) else EXIT_OK
 

@@ -17,6 +17,7 @@ Each check is a row; a row that fails is a hole.
 from __future__ import annotations
 
 import copy
+import functools
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -138,8 +139,46 @@ def check_public_evidence(assignment: Assignment) -> Row:
                f"none for {', '.join(lacking)}" if lacking else f"{len(contract.functions)} functions")
 
 
-def run(assignment: Assignment, renderer: Renderer, on_step: Callable[[str], None] | None = None) -> list[Row]:
-    """Every audit check, in order; ``on_step`` hears the name of each check as it starts."""
+@functools.lru_cache(maxsize=1)
+def _loaded(root: str) -> tuple[Assignment, Renderer, dict[str, Mistake]]:
+    """The assignment at ``root``, its renderer and catalog, loaded once per process of the pool."""
+    from gatelab.course import config
+
+    assignment = config.load(Path(root))
+    mistakes = catalog.load(assignment.grader / "mistakes", assignment.contract).mistakes
+    return assignment, Renderer(assignment.grader / "templates"), {m.id: m for m in mistakes}
+
+
+def _mistake_row(root: str, mistake_id: str) -> Row:
+    """``check_mistake`` in a process of the pool: only the root and the mistake's id cross."""
+    assignment, renderer, mistakes = _loaded(root)
+    return check_mistake(assignment, mistakes[mistake_id], renderer)
+
+
+def _mistake_rows(assignment: Assignment, renderer: Renderer, mistakes: list[Mistake], jobs: int,
+                  step: Callable[[str], None]) -> list[Row]:
+    """Every mistake planted and graded, ``jobs`` at a time; rows in catalog order."""
+    if jobs <= 1:
+        rows = []
+        for mistake in mistakes:
+            step(mistake.id)
+            rows.append(check_mistake(assignment, mistake, renderer))
+        return rows
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(_mistake_row, str(assignment.root), m.id) for m in mistakes]
+        rows = []
+        for mistake, future in zip(mistakes, futures):
+            rows.append(future.result())
+            step(mistake.id)
+        return rows
+
+
+def run(assignment: Assignment, renderer: Renderer, on_step: Callable[[str], None] | None = None,
+        jobs: int = 1) -> list[Row]:
+    """Every audit check, in order; ``on_step`` hears the name of each check as it ends (mistakes: ``jobs`` at
+    a time, each in a process of its own pool)."""
     step = on_step or (lambda _name: None)
     rows = []
     bank, problems = quiz.validate(assignment.grader / "quiz")
@@ -162,9 +201,7 @@ def run(assignment: Assignment, renderer: Renderer, on_step: Callable[[str], Non
         rows.append(check_no_work(assignment, kind, renderer))
     mistakes = catalog.load(assignment.grader / "mistakes", assignment.contract)
     rows.append(Row("catalog loads", True, f"{len(mistakes.mistakes)} mistakes"))
-    for mistake in mistakes.mistakes:
-        step(mistake.id)
-        rows.append(check_mistake(assignment, mistake, renderer))
+    rows += _mistake_rows(assignment, renderer, list(mistakes.mistakes), jobs, step)
     return rows
 
 
