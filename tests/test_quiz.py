@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from conftest import COURSE
 from gatelab import grading
 from gatelab.cli import main
+from gatelab.course import config
 from gatelab.errors import ConfigError
 from gatelab.quiz import answers, asking, identity, lock
 from gatelab.quiz import bank as quiz
@@ -336,6 +337,10 @@ def test_interactive_quiz_saves_as_it_goes_and_resumes(tmp_path, make_assignment
     again = CliRunner().invoke(main, ["quiz", "--assignment", str(root), "--submission", str(folder)],
                                input="skip\nquit\n")
     assert f"{first.id} (" not in again.output and f"{second.id} (" in again.output
+    graded = grading.grade(config.load(root), folder, target=f"quiz.{first.id}")
+    points = next(t.max_score for t in graded.tests if t.name == f"quiz.{first.id}")
+    assert points != first.points  # the quiz share scales it
+    assert f"{first.id} ({round(points, 2):g} points," in run.output  # the header shows the points as graded
 
 
 def _typed(question, shown):

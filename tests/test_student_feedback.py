@@ -82,6 +82,9 @@ def test_a_part_left_unwritten_is_named_not_the_function_that_calls_it(student_r
     assert "gru.gru_cell_forward calls gru.reset_gate, which is not implemented yet" in shown
     assert "gru.gru_forward calls gru.reset_gate, which is not implemented yet" in shown
     assert "gru.gru_cell_forward is not implemented" not in shown and "gru.gru_forward is not implemented" not in shown
+    stubs = check(student_release / "exercises", "lstm.forget_gate", assignment=student_release)
+    assert "lstm.forget_gate is not implemented yet" in stubs
+    assert "fails its own tests" not in stubs  # a function not written yet is not told about its parts
 
 
 def test_a_hang_names_the_function_that_hangs(make_assignment, tmp_path):

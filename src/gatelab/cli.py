@@ -225,6 +225,7 @@ def quiz(submission: Path | None, assignment: Path | None, student: str | None, 
         from gatelab.quiz import bank as quizzes
         from gatelab.quiz.marking import Marker
         from gatelab.report.render import Renderer
+        from gatelab.report.results import quiz_points
 
         spec = _assignment(assignment)
         folder = submission or spec.exercises
@@ -238,9 +239,10 @@ def quiz(submission: Path | None, assignment: Path | None, student: str | None, 
         if question and bank.get(question) is None:
             raise UsageError(f"there is no question {question!r}.{did_you_mean(question, bank.ids)}")
         path = folder / answers_file.ANSWERS_NAME
+        points = quiz_points(spec.quiz_share, spec.code_points, {q.id: q.points for q in bank.questions})
         session = asking.Session(bank, marker, path, student, Renderer(spec.grader / "templates"),
                                  ask=lambda text: click.prompt(text, default="", show_default=False),
-                                 say=click.echo)
+                                 say=click.echo, points=points)
         try:
             session.run(redo=redo, only=question)
         except asking.UnreadableAnswers as exc:

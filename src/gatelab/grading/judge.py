@@ -243,7 +243,7 @@ class Judge:
             outcome = served
         if not outcome.ok:
             explained = self.explain_outcome(fn, outcome)
-            return "\n".join([explained] if self._blames_another(fn, outcome) else [*upstream, explained])
+            return "\n".join([explained] if self._explains_itself(fn, outcome) else [*upstream, explained])
         messages = self._describe(fn, trial, outcome)
         if trial.warned:
             messages.append(self.renderer.feedback("warned", qualname=fn.qualname, warnings=outcome.warnings,
@@ -355,10 +355,13 @@ class Judge:
                                           type=key[0], file=where["file"], line=where["line"], first=first)
         return self.renderer.feedback("import_error", module=fn.module, type=key[0], message=key[1], frames=frames)
 
-    def _blames_another(self, fn: Function, outcome: Outcome) -> bool:
-        """Whether the explanation of a failed call already names the other function at fault."""
+    def _explains_itself(self, fn: Function, outcome: Outcome) -> bool:
+        """Whether the explanation of a failed call says all there is (another function at fault, or the
+        function not written yet), so the advice about wrong parts would only be noise."""
         if outcome.status is CallStatus.IMPORT_ERROR:
             return True
+        if outcome.status is CallStatus.RAISED and outcome.error.get("type") == "NotImplementedError":
+            return True  # not written yet (by the function itself, or by the part it names): its parts can wait
         frames = outcome.error.get("frames", [])
         if outcome.status is CallStatus.TIMEOUT:
             return bool(self._hung_in(fn, frames))

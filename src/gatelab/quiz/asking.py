@@ -39,6 +39,7 @@ class Session:
     ask: Callable[[str], str]
     say: Callable[[str], None]
     templates: Templates = field(default_factory=Templates)
+    points: dict[str, float] = field(default_factory=dict)  # each question's points as graded (the quiz share)
 
     def run(self, *, redo: bool = False, only: str | None = None) -> tuple[int, int]:
         """Ask the questions still open (all with ``redo``; just ``only`` if given); (asked, answered)."""
@@ -90,6 +91,7 @@ class Session:
         commands = {name: text for name, text in COMMANDS.items() if name != "hint" or hints}
         self.say(self.renderer.render(
             "question.j2", number=number, total=len(self.bank.questions), question=question,
+            points=round(self.points.get(question.id, question.points), 2),
             prompt=self.templates.render(question.prompt, shown.values).strip(),
             options=[(LETTERS[pos], self.templates.render(texts[index], shown.values))
                      for pos, index in enumerate(shown.order)],
