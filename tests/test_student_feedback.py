@@ -156,3 +156,12 @@ def test_the_student_release_judges_hidden_aspects_locally(student_release):
     entry = data["tests"]["gradients.clip_by_value"]
     assert entry["inputs_unchanged"]["visibility"] == "hidden"
     assert all(count["tests"] > 0 for count in data["withheld"].values())
+
+
+def test_a_derivative_outside_its_possible_range_is_told_so(assignment, tmp_path):
+    """sigmoid' can only lie in [0, 0.25]: a result outside says which values are impossible and why."""
+    folder = write_submission(tmp_path, {"activations": ("return s * (1.0 - s)", "return s * (1.0 - s) - 0.1")})
+    results = grading.grade(assignment, folder, target="activations.sigmoid_derivative", include_hidden=False,
+                            quiz="none")
+    feedback = next(t.feedback for t in results.tests if not t.passed)
+    assert "outside [0, 0.25]" in feedback and "slope of at most 0.25" in feedback, feedback
