@@ -23,6 +23,7 @@ from gatelab.course import mutations
 from gatelab.course.contract import Contract, Function
 from gatelab.course.yamlsource import YamlSource
 from gatelab.errors import ConfigError, did_you_mean
+from gatelab.report.render import StringTemplates
 
 FAMILIES_NAME = "families.yaml"
 TOP = ("kinds", "families")
@@ -54,15 +55,14 @@ class _Templates:
 
     def __init__(self, doc: YamlSource) -> None:
         self.doc = doc
-        self.env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
-        self.compiled: dict[str, jinja2.Template] = {}  # one text serves every member: compiled once
+        self.strings = StringTemplates(undefined=jinja2.StrictUndefined, autoescape=False,
+                                       keep_trailing_newline=False)  # one text serves every member
+        self.env = self.strings.env
         self.expressions: dict[str, Any] = {}
 
     def render(self, text: str, node: yaml.Node, context: dict[str, Any]) -> str:
         try:
-            if text not in self.compiled:
-                self.compiled[text] = self.env.from_string(text)
-            return self.compiled[text].render(**context).strip()
+            return self.strings.get(text).render(**context).strip()
         except jinja2.TemplateError as exc:
             raise ConfigError(f"cannot render {text!r}: {exc}", self.doc.where(node)) from None
 

@@ -13,7 +13,7 @@ import yaml
 
 from gatelab.errors import ConfigError, did_you_mean
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same result, faster
+FAST_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same result, faster
 
 
 class YamlSource:
@@ -22,7 +22,7 @@ class YamlSource:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self.root = yaml.compose(path.read_text(encoding="utf-8"), Loader=_LOADER)
+            self.root = yaml.compose(path.read_text(encoding="utf-8"), Loader=FAST_SAFE_LOADER)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"{path}:{mark.line + 1}" if mark else str(path)

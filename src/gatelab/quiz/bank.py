@@ -24,6 +24,7 @@ import yaml
 
 from gatelab.course.yamlsource import YamlSource
 from gatelab.errors import ConfigError, did_you_mean
+from gatelab.report.render import StringTemplates
 
 TYPES = ("single", "multiple", "true_false", "numeric", "short_text", "ordering")
 COMMON = ("id", "type", "points", "tags", "prompt", "explanation", "hints", "variables")
@@ -160,12 +161,12 @@ class Templates:
     """Renders the bank's jinja2 strings (StrictUndefined: a typo in a variable is an error)."""
 
     def __init__(self) -> None:
-        self.env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+        self.templates = StringTemplates(undefined=jinja2.StrictUndefined, autoescape=False)
 
     def render(self, text: str, values: dict[str, Any]) -> str:
         if "{{" not in text and "{%" not in text:
             return text
-        return self.env.from_string(text).render(**values)
+        return self.templates.get(text).render(**values)
 
     def number(self, value: Any, values: dict[str, Any]) -> float:
         """A numeric answer: a number, or a template that renders to one."""

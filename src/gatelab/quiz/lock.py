@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from gatelab.course.yamlsource import FAST_SAFE_LOADER
 from gatelab.errors import ConfigError
 from gatelab.quiz.bank import TEMPLATE_ERRORS, Accepted, Bank, Choice, Question, Templates, Variant, order_digest
 from gatelab.quiz.marking import Mark, normalise, read_answer
@@ -192,7 +193,7 @@ class LockedBank:
 def load_locked(path: Path) -> LockedBank:
     """Read a locked bank written by :func:`lock_bank`."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_SAFE_LOADER)
         questions = []
         for record in document["questions"]:
             questions.append(Question(
