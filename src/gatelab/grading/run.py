@@ -6,6 +6,7 @@ exporters show).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -39,14 +40,15 @@ def check_target(assignment: Assignment, target: str | None) -> None:
                          f"{did_you_mean(target, [*contract.modules, *contract.by_name, QUIZ])}")
 
 
-def _forbidden(assignment: Assignment) -> list[Path]:
+def forbidden(assignment: Assignment) -> list[Path]:
     """Folders a submission may not read: the assignment's own (the worker reads a copy of the submission)."""
     return [assignment.root, assignment.solutions, assignment.grader]
 
 
 def grade(assignment: Assignment, submission: Path, *, target: str | None = None, include_hidden: bool = True,
           on_result: Callable[[TestResult], None] | None = None, quiz: str = "full",
-          student: str | None = None, renderer: Any = None, for_lms: bool = False) -> Results:
+          student: str | None = None, renderer: Any = None, for_lms: bool = False, oracle: Any = None,
+          sandbox: Sandbox | None = None) -> Results:
     """Grade ``submission`` (exercise files and answers.yaml) and return every test's result.
 
     ``quiz`` is ``full`` (the autograder's bank), ``locked`` (the student's
@@ -55,6 +57,10 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
     command's ``renderer`` so that one is built per command. ``for_lms``:
     the results go to a student through an LMS, so the quiz shows what the
     assignment's ``quiz`` setting allows now, and the rest later.
+
+    A resident caller (``grade check --watch``) may pass what it keeps between
+    runs: ``oracle`` (from :func:`load_oracle`, the trusted side) and a
+    ``sandbox`` it started ahead of time and restaged, and closes itself.
     """
     from gatelab.grading.submission import locate
 
@@ -72,7 +78,7 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
             results.hidden_count += count
             results.hidden_points += points
     if not quiz_only:
-        _grade_code(assignment, submission, results, renderer, target, include_hidden, on_result)
+        _grade_code(assignment, submission, results, renderer, target, include_hidden, on_result, oracle, sandbox)
     if quiz != "none" and (not target or quiz_only):
         only = target.split(".", 1)[1] if target and "." in target and quiz_only else None
         _grade_quiz(assignment, submission, results, renderer, locked=quiz == "locked", student=student,
@@ -167,16 +173,19 @@ def _released_but_broken(lock_path: Path, bank: Any, results: Results) -> list[A
 
 
 def _grade_code(assignment: Assignment, submission: Path, results: Results, renderer: Any, target: str | None,
-                include_hidden: bool, on_result: Callable[[TestResult], None] | None) -> None:
-    """Run the grader's pytest tests on the exercise functions, in a sandbox."""
-    with Sandbox(submission, assignment.limits, forbid=_forbidden(assignment)) as sandbox:
+                include_hidden: bool, on_result: Callable[[TestResult], None] | None, oracle: Any = None,
+                prepared: Sandbox | None = None) -> None:
+    """Run the grader's pytest tests on the exercise functions, in a sandbox (``prepared``: the caller's)."""
+    owned = prepared is None
+    sandbox = prepared or Sandbox(submission, assignment.limits, forbid=forbidden(assignment))
+    with sandbox if owned else contextlib.nullcontext(sandbox):
         sandbox.start(PUBLIC)  # workers import numpy while the grader imports pytest and the reference
         if include_hidden:
             sandbox.start(HIDDEN)
         from gatelab.grading.judge import Judge
         from gatelab.grading.plugin import GradingPlugin
 
-        judge = Judge(sandbox, _oracle(assignment, results), renderer, assignment, include_hidden)
+        judge = Judge(sandbox, oracle or load_oracle(assignment, results), renderer, assignment, include_hidden)
         plugin = GradingPlugin(assignment, judge, renderer, results, target=target,
                                include_hidden=include_hidden, on_result=on_result)
         code = _run_pytest(assignment.grader / "tests", plugin)
@@ -185,11 +194,13 @@ def _grade_code(assignment: Assignment, submission: Path, results: Results, rend
         results.instructor_notes.extend(judge.instructor_notes)
     if plugin.collection_errors:
         raise ConfigError("the grader's tests could not be collected:\n" + "\n".join(plugin.collection_errors))
+    if code == 2:  # pytest's INTERRUPTED: Ctrl-C, which pytest caught; the caller stops as it would
+        raise KeyboardInterrupt
     if code not in (0, 1, 5):  # pytest's OK, TESTS_FAILED, NO_TESTS_COLLECTED
         raise GraderFault(f"pytest stopped with exit code {int(code)} while running {assignment.grader / 'tests'}")
 
 
-def _oracle(assignment: Assignment, results: Results) -> Any:
+def load_oracle(assignment: Assignment, results: Results) -> Any:
     """The reference and the catalog's formulas, or, in a student release, what it recorded of them."""
     from gatelab.course import catalog
     from gatelab.grading.oracle import LiveOracle, RecordedOracle

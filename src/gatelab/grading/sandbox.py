@@ -394,6 +394,26 @@ class Sandbox:
             self._processes[lane] = _Process(Path(self._staged.name), self.limits, self.forbid)
             self.spawned += 1
 
+    def restage(self) -> None:
+        """Copy the submission again, for workers started ahead of time that have imported none of it yet.
+
+        ``grade check --watch`` keeps such a sandbox ready: on a save, the
+        files are staged as they are now and the waiting worker, its
+        interpreter and numpy already loaded, imports them fresh.
+        """
+        if any(p.modules for p in self._processes.values()) or self._broken or self._timeouts:
+            raise RuntimeError("restage() is only for a sandbox that has run nothing yet")
+        if self._staged is None:
+            return
+        staged = Path(self._staged.name)
+        for child in staged.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        self.notes = stage(self.submission, staged)
+        self._budget_end = time.monotonic() + self.limits.budget
+
     def close(self) -> None:
         for lane in list(self._processes):
             self._stop_process(lane)

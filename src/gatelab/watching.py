@@ -1,0 +1,328 @@
+"""``grade check --watch``: regrade what a save changed, and show only the feedback that changed.
+
+The watching process keeps the trusted side loaded between runs: the
+assignment, the renderer, the oracle (reference and mistake catalog) and a
+sandbox whose worker has already started (interpreter and numpy loaded) but
+has run none of the student's code. On a save the files are staged as they
+are now and that worker imports them: the student's code still runs only in
+a fresh worker, never in this process. After each regrade the next worker is
+started, ready for the next save.
+
+What a save regrades: a change to module M regrades M and every module whose
+file imports M, directly or through other files of the submission (modules
+import each other by plain name); ``answers.yaml`` regrades the quiz. A file
+that cannot be parsed, or that imports dynamically, counts as importing
+everything, so the rule never leaves a module that could have changed
+ungraded.
+"""
+from __future__ import annotations
+
+import ast
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+
+from gatelab.errors import GatelabError, UsageError
+
+if TYPE_CHECKING:
+    from gatelab.course.config import Assignment
+    from gatelab.grading.sandbox import Sandbox
+    from gatelab.report.render import Renderer
+    from gatelab.report.results import Results, TestResult
+
+ANSWERS = "answers.yaml"
+QUIZ = "quiz"
+TEMPLATE = "watch.j2"
+INSTALL_HINT = ('grade check --watch needs the watchfiles package: pip install "gatelab[watch]" '
+                "(or pip install watchfiles)")
+STEP_MS = 20  # a save is taken once its files have been quiet this long (editors write in several steps)
+EVERYTHING = None  # what a file imports when it cannot be told (unparseable, dynamic imports)
+
+
+def imports_of(source: str) -> set[str] | None:
+    """The top-level module names ``source`` imports, or None when that cannot be told from the text."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return EVERYTHING
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+        elif isinstance(node, ast.ImportFrom):  # relative: a package of the submission imports its siblings
+            return EVERYTHING
+        elif isinstance(node, ast.Name) and node.id in ("__import__", "importlib"):
+            return EVERYTHING
+    return names
+
+
+def module_of(path: Path, folder: Path) -> str | None:
+    """The top-level module a changed file belongs to (``lstm`` for lstm.py, ``pkg`` for pkg/x.py), if any."""
+    try:
+        relative = path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return None
+    if path.suffix != ".py" or any(part.startswith(".") or part == "__pycache__" for part in relative.parts):
+        return None
+    return relative.parts[0].removesuffix(".py")
+
+
+def import_graph(folder: Path) -> dict[str, set[str] | None]:
+    """Each top-level module of the submission and what its files import (None: anything)."""
+    graph: dict[str, set[str] | None] = {}
+    for path in sorted(folder.rglob("*.py")):
+        module = module_of(path, folder)
+        if module is None:
+            continue
+        try:
+            found = imports_of(path.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            found = EVERYTHING
+        known = graph.get(module, set())
+        graph[module] = None if found is None or known is None else known | found
+    return graph
+
+
+def affected(graph: dict[str, set[str] | None], changed: Iterable[str]) -> set[str]:
+    """``changed`` and every module that imports one of them, directly or through others."""
+    result = set(changed)
+    grew = True
+    while grew:
+        grew = False
+        for module, imports in graph.items():
+            if module not in result and (imports is None or imports & result):
+                result.add(module)
+                grew = True
+    return result
+
+
+def _marks() -> dict[str, str]:
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower()
+    return {"pass": "✓", "fail": "✗"} if "utf" in encoding else {"pass": "ok", "fail": "x"}
+
+
+def _row_key(row: dict[str, Any]) -> str:
+    return row["qualname"] if row["qualname"] != QUIZ else f"{QUIZ}: {row['name']}"
+
+
+def _row_signature(row: dict[str, Any]) -> tuple[Any, ...]:
+    shown = tuple((t.name, t.feedback, t.output) for t in row["shown"])
+    return (row["score"], row["max_score"], row["passed"], shown, tuple(row["also"]), tuple(row["unjudged"]),
+            row["note"], row["printed"], row["remark"])
+
+
+class Watcher:
+    """A resident ``grade check``: the trusted side loaded once, a fresh worker ready, the last feedback shown."""
+
+    def __init__(self, spec: Assignment, submission: Path, renderer: Renderer, *, target: str | None = None,
+                 include_hidden: bool = False, quiz: str = "full", student: str | None = None,
+                 verbose: bool = False) -> None:
+        from gatelab.grading.run import check_target
+        from gatelab.grading.submission import locate
+
+        check_target(spec, target)
+        self.spec, self.renderer, self.target = spec, renderer, target
+        self.folder, _ = locate(submission)
+        self.include_hidden, self.quiz, self.student, self.verbose = include_hidden, quiz, student, verbose
+        self.results: Results | None = None
+        self._oracle: Any = None
+        self._ready: Sandbox | None = None
+        self._shown: dict[str, tuple[Any, ...]] = {}
+        self._notes: set[str] = set()
+
+    # The runs.
+    def first(self) -> str:
+        """Grade everything in scope once (as ``grade check`` does) and return the full report."""
+        from gatelab.grading import run
+        from gatelab.report.exporters import terminal
+        from gatelab.report.results import Results
+
+        notes = Results(title="", submission="")
+        self._oracle = run.load_oracle(self.spec, notes)
+        self.results = self._grade(self.target, self.quiz, self._start_sandbox())
+        self.results.instructor_notes.extend(notes.instructor_notes)
+        self._remember()
+        self._ready = self._start_sandbox()
+        return terminal.render(self.results, self.renderer, verbose=self.verbose)
+
+    def regrade(self, paths: Iterable[Path]) -> str:
+        """Regrade what a change to ``paths`` can have changed; the report of the rows whose feedback changed."""
+        started = time.perf_counter()
+        paths = sorted(set(paths))
+        changed_modules = {m for m in (module_of(p, self.folder) for p in paths) if m}
+        modules = affected(import_graph(self.folder), changed_modules) & set(self.spec.contract.modules)
+        answers = any(p.name == ANSWERS and p.parent.resolve() == self.folder.resolve() for p in paths)
+        runs = self._runs(modules, answers)
+        errors: list[str] = []
+        for target, quiz, needs_worker in runs:
+            try:
+                fresh = self._grade(target, quiz, self._take_sandbox() if needs_worker else None)
+            except GatelabError as exc:  # a folder that vanished mid-save, a broken assignment: say so, go on
+                errors.append(str(exc))
+                continue
+            self._merge(fresh, target, quiz)
+        rows = self._changed_rows()
+        return self._render(paths, runs, rows, errors, time.perf_counter() - started)
+
+    def close(self) -> None:
+        """Stop the worker kept ready."""
+        if self._ready is not None:
+            self._ready.close()
+            self._ready = None
+
+    # What to grade.
+    def _runs(self, modules: set[str], answers: bool) -> list[tuple[str | None, str, bool]]:
+        """(target, quiz mode, needs a worker) for each grading run a change calls for, within the scope."""
+        runs: list[tuple[str | None, str, bool]] = []
+        scope = self.target.split(".")[0] if self.target else None
+        if modules and scope != QUIZ and (scope is None or scope in modules):
+            if self.target or len(modules) == 1:
+                runs.append((self.target or next(iter(modules)), "none", True))
+            else:  # several modules: one run of the whole code costs less than one pytest run per module
+                runs.append((None, "none", True))
+        if answers and self.quiz != "none" and scope in (None, QUIZ):
+            runs.append((self.target if scope == QUIZ else QUIZ, self.quiz, False))
+        return runs
+
+    def _grade(self, target: str | None, quiz: str, sandbox: Sandbox | None) -> Results:
+        from gatelab import grading
+
+        try:
+            return grading.grade(self.spec, self.folder, target=target, include_hidden=self.include_hidden,
+                                 quiz=quiz, student=self.student, renderer=self.renderer, oracle=self._oracle,
+                                 sandbox=sandbox)
+        finally:
+            if sandbox is not None:
+                sandbox.close()
+
+    def _start_sandbox(self) -> Sandbox:
+        """A sandbox on the submission whose workers start now and wait, having imported none of it."""
+        from gatelab.grading.run import forbidden
+        from gatelab.grading.sandbox import HIDDEN, PUBLIC, Sandbox
+
+        sandbox = Sandbox(self.folder, self.spec.limits, forbid=forbidden(self.spec))
+        sandbox.start(PUBLIC)
+        if self.include_hidden:
+            sandbox.start(HIDDEN)
+        return sandbox
+
+    def _take_sandbox(self) -> Sandbox:
+        """The ready sandbox, restaged with the files as they are now; the next one starts after this run."""
+        sandbox, self._ready = self._ready or self._start_sandbox(), None
+        sandbox.restage()
+        return sandbox
+
+    def prepare(self) -> None:
+        """Start the worker for the next save, if none is waiting."""
+        if self._ready is None:
+            self._ready = self._start_sandbox()
+
+    # What changed.
+    def _merge(self, fresh: Results, target: str | None, quiz: str) -> None:
+        """Put ``fresh``'s tests in place of the ones it regraded, keeping the order of the first run."""
+        assert self.results is not None
+
+        def regraded(test: TestResult) -> bool:
+            module = test.function.split(".")[0]
+            if target is None:
+                return module != QUIZ if quiz == "none" else True
+            return target in (test.function, module) or (target.startswith(f"{QUIZ}.") and test.function == target)
+
+        tests = self.results.tests
+        first = next((n for n, t in enumerate(tests) if regraded(t)), len(tests))
+        kept = [t for t in tests if not regraded(t)]
+        self.results.tests = kept[:first] + fresh.tests + kept[first:]
+        self.results.notices = fresh.notices if quiz != "none" or not target else self.results.notices
+        self.results.instructor_notes.extend(n for n in fresh.instructor_notes
+                                             if n not in self.results.instructor_notes)
+        self.results.faults.extend(fresh.faults)
+
+    def _rows(self) -> list[dict[str, Any]]:
+        from gatelab.report.exporters import terminal
+
+        assert self.results is not None
+        return terminal.function_rows(self.results, self.verbose)
+
+    def _remember(self) -> None:
+        self._shown = {_row_key(row): _row_signature(row) for row in self._rows()}
+
+    def _changed_rows(self) -> list[dict[str, Any]]:
+        rows = [row for row in self._rows() if self._shown.get(_row_key(row)) != _row_signature(row)]
+        self._remember()
+        return rows
+
+    def _render(self, paths: list[Path], runs: list[tuple[str | None, str, bool]], rows: list[dict[str, Any]],
+                errors: list[str], seconds: float) -> str:
+        import click
+
+        from gatelab.report.exporters import terminal
+
+        assert self.results is not None
+        notices = [n for n in self.results.notices if n not in self._notes]
+        self._notes.update(self.results.notices)
+        names = [str(p.resolve().relative_to(self.folder.resolve())) if p.resolve().is_relative_to(
+            self.folder.resolve()) else str(p) for p in paths]
+        regraded = [target or "all functions" for target, _, _ in runs]
+        return self.renderer.render(TEMPLATE, clock=time.strftime("%H:%M:%S"), files=names, regraded=regraded,
+                                    seconds=seconds, rows=rows, notices=notices, errors=errors,
+                                    results=self.results, marks=_marks(), style=click.style,
+                                    verbose=self.verbose, number=terminal.number)
+
+    def score_line(self) -> str:
+        """The last score, for when watching stops."""
+        from gatelab.report.exporters import terminal
+
+        assert self.results is not None
+        return f"Score: {terminal.number(self.results.score)}/{terminal.number(self.results.max_score)}"
+
+
+def watched(folder: Path) -> Callable[[Any, str], bool]:
+    """The filter of changes worth a regrade: Python files of the submission and its answers.yaml."""
+    root = folder.resolve()
+
+    def keep(_change: Any, path: str) -> bool:
+        changed = Path(path)
+        return module_of(changed, root) is not None or (changed.name == ANSWERS and changed.parent == root)
+
+    return keep
+
+
+def require_watcher() -> Any:
+    """The watchfiles module, or a UsageError that says how to install it."""
+    try:
+        import watchfiles
+    except ImportError as exc:
+        raise UsageError(INSTALL_HINT) from exc
+    return watchfiles
+
+
+def changes(folder: Path) -> Iterator[set[Path]]:
+    """The files changed by each save, until Ctrl-C."""
+    for batch in require_watcher().watch(folder, watch_filter=watched(folder), step=STEP_MS, raise_interrupt=True):
+        yield {Path(path) for _, path in batch}
+
+
+def watch(spec: Assignment, submission: Path, renderer: Renderer, echo: Callable[[str], None], *,
+          target: str | None = None, include_hidden: bool = False, quiz: str = "full", student: str | None = None,
+          verbose: bool = False) -> Results | None:
+    """Show the full check, then the changed feedback after every save, until Ctrl-C; the last results (None
+    when stopped before the first check ended)."""
+    require_watcher()
+    watcher = Watcher(spec, submission, renderer, target=target, include_hidden=include_hidden, quiz=quiz,
+                      student=student, verbose=verbose)
+    try:
+        echo(watcher.first())
+        echo(f"Watching {watcher.folder} for changes (Ctrl-C to stop).\n")
+        for paths in changes(watcher.folder):
+            echo(watcher.regrade(paths))
+            watcher.prepare()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watcher.close()
+    if watcher.results is not None:
+        echo(f"\nStopped watching. {watcher.score_line()}\n")
+    return watcher.results
