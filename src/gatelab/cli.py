@@ -78,9 +78,12 @@ def main() -> None:
 @click.option("--locked", is_flag=True,
               help="Mark the quiz with the locked bank, as on a student's machine "
                    "(default when grader/quiz is absent).")
+@click.option("--watch", is_flag=True,
+              help="Keep watching: after each save, regrade what changed and show only the feedback that changed, "
+                   'until Ctrl-C (needs pip install "gatelab[watch]").')
 @student_option
 def check(target: str | None, submission: Path | None, assignment: Path | None, include_hidden: bool,
-          verbose: bool, strict: bool, locked: bool, student: str | None) -> None:
+          verbose: bool, strict: bool, locked: bool, student: str | None, watch: bool) -> None:
     """Grade your exercises and quiz answers, and explain what is wrong.
 
     TARGET narrows the run to a module (module), a function (module.function),
@@ -90,6 +93,8 @@ def check(target: str | None, submission: Path | None, assignment: Path | None, 
     def action() -> int:
         from gatelab import checking
 
+        if watch:
+            return _watch(target, submission, assignment, include_hidden, verbose, strict, locked, student)
         checked = checking.check(target, submission, assignment=assignment, include_hidden=include_hidden,
                                  locked=locked, student=student, verbose=verbose)
         click.echo(checked.text(styled=True), nl=False)
@@ -99,6 +104,23 @@ def check(target: str | None, submission: Path | None, assignment: Path | None, 
         return EXIT_NOT_FULL_MARKS if strict and not results.full_marks else EXIT_OK
 
     _run(action)
+
+
+def _watch(target: str | None, submission: Path | None, assignment: Path | None, include_hidden: bool,
+           verbose: bool, strict: bool, locked: bool, student: str | None) -> int:
+    """``grade check --watch``: the check, then the changed feedback after each save, until Ctrl-C."""
+    from gatelab import watching
+    from gatelab.report.render import Renderer
+
+    spec = _assignment(assignment)
+    results = watching.watch(spec, submission or spec.exercises, Renderer(spec.grader / "templates"),
+                             lambda text: click.echo(text, nl=False), target=target, include_hidden=include_hidden,
+                             quiz=quiz_mode(spec, locked), student=student, verbose=verbose)
+    if results is None:
+        return EXIT_OK
+    if results.faults or results.defects:
+        return _instructor_exit(results)
+    return EXIT_NOT_FULL_MARKS if strict and not results.full_marks else EXIT_OK
 
 
 FORMATS = ("gradescope", "json", "junit", "github", "markdown")
