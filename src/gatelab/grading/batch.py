@@ -6,6 +6,11 @@ is kept between runs lives in the output folder only (``state.json``): a
 submission whose files and assignment did not change is not graded again.
 Writes ``results/<student>.json``, ``feedback/<student>.md`` and ``.html``,
 ``grades.csv`` and ``summary.html``.
+
+Where submissions are graded is an :class:`Engine`: a process pool here
+(:class:`Local`), a Dask cluster in ``grading.distributed``. ``run`` is the
+same for both: rows are kept by student as they finish, in whatever order,
+and a student already recorded is never recorded again.
 """
 from __future__ import annotations
 
@@ -14,10 +19,10 @@ import json
 import re
 import shutil
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from gatelab import __version__
 from gatelab.errors import GatelabError, UsageError
@@ -98,9 +103,38 @@ def grade_one(root: str, student: str, source: str, budget: float | None) -> dic
     return row.__dict__
 
 
+class Engine(Protocol):
+    """Where submissions are graded: ``grade`` starts one and returns its future (its result: a row as plain
+    data), ``finished`` yields futures as they end, in whatever order."""
+
+    def grade(self, root: Path, student: str, source: Path, budget: float | None) -> Any: ...
+
+    def finished(self, futures: Iterable[Any]) -> Iterator[Any]: ...
+
+
+class Local:
+    """This machine: ``jobs`` processes, each grading one submission at a time with :func:`grade_one`."""
+
+    def __init__(self, jobs: int) -> None:
+        self.pool = ProcessPoolExecutor(max_workers=max(1, jobs))
+
+    def grade(self, root: Path, student: str, source: Path, budget: float | None) -> Future[dict[str, Any]]:
+        return self.pool.submit(grade_one, str(root), student, str(source), budget)
+
+    def finished(self, futures: Iterable[Any]) -> Iterator[Any]:
+        return as_completed(list(futures))
+
+    def __enter__(self) -> Local:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown()
+
+
 def run(root: Path, folder: Path, out: Path, jobs: int = 1, budget: float | None = None,
-        on_row: Callable[[Row], None] | None = None) -> list[Row]:
-    """Grade every submission in ``folder`` into ``out``; rows in student order."""
+        on_row: Callable[[Row], None] | None = None, engine: Engine | None = None) -> list[Row]:
+    """Grade every submission in ``folder`` into ``out`` on ``engine`` (default: ``jobs`` local processes);
+    rows in student order."""
     from gatelab.course import config
 
     checksum = config.load(root).checksum
@@ -120,27 +154,39 @@ def run(root: Path, folder: Path, out: Path, jobs: int = 1, budget: float | None
                 on_row(row)
         else:
             todo[student] = (source, key)
-    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(grade_one, str(root), student, str(source), budget): student
-                   for student, (source, _) in todo.items()}
-        for future in futures:
-            student = futures[future]
-            try:
-                row = Row(**future.result())
-            except Exception as exc:  # noqa: BLE001 - a worker process that died
-                row = Row(student, str(todo[student][0]), error=f"grading stopped: {type(exc).__name__}: {exc}")
-            rows[student] = row
-            _keep(out, row)
-            state[student] = {"key": todo[student][1], "row": {k: v for k, v in row.__dict__.items()
-                                                               if k not in ("results", "reused", "markdown")}}
-            state_path.write_text(json.dumps(state, indent=1, sort_keys=True))
-            if on_row:
-                on_row(row)
+    if engine is None:
+        with Local(jobs) as local:
+            _grade(local, root, budget, todo, out, state, rows, on_row)
+    else:
+        _grade(engine, root, budget, todo, out, state, rows, on_row)
     for gone in set(state) - set(found):  # a submission removed from the folder leaves the run
         state.pop(gone)
         (out / "results" / f"{gone}.json").unlink(missing_ok=True)
     state_path.write_text(json.dumps(state, indent=1, sort_keys=True))
     return [rows[s] for s in sorted(rows)]
+
+
+def _grade(engine: Engine, root: Path, budget: float | None, todo: dict[str, tuple[Path, str]], out: Path,
+           state: dict[str, Any], rows: dict[str, Row], on_row: Callable[[Row], None] | None) -> None:
+    """Grade ``todo`` on ``engine``, keeping each row (and the state) as it finishes; once per student."""
+    if not todo:
+        return
+    futures = {engine.grade(root, student, source, budget): student for student, (source, _) in todo.items()}
+    for future in engine.finished(futures):
+        student = futures[future]
+        if student in rows:  # graded twice (a lost worker's task run again): recorded once
+            continue
+        try:
+            row = Row(**future.result())
+        except Exception as exc:  # noqa: BLE001 - a worker process that died, and stayed dead
+            row = Row(student, str(todo[student][0]), error=f"grading stopped: {type(exc).__name__}: {exc}")
+        rows[student] = row
+        _keep(out, row)
+        state[student] = {"key": todo[student][1], "row": {k: v for k, v in row.__dict__.items()
+                                                           if k not in ("results", "reused", "markdown")}}
+        (out / STATE).write_text(json.dumps(state, indent=1, sort_keys=True))
+        if on_row:
+            on_row(row)
 
 
 def _keep(out: Path, row: Row) -> None:
