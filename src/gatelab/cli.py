@@ -305,6 +305,17 @@ def audit(assignment: Path | None, jobs: int | None) -> None:
     _run(action)
 
 
+def _engine(scheduler: str | None, root: Path) -> Any:
+    """Where `grade batch` grades: here (None: batch.run's process pool), or the Dask cluster at ``scheduler``."""
+    import contextlib
+
+    if scheduler is None:
+        return contextlib.nullcontext(None)
+    from gatelab.grading import distributed
+
+    return distributed.Cluster(scheduler, root)
+
+
 @main.command(epilog=EXIT_CODES)
 @click.argument("submissions", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
@@ -315,9 +326,12 @@ def audit(assignment: Path | None, jobs: int | None) -> None:
               help="A Canvas gradebook export: folders named by SIS User ID, login, ID or name take its rows.")
 @click.option("--column", default=None, help='The grades.csv column, as Canvas names it: "Title (id)". '
                                               "Default: the assignment's title.")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Grade on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786) instead of here "
+                   '(--jobs is then the workers\' business; pip install "gatelab[dask]").')
 @assignment_option
 def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster: Path | None,
-          column: str | None, assignment: Path | None) -> None:
+          column: str | None, scheduler: str | None, assignment: Path | None) -> None:
     """Grade a whole class: every subfolder or .zip of SUBMISSIONS is one student.
 
     Writes OUT/grades.csv (Canvas), OUT/results/<student>.json, OUT/feedback/<student>.md and .html
@@ -334,10 +348,11 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
         renderer = Renderer(spec.grader / "templates")
         count = len(batching.submissions(submissions))
         show = sys.stderr.isatty()
-        with click.progressbar(length=count, label="grading", file=sys.stderr if show else open(os.devnull, "w"),
-                               show_pos=True) as bar:
+        with _engine(scheduler, spec.root) as engine, \
+                click.progressbar(length=count, label="grading", file=sys.stderr if show else open(os.devnull, "w"),
+                                  show_pos=True) as bar:
             rows = batching.run(spec.root, submissions, out, jobs=jobs, budget=budget,
-                                on_row=lambda _row: bar.update(1))
+                                on_row=lambda _row: bar.update(1), engine=engine)
         for row in rows:
             (out / "feedback" / f"{row.student}.html").write_text(classbook.feedback_html(row.results, renderer))
         people = classbook.read_roster(roster) if roster else None
