@@ -89,7 +89,7 @@ def import_graph(folder: Path) -> dict[str, set[str] | None]:
 def affected(graph: dict[str, set[str] | None], changed: Iterable[str]) -> set[str]:
     """``changed`` and every module that imports one of them, directly or through others."""
     result = set(changed)
-    grew = True
+    grew = bool(result)
     while grew:
         grew = False
         for module, imports in graph.items():

@@ -1,0 +1,120 @@
+"""grade check --watch: what a save regrades, what it shows, and the command in a real terminal."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from conftest import COURSE, write_submission
+from gatelab import watching
+from gatelab.cli import main
+from gatelab.report.render import Renderer
+
+TANH_GATE = ('return sigmoid(params["Wf"] @ concat + params["bf"])',
+             'return np.tanh(params["Wf"] @ concat + params["bf"])')
+
+
+def _files(folder: Path, sources: dict[str, str]) -> Path:
+    for name, text in sources.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def test_a_change_regrades_the_module_and_every_module_importing_it(tmp_path: Path) -> None:
+    folder = _files(tmp_path, {
+        "activations.py": "import numpy as np\n",
+        "lstm.py": "from activations import sigmoid\n",
+        "gru.py": "import helpers as h\n",
+        "helpers.py": "from activations import tanh\n",
+        "rnn.py": "import numpy\n",
+        "gradients.py": "from rnn import rnn_cell_forward\n"})
+    graph = watching.import_graph(folder)
+    assert watching.affected(graph, {"activations"}) == {"activations", "lstm", "helpers", "gru"}
+    assert watching.affected(graph, {"rnn"}) == {"rnn", "gradients"}
+    assert watching.affected(graph, {"lstm"}) == {"lstm"}
+    assert watching.affected({"gru": None}, set()) == set()  # answers.yaml alone: no module, however broken
+
+
+def test_a_file_whose_imports_cannot_be_told_counts_as_importing_everything(tmp_path: Path) -> None:
+    folder = _files(tmp_path, {"rnn.py": "import numpy\n", "lstm.py": "def broken(:\n",
+                               "gru.py": "import importlib\nimportlib.import_module('rnn')\n"})
+    assert watching.affected(watching.import_graph(folder), {"rnn"}) == {"rnn", "lstm", "gru"}
+    assert watching.imports_of("from . import x\n") is None
+    assert watching.module_of(folder / "__pycache__" / "rnn.py", folder) is None
+    assert watching.module_of(folder / "notes.txt", folder) is None
+
+
+@pytest.fixture
+def watcher(assignment, tmp_path: Path):
+    folder = write_submission(tmp_path / "work", {})
+    made = watching.Watcher(assignment, folder, Renderer(assignment.grader / "templates"))
+    yield made
+    made.close()
+
+
+def test_a_save_shows_only_the_feedback_that_changed(watcher) -> None:
+    first = click.unstyle(watcher.first())
+    assert "lstm\n" in first and "Score: " in first
+    before, total = watcher.results.score, watcher.results.max_score
+    lstm = watcher.folder / "lstm.py"
+    lstm.write_text(lstm.read_text().replace(*TANH_GATE))
+    shown = click.unstyle(watcher.regrade({lstm}))
+    assert "lstm.py changed; regraded lstm" in shown.splitlines()[0]
+    assert "lstm.forget_gate" in shown and "tanh" in shown
+    rows = [line.split()[:2] for line in shown.splitlines() if line.startswith(("  ✗", "  ✓"))]
+    # the gate fails; the composites keep their points on their own work, with a new remark; nothing else shows
+    assert rows == [["✗", "lstm.forget_gate"], ["✓", "lstm.lstm_cell_forward"], ["✓", "lstm.lstm_forward"]]
+    assert "fix lstm.forget_gate first" in shown
+    assert watcher.results.score == pytest.approx(before - 5) and watcher.results.max_score == total
+    assert f"Score: {watcher.results.score:g}/{total:g}" in shown
+    watcher.prepare()
+    again = click.unstyle(watcher.regrade({lstm}))
+    assert "No feedback changed." in again
+
+
+def test_a_syntax_error_while_typing_is_feedback_and_answers_regrade_the_quiz(watcher) -> None:
+    watcher.first()
+    gru = watcher.folder / "gru.py"
+    gru.write_text(gru.read_text() + "\ndef half_typed(:\n")
+    shown = click.unstyle(watcher.regrade({gru}))
+    assert "SyntaxError" in shown and "gru.update_gate" in shown and "lstm." not in shown
+    watcher.prepare()
+    answers = watcher.folder / "answers.yaml"
+    answers.write_text("lstm-forget-gate-role: b\n")
+    quiz = click.unstyle(watcher.regrade({answers}))
+    assert "regraded quiz" in quiz.splitlines()[0] and "lstm-forget-gate-role" in quiz and "gru." not in quiz
+
+
+def test_without_watchfiles_the_command_says_how_to_install_it(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "watchfiles", None)
+    result = CliRunner().invoke(main, ["check", "--watch", "--assignment", str(COURSE)])
+    assert result.exit_code == 2
+    assert 'pip install "gatelab[watch]"' in result.output
+
+
+def test_watch_in_a_real_terminal_regrades_on_save_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    pexpect = pytest.importorskip("pexpect")
+    folder = write_submission(tmp_path / "work", {})
+    child = pexpect.spawn(sys.executable, ["-m", "gatelab", "check", "lstm", "--watch", "--assignment", str(COURSE),
+                                           "--submission", str(folder)],
+                          encoding="utf-8", timeout=30, dimensions=(60, 200), env={**os.environ, "NO_COLOR": "1"})
+    try:
+        child.expect("Watching .* for changes")
+        assert "lstm_forward" in child.before  # the full check first
+        time.sleep(0.2)  # the watcher is set up after the line is printed
+        lstm = folder / "lstm.py"
+        lstm.write_text(lstm.read_text().replace(*TANH_GATE))
+        child.expect("lstm.py changed; regraded lstm")
+        child.expect(r"Score: 21/26")
+        assert "tanh" in child.before and "lstm.input_gate" not in child.before
+        child.sendintr()
+        child.expect("Stopped watching. Score: 21/26")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0 and "Traceback" not in (child.before or "")
