@@ -173,7 +173,7 @@ def _grade(engine: Engine, root: Path, budget: float | None, todo: dict[str, tup
         return
     futures = {engine.grade(root, student, source, budget): student for student, (source, _) in todo.items()}
     for future in engine.finished(futures):
-        student = futures[future]
+        student = futures.pop(future)  # held no longer: a cluster forgets it, and need not remake it if lost
         if student in rows:  # graded twice (a lost worker's task run again): recorded once
             continue
         try:
