@@ -144,7 +144,7 @@ class Judge:
     def _served(self, fn: Function, trial: Trial) -> Outcome | None:
         """The composite's call with its parts served by the grader (made once), or None for a plain function."""
         if trial.served is None and fn.parts and self.oracle.serves_parts and \
-                trial.outcome.status not in NOT_RETRIED:
+                trial.outcome.status not in NOT_RETRIED and not self._not_written(fn, trial.outcome):
             used: dict[str, list[tuple[list[Any], Any]]] = {}
             trial.served = self.sandbox.call(fn.module, fn.name, trial.args, self._part_servers(fn, used), trial.lane)
             trial.wrong_parts = self._wrong_parts(used, trial.lane)
@@ -354,6 +354,11 @@ class Judge:
             return self.renderer.feedback("import_error_again", qualname=fn.qualname, module=fn.module,
                                           type=key[0], file=where["file"], line=where["line"], first=first)
         return self.renderer.feedback("import_error", module=fn.module, type=key[0], message=key[1], frames=frames)
+
+    def _not_written(self, fn: Function, outcome: Outcome) -> bool:
+        """Whether ``fn`` itself raised NotImplementedError: the grader's parts cannot change that."""
+        return outcome.status is CallStatus.RAISED and outcome.error.get("type") == "NotImplementedError" and \
+            not self._upstream(fn, outcome.error.get("frames", []))
 
     def _explains_itself(self, fn: Function, outcome: Outcome) -> bool:
         """Whether the explanation of a failed call says all there is (another function at fault, or the
