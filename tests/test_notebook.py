@@ -138,6 +138,8 @@ def test_the_magic_takes_the_commands_arguments(tmp_path, capsys):
         magic.grade("quiz")
     with pytest.raises(UsageError, match="say what to run"):
         magic.grade("")
+    with pytest.raises(UsageError, match="--watch runs until Ctrl-C"):
+        magic.grade(f"check activations --watch --assignment {COURSE}")
 
 
 def test_percent_script_becomes_notebook_cells():

@@ -50,6 +50,9 @@ def grade(line: str) -> checking.CheckResult | None:
         raise UsageError(f"%grade {SUBCOMMAND}: {exc.format_message()}") from None
     options = dict(context.params)
     options.pop("strict", None)  # an exit code; a notebook cell has none
+    if options.pop("watch", False):
+        raise UsageError(f"%grade {SUBCOMMAND} --watch runs until Ctrl-C, which a notebook cell cannot: run "
+                         "grade check --watch in a terminal, or rerun this cell after saving.")
     try:
         return checking.check(**options)
     except GatelabError as exc:

@@ -60,7 +60,7 @@ def imports_of(source: str) -> set[str] | None:
 
 
 def module_of(path: Path, folder: Path) -> str | None:
-    """The top-level module a changed file belongs to (``lstm`` for lstm.py, ``pkg`` for pkg/x.py), if any."""
+    """The top-level module a changed file belongs to (``m`` for m.py, ``pkg`` for pkg/x.py), if any."""
     try:
         relative = path.resolve().relative_to(folder.resolve())
     except ValueError:
