@@ -14,6 +14,7 @@ and a student already recorded is never recorded again.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -69,25 +70,42 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def grade_one(root: str, student: str, source: str, budget: float | None) -> dict[str, Any]:
-    """Grade one submission (in a worker process of the batch); returns its row as plain data."""
+@functools.lru_cache(maxsize=2)
+def _prepared(root: str, budget: float | None) -> tuple[Any, Any, tuple[str, ...]]:
+    """The assignment and an oracle that remembers its answers, made once per process of the batch: every
+    submission is graded on the same inputs against the same right results and catalog (the student's code
+    still runs in a fresh worker of its own). Also the catalog's notes for the instructor."""
     from dataclasses import replace
 
-    from gatelab import grading
     from gatelab.course import config
+    from gatelab.grading.oracle import Remembered
+    from gatelab.grading.run import load_oracle
+    from gatelab.report.results import Results
+
+    assignment = config.load(Path(root))
+    if budget:
+        assignment = replace(assignment, limits=replace(assignment.limits, budget=budget))
+    notes = Results(title="", submission="")
+    oracle = Remembered(load_oracle(assignment, notes))
+    return assignment, oracle, tuple(notes.instructor_notes)
+
+
+def grade_one(root: str, student: str, source: str, budget: float | None) -> dict[str, Any]:
+    """Grade one submission (in a worker process of the batch); returns its row as plain data."""
+    from gatelab import grading
     from gatelab.grading.submission import unpack
 
     row = Row(student, source)
     with tempfile.TemporaryDirectory(prefix="gatelab-batch-") as tmp:
         try:
-            assignment = config.load(Path(root))
-            if budget:
-                assignment = replace(assignment, limits=replace(assignment.limits, budget=budget))
+            assignment, oracle, notes = _prepared(root, budget)
             folder, notices = Path(source), []
             if folder.is_file():
                 notices = unpack(folder, Path(tmp))
                 folder = Path(tmp)
-            results = grading.grade(assignment, folder, include_hidden=True, student=student, for_lms=True)
+            results = grading.grade(assignment, folder, include_hidden=True, student=student, for_lms=True,
+                                    oracle=oracle)
+            results.instructor_notes[:0] = notes
             results.notices[:0] = notices
             from gatelab.report.exporters import json as json_exporter
             from gatelab.report.exporters import markdown

@@ -57,6 +57,45 @@ class LiveOracle:
         return self.catalog.candidates(fn, self.namespace, args, expected)
 
 
+class Remembered:
+    """An oracle whose answers are computed once and then kept: a case's inputs, right result and catalog
+    candidates are the same for every submission of a batch and every save in watch mode (they depend on the
+    assignment and its seed only). Each caller gets its own copy of the arrays, so nothing one judge does
+    reaches the next."""
+
+    def __init__(self, oracle: Any) -> None:
+        self.oracle = oracle
+        self.serves_parts = oracle.serves_parts
+        self.namespace = oracle.namespace
+        self._inputs: dict[tuple[str, str], list[Any]] = {}
+        self._expected: dict[tuple[str, str], Any] = {}
+        self._candidates: dict[tuple[str, str], tuple[list[Candidate], list[str]]] = {}
+
+    def inputs(self, qualname: str, case: Case) -> list[Any]:
+        key = (qualname, case.name)
+        if key not in self._inputs:
+            self._inputs[key] = self.oracle.inputs(qualname, case)
+        return copy.deepcopy(self._inputs[key])
+
+    def expected(self, qualname: str, case: Case, args: list[Any]) -> Any:
+        """The right result on the case's own inputs (the only arguments a judge asks about)."""
+        key = (qualname, case.name)
+        if key not in self._expected:
+            self._expected[key] = self.oracle.expected(qualname, case, args)
+        return copy.deepcopy(self._expected[key])
+
+    def part(self, qualname: str) -> Callable[..., Any]:
+        return self.oracle.part(qualname)
+
+    def candidates(self, qualname: str, case: Case, args: list[Any],
+                   expected: Any) -> tuple[list[Candidate], list[str]]:
+        key = (qualname, case.name)
+        if key not in self._candidates:
+            self._candidates[key] = self.oracle.candidates(qualname, case, args, expected)
+        found, failures = self._candidates[key]
+        return list(found), list(failures)
+
+
 @dataclass
 class Record:
     """One public (function, case) as a release recorded it."""
