@@ -137,14 +137,11 @@ class Watcher:
     def first(self) -> str:
         """Grade everything in scope once (as ``grade check`` does) and return the full report."""
         from gatelab.grading import run
-        from gatelab.grading.oracle import Remembered
         from gatelab.report.exporters import terminal
-        from gatelab.report.results import Results
 
-        notes = Results(title="", submission="")
-        self._oracle = Remembered(run.load_oracle(self.spec, notes))  # right answers computed once, kept
+        self._oracle, notes = run.resident_oracle(self.spec)  # right answers computed once, kept
         self.results = self._grade(self.target, self.quiz, self._start_sandbox())
-        self.results.instructor_notes.extend(notes.instructor_notes)
+        self.results.instructor_notes.extend(notes)
         self._remember()
         self._ready = self._start_sandbox()
         return terminal.render(self.results, self.renderer, verbose=self.verbose)

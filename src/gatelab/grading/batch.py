@@ -78,16 +78,13 @@ def _prepared(root: str, budget: float | None) -> tuple[Any, Any, tuple[str, ...
     from dataclasses import replace
 
     from gatelab.course import config
-    from gatelab.grading.oracle import Remembered
-    from gatelab.grading.run import load_oracle
-    from gatelab.report.results import Results
+    from gatelab.grading.run import resident_oracle
 
     assignment = config.load(Path(root))
     if budget:
         assignment = replace(assignment, limits=replace(assignment.limits, budget=budget))
-    notes = Results(title="", submission="")
-    oracle = Remembered(load_oracle(assignment, notes))
-    return assignment, oracle, tuple(notes.instructor_notes)
+    oracle, notes = resident_oracle(assignment)
+    return assignment, oracle, tuple(notes)
 
 
 def grade_one(root: str, student: str, source: str, budget: float | None) -> dict[str, Any]:

@@ -357,47 +357,44 @@ class Judge:
 
     def _not_written(self, fn: Function, outcome: Outcome) -> bool:
         """Whether ``fn`` itself raised NotImplementedError: the grader's parts cannot change that."""
-        return outcome.status is CallStatus.RAISED and outcome.error.get("type") == "NotImplementedError" and \
-            not self._upstream(fn, outcome.error.get("frames", []))
+        return _not_implemented(outcome) and not self._upstream(fn, outcome.error.get("frames", []))
 
     def _explains_itself(self, fn: Function, outcome: Outcome) -> bool:
         """Whether the explanation of a failed call says all there is (another function at fault, or the
         function not written yet), so the advice about wrong parts would only be noise."""
-        if outcome.status is CallStatus.IMPORT_ERROR:
-            return True
-        if outcome.status is CallStatus.RAISED and outcome.error.get("type") == "NotImplementedError":
-            return True  # not written yet (by the function itself, or by the part it names): its parts can wait
+        if outcome.status is CallStatus.IMPORT_ERROR or _not_implemented(outcome):
+            return True  # nothing ran, or not written yet (by the function itself, or by the part it names)
         frames = outcome.error.get("frames", [])
         if outcome.status is CallStatus.TIMEOUT:
             return bool(self._hung_in(fn, frames))
         return outcome.status is CallStatus.RAISED and bool(self._upstream(fn, frames))
 
+    def _contract_frames(self, frames: list[dict[str, Any]]) -> list[str]:
+        """The contract functions among a call's frames, outermost first."""
+        named = (f"{frame['file'].removesuffix('.py')}.{frame['function']}" for frame in frames)
+        return [qualname for qualname in named if qualname in self.contract.by_name]
+
     def _hung_in(self, fn: Function, frames: list[dict[str, Any]]) -> str:
         """The other contract function to blame for a call of ``fn`` that hung: of those it was running when
         stopped, the outermost that fails its own tests (where the stack was caught says little: a loop that
         never ends spends its time in whatever it calls)."""
-        for frame in frames:
-            qualname = f"{frame['file'].removesuffix('.py')}.{frame['function']}"
-            if qualname == fn.qualname or qualname not in self.contract.by_name:
-                continue
+        for qualname in self._contract_frames(frames):
             other = self.contract.lookup(qualname)
-            if any(self.trial(other, case).right is None for case in self._cases.get(qualname, ())):
+            if qualname != fn.qualname and any(self.trial(other, case).right is None
+                                               for case in self._cases.get(qualname, ())):
                 return qualname
         return ""
 
     def _upstream(self, fn: Function, frames: list[dict[str, Any]]) -> str:
         """The other contract function where an error was raised, if it was not ``fn`` itself."""
-        for frame in reversed(frames):
-            qualname = f"{frame['file'].removesuffix('.py')}.{frame['function']}"
-            if qualname in self.contract.by_name:
-                return "" if qualname == fn.qualname else qualname
-        return ""
+        innermost = self._contract_frames(frames)[-1:]
+        return innermost[0] if innermost and innermost[0] != fn.qualname else ""
 
     def explain_outcome(self, fn: Function, outcome: Outcome) -> str:
         """Feedback for a call that did not return: it raised, hung, crashed, or was never found."""
         render = self.renderer.feedback
         error = outcome.error
-        if outcome.status is CallStatus.RAISED and error.get("type") == "NotImplementedError":
+        if _not_implemented(outcome):
             return render("not_implemented", qualname=fn.qualname, hint=error.get("message", ""),
                           upstream=self._upstream(fn, error.get("frames", [])))
         if outcome.status is CallStatus.RAISED:
@@ -416,3 +413,8 @@ class Judge:
         if outcome.status is CallStatus.CRASHED:
             return render("crashed", qualname=fn.qualname, message=outcome.message, phase=outcome.phase)
         return render(MACROS[outcome.status], qualname=fn.qualname, message=outcome.message)
+
+
+def _not_implemented(outcome: Outcome) -> bool:
+    """Whether the call raised NotImplementedError (the exercise's stub, or a part not written yet)."""
+    return outcome.status is CallStatus.RAISED and outcome.error.get("type") == "NotImplementedError"

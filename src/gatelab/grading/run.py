@@ -215,6 +215,15 @@ def load_oracle(assignment: Assignment, results: Results) -> Any:
     return LiveOracle(assignment, Reference(assignment.solutions, assignment.contract.modules), mistakes)
 
 
+def resident_oracle(assignment: Assignment) -> tuple[Any, list[str]]:
+    """For a caller that grades many times (a batch's process, watch mode): an oracle that remembers its
+    answers, and the instructor's notes about the catalog, made once."""
+    from gatelab.grading.oracle import Remembered
+
+    notes = Results(title="", submission="")
+    return Remembered(load_oracle(assignment, notes)), notes.instructor_notes
+
+
 def _run_pytest(tests: Path, plugin: object) -> int:
     import pytest
 

@@ -31,7 +31,6 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from gatelab.errors import closest
 from gatelab.grading import private_python, wire
 
 _BLOCKED_EVENTS = {
@@ -234,8 +233,11 @@ class Watchdog:
             faulthandler.cancel_dump_traceback_later()
 
 
-def _rename(found: list[str], suffix: str) -> str:
-    """``: there is x(); is it meant to be ...?`` (phrased by the template) when a near name exists."""
+def _rename(name: str, present: list[str], suffix: str) -> str:
+    """``, but there is x(): a misspelt name?`` when a name near ``name`` is ``present``, else nothing."""
+    from gatelab.errors import closest  # only when something is missing: difflib stays off the worker's start
+
+    found = closest(name, present, RENAME_CUTOFF)[:1]
     return f", but there is {found[0]}{suffix}: a misspelt name?" if found else ""
 
 
@@ -258,9 +260,8 @@ class Worker:
     def _import(self, name: str) -> tuple[dict[str, Any], Any]:
         if not os.path.isfile(os.path.join(self.submission, name + ".py")):
             files = [f for f in os.listdir(self.submission) if f.endswith(".py")]
-            near = closest(name + ".py", files, RENAME_CUTOFF)[:1]
             return {"status": "missing", "message": f"there is no file {name}.py in the submission"
-                                                    + _rename(near, "")}, None
+                                                    + _rename(name + ".py", files, "")}, None
         if name in sys.modules:
             return {"status": "ok"}, sys.modules[name]
         try:
@@ -319,7 +320,7 @@ class Worker:
         if not callable(fn):
             defined = [name for name, value in vars(module).items() if callable(value) and not name.startswith("_")]
             return {"status": "missing", "message": f"{module_name}.py defines no function {function}()"
-                                                    + _rename(closest(function, defined, RENAME_CUTOFF)[:1], "()")}
+                                                    + _rename(function, defined, "()")}
         undo = self._serve_parts(list(parts))
         try:
             with warnings.catch_warnings(record=True) as caught:
