@@ -88,7 +88,7 @@ def _student(assignment: Assignment, folder: Path, wheel: Path, renderer: Render
     (grader / "config.yaml").write_text("# The public tests of this assignment; the rest run at grading.\n"
                                         + yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     oracle = LiveOracle(assignment, Reference(assignment.solutions, assignment.contract.modules),
-                        catalog.load(assignment.grader / "mistakes", assignment.contract))
+                        lambda: catalog.load(assignment.grader / "mistakes", assignment.contract))
     pairs = [(s.function.qualname, s.case) for s in assignment.tests if s.aspect == VALUES
              and s.visibility == "visible"]
     (grader / RECORDING).write_bytes(record(oracle, pairs))

@@ -14,6 +14,7 @@ gives), and, to judge a composite on its own work, the reference's parts.
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -34,11 +35,15 @@ class LiveOracle:
 
     serves_parts = True
 
-    def __init__(self, assignment: Assignment, reference: Reference, catalog: Catalog) -> None:
+    def __init__(self, assignment: Assignment, reference: Reference, catalog: Callable[[], Catalog]) -> None:
         self.assignment = assignment
         self.reference = reference
-        self.catalog = catalog
+        self.catalog = functools.cache(catalog)  # read when a mistake is first looked for: a stub needs none
         self.namespace: SimpleNamespace | None = reference_namespace(reference.modules)
+
+    def read_catalog(self) -> None:
+        """Read the catalog now (a resident caller: its problems are told once, before any grading)."""
+        self.catalog()
 
     def inputs(self, qualname: str, case: Case) -> list[Any]:
         contract = self.assignment.contract
@@ -54,7 +59,7 @@ class LiveOracle:
                    expected: Any) -> tuple[list[Candidate], list[str]]:
         fn = self.assignment.contract.lookup(qualname)
         assert self.namespace is not None
-        return self.catalog.candidates(fn, self.namespace, args, expected)
+        return self.catalog().candidates(fn, self.namespace, args, expected)
 
 
 class Remembered:
@@ -111,14 +116,23 @@ class RecordedOracle:
     serves_parts = False
     namespace = None
 
-    def __init__(self, path: Path, catalog: Catalog) -> None:
+    def __init__(self, path: Path, catalog: Callable[[], Catalog]) -> None:
         try:
             data = wire.decode(path.read_bytes()[4:])
         except (OSError, wire.WireError) as exc:
             raise ConfigError(f"cannot read the recorded answers ({exc}); download the release again",
                               str(path)) from None
         self.records = {key: Record(**value) for key, value in data["records"].items()}
-        self.mistakes: dict[str, Mistake] = {m.id: m for m in catalog.mistakes}
+        self._catalog = catalog
+
+    def read_catalog(self) -> None:
+        """Read the catalog now (a resident caller: its problems are told once, before any grading)."""
+        _ = self.mistakes
+
+    @functools.cached_property
+    def mistakes(self) -> dict[str, Mistake]:
+        """The catalog's entries by id (their texts), read when a recorded mistake is first looked for."""
+        return {m.id: m for m in self._catalog().mistakes}
 
     def _record(self, qualname: str, case: Case) -> Record:
         try:

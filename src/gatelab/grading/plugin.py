@@ -13,15 +13,26 @@ grader, so the test measures that function's own work), ``reference`` (the refer
 fail with its feedback). Its ``points`` and ``visibility`` markers count as
 for any test. The plugin keeps its results on itself (one instance per
 grading run), never in module globals.
+
+One pytest session grades one submission (``grade check``) or many (a
+batch's process, watch mode): the tests are collected once and each
+:class:`Job` runs the ones it selects. A contract test whose function does
+nothing but ``grade(contract_test)`` (no other fixture, marker or line) is
+judged directly, without pytest's per-test protocol, which is most of a
+check's cost; every other test runs through pytest's own protocol.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Generator
+import ast
+import inspect
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generator, Iterable
 
 import pytest
 
 from gatelab.course.config import VALUES, Assignment, TestSpec
-from gatelab.errors import did_you_mean
+from gatelab.errors import ConfigError, did_you_mean
 from gatelab.grading.judge import Judge, Verdict
 from gatelab.grading.sandbox import HIDDEN, PUBLIC
 from gatelab.report.render import Renderer
@@ -34,7 +45,19 @@ MARKERS = {
 }
 _VERDICT = pytest.StashKey[Verdict]()
 _PRINTED = pytest.StashKey[list[str]]()
+_OWN_MARKERS = set(MARKERS) | {"parametrize"}  # markers that change nothing about how a test runs
 
+
+@dataclass
+class Job:
+    """One grading run in a session: a submission's judge, where its results go, and which tests it runs."""
+
+    judge: Judge
+    results: Results
+    target: str | None = None
+    include_hidden: bool = True
+    on_result: Callable[[TestResult], None] | None = None
+    error: BaseException | None = field(default=None, repr=False)  # what stopped it (re-raised by the caller)
 
 
 class Submission:
@@ -69,19 +92,21 @@ class Submission:
 
 
 class GradingPlugin:
-    """One grading run: parametrizes contract tests, filters them, and records results."""
+    """One pytest session: parametrizes contract tests, runs each job's tests, and records their results."""
 
-    def __init__(self, assignment: Assignment, judge: Judge, renderer: Renderer, results: Results, *,
-                 target: str | None = None, include_hidden: bool = True,
-                 on_result: Callable[[TestResult], None] | None = None) -> None:
+    def __init__(self, assignment: Assignment, renderer: Renderer, jobs: Iterable[Job]) -> None:
         self.assignment = assignment
-        self.judge = judge
         self.renderer = renderer
-        self.results = results
-        self.target = target
-        self.include_hidden = include_hidden
-        self.on_result = on_result
+        self.jobs = jobs
+        self.job: Job | None = None
         self.collection_errors: list[str] = []
+        self._direct: set[str] = set()  # node ids of the contract tests judged without pytest's protocol
+
+    @property
+    def _current(self) -> Job:
+        if self.job is None:
+            raise RuntimeError("a grading fixture was used outside a grading run")
+        return self.job
 
     def pytest_configure(self, config: pytest.Config) -> None:
         for text in MARKERS.values():
@@ -104,7 +129,7 @@ class GradingPlugin:
         """Judge one contract test; fail it with the feedback as message."""
 
         def run(spec: TestSpec) -> None:
-            verdict = self.judge.check(spec)
+            verdict = self._current.judge.check(spec)
             request.node.stash[_VERDICT] = verdict
             if not verdict.passed:
                 pytest.fail(verdict.feedback, pytrace=False)  # the feedback is the whole report
@@ -117,19 +142,19 @@ class GradingPlugin:
         printed: list[str] = []
         request.node.stash[_PRINTED] = printed
         lane = PUBLIC if _visibility(request.node) == "visible" else HIDDEN
-        return Submission(self.judge, lane, printed)
+        return Submission(self._current.judge, lane, printed)
 
     @pytest.fixture
     def reference(self) -> Any:
         """The reference's functions (trusted, in this process): ``reference.module.function``."""
-        return self.judge.ref
+        return self._current.judge.ref
 
     @pytest.fixture
     def close(self) -> Callable[..., None]:
         """``close(got, expected, what="result", rtol=1e-6, atol=1e-12)``: fail with the judge's words unless equal."""
 
         def check(got: Any, expected: Any, what: str = "result", rtol: float = 1e-6, atol: float = 1e-12) -> None:
-            explained = self.judge.difference(what, expected, got, rtol, atol)
+            explained = self._current.judge.difference(what, expected, got, rtol, atol)
             if explained:
                 pytest.fail(explained, pytrace=False)
 
@@ -139,45 +164,78 @@ class GradingPlugin:
         if report.failed:
             self.collection_errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
 
-    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        keep, drop = [], []
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        order: dict[TestSpec | None, int] = {spec: n for n, spec in enumerate(self.assignment.tests)}
+        items.sort(key=lambda item: order.get(_spec_of(item), len(order)))  # curriculum order, stable
+        judged: dict[Any, bool] = {}  # a test function and its markers, read once for all its cases
+        for item in items:
+            key = (getattr(item, "function", None), tuple(m.name for m in item.iter_markers()),
+                   tuple(getattr(item, "fixturenames", ())))
+            if key not in judged:
+                judged[key] = _only_grades(item)
+            if judged[key] and _spec_of(item) is not None:
+                self._direct.add(item.nodeid)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        """Run every job on the tests collected once; a job's failure is kept on the job, the session goes on."""
+        for job in self.jobs:
+            self.job = job
+            try:
+                if self.collection_errors:
+                    raise ConfigError("the grader's tests could not be collected:\n" +
+                                      "\n".join(self.collection_errors))
+                self._run(job, session.items)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # noqa: BLE001 - handed to the job's caller, who re-raises it
+                job.error = exc
+            finally:
+                self.job = None
+        return True
+
+    def _run(self, job: Job, items: list[pytest.Item]) -> None:
         for item in items:
             function = _function_of(item)
-            in_target = not self.target or self.target in (function, function.split(".")[0])
-            needs_reference = self.judge.ref is None and "reference" in getattr(item, "fixturenames", ())
-            if in_target and (needs_reference or not self.include_hidden and _withheld_locally(item)):
-                self.results.hidden_count += 1
-                self.results.hidden_points += _points(item)
-                drop.append(item)
-            elif in_target:
-                keep.append(item)
+            if job.target and job.target not in (function, function.split(".")[0]):
+                continue
+            needs_reference = job.judge.ref is None and "reference" in getattr(item, "fixturenames", ())
+            if needs_reference or not job.include_hidden and _withheld_locally(item):
+                job.results.hidden_count += 1
+                job.results.hidden_points += _points(item)
+            elif item.nodeid in self._direct:
+                self._judge_directly(job, item)
             else:
-                drop.append(item)
-        if drop:
-            config.hook.pytest_deselected(items=drop)
-        order: dict[TestSpec | None, int] = {spec: n for n, spec in enumerate(self.assignment.tests)}
-        keep.sort(key=lambda item: order.get(_spec_of(item), len(order)))  # curriculum order, stable
-        items[:] = keep
+                item.ihook.pytest_runtest_protocol(item=item, nextitem=None)
+
+    def _judge_directly(self, job: Job, item: pytest.Item) -> None:
+        """What ``grade(contract_test)`` does under pytest's protocol, without the protocol."""
+        spec = _spec_of(item)
+        assert spec is not None
+        try:
+            verdict = job.judge.check(spec)
+        except Exception as exc:  # noqa: BLE001 - the grader's own failure: an error result, never a crash
+            self._keep(job, item, None, exc)
+            return
+        self._keep(job, item, verdict, None if verdict.passed else pytest.fail.Exception(verdict.feedback, False))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item,
                                   call: pytest.CallInfo[Any]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
-        if call.when == "call" or (call.when == "setup" and report.failed):
-            self._record(item, call)
+        if self.job is not None and (call.when == "call" or (call.when == "setup" and report.failed)):
+            self._keep(self.job, item, item.stash.get(_VERDICT, None), call.excinfo.value if call.excinfo else None)
         return report
 
-    def _record(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> None:
-        verdict = item.stash.get(_VERDICT, None)
+    def _keep(self, job: Job, item: pytest.Item, verdict: Verdict | None, error: BaseException | None) -> None:
         points = _points(item)
-        error = call.excinfo.value if call.excinfo else None
         if error is None:
             status, feedback = Status.PASSED, verdict.feedback if verdict else ""
         elif isinstance(error, (AssertionError, pytest.fail.Exception)):
             status, feedback = Status.FAILED, str(error)
         else:
             status, feedback = Status.ERROR, self.renderer.feedback("grader_error")
-            self.results.faults.append(f"{item.nodeid}: {type(error).__name__}: {error}")
+            job.results.faults.append(f"{item.nodeid}: {type(error).__name__}: {error}")
         spec = _spec_of(item)
         printed: list[str] = item.stash.get(_PRINTED, [])
         result = TestResult(
@@ -188,9 +246,33 @@ class GradingPlugin:
             kind=Kind.OWN if spec is None else (Kind.VALUES if spec.aspect == VALUES else Kind.ASPECT),
             case=spec.key.split("-", 1)[1] if spec else "", mistakes=verdict.mistakes if verdict else [],
             judged=verdict.judged if verdict else True)
-        self.results.tests.append(result)
-        if self.on_result:
-            self.on_result(result)
+        job.results.tests.append(result)
+        if job.on_result:
+            job.on_result(result)
+
+
+def _only_grades(item: pytest.Item) -> bool:
+    """Whether a contract test does exactly ``grade(contract_test)``: no other fixture, marker, decorator or
+    statement, so judging its spec directly is what running it would do."""
+    function = getattr(item, "function", None)
+    if _spec_of(item) is None or function is None or hasattr(function, "__wrapped__") or \
+            set(getattr(item, "fixturenames", ())) - {"request"} != {"contract_test", "grade"} or \
+            any(mark.name not in _OWN_MARKERS for mark in item.iter_markers()):
+        return False
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    definition = tree.body[0] if len(tree.body) == 1 else None
+    if not isinstance(definition, ast.FunctionDef) or definition.name != function.__code__.co_name or \
+            sorted(a.arg for a in definition.args.args) != ["contract_test", "grade"]:
+        return False
+    if not all(ast.unparse(d).startswith("pytest.mark.") for d in definition.decorator_list):
+        return False
+    body = definition.body
+    if len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # a docstring
+    return len(body) == 1 and isinstance(body[0], ast.Expr) and ast.unparse(body[0]) == "grade(contract_test)"
 
 
 def _withheld_locally(item: pytest.Item) -> bool:

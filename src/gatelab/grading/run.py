@@ -7,25 +7,14 @@ exporters show).
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 from gatelab.course.config import Assignment
-from gatelab.errors import ConfigError, GraderFault, UsageError, did_you_mean
+from gatelab.errors import ConfigError, UsageError, did_you_mean
 from gatelab.grading.sandbox import HIDDEN, PUBLIC, Sandbox
 from gatelab.report.results import Kind, Results, Status, TestResult
-
-# Only what grading needs: no cache, terminal, capture, logging or end-of-run gc.collect passes.
-_PYTEST_ARGS = ("-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise", "-p", "no:randomly",
-                "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:faulthandler",
-                "-p", "no:logging", "-p", "no:warnings", "-p", "no:doctest", "-p", "no:pastebin",
-                "-p", "no:junitxml", "-p", "no:legacypath", "-p", "no:python_path", "-p", "no:setuponly",
-                "-p", "no:setupplan", "-p", "no:nose", "--capture=no", "--assert=plain",
-                "--strict-markers", "--import-mode=importlib", "-o", "python_files=test_*.py",
-                "-o", "addopts=", "-o", "testpaths=")
-
 
 QUIZ = "quiz"
 QUIZ_MODES = ("full", "locked", "none")
@@ -48,7 +37,7 @@ def forbidden(assignment: Assignment) -> list[Path]:
 def grade(assignment: Assignment, submission: Path, *, target: str | None = None, include_hidden: bool = True,
           on_result: Callable[[TestResult], None] | None = None, quiz: str = "full",
           student: str | None = None, renderer: Any = None, for_lms: bool = False, oracle: Any = None,
-          sandbox: Sandbox | None = None) -> Results:
+          sandbox: Sandbox | None = None, session: Any = None) -> Results:
     """Grade ``submission`` (exercise files and answers.yaml) and return every test's result.
 
     ``quiz`` is ``full`` (the autograder's bank), ``locked`` (the student's
@@ -58,9 +47,11 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
     the results go to a student through an LMS, so the quiz shows what the
     assignment's ``quiz`` setting allows now, and the rest later.
 
-    A resident caller (``grade check --watch``) may pass what it keeps between
-    runs: ``oracle`` (from :func:`load_oracle`, the trusted side) and a
-    ``sandbox`` it started ahead of time and restaged, and closes itself.
+    A resident caller (a batch's process, ``grade check --watch``) may pass
+    what it keeps between runs: ``oracle`` (from :func:`resident_oracle`, the
+    trusted side), ``session`` (a :class:`~gatelab.grading.session.Resident`
+    pytest session, its tests collected once) and a ``sandbox`` it started
+    ahead of time and restaged, and closes itself.
     """
     from gatelab.grading.submission import locate
 
@@ -78,7 +69,8 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
             results.hidden_count += count
             results.hidden_points += points
     if not quiz_only:
-        _grade_code(assignment, submission, results, renderer, target, include_hidden, on_result, oracle, sandbox)
+        _grade_code(assignment, submission, results, renderer, target, include_hidden, on_result, oracle, sandbox,
+                    session)
     if quiz != "none" and (not target or quiz_only):
         only = target.split(".", 1)[1] if target and "." in target and quiz_only else None
         _grade_quiz(assignment, submission, results, renderer, locked=quiz == "locked", student=student,
@@ -174,42 +166,49 @@ def _released_but_broken(lock_path: Path, bank: Any, results: Results) -> list[A
 
 def _grade_code(assignment: Assignment, submission: Path, results: Results, renderer: Any, target: str | None,
                 include_hidden: bool, on_result: Callable[[TestResult], None] | None, oracle: Any = None,
-                prepared: Sandbox | None = None) -> None:
-    """Run the grader's pytest tests on the exercise functions, in a sandbox (``prepared``: the caller's)."""
+                prepared: Sandbox | None = None, session: Any = None) -> None:
+    """Run the grader's pytest tests on the exercise functions, in a sandbox (``prepared``: the caller's), in
+    ``session`` if the caller keeps one, else in a session of this run's own."""
     owned = prepared is None
     sandbox = prepared or Sandbox(submission, assignment.limits, forbid=forbidden(assignment))
     with sandbox if owned else contextlib.nullcontext(sandbox):
         sandbox.start(PUBLIC)  # workers import numpy while the grader imports pytest and the reference
         if include_hidden:
             sandbox.start(HIDDEN)
+        from gatelab.grading import session as sessions
         from gatelab.grading.judge import Judge
-        from gatelab.grading.plugin import GradingPlugin
+        from gatelab.grading.plugin import Job
 
         judge = Judge(sandbox, oracle or load_oracle(assignment, results), renderer, assignment, include_hidden)
-        plugin = GradingPlugin(assignment, judge, renderer, results, target=target,
-                               include_hidden=include_hidden, on_result=on_result)
-        code = _run_pytest(assignment.grader / "tests", plugin)
+        job = Job(judge, results, target=target, include_hidden=include_hidden, on_result=on_result)
+        if session is not None:
+            session.grade(job)
+        else:
+            sessions.run(assignment, renderer, [job])
         results.notices.extend(sandbox.notes)
         results.limits_hit.extend(sandbox.limits_hit)
         results.instructor_notes.extend(judge.instructor_notes)
-    if plugin.collection_errors:
-        raise ConfigError("the grader's tests could not be collected:\n" + "\n".join(plugin.collection_errors))
-    if code == 2:  # pytest's INTERRUPTED: Ctrl-C, which pytest caught; the caller stops as it would
-        raise KeyboardInterrupt
-    if code not in (0, 1, 5):  # pytest's OK, TESTS_FAILED, NO_TESTS_COLLECTED
-        raise GraderFault(f"pytest stopped with exit code {int(code)} while running {assignment.grader / 'tests'}")
+    if job.error is not None:
+        raise job.error
 
 
 def load_oracle(assignment: Assignment, results: Results) -> Any:
-    """The reference and the catalog's formulas, or, in a student release, what it recorded of them."""
+    """The reference and the catalog's formulas, or, in a student release, what it recorded of them.
+
+    The catalog is read when a mistake is first looked for (a check of stubs
+    never does); what is wrong in it is told to ``results``'s instructor notes.
+    """
     from gatelab.course import catalog
     from gatelab.grading.oracle import LiveOracle, RecordedOracle
     from gatelab.grading.reference import Reference
 
-    problems: list[str] = []
-    mistakes = catalog.load(assignment.grader / "mistakes", assignment.contract, problems,
-                            formulas=assignment.recorded is None)
-    results.instructor_notes.extend(f"mistake catalog: {p} (left out; run grade audit)" for p in problems)
+    def mistakes() -> Any:
+        problems: list[str] = []
+        loaded = catalog.load(assignment.grader / "mistakes", assignment.contract, problems,
+                              formulas=assignment.recorded is None)
+        results.instructor_notes.extend(f"mistake catalog: {p} (left out; run grade audit)" for p in problems)
+        return loaded
+
     if assignment.recorded is not None:
         return RecordedOracle(assignment.recorded, mistakes)
     return LiveOracle(assignment, Reference(assignment.solutions, assignment.contract.modules), mistakes)
@@ -221,20 +220,6 @@ def resident_oracle(assignment: Assignment) -> tuple[Any, list[str]]:
     from gatelab.grading.oracle import Remembered
 
     notes = Results(title="", submission="")
-    return Remembered(load_oracle(assignment, notes)), notes.instructor_notes
-
-
-def _run_pytest(tests: Path, plugin: object) -> int:
-    import pytest
-
-    if not tests.is_dir():
-        raise ConfigError(f"{tests}: the grader's test folder does not exist")
-    saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only our plugin: same grades on every machine
-    try:
-        return pytest.main([str(tests), "--rootdir", str(tests), *_PYTEST_ARGS], plugins=[plugin])
-    finally:
-        if saved is None:
-            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-        else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
+    oracle = load_oracle(assignment, notes)
+    oracle.read_catalog()
+    return Remembered(oracle), notes.instructor_notes
