@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gatelab.grading import wire
+from gatelab.grading import forkserver, wire
 from gatelab.grading.private_python import readable_by_others
 from gatelab.grading.sandbox import Limits, Sandbox
 
@@ -38,13 +38,27 @@ def write(submission: Path):
     return write
 
 
-@pytest.fixture
-def sandbox(submission: Path):
-    """A sandbox factory; every sandbox it makes is closed at the end of the test."""
+@pytest.fixture(scope="module")
+def template():
+    """One warm worker template for the module's forked sandboxes (as a batch's process keeps one)."""
+    if not forkserver.available():
+        yield None
+        return
+    kept = forkserver.start()
+    yield kept
+    kept.close()
+
+
+@pytest.fixture(params=["started", "forked"])
+def sandbox(submission: Path, request, template):
+    """A sandbox factory; every sandbox it makes is closed at the end of the test. Each test runs twice: with
+    workers started one by one, and forked from a warm template (a batch): the same guarantees hold."""
+    if request.param == "forked" and template is None:
+        pytest.skip("this OS cannot fork workers from a template")
     made: list[Sandbox] = []
 
     def make(limits: Limits = LIMITS, forbid=()) -> Sandbox:
-        box = Sandbox(submission, limits, forbid=forbid)
+        box = Sandbox(submission, limits, forbid=forbid, template=template if request.param == "forked" else None)
         made.append(box)
         return box
 
@@ -751,3 +765,36 @@ def test_lanes_never_share_a_worker(write, sandbox):
     hidden_pid, _ = box.call("m", "see", ["hidden input"], lane="hidden").value
     public_pid, seen = box.call("m", "see", ["public input"], lane="public").value
     assert hidden_pid != public_pid and seen == ["public input"]
+
+
+# --- workers forked from a warm template ----------------------------------------------------------
+
+
+@pytest.mark.skipif(not forkserver.available(), reason="this OS cannot fork workers from a template")
+def test_a_forked_worker_inherits_nothing_of_an_earlier_submissions_worker(tmp_path, template):
+    """Each submission's worker is a fresh fork of a template that never ran student code: what one student's
+    code leaves in numpy, in its modules or in the environment is not there for the next."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        folder.mkdir()
+    (first / "m.py").write_text("import os, numpy\ndef leave():\n    numpy.left_behind = 'answers'\n"
+                                "    os.environ['LEFT'] = '1'\n    return os.getpid()\n")
+    (second / "m.py").write_text("import os, sys, numpy\ndef look():\n    return [os.getpid(), "
+                                 "hasattr(numpy, 'left_behind'), 'LEFT' in os.environ, 'm' in sys.modules]\n")
+    with Sandbox(first, LIMITS, template=template) as one:
+        pid = one.call("m", "leave", []).value
+    with Sandbox(second, LIMITS, template=template) as two:
+        other, left, env, _ = two.call("m", "look", []).value
+    assert other != pid and not left and not env
+
+
+@pytest.mark.skipif(not forkserver.available(), reason="this OS cannot fork workers from a template")
+def test_a_sandbox_whose_template_died_starts_its_workers_itself(write, submission):
+    write("m", OK_MODULE)
+    dead = forkserver.start()
+    assert dead is not None
+    dead.process.kill()
+    dead.process.wait()
+    with Sandbox(submission, LIMITS, template=dead) as box:
+        assert box.call("m", "ok", []).value == 42
+    dead.close()

@@ -8,7 +8,7 @@ from gatelab import grading
 from gatelab.course import config
 from gatelab.errors import ConfigError
 from gatelab.grading.plugin import GradingPlugin, Job
-from gatelab.grading.run import forbidden, load_oracle
+from gatelab.grading.run import Warm, forbidden, load_oracle
 from gatelab.grading.sandbox import Sandbox
 from gatelab.grading.session import Resident
 from gatelab.report.render import Renderer
@@ -78,13 +78,13 @@ def test_the_instructors_own_code_in_a_contract_test_runs(make_assignment, tmp_p
 
 
 def test_a_resident_session_grades_one_submission_after_another_as_single_runs_do(assignment, tmp_path):
+    """What a batch's process keeps (the session, the remembering oracle, the worker template) changes no grade."""
     submissions = [COURSE / "solutions", COURSE / "exercises", write_submission(tmp_path / "bug", BUGS)]
-    renderer = Renderer(assignment.grader / "templates")
-    session = Resident(assignment, renderer)
+    warm = Warm.start(assignment)
     try:
-        kept = [grading.grade(assignment, s, quiz="none", renderer=renderer, session=session) for s in submissions]
+        kept = [grading.grade(assignment, s, quiz="none", warm=warm) for s in submissions]
     finally:
-        session.close()
+        warm.close()
     alone = [grading.grade(assignment, s, quiz="none") for s in submissions]
     for resident, single in zip(kept, alone):
         assert _facts(resident) == _facts(single)

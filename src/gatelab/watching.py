@@ -128,7 +128,7 @@ class Watcher:
         self.folder, _ = locate(submission)
         self.include_hidden, self.quiz, self.student, self.verbose = include_hidden, quiz, student, verbose
         self.results: Results | None = None
-        self._oracle: Any = None
+        self._warm: Any = None  # run.Warm: the trusted side, the pytest session and the worker template
         self._ready: Sandbox | None = None
         self._shown: dict[str, tuple[Any, ...]] = {}
         self._notes: set[str] = set()
@@ -139,9 +139,9 @@ class Watcher:
         from gatelab.grading import run
         from gatelab.report.exporters import terminal
 
-        self._oracle, notes = run.resident_oracle(self.spec)  # right answers computed once, kept
+        self._warm = run.Warm.start(self.spec, self.renderer)  # right answers computed once, tests collected once
         self.results = self._grade(self.target, self.quiz, self._start_sandbox())
-        self.results.instructor_notes.extend(notes)
+        self.results.instructor_notes.extend(self._warm.notes)
         self._remember()
         self._ready = self._start_sandbox()
         return terminal.render(self.results, self.renderer, verbose=self.verbose)
@@ -166,10 +166,13 @@ class Watcher:
         return self._render(paths, runs, rows, errors, time.perf_counter() - started)
 
     def close(self) -> None:
-        """Stop the worker kept ready."""
+        """Stop the worker kept ready, the session and the template."""
         if self._ready is not None:
             self._ready.close()
             self._ready = None
+        if self._warm is not None:
+            self._warm.close()
+            self._warm = None
 
     # What to grade.
     def _runs(self, modules: set[str], answers: bool) -> list[tuple[str | None, str, bool]]:
@@ -190,7 +193,7 @@ class Watcher:
 
         try:
             return grading.grade(self.spec, self.folder, target=target, include_hidden=self.include_hidden,
-                                 quiz=quiz, student=self.student, renderer=self.renderer, oracle=self._oracle,
+                                 quiz=quiz, student=self.student, renderer=self.renderer, warm=self._warm,
                                  sandbox=sandbox)
         finally:
             if sandbox is not None:
@@ -201,7 +204,8 @@ class Watcher:
         from gatelab.grading.run import forbidden
         from gatelab.grading.sandbox import HIDDEN, PUBLIC, Sandbox
 
-        sandbox = Sandbox(self.folder, self.spec.limits, forbid=forbidden(self.spec))
+        sandbox = Sandbox(self.folder, self.spec.limits, forbid=forbidden(self.spec),
+                          template=self._warm.template if self._warm else None)
         sandbox.start(PUBLIC)
         if self.include_hidden:
             sandbox.start(HIDDEN)

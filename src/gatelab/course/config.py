@@ -8,6 +8,7 @@ so one bug does not zero a function: the values on each of its cases, plus
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -129,9 +130,10 @@ class Assignment:
         """
         return sum(t.points for t in self.tests) + sum(points for _, points in self.withheld.values())
 
-    @property
+    @functools.cached_property
     def checksum(self) -> str:
-        """A fingerprint of what grades: the grader's files and the reference (or the one a release recorded)."""
+        """A fingerprint of what grades: the grader's files and the reference (or the one a release recorded),
+        read once per loaded assignment (a batch's process asks for it for every submission)."""
         return self.recorded_checksum or fingerprint([self.grader, self.solutions], self.root)
 
 

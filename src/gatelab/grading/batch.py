@@ -71,24 +71,19 @@ def fingerprint(path: Path) -> str:
 
 
 @functools.lru_cache(maxsize=2)
-def _prepared(root: str, budget: float | None) -> tuple[Any, Any, Any, Any, tuple[str, ...]]:
-    """What every submission of the batch shares, made once per process of the batch: the assignment, an
-    oracle that remembers its answers (every submission is graded on the same inputs against the same right
-    results and catalog), a renderer, and a pytest session with the grader's tests collected once. Also the
-    catalog's notes for the instructor. The student's code still runs in a fresh worker of its own."""
+def _prepared(root: str, budget: float | None) -> tuple[Any, Any]:
+    """The assignment and what grading keeps between submissions (``run.Warm``), made once per process of the
+    batch: every submission is graded on the same inputs against the same right results and catalog, in one
+    pytest session, each in fresh workers forked from one template and never reused for another."""
     from dataclasses import replace
 
     from gatelab.course import config
-    from gatelab.grading.run import resident_oracle
-    from gatelab.grading.session import Resident
-    from gatelab.report.render import Renderer
+    from gatelab.grading.run import Warm
 
     assignment = config.load(Path(root))
     if budget:
         assignment = replace(assignment, limits=replace(assignment.limits, budget=budget))
-    oracle, notes = resident_oracle(assignment)
-    renderer = Renderer(assignment.grader / "templates")
-    return assignment, oracle, renderer, Resident(assignment, renderer), tuple(notes)
+    return assignment, Warm.start(assignment)
 
 
 def grade_one(root: str, student: str, source: str, budget: float | None) -> dict[str, Any]:
@@ -99,20 +94,20 @@ def grade_one(root: str, student: str, source: str, budget: float | None) -> dic
     row = Row(student, source)
     with tempfile.TemporaryDirectory(prefix="gatelab-batch-") as tmp:
         try:
-            assignment, oracle, renderer, session, notes = _prepared(root, budget)
+            assignment, warm = _prepared(root, budget)
             folder, notices = Path(source), []
             if folder.is_file():
                 notices = unpack(folder, Path(tmp))
                 folder = Path(tmp)
             results = grading.grade(assignment, folder, include_hidden=True, student=student, for_lms=True,
-                                    oracle=oracle, renderer=renderer, session=session)
-            results.instructor_notes[:0] = notes
+                                    warm=warm)
+            results.instructor_notes[:0] = warm.notes
             results.notices[:0] = notices
             from gatelab.report.exporters import json as json_exporter
             from gatelab.report.exporters import markdown
 
             row.results = json_exporter.render(results)
-            row.markdown = markdown.render(results, renderer)
+            row.markdown = markdown.render(results, warm.renderer)
             row.score, row.max_score = results.score, results.max_score
         except GatelabError as exc:
             row.error = str(exc)

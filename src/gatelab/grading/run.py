@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -36,8 +37,8 @@ def forbidden(assignment: Assignment) -> list[Path]:
 
 def grade(assignment: Assignment, submission: Path, *, target: str | None = None, include_hidden: bool = True,
           on_result: Callable[[TestResult], None] | None = None, quiz: str = "full",
-          student: str | None = None, renderer: Any = None, for_lms: bool = False, oracle: Any = None,
-          sandbox: Sandbox | None = None, session: Any = None) -> Results:
+          student: str | None = None, renderer: Any = None, for_lms: bool = False, warm: Warm | None = None,
+          sandbox: Sandbox | None = None) -> Results:
     """Grade ``submission`` (exercise files and answers.yaml) and return every test's result.
 
     ``quiz`` is ``full`` (the autograder's bank), ``locked`` (the student's
@@ -47,11 +48,10 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
     the results go to a student through an LMS, so the quiz shows what the
     assignment's ``quiz`` setting allows now, and the rest later.
 
-    A resident caller (a batch's process, ``grade check --watch``) may pass
-    what it keeps between runs: ``oracle`` (from :func:`resident_oracle`, the
-    trusted side), ``session`` (a :class:`~gatelab.grading.session.Resident`
-    pytest session, its tests collected once) and a ``sandbox`` it started
-    ahead of time and restaged, and closes itself.
+    A caller that grades again and again (a batch's process, ``grade check
+    --watch``) passes what it keeps between runs as ``warm`` (see
+    :class:`Warm`), and may pass a ``sandbox`` it started ahead of time and
+    restaged, and closes itself.
     """
     from gatelab.grading.submission import locate
 
@@ -63,25 +63,29 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
     quiz_only = target is not None and (target == QUIZ or target.startswith(f"{QUIZ}."))
     from gatelab.report.render import Renderer
 
-    renderer = renderer or Renderer(assignment.grader / "templates")
+    renderer = renderer or (warm.renderer if warm else Renderer(assignment.grader / "templates"))
     for qualname, (count, points) in assignment.withheld.items():  # a student release: run only at grading
         if not target or target in (qualname, qualname.split(".")[0]):
             results.hidden_count += count
             results.hidden_points += points
     if not quiz_only:
-        _grade_code(assignment, submission, results, renderer, target, include_hidden, on_result, oracle, sandbox,
-                    session)
+        template = warm.template if warm else None
+        _grade_code(assignment, submission, results, renderer, target, include_hidden, on_result, warm,
+                    sandbox or Sandbox(submission, assignment.limits, forbid=forbidden(assignment), template=template),
+                    owned=sandbox is None)
     if quiz != "none" and (not target or quiz_only):
         only = target.split(".", 1)[1] if target and "." in target and quiz_only else None
         _grade_quiz(assignment, submission, results, renderer, locked=quiz == "locked", student=student,
-                    only=only, for_lms=for_lms)
+                    only=only, for_lms=for_lms, banks=warm.banks if warm else None)
     results.seconds = time.perf_counter() - started
     return results
 
 
 def _grade_quiz(assignment: Assignment, submission: Path, results: Results, renderer: Any, *, locked: bool,
-                student: str | None, only: str | None, for_lms: bool = False) -> None:
-    """Mark every question against answers.yaml and add one ``quiz.<id>`` result per question."""
+                student: str | None, only: str | None, for_lms: bool = False,
+                banks: dict[Path, Any] | None = None) -> None:
+    """Mark every question against answers.yaml and add one ``quiz.<id>`` result per question (``banks``: the
+    question banks a resident caller keeps, by file, read once)."""
     from gatelab.quiz import answers as answers_file
     from gatelab.quiz import bank as quizzes
     from gatelab.quiz.identity import Reading
@@ -94,12 +98,15 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
         if not lock_path.is_file():
             results.notices.append(f"{lock_path}: there is no locked question bank; run grade generate")
             return
-        locked_bank = load_locked(lock_path)
+        locked_bank = _kept(banks, lock_path, lambda: load_locked(lock_path))
         bank, marker = locked_bank.bank, LockedMarker(locked_bank)  # type: Any, LockedMarker | Marker
         unmarkable: list[Any] = []
     else:
-        problems: list[str] = []
-        bank, marker = quizzes.load(assignment.grader / "quiz", problems), Marker()
+        def full() -> tuple[Any, list[str]]:
+            problems: list[str] = []
+            return quizzes.load(assignment.grader / "quiz", problems), problems
+
+        (bank, problems), marker = _kept(banks, assignment.grader / "quiz", full), Marker()
         results.instructor_notes.extend(f"question bank: {p} (run grade validate)" for p in problems)
         unmarkable = _released_but_broken(lock_path, bank, results) if problems else []
     if only and bank.get(only) is None:
@@ -138,6 +145,15 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
             results.tests.append(_unmarked(question.id, points[question.id], renderer))
 
 
+def _kept(kept: dict[Path, Any] | None, key: Path, load: Callable[[], Any]) -> Any:
+    """What ``load`` gives, read once into ``kept`` (a resident caller's; None: read every time)."""
+    if kept is None:
+        return load()
+    if key not in kept:
+        kept[key] = load()
+    return kept[key]
+
+
 def _unmarked(question_id: str, points: float, renderer: Any) -> TestResult:
     """A question the grader could not mark: no points, the same maximum, and the grader's fault."""
     return TestResult(f"quiz.{question_id}", f"quiz.{question_id}", 0.0, points, "visible", Status.ERROR,
@@ -165,12 +181,10 @@ def _released_but_broken(lock_path: Path, bank: Any, results: Results) -> list[A
 
 
 def _grade_code(assignment: Assignment, submission: Path, results: Results, renderer: Any, target: str | None,
-                include_hidden: bool, on_result: Callable[[TestResult], None] | None, oracle: Any = None,
-                prepared: Sandbox | None = None, session: Any = None) -> None:
-    """Run the grader's pytest tests on the exercise functions, in a sandbox (``prepared``: the caller's), in
-    ``session`` if the caller keeps one, else in a session of this run's own."""
-    owned = prepared is None
-    sandbox = prepared or Sandbox(submission, assignment.limits, forbid=forbidden(assignment))
+                include_hidden: bool, on_result: Callable[[TestResult], None] | None, warm: Warm | None,
+                sandbox: Sandbox, owned: bool) -> None:
+    """Run the grader's pytest tests on the exercise functions, in ``sandbox`` (closed here if ``owned``), in
+    the resident session of ``warm`` if there is one, else in a session of this run's own."""
     with sandbox if owned else contextlib.nullcontext(sandbox):
         sandbox.start(PUBLIC)  # workers import numpy while the grader imports pytest and the reference
         if include_hidden:
@@ -179,10 +193,11 @@ def _grade_code(assignment: Assignment, submission: Path, results: Results, rend
         from gatelab.grading.judge import Judge
         from gatelab.grading.plugin import Job
 
-        judge = Judge(sandbox, oracle or load_oracle(assignment, results), renderer, assignment, include_hidden)
+        oracle = warm.oracle if warm else load_oracle(assignment, results, eager=include_hidden)
+        judge = Judge(sandbox, oracle, renderer, assignment, include_hidden)
         job = Job(judge, results, target=target, include_hidden=include_hidden, on_result=on_result)
-        if session is not None:
-            session.grade(job)
+        if warm is not None:
+            warm.session.grade(job)
         else:
             sessions.run(assignment, renderer, [job])
         results.notices.extend(sandbox.notes)
@@ -192,11 +207,13 @@ def _grade_code(assignment: Assignment, submission: Path, results: Results, rend
         raise job.error
 
 
-def load_oracle(assignment: Assignment, results: Results) -> Any:
+def load_oracle(assignment: Assignment, results: Results, eager: bool = True) -> Any:
     """The reference and the catalog's formulas, or, in a student release, what it recorded of them.
 
-    The catalog is read when a mistake is first looked for (a check of stubs
-    never does); what is wrong in it is told to ``results``'s instructor notes.
+    What is wrong in the catalog is told to ``results``'s instructor notes.
+    Grading (``eager``) reads the catalog now, so its problems are told on
+    every run; a local check reads it only when a mistake is first looked for
+    (a check of stubs never does).
     """
     from gatelab.course import catalog
     from gatelab.grading.oracle import LiveOracle, RecordedOracle
@@ -209,17 +226,42 @@ def load_oracle(assignment: Assignment, results: Results) -> Any:
         results.instructor_notes.extend(f"mistake catalog: {p} (left out; run grade audit)" for p in problems)
         return loaded
 
-    if assignment.recorded is not None:
-        return RecordedOracle(assignment.recorded, mistakes)
-    return LiveOracle(assignment, Reference(assignment.solutions, assignment.contract.modules), mistakes)
+    oracle: Any = RecordedOracle(assignment.recorded, mistakes) if assignment.recorded is not None else \
+        LiveOracle(assignment, Reference(assignment.solutions, assignment.contract.modules), mistakes)
+    if eager:
+        oracle.read_catalog()
+    return oracle
 
 
-def resident_oracle(assignment: Assignment) -> tuple[Any, list[str]]:
-    """For a caller that grades many times (a batch's process, watch mode): an oracle that remembers its
-    answers, and the instructor's notes about the catalog, made once."""
-    from gatelab.grading.oracle import Remembered
+@dataclass
+class Warm:
+    """What a caller that grades again and again keeps between runs (a batch's process, watch mode): an
+    oracle that remembers its answers (inputs, right results and catalog results are the same for every
+    submission), the catalog's notes, a renderer, a pytest session with the tests collected once, a warm
+    template that forks each fresh worker (None where the OS has no fork), and the question banks read once.
+    The student's code still runs in fresh workers of its own for every run."""
 
-    notes = Results(title="", submission="")
-    oracle = load_oracle(assignment, notes)
-    oracle.read_catalog()
-    return Remembered(oracle), notes.instructor_notes
+    oracle: Any
+    notes: list[str]
+    renderer: Any
+    session: Any
+    template: Any
+    banks: dict[Path, Any] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, assignment: Assignment, renderer: Any = None) -> Warm:
+        from gatelab.grading import forkserver
+        from gatelab.grading.oracle import Remembered
+        from gatelab.grading.session import Resident
+        from gatelab.report.render import Renderer
+
+        notes = Results(title="", submission="")
+        oracle = load_oracle(assignment, notes)  # the catalog read now, so that its problems are told once
+        renderer = renderer or Renderer(assignment.grader / "templates")
+        return cls(Remembered(oracle), notes.instructor_notes, renderer, Resident(assignment, renderer),
+                   forkserver.start())
+
+    def close(self) -> None:
+        self.session.close()
+        if self.template is not None:
+            self.template.close()

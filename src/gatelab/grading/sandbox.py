@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from gatelab.grading import wire
+from gatelab.grading.hardening import non_dumpable
 from gatelab.grading.limits import Limits
 
 STARTUP_SECONDS = 3.0  # allowed on top of the limit for a new worker's own start-up (numpy import)
@@ -105,18 +106,6 @@ def worker_environment(home: str) -> dict[str, str]:
     return env
 
 
-def protect_grader() -> None:
-    """Make this (the grading) process non-dumpable on Linux: no /proc/<pid>/environ or mem for others."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
-    except (OSError, AttributeError):
-        pass
-
-
 def stage(submission: Path, into: Path) -> list[str]:
     """Copy the submission's Python files (never through a symlink) into ``into``; notes on what was left out.
 
@@ -152,7 +141,7 @@ def stage(submission: Path, into: Path) -> list[str]:
 class _Process:
     """One worker process, its two pipes and the file its output goes to."""
 
-    def __init__(self, submission: Path, limits: Limits, forbid: Sequence[Path]) -> None:
+    def __init__(self, submission: Path, limits: Limits, forbid: Sequence[Path], template: Any = None) -> None:
         self.limits = limits
         self.submission = submission
         self.output = tempfile.TemporaryFile()
@@ -161,21 +150,23 @@ class _Process:
         child_in, self._to_child = os.pipe()
         self._from_child, child_out = os.pipe()
         os.set_blocking(self._to_child, False)  # writes wait with a deadline, never forever
-        root = str(Path(__file__).resolve().parents[2])  # the folder holding the gatelab package
-        command = [sys.executable, "-I", "-B", "-u", "-c", _BOOTSTRAP.format(root=root),
-                   "--submission", str(submission), "--in-fd", str(child_in), "--out-fd", str(child_out),
-                   "--memory-mb", str(limits.memory_mb), "--output-mb", str(limits.output_mb),
-                   "--stack-fd", str(self.stacks.fileno()), "--stack-after", str(stack_after(limits.timeout))]
+        options = ["--submission", str(submission), "--memory-mb", str(limits.memory_mb),
+                   "--output-mb", str(limits.output_mb), "--stack-after", str(stack_after(limits.timeout))]
         for path in forbid:
-            command += ["--forbid", str(path)]
+            options += ["--forbid", str(path)]
         self._cwd = tempfile.TemporaryDirectory(prefix="gatelab-worker-")
         os.chmod(self._cwd.name, 0o755)
-        self.process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=self.output, stderr=subprocess.STDOUT,
-            pass_fds=(child_in, child_out, self.stacks.fileno()), cwd=self._cwd.name,
-            env=worker_environment(self._cwd.name),
-            start_new_session=True,
-        )
+        if template is not None and template.alive():
+            self.process: Any = template.fork([*options, "--cwd", self._cwd.name],
+                                              [child_in, child_out, self.output.fileno(), self.stacks.fileno()])
+        else:
+            root = str(Path(__file__).resolve().parents[2])  # the folder holding the gatelab package
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-B", "-u", "-c", _BOOTSTRAP.format(root=root), *options,
+                 "--in-fd", str(child_in), "--out-fd", str(child_out), "--stack-fd", str(self.stacks.fileno())],
+                stdin=subprocess.DEVNULL, stdout=self.output, stderr=subprocess.STDOUT,
+                pass_fds=(child_in, child_out, self.stacks.fileno()), cwd=self._cwd.name,
+                env=worker_environment(self._cwd.name), start_new_session=True)
         os.close(child_in)
         os.close(child_out)
         self.modules: set[str] = set()
@@ -292,7 +283,10 @@ class _Process:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 self.process.kill()
-        self.process.wait()
+        try:
+            self.process.wait(timeout=10)  # reaped (a forked worker by its template, which says so)
+        except subprocess.TimeoutExpired:
+            pass
         self.output.close()
         self.stacks.close()
         self._cwd.cleanup()
@@ -364,8 +358,10 @@ class Sandbox:
     hidden case's inputs, so nothing it printed or remembered can leak them.
     """
 
-    def __init__(self, submission: Path, limits: Limits = Limits(), forbid: Sequence[Path] = ()) -> None:
+    def __init__(self, submission: Path, limits: Limits = Limits(), forbid: Sequence[Path] = (),
+                 template: Any = None) -> None:
         self.submission = Path(submission).resolve()
+        self.template = template  # a forkserver.Template to fork workers from, or None: start each
         self.limits = limits
         self.forbid = tuple(Path(p).resolve() for p in forbid)
         self._processes: dict[str, _Process] = {}
@@ -386,12 +382,12 @@ class Sandbox:
     def start(self, lane: str = PUBLIC) -> None:
         """Start a worker for ``lane`` now, so its start-up overlaps the grader's own."""
         if self._staged is None:
-            protect_grader()
+            non_dumpable()  # this grading process: a worker of the same user cannot read it
             self._staged = tempfile.TemporaryDirectory(prefix="gatelab-submission-")
             self.notes = stage(self.submission, Path(self._staged.name))
             self._budget_end = time.monotonic() + self.limits.budget
         if lane not in self._processes:
-            self._processes[lane] = _Process(Path(self._staged.name), self.limits, self.forbid)
+            self._processes[lane] = _Process(Path(self._staged.name), self.limits, self.forbid, self.template)
             self.spawned += 1
 
     def restage(self) -> None:

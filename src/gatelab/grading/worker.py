@@ -22,6 +22,7 @@ import faulthandler
 import importlib
 import io
 import os
+import signal
 import sys
 import time
 import traceback
@@ -32,6 +33,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from gatelab.grading import private_python, wire
+from gatelab.grading.hardening import non_dumpable
 
 _BLOCKED_EVENTS = {
     "subprocess.Popen": "start another program",
@@ -417,7 +419,7 @@ def _drop_privileges() -> None:
         pass
 
 
-def main(argv: list[str] | None = None) -> None:
+def _options(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="gatelab-worker")
     parser.add_argument("--submission", required=True)
     parser.add_argument("--in-fd", type=int, required=True)
@@ -427,17 +429,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--forbid", action="append", default=[])
     parser.add_argument("--stack-fd", type=int, default=-1)
     parser.add_argument("--stack-after", type=float, default=0.0)
-    options = parser.parse_args(argv)
-    submission = os.path.realpath(options.submission)
+    parser.add_argument("--cwd", default=".")  # a forked worker's own folder (a started one is started there)
+    return parser.parse_args(argv)
+
+
+def _prepare_interpreter() -> tuple[bool, Any]:
+    """What every worker does before it knows its submission: text streams, preloads, the private folders."""
     sys.dont_write_bytecode = True
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(encoding="utf-8", errors="backslashreplace")  # the grader reads it as UTF-8
-    sys.path[:] = [submission] + [p for p in sys.path if p not in ("", os.getcwd())]
+    sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
     privileged = _running_as_root()
-    if privileged:
-        _preload()
-        private = private_python.open_private_folders(sys.path[1:])
+    if not privileged:
+        return False, None
+    _preload()
+    return True, private_python.open_private_folders(sys.path)
+
+
+def _become_worker(options: argparse.Namespace, privileged: bool, private: Any) -> None:
+    """Limit this process, drop root, guard it with the audit hook, and answer requests on the submission."""
+    submission = os.path.realpath(options.submission)
+    sys.path.insert(0, submission)
     _limit_memory(options.memory_mb)
     _limit_output(options.output_mb)
     if privileged:
@@ -447,6 +460,105 @@ def main(argv: list[str] | None = None) -> None:
     sys.addaudithook(_audit_hook(readable_roots(submission), tuple(os.path.realpath(p) for p in options.forbid)))
     channel = Channel(options.in_fd, options.out_fd)
     serve(channel, Worker(submission, channel, Watchdog(options.stack_fd, options.stack_after)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """A worker started on its own (``subprocess``): one submission, the pipes named on the command line."""
+    options = _options(argv)
+    privileged, private = _prepare_interpreter()
+    _become_worker(options, privileged, private)
+
+
+def template(argv: list[str] | None = None) -> None:
+    """A warm template (``grading.forkserver``): loaded once, it forks a fresh worker for each request on its
+    control socket and tells the grader each child's pid and, when it ends, its exit status.
+
+    A request is one message holding the worker's options (as for
+    :func:`main`, without descriptors) and four descriptors: the two pipes,
+    the file its output goes to, and its stack file. The template never
+    imports a submission, so no child inherits anything of another's.
+    """
+    import select
+    import socket
+
+    control = socket.socket(fileno=int((argv or sys.argv[1:])[0]))
+    non_dumpable()  # a worker of the same user cannot read or change the template that forks the next ones
+    privileged, private = _prepare_interpreter()
+    _preload()
+    woken, wake = os.pipe()  # a child's end wakes the loop at once (SIGCHLD), so it is reaped and told at once
+    os.set_blocking(wake, False)
+    signal.set_wakeup_fd(wake)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    children: set[int] = set()
+    while True:
+        ready, _, _ = select.select([control.fileno(), woken], [], [], 1.0)
+        if woken in ready:
+            os.read(woken, 4096)
+        _reap(control, children)
+        if control.fileno() not in ready:
+            continue
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 16, 4)
+        except OSError:
+            return
+        if not message:
+            return  # the grader is gone; running children end when their pipes close
+        pid = _fork_worker(control, (woken, wake), message, fds, privileged, private) if len(fds) == 4 else -1
+        children.update([pid] if pid > 0 else [])
+        for fd in fds:
+            os.close(fd)
+        control.send(wire.encode({"pid": pid} if pid > 0 else {"error": "a request needs four descriptors"}))
+
+
+def _fork_worker(control: Any, waking: tuple[int, int], message: bytes, fds: list[int], privileged: bool,
+                 private: Any) -> int:
+    """Fork a worker for one request (in the template); the child never returns from here."""
+    in_fd, out_fd, output, stacks = fds
+    options = _options([str(a) for a in wire.decode(message[4:])["argv"]] +
+                       ["--in-fd", str(in_fd), "--out-fd", str(out_fd), "--stack-fd", str(stacks)])
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        control.close()
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for fd in waking:
+            os.close(fd)
+        os.setsid()
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        os.chdir(options.cwd)
+        os.environ.update(HOME=options.cwd, TMPDIR=options.cwd, TMP=options.cwd, TEMP=options.cwd)
+        _become_worker(options, privileged, private)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001 - reported through the exit status, as a crash
+        code = 1
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:  # noqa: BLE001 - the student may have replaced or closed it
+                pass
+        os._exit(code)
+
+
+def _reap(control: Any, children: set[int]) -> None:
+    """Collect ended children and tell the grader how each ended (a negative status: the signal)."""
+    for pid in list(children):
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            children.discard(pid)
+            continue
+        if done:
+            children.discard(pid)
+            try:
+                control.send(wire.encode({"exit": pid, "status": os.waitstatus_to_exitcode(status)}))
+            except OSError:
+                pass
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ here knows how it will be shown.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
 from typing import Any
 
@@ -102,9 +102,23 @@ class Results:
         return groups
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self, dict_factory=lambda items: {k: v.value if isinstance(v, Enum) else v for k, v in items})
+        data = _plain(self)
         data.update(score=self.score, max_score=self.max_score)
         return data
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as plain data (dataclasses as dicts, enums as their values), like ``dataclasses.asdict`` but
+    without deep-copying every string: results hold only immutable leaves."""
+    if isinstance(value, Enum):
+        return value.value
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 GRID = 1024  # quiz points are multiples of 1/1024: such numbers add up exactly in binary, in any order
