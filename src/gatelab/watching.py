@@ -18,6 +18,7 @@ ungraded.
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 import time
 from pathlib import Path
@@ -40,8 +41,10 @@ STEP_MS = 20  # a save is taken once its files have been quiet this long (editor
 EVERYTHING = None  # what a file imports when it cannot be told (unparseable, dynamic imports)
 
 
-def imports_of(source: str) -> set[str] | None:
-    """The top-level module names ``source`` imports, or None when that cannot be told from the text."""
+@functools.lru_cache(maxsize=1024)
+def imports_of(source: str) -> frozenset[str] | None:
+    """The top-level module names ``source`` imports, or None when that cannot be told from the text (kept
+    by text: a save re-reads every file, and parses only the ones that changed)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
@@ -56,7 +59,7 @@ def imports_of(source: str) -> set[str] | None:
             return EVERYTHING
         elif isinstance(node, ast.Name) and node.id in ("__import__", "importlib"):
             return EVERYTHING
-    return names
+    return frozenset(names)
 
 
 def module_of(path: Path, folder: Path) -> str | None:

@@ -13,6 +13,7 @@ This module imports only the standard library and numpy, because the worker
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import struct
@@ -87,6 +88,15 @@ def _plain_dtype(dtype: np.dtype) -> bool:
     return not dtype.hasobject and dtype.fields is None and dtype.subdtype is None and dtype.kind in "biufcSUmM"
 
 
+@functools.lru_cache(maxsize=256)
+def _dtype(text: str) -> np.dtype:
+    """The dtype a header names, once checked (a frame names the same few dtypes again and again)."""
+    dtype = np.dtype(text)
+    if not _plain_dtype(dtype):
+        raise WireError(f"refusing an array of dtype {dtype}")
+    return dtype
+
+
 def _encode_array(array: np.ndarray, blobs: list[bytes]) -> Any:
     if not _plain_dtype(array.dtype):
         return {"t": "unsupported", "type": "ndarray", "text": f"an array of dtype {array.dtype}"}
@@ -94,21 +104,19 @@ def _encode_array(array: np.ndarray, blobs: list[bytes]) -> Any:
     return {"t": "array", "i": len(blobs) - 1, "dtype": array.dtype.str, "shape": list(array.shape)}
 
 
-def _array(node: dict[str, Any], blobs: list[bytes]) -> np.ndarray:
+def _array(node: dict[str, Any], blobs: list[memoryview]) -> np.ndarray:
     """An array from its header node and its raw bytes, checked before anything is built."""
-    dtype = np.dtype(str(node["dtype"]))
+    dtype = _dtype(str(node["dtype"]))
     shape = tuple(node["shape"])
-    if not _plain_dtype(dtype):
-        raise WireError(f"refusing an array of dtype {dtype}")
-    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+    if not all(type(n) is int and n >= 0 for n in shape):
         raise WireError(f"bad array shape {safe_str(shape, 80)}")
     blob = blobs[node["i"]]
-    if len(blob) != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
+    if len(blob) != math.prod(shape) * dtype.itemsize:
         raise WireError("array bytes do not match its dtype and shape")
-    return np.frombuffer(bytearray(blob), dtype=dtype).reshape(shape)
+    return np.frombuffer(blob, dtype=dtype).reshape(shape)  # writable: the frame's own copy of the bytes
 
 
-def _decode(node: Any, arrays: list[bytes], depth: int = 0) -> Any:
+def _decode(node: Any, arrays: list[memoryview], depth: int = 0) -> Any:
     if depth > MAX_DEPTH + 1:
         raise WireError("frame nested too deeply")
     if node is None or isinstance(node, (bool, int, float, str)):
@@ -146,12 +154,12 @@ def decode(payload: bytes) -> dict[str, Any]:
         (header_len,) = _LEN.unpack_from(payload, 0)
         header = json.loads(payload[4 : 4 + header_len])
         offset = 4 + header_len
-        arrays = []
+        data = memoryview(bytearray(payload[offset:]))  # one writable copy that every array of the frame views
+        arrays, offset = [], 0
         for size in header["sizes"]:
-            chunk = payload[offset : offset + size]
-            if len(chunk) != size:
+            if type(size) is not int or size < 0 or offset + size > len(data):
                 raise WireError("frame is shorter than its header says")
-            arrays.append(chunk)
+            arrays.append(data[offset : offset + size])
             offset += size
         return {k: _decode(v, arrays) for k, v in header["body"].items()}
     except WireError:
