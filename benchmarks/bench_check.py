@@ -5,7 +5,11 @@ and the ratio to the floor. Commands run with bytecode caching on
 (PYTHONDONTWRITEBYTECODE unset), as after `pip install`, which compiles every
 module; the student-release row builds a release first and checks in its
 exercises folder, the path a student's `grade check` really takes (locked
-bank, recorded answers, no reference). Usage: python benchmarks/bench_check.py [--runs N]
+bank, recorded answers, no reference). Cold rows run with GATELAB_SERVER=0
+(a new process does everything); the "served" rows are the same commands
+answered by the check server (`gatelab.server`), started by an untimed first
+check, as a student's second and later checks are.
+Usage: python benchmarks/bench_check.py [--runs N]
 """
 from __future__ import annotations
 
@@ -31,22 +35,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
     runs = parser.parse_args().runs
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    with tempfile.TemporaryDirectory(prefix="gatelab-bench-") as tmp:
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    with tempfile.TemporaryDirectory(prefix="gatelab-bench-") as tmp, \
+            tempfile.TemporaryDirectory(prefix="gl-") as runtime:
+        cold = {**base, "GATELAB_SERVER": "0"}
+        served = {**base, "GATELAB_SERVER": "1", "XDG_RUNTIME_DIR": runtime}
         subprocess.run([sys.executable, "-m", "gatelab", "release", "--out", tmp], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL, env=env)
-        commands = {**COMMANDS, "grade check in the student release (stubs, locked quiz)":
-                    [sys.executable, "-m", "gatelab", "check"]}
-        where = {name: ROOT for name in COMMANDS} | {name: Path(tmp) / "student" / "exercises"
-                                                      for name in commands if name not in COMMANDS}
-        for name, command in commands.items():  # once untimed: caches (pyc, compiled templates) as in use
-            subprocess.run(command, cwd=where[name], stdout=subprocess.DEVNULL, env=env)
+                       stdout=subprocess.DEVNULL, env=cold)
+        release = Path(tmp) / "student" / "exercises"
+        student = "grade check in the student release (stubs, locked quiz)"
+        commands = {**COMMANDS, student: [sys.executable, "-m", "gatelab", "check"]}
+        for name in ("grade check --all (the reference: every test and the quiz)", "grade check (stubs, public tests)",
+                     student):
+            commands[f"{name}, served"] = commands[name]
+        where = {name: release if name.startswith(student) else ROOT for name in commands}
+        env = {name: served if name.endswith(", served") else cold for name in commands}
+        for name, command in commands.items():  # once untimed: caches (pyc, compiled templates), the server
+            subprocess.run(command, cwd=where[name], stdout=subprocess.DEVNULL, env=env[name])
+        for name, command in commands.items():  # the server has started, and kept each assignment warm once
+            subprocess.run(command, cwd=where[name], stdout=subprocess.DEVNULL, env=env[name])
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(runs):
             for name, command in commands.items():
                 start = time.perf_counter()
-                subprocess.run(command, cwd=where[name], check=True, stdout=subprocess.DEVNULL, env=env)
+                subprocess.run(command, cwd=where[name], check=True, stdout=subprocess.DEVNULL, env=env[name])
                 times[name].append(time.perf_counter() - start)
+        subprocess.run([sys.executable, "-m", "gatelab", "server", "stop"], env=served, stdout=subprocess.DEVNULL)
     floor = statistics.median(next(iter(times.values())))
     print(f"| command | median of {runs} (s) | x floor |")
     print("|---|---|---|")

@@ -1,4 +1,4 @@
-"""``python -m gatelab`` is the ``grade`` command."""
-from gatelab.cli import main
+"""``python -m gatelab`` is the ``grade`` command (a check goes to the check server when one answers)."""
+from gatelab.server import command
 
-main(prog_name="grade")
+command()

@@ -11,7 +11,7 @@ Nothing heavy is imported here at module level: ``import gatelab`` stays light.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from gatelab.report.render import Renderer
@@ -83,7 +83,7 @@ class CheckResult:
 
 def check(target: str | None = None, submission: str | Path | None = None, *, assignment: str | Path | None = None,
           include_hidden: bool = False, locked: bool = False, student: str | None = None,
-          verbose: bool = False) -> CheckResult:
+          verbose: bool = False, warm: Callable[[Any], Any] | None = None) -> CheckResult:
     """Grade ``submission`` (default: the exercises of the assignment found from the current folder), as ``grade
     check`` does.
 
@@ -92,14 +92,16 @@ def check(target: str | None = None, submission: str | Path | None = None, *, as
     holding ``grader/config.yaml`` (default: the nearest one at or above the
     current folder). Raises a ``GatelabError`` (with a message that says what
     and where) for an unknown target, a missing folder or a broken assignment.
+    ``warm`` (the check server's) gives what it keeps warm for an assignment.
     """
     from gatelab import grading
     from gatelab.course import config
     from gatelab.report.render import Renderer
 
     spec = config.load(Path(assignment) if assignment else config.find_root(Path.cwd()))
-    renderer = Renderer(spec.grader / "templates")
+    kept = warm(spec) if warm else None
+    renderer = kept.renderer if kept else Renderer(spec.grader / "templates")
     results = grading.grade(spec, Path(submission) if submission else spec.exercises, target=target,
                             include_hidden=include_hidden, quiz=quiz_mode(spec, locked), student=student,
-                            renderer=renderer)
+                            renderer=renderer, warm=kept)
     return CheckResult(results, renderer, verbose=verbose)

@@ -95,8 +95,9 @@ def check(target: str | None, submission: Path | None, assignment: Path | None, 
 
         if watch:
             return _watch(target, submission, assignment, include_hidden, verbose, strict, locked, student)
+        warm = (click.get_current_context().obj or {}).get("warm")  # the check server's, when it runs this
         checked = checking.check(target, submission, assignment=assignment, include_hidden=include_hidden,
-                                 locked=locked, student=student, verbose=verbose)
+                                 locked=locked, student=student, verbose=verbose, warm=warm)
         click.echo(checked.text(styled=True), nl=False)
         results = checked.results
         if results.faults or results.defects:
@@ -121,6 +122,26 @@ def _watch(target: str | None, submission: Path | None, assignment: Path | None,
     if results.faults or results.defects:
         return _instructor_exit(results)
     return EXIT_NOT_FULL_MARKS if strict and not results.full_marks else EXIT_OK
+
+
+@main.command("server")
+@click.argument("action", type=click.Choice(["status", "stop"]))
+def server_command(action: str) -> None:
+    """The check server that answers `grade check` from a warm process (see GATELAB_SERVER in the README)."""
+
+    def act() -> int:
+        from gatelab import server
+
+        if action == "stop":
+            click.echo("Stopped the check server." if server.stop() else "No check server is running.")
+            return EXIT_OK
+        state = server.status()
+        kept = ", ".join(state["assignments"]) if state else ""
+        click.echo(f"A check server runs (pid {state['pid']}), {state['checks']} checks answered, "
+                   f"keeping warm: {kept or 'no assignment yet'}." if state else "No check server is running.")
+        return EXIT_OK
+
+    _run(act)
 
 
 FORMATS = ("gradescope", "json", "junit", "github", "markdown")

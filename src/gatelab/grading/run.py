@@ -83,7 +83,7 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
 
 def _grade_quiz(assignment: Assignment, submission: Path, results: Results, renderer: Any, *, locked: bool,
                 student: str | None, only: str | None, for_lms: bool = False,
-                banks: dict[Path, Any] | None = None) -> None:
+                banks: dict[Any, Any] | None = None) -> None:
     """Mark every question against answers.yaml and add one ``quiz.<id>`` result per question (``banks``: the
     question banks a resident caller keeps, by file, read once)."""
     from gatelab.quiz import answers as answers_file
@@ -145,11 +145,15 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
             results.tests.append(_unmarked(question.id, points[question.id], renderer))
 
 
-def _kept(kept: dict[Path, Any] | None, key: Path, load: Callable[[], Any]) -> Any:
-    """What ``load`` gives, read once into ``kept`` (a resident caller's; None: read every time)."""
+def _kept(kept: dict[Any, Any] | None, path: Path, load: Callable[[], Any]) -> Any:
+    """What ``load`` reads from ``path``, kept in ``kept`` (a resident caller's; None: read every time) until
+    the file at ``path`` changes (a regenerated locked bank; a bank folder changes the assignment's checksum)."""
     if kept is None:
         return load()
+    stat = path.stat() if path.is_file() else None
+    key = (path, stat.st_mtime_ns if stat else 0, stat.st_size if stat else 0)
     if key not in kept:
+        kept.clear()  # one version of each bank: what an older file gave is of no more use
         kept[key] = load()
     return kept[key]
 
@@ -246,7 +250,7 @@ class Warm:
     renderer: Any
     session: Any
     template: Any
-    banks: dict[Path, Any] = field(default_factory=dict)
+    banks: dict[Any, Any] = field(default_factory=dict)
 
     @classmethod
     def start(cls, assignment: Assignment, renderer: Any = None) -> Warm:

@@ -1,0 +1,132 @@
+"""What the check server (``gatelab.server``) keeps warm, and how it runs one caller's ``grade check``.
+
+The server runs the ``grade`` command itself, in its own process, for one
+caller at a time: the caller's standard output and error become this
+process's for the run (so isatty, colours and encoding are the caller's),
+and so do its folder, environment and arguments; everything is put back
+afterwards. What it keeps between checks is a :class:`~gatelab.grading.run.Warm`
+per assignment (the pytest session with the tests collected, the remembered
+right answers, the worker template, the question banks), made again when the
+assignment's checksum changes. The student's code runs in a fresh worker for
+every check, as in a check run alone.
+"""
+from __future__ import annotations
+
+import io
+import os
+import sys
+import threading
+from typing import Any, Callable
+
+
+def warm_up() -> None:
+    """Import what a check needs, once, before the first caller waits for it."""
+    import numpy  # noqa: F401
+    import pytest  # noqa: F401
+
+    import gatelab.cli  # noqa: F401
+    import gatelab.grading.judge  # noqa: F401
+    import gatelab.grading.session  # noqa: F401
+    import gatelab.report.exporters.terminal  # noqa: F401
+
+
+KEPT_ASSIGNMENTS = 3  # a student may switch between a few courses; each kept one holds a session and a template
+
+
+class Kept:
+    """The warm state of the assignments checked last, and the way to run a check in this process."""
+
+    def __init__(self) -> None:
+        self._warm: dict[str, tuple[str, Any]] = {}  # assignment root -> (its checksum, its Warm), oldest first
+        self.checks = 0
+
+    def status(self) -> dict[str, Any]:
+        return {"pid": os.getpid(), "checks": self.checks, "assignments": list(self._warm)}
+
+    def warm(self, assignment: Any) -> Any:
+        """The ``Warm`` of ``assignment``, made again when the assignment changed (its checksum)."""
+        from gatelab.grading.run import Warm
+
+        root, checksum = str(assignment.root), assignment.checksum
+        kept = self._warm.pop(root, None)
+        if kept is not None and kept[0] != checksum:
+            kept[1].close()
+            kept = None
+        if kept is None:
+            kept = (checksum, Warm.start(assignment))
+        self._warm[root] = kept  # now the newest
+        while len(self._warm) > KEPT_ASSIGNMENTS:
+            self._warm.pop(next(iter(self._warm)))[1].close()
+        return kept[1]
+
+    def close(self) -> None:
+        for _, warm in self._warm.values():
+            warm.close()
+        self._warm.clear()
+
+    def run(self, request: dict[str, Any], fds: list[int], gone: Callable[[], bool]) -> int:
+        """Run ``grade <argv>`` as the caller would, writing to its ``fds``; the exit code."""
+        from gatelab import cli
+
+        self.checks += 1
+        with _as_caller(request, fds, gone):
+            try:
+                cli.main(args=[str(a) for a in request["argv"]], prog_name="grade", obj={"warm": self.warm})
+            except SystemExit as exc:
+                return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        return 0
+
+
+class _as_caller:
+    """For one run: the caller's output descriptors, streams, folder and environment; all put back after.
+    While it runs, a caller that went away (Ctrl-C) gets its output sent to /dev/null instead."""
+
+    def __init__(self, request: dict[str, Any], fds: list[int], gone: Callable[[], bool]) -> None:
+        self.request, self.fds, self.gone = request, fds, gone
+        self.done = threading.Event()
+
+    def __enter__(self) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.saved = (os.dup(1), os.dup(2), sys.stdout, sys.stderr, os.getcwd(), dict(os.environ), sys.argv)
+        os.dup2(self.fds[0], 1)
+        os.dup2(self.fds[1], 2)
+        streams = self.request.get("streams") or [["utf-8", "strict", False]] * 2
+        sys.stdout, sys.stderr = (_text(fd, *settings) for fd, settings in zip((1, 2), streams))
+        os.chdir(str(self.request.get("cwd") or "/"))
+        os.environ.clear()
+        os.environ.update({str(k): str(v) for k, v in (self.request.get("env") or {}).items()})
+        sys.argv = ["grade", *map(str, self.request["argv"])]
+        self.watcher = threading.Thread(target=self._watch, daemon=True)
+        self.watcher.start()
+
+    def _watch(self) -> None:
+        while not self.done.wait(0.2):
+            if self.gone():
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, 1)
+                os.dup2(null, 2)
+                os.close(null)
+                return
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.watcher.join()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        out, err, sys.stdout, sys.stderr, cwd, env, sys.argv = self.saved
+        os.dup2(out, 1)
+        os.dup2(err, 2)
+        os.close(out)
+        os.close(err)
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(env)
+
+
+def _text(fd: int, encoding: str, errors: str, line_buffering: bool) -> io.TextIOWrapper:
+    return io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding=encoding, errors=errors,
+                            line_buffering=line_buffering, write_through=True)
