@@ -13,6 +13,7 @@ Usage: python benchmarks/bench_batch.py [--sizes 25 50 100 200] [--jobs 2] [--le
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import statistics
@@ -121,6 +122,7 @@ def length_rows(lengths: list[int], work: Path, floor: float) -> list[str]:
 
 
 def main() -> None:
+    os.environ["GATELAB_SERVER"] = "0"  # every command here does all its own work (bench_check times the server)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[25, 50, 100, 200])
     parser.add_argument("--jobs", type=int, default=2)
