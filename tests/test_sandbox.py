@@ -798,3 +798,18 @@ def test_a_sandbox_whose_template_died_starts_its_workers_itself(write, submissi
     with Sandbox(submission, LIMITS, template=dead) as box:
         assert box.call("m", "ok", []).value == 42
     dead.close()
+
+
+def test_a_template_that_stops_answering_leaves_the_worker_to_start_on_its_own(write, submission):
+    """A template that is alive but refuses or stops answering costs nothing: the worker is started alone."""
+    write("m", OK_MODULE)
+
+    class Silent:
+        def alive(self) -> bool:
+            return True
+
+        def fork(self, options, fds):
+            raise OSError("the worker template did not answer")
+
+    with Sandbox(submission, LIMITS, template=Silent()) as box:
+        assert box.call("m", "ok", []).value == 42

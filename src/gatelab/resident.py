@@ -89,6 +89,15 @@ class _as_caller:
         sys.stdout.flush()
         sys.stderr.flush()
         self.saved = (os.dup(1), os.dup(2), sys.stdout, sys.stderr, os.getcwd(), dict(os.environ), sys.argv)
+        self.watcher = threading.Thread(target=self._watch, daemon=True)
+        try:
+            self._become_caller()
+        except BaseException:
+            self.__exit__()
+            raise
+        self.watcher.start()
+
+    def _become_caller(self) -> None:
         os.dup2(self.fds[0], 1)
         os.dup2(self.fds[1], 2)
         streams = self.request.get("streams") or [["utf-8", "strict", False]] * 2
@@ -97,8 +106,6 @@ class _as_caller:
         os.environ.clear()
         os.environ.update({str(k): str(v) for k, v in (self.request.get("env") or {}).items()})
         sys.argv = ["grade", *map(str, self.request["argv"])]
-        self.watcher = threading.Thread(target=self._watch, daemon=True)
-        self.watcher.start()
 
     def _watch(self) -> None:
         while not self.done.wait(0.2):
@@ -111,7 +118,8 @@ class _as_caller:
 
     def __exit__(self, *exc: object) -> None:
         self.done.set()
-        self.watcher.join()
+        if self.watcher.is_alive():
+            self.watcher.join()
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()

@@ -125,7 +125,8 @@ def ask(argv: list[str]) -> int | None:
         sys.stderr.write("grade: the check server stopped during the check; run it again "
                          f"({SWITCH}=0 checks without the server)\n")
         return 4
-    return int(json.loads(reply)["code"])
+    answer = json.loads(reply)
+    return None if answer.get("local") else int(answer["code"])
 
 
 def _stream_settings(stream: Any) -> list[Any]:
@@ -266,8 +267,11 @@ def _take(connection: socket.socket, kept: Any) -> bool:
         if len(fds) != 2 or not isinstance(request.get("argv"), list):
             return True
         connection.sendall(ACCEPTED)
-        code = kept.run(request, fds, lambda: _gone(connection))
-        connection.sendall(json.dumps({"code": code}).encode() + b"\n")
+        try:
+            reply: dict[str, Any] = {"code": kept.run(request, fds, lambda: _gone(connection))}
+        except Exception:  # noqa: BLE001 - it could not act as the caller (its folder is gone, say)
+            reply = {"local": True}  # before anything was written: the caller runs the check itself
+        connection.sendall(json.dumps(reply).encode() + b"\n")
     except OSError:
         pass  # the caller left (Ctrl-C): its output went nowhere
     finally:

@@ -144,7 +144,8 @@ class Watcher:
 
         self._warm = run.Warm.start(self.spec, self.renderer)  # right answers computed once, tests collected once
         self.results = self._grade(self.target, self.quiz, self._start_sandbox())
-        self.results.instructor_notes.extend(self._warm.notes)
+        if not self.include_hidden:  # with --all, grade() has told them
+            self.results.instructor_notes.extend(self._warm.notes)
         self._remember()
         self._ready = self._start_sandbox()
         return terminal.render(self.results, self.renderer, verbose=self.verbose)

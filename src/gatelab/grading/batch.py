@@ -101,7 +101,6 @@ def grade_one(root: str, student: str, source: str, budget: float | None) -> dic
                 folder = Path(tmp)
             results = grading.grade(assignment, folder, include_hidden=True, student=student, for_lms=True,
                                     warm=warm)
-            results.instructor_notes[:0] = warm.notes
             results.notices[:0] = notices
             from gatelab.report.exporters import json as json_exporter
             from gatelab.report.exporters import markdown

@@ -60,6 +60,8 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
     started = time.perf_counter()
     results = Results(title=assignment.title, submission=str(submission), seed=assignment.seed,
                       student=student or "", checksum=assignment.checksum, notices=notices)
+    if warm is not None and include_hidden:  # grading reads the catalog up front (see load_oracle): its notes
+        results.instructor_notes.extend(warm.notes)
     quiz_only = target is not None and (target == QUIZ or target.startswith(f"{QUIZ}."))
     from gatelab.report.render import Renderer
 

@@ -156,10 +156,14 @@ class _Process:
             options += ["--forbid", str(path)]
         self._cwd = tempfile.TemporaryDirectory(prefix="gatelab-worker-")
         os.chmod(self._cwd.name, 0o755)
+        self.process: Any = None
         if template is not None and template.alive():
-            self.process: Any = template.fork([*options, "--cwd", self._cwd.name],
-                                              [child_in, child_out, self.output.fileno(), self.stacks.fileno()])
-        else:
+            try:
+                self.process = template.fork([*options, "--cwd", self._cwd.name],
+                                             [child_in, child_out, self.output.fileno(), self.stacks.fileno()])
+            except OSError:  # the template stopped answering: this worker is started on its own
+                self.process = None
+        if self.process is None:
             root = str(Path(__file__).resolve().parents[2])  # the folder holding the gatelab package
             self.process = subprocess.Popen(
                 [sys.executable, "-I", "-B", "-u", "-c", _BOOTSTRAP.format(root=root), *options,
