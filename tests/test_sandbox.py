@@ -813,3 +813,48 @@ def test_a_template_that_stops_answering_leaves_the_worker_to_start_on_its_own(w
 
     with Sandbox(submission, LIMITS, template=Silent()) as box:
         assert box.call("m", "ok", []).value == 42
+
+
+# --- several calls in one round trip --------------------------------------------------------------
+
+
+def test_calls_sent_together_come_back_in_order_each_with_its_own_output(write, sandbox):
+    write("m", """
+        def echo(x):
+            print("got", x)
+            return x * 2
+    """)
+    box = sandbox()
+    outcomes = box.call_many([("m", "echo", [n]) for n in range(5)])
+    assert [o.value for o in outcomes] == [0, 2, 4, 6, 8]
+    assert [o.output for o in outcomes] == [f"got {n}\n" for n in range(5)]
+
+
+def test_a_call_that_hangs_among_calls_sent_together_stops_there(write, sandbox):
+    """The hanging call times out (as alone); the ones after it are left to be made one by one."""
+    write("m", """
+        def maybe(x):
+            while x == 2:
+                pass
+            return x
+    """)
+    box = sandbox()
+    start = time.monotonic()
+    outcomes = box.call_many([("m", "maybe", [n]) for n in range(5)])
+    assert [o.value for o in outcomes[:2]] == [0, 1]
+    assert outcomes[2].status == "timeout" and outcomes[3:] == [None, None]
+    assert time.monotonic() - start < LIMITS.timeout + 2.0
+    assert box.call("m", "maybe", [3]).value == 3  # a fresh worker
+
+
+def test_a_crash_among_calls_sent_together_stops_there(write, sandbox):
+    write("m", """
+        import os
+        def maybe(x):
+            if x == 1:
+                os._exit(3)
+            return x
+    """)
+    outcomes = sandbox().call_many([("m", "maybe", [n]) for n in range(3)])
+    assert outcomes[0].value == 0 and outcomes[1].status == "crashed" and outcomes[2] is None
+    assert "exit code 3" in outcomes[1].message

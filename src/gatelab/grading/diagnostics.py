@@ -76,7 +76,12 @@ Tolerance = tuple[float, float]  # (rtol, atol)
 
 
 def _close(got: np.ndarray, expected: np.ndarray, tolerance: Tolerance = (RTOL, ATOL)) -> np.ndarray:
-    return np.isclose(got, expected, rtol=tolerance[0], atol=tolerance[1], equal_nan=True)
+    """``np.isclose(got, expected, equal_nan=True)``; where both are finite, its formula without its
+    overhead (the judge compares hundreds of small arrays per submission)."""
+    rtol, atol = tolerance
+    if got.shape == expected.shape and np.isfinite(got).all() and np.isfinite(expected).all():
+        return np.abs(got - expected) <= atol + rtol * np.abs(expected)
+    return np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
 
 
 def _range_hints(output: Output, got: np.ndarray, expected: np.ndarray) -> list[str]:

@@ -110,14 +110,27 @@ class Judge:
         """The student's call(s) on ``case``, made once, then shared by every aspect."""
         key = (fn.qualname, case.name)
         if key not in self._trials:
-            args = self.oracle.inputs(fn.qualname, case)
-            expected = self.oracle.expected(fn.qualname, case, args)
-            lane = PUBLIC if case.name in self._public.get(fn.qualname, ()) else HIDDEN
-            trial = Trial(case, lane, args, expected, self._own_call(fn, args, lane),
-                          diagnostics.needs_work(expected, args))
-            self._settle(fn, trial)
-            self._trials[key] = trial
+            self._try(fn, case)
         return self._trials[key]
+
+    def _lane(self, fn: Function, case: Case) -> str:
+        return PUBLIC if case.name in self._public.get(fn.qualname, ()) else HIDDEN
+
+    def _try(self, fn: Function, case: Case) -> None:
+        """Make the trial of ``fn`` on ``case`` and on the function's other cases of this run in the same lane
+        not tried yet: the student's own calls are sent together (one round trip), then each is settled."""
+        lane = self._lane(fn, case)
+        cases = [case] + [c for c in self._cases.get(fn.qualname, ()) if c != case and self._lane(fn, c) == lane
+                          and (fn.qualname, c.name) not in self._trials]
+        inputs = [self.oracle.inputs(fn.qualname, c) for c in cases]
+        outcomes = [None] * len(cases) if self._hanging(fn, lane) else \
+            self.sandbox.call_many([(fn.module, fn.name, args) for args in inputs], lane)
+        for each, args, outcome in zip(cases, inputs, outcomes):
+            expected = self.oracle.expected(fn.qualname, each, args)
+            trial = Trial(each, lane, args, expected, outcome or self._own_call(fn, args, lane),
+                          self.oracle.needs_work(fn.qualname, each, args, expected))
+            self._settle(fn, trial)
+            self._trials[(fn.qualname, each.name)] = trial
 
     def _hanging(self, fn: Function, lane: str) -> list[str]:
         """The functions below ``fn`` that ran past the time limit too often: calling ``fn`` would hang too."""

@@ -23,7 +23,7 @@ from typing import Any, Callable
 from gatelab.course.catalog import Candidate, Catalog, Mistake, reference_namespace
 from gatelab.course.config import Assignment
 from gatelab.errors import ConfigError
-from gatelab.grading import wire
+from gatelab.grading import diagnostics, wire
 from gatelab.grading.cases import Case, make_args
 from gatelab.grading.reference import Reference
 
@@ -55,6 +55,9 @@ class LiveOracle:
     def part(self, qualname: str) -> Callable[..., Any]:
         return self.reference.function(qualname)
 
+    def needs_work(self, qualname: str, case: Case, args: list[Any], expected: Any) -> bool:
+        return diagnostics.needs_work(expected, args)
+
     def candidates(self, qualname: str, case: Case, args: list[Any],
                    expected: Any) -> tuple[list[Candidate], list[str]]:
         fn = self.assignment.contract.lookup(qualname)
@@ -75,6 +78,7 @@ class Remembered:
         self._inputs: dict[tuple[str, str], list[Any]] = {}
         self._expected: dict[tuple[str, str], Any] = {}
         self._candidates: dict[tuple[str, str], tuple[list[Candidate], list[str]]] = {}
+        self._needs_work: dict[tuple[str, str], bool] = {}
 
     def inputs(self, qualname: str, case: Case) -> list[Any]:
         key = (qualname, case.name)
@@ -91,6 +95,12 @@ class Remembered:
 
     def part(self, qualname: str) -> Callable[..., Any]:
         return self.oracle.part(qualname)
+
+    def needs_work(self, qualname: str, case: Case, args: list[Any], expected: Any) -> bool:
+        key = (qualname, case.name)
+        if key not in self._needs_work:
+            self._needs_work[key] = self.oracle.needs_work(qualname, case, args, expected)
+        return self._needs_work[key]
 
     def candidates(self, qualname: str, case: Case, args: list[Any],
                    expected: Any) -> tuple[list[Candidate], list[str]]:
@@ -148,6 +158,9 @@ class RecordedOracle:
 
     def part(self, qualname: str) -> Callable[..., Any]:
         raise ConfigError("a student release holds no reference code to serve parts with")
+
+    def needs_work(self, qualname: str, case: Case, args: list[Any], expected: Any) -> bool:
+        return diagnostics.needs_work(expected, args)
 
     def candidates(self, qualname: str, case: Case, args: list[Any],
                    expected: Any) -> tuple[list[Candidate], list[str]]:

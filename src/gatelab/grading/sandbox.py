@@ -200,6 +200,53 @@ class _Process:
             failed = self._write(wire.encode(_serve_part(reply, parts or {})), deadline)
         return failed
 
+    def pipeline(self, messages: list[dict[str, Any]], timeout: float) -> list[dict[str, Any] | str]:
+        """Send ``messages`` at once and read their replies in order: one round trip instead of one per call.
+
+        The worker answers requests one after another, so each reply must come
+        within ``timeout`` of the one before. The first failure (``timeout``,
+        ``crashed`` or ``protocol``, as for :meth:`request`) ends the list: the
+        worker is then to be replaced, and the calls after it were not answered.
+        No parts are served here: a part request is a protocol failure.
+        """
+        pending = memoryview(b"".join(wire.encode(m) for m in messages))  # trusted arguments
+        replies: list[dict[str, Any] | str] = []
+        received = bytearray()
+        deadline = time.monotonic() + timeout
+        while len(replies) < len(messages):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return [*replies, "timeout"]
+            readable, writable, _ = select.select([self._from_child], [self._to_child] if pending else [], [],
+                                                  remaining)
+            try:
+                if writable:
+                    pending = pending[os.write(self._to_child, pending):]
+                chunk = os.read(self._from_child, 1 << 20) if readable else None
+            except BlockingIOError:
+                continue
+            except OSError:
+                return [*replies, "crashed"]
+            if chunk == b"":
+                return [*replies, "crashed"]
+            received += chunk or b""
+            while len(received) >= 4 and len(replies) < len(messages):
+                try:
+                    length = wire.frame_length(bytes(received[:4]))
+                    if len(received) < 4 + length:
+                        break
+                    reply = wire.decode(bytes(received[4:4 + length]))
+                except wire.WireError:
+                    return [*replies, "protocol"]
+                del received[:4 + length]
+                if reply.get("op") == "part":
+                    return [*replies, "protocol"]
+                replies.append(reply)
+                deadline = time.monotonic() + timeout
+        if received:  # more than one frame per request: the worker writes frames of its own making
+            return [*replies[:-1], "protocol"]
+        return replies
+
     def _write(self, frame: bytes, deadline: float) -> str | None:
         view = memoryview(frame)
         while view:
@@ -241,13 +288,15 @@ class _Process:
             count -= len(chunk)
         return b"".join(chunks)
 
-    def take_output(self) -> str:
-        """What the worker printed since the last call, cut to the configured length."""
-        self.output.flush()
+    def take_output(self, until: Any = None) -> str:
+        """What the worker printed since the last call (up to ``until``, where a reply says its call's output
+        ends, when that is a position ahead), cut to the configured length. Read with ``pread``: the file's
+        offset is the worker's, shared with it."""
         end = os.fstat(self.output.fileno()).st_size
+        if isinstance(until, int) and not isinstance(until, bool) and self._offset <= until <= end:
+            end = until
         limit = self.limits.output_chars
-        self.output.seek(self._offset)
-        data = self.output.read(min(end - self._offset, limit * 4))
+        data = os.pread(self.output.fileno(), min(end - self._offset, limit * 4), self._offset)
         cut = end - self._offset > len(data)
         self._offset = end
         text = data.decode("utf-8", errors="replace")
@@ -487,6 +536,41 @@ class Sandbox:
         if process is not None:
             process.kill()
 
+    def call_many(self, calls: Sequence[tuple[str, str, Sequence[Any]]], lane: str = PUBLIC) -> list[Outcome | None]:
+        """Several calls (module, function, args; no parts served), in this order, in one round trip.
+
+        The first is made with :meth:`call` (it imports the module and starts a
+        worker if need be); the others are sent together when the lane's worker
+        can take them as they are. An entry is None where a call was not made
+        (after a failure, or when they could not be sent together): make it
+        with :meth:`call`, which keeps every rule (strikes, budget).
+        """
+        outcomes: list[Outcome | None] = [None] * len(calls)
+        if not calls:
+            return outcomes
+        module, function, args = calls[0]
+        outcomes[0] = self.call(module, function, args, lane=lane)
+        process = self._processes.get(lane)
+        rest = calls[1:]
+        if not rest or process is None or process.output_is_full() or \
+                self._remaining() <= self.limits.timeout * (len(rest) + 1) or \
+                any(m not in process.modules or m in self._broken or self.struck(f"{m}.{f}", lane) for m, f, _ in rest):
+            return outcomes
+        replies = process.pipeline([{"op": "call", "module": m, "function": f, "args": list(a)} for m, f, a in rest],
+                                   self.limits.timeout)
+        for index, reply in enumerate(replies[:len(rest)], start=1):
+            qualname = f"{calls[index][0]}.{calls[index][1]}"
+            if isinstance(reply, dict):
+                outcome = Outcome.from_reply(reply, "call")
+                outcome.output = process.take_output(reply.get("printed_to"))
+            else:
+                outcome = self._failed(lane, process, reply, "call", self.limits.timeout, self._remaining())
+            if outcome.status is CallStatus.TIMEOUT:
+                self._timeouts[lane, qualname] = self._timeouts.get((lane, qualname), 0) + 1
+            self._note_limit(qualname, outcome)
+            outcomes[index] = outcome
+        return outcomes
+
     def _send(self, lane: str, message: dict[str, Any], phase: str,
               parts: Mapping[str, PartServer] | None = None) -> Outcome:
         process = self._processes[lane]
@@ -496,8 +580,14 @@ class Sandbox:
         reply = process.request(message, min(limit, remaining), parts)
         if isinstance(reply, dict):
             outcome = Outcome.from_reply(reply, phase)
-            outcome.output = process.take_output()
+            outcome.output = process.take_output(reply.get("printed_to"))
             return outcome
+        return self._failed(lane, process, reply, phase, limit, remaining)
+
+    def _failed(self, lane: str, process: _Process, reply: str, phase: str, limit: float,
+                remaining: float) -> Outcome:
+        """The outcome of a request that got no reply (``timeout``, ``crashed``, ``protocol``); the worker
+        is replaced."""
         if reply == "timeout" and remaining < limit:
             outcome = self._out_of_budget()
             outcome.message = outcome.message.replace("not run", "stopped")

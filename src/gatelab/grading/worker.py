@@ -364,8 +364,24 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _answer(worker: Worker, request: dict[str, Any]) -> bytes:
+    """The reply to one request, with where its printed output ends in the output file (``printed_to``), so
+    that the grader can tell each call's output apart when it sent several requests at once."""
     try:
-        return wire.encode(worker.handle(request))
+        reply = worker.handle(request)
+    except BaseException as exc:  # noqa: BLE001 - whatever the student's code left behind
+        reply = {"status": "protocol", "message": f"could not send the result back: "
+                                                  f"{type(exc).__name__}: {wire.safe_str(exc)}"}
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()  # type: ignore[union-attr]  # None, or replaced by the student: caught below
+        except BaseException:  # noqa: BLE001 - the student may have replaced or closed it
+            pass
+    try:
+        reply["printed_to"] = os.lseek(1, 0, os.SEEK_CUR)
+    except OSError:
+        pass
+    try:
+        return wire.encode(reply)
     except BaseException as exc:  # noqa: BLE001 - e.g. a result that cannot be encoded
         return wire.encode({"status": "protocol", "message": f"could not send the result back: "
                                                              f"{type(exc).__name__}: {wire.safe_str(exc)}"})
@@ -377,13 +393,7 @@ def serve(channel: Channel, worker: Worker) -> None:
         request = channel.receive()
         if request is None:
             return
-        reply = _answer(worker, request)
-        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-            try:
-                stream.flush()  # type: ignore[union-attr]  # None, or replaced by the student: caught below
-            except BaseException:  # noqa: BLE001 - the student may have replaced or closed it
-                pass
-        channel.send(reply)
+        channel.send(_answer(worker, request))
 
 
 def _running_as_root() -> bool:
