@@ -59,6 +59,18 @@ class Kept:
             self._warm.pop(next(iter(self._warm)))[1].close()
         return kept[1]
 
+    def prepare(self, folder: str, assignment: str) -> None:
+        """Make the assignment of a check run from ``folder`` warm now (before its next check asks)."""
+        from pathlib import Path
+
+        from gatelab.course import config
+        from gatelab.errors import GatelabError
+
+        try:
+            self.warm(config.load(Path(folder, assignment) if assignment else config.find_root(Path(folder))))
+        except (GatelabError, OSError):
+            pass  # the next check says what is wrong
+
     def close(self) -> None:
         for _, warm in self._warm.values():
             warm.close()

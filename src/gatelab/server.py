@@ -154,7 +154,9 @@ def start_later(argv: list[str]) -> None:
         return
     import subprocess
 
-    subprocess.Popen([sys.executable, "-m", "gatelab.server", str(path)], stdin=subprocess.DEVNULL,
+    assignment = argv[argv.index("--assignment") + 1] if "--assignment" in argv[:-1] else ""
+    subprocess.Popen([sys.executable, "-m", "gatelab.server", str(path), os.getcwd(), assignment],
+                     stdin=subprocess.DEVNULL,
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                      cwd=str(path.parent), close_fds=True)
 
@@ -209,8 +211,9 @@ def _tell(path: Path | None, request: dict[str, Any]) -> dict[str, Any] | None:
 # --- the server ---------------------------------------------------------------------------------
 
 
-def serve(path: Path, idle: float = IDLE_SECONDS) -> None:
-    """Answer checks on ``path`` one after another until ``idle`` seconds pass without one."""
+def serve(path: Path, idle: float = IDLE_SECONDS, first: tuple[str, str] | None = None) -> None:
+    """Answer checks on ``path`` one after another until ``idle`` seconds pass without one; ``first`` (the
+    folder and ``--assignment`` of the check that started it) names the assignment to make warm at once."""
     from gatelab.resident import Kept, warm_up
 
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -224,6 +227,8 @@ def serve(path: Path, idle: float = IDLE_SECONDS) -> None:
     listener.settimeout(idle)
     warm_up()
     kept = Kept()
+    if first is not None:
+        kept.prepare(*first)
     try:
         while True:
             try:
@@ -305,7 +310,7 @@ def _gone(connection: socket.socket) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     args = argv if argv is not None else sys.argv[1:]
-    serve(Path(args[0]), float(os.environ.get(IDLE, IDLE_SECONDS)))
+    serve(Path(args[0]), float(os.environ.get(IDLE, IDLE_SECONDS)), (args[1], args[2]) if len(args) > 2 else None)
 
 
 def command() -> None:
