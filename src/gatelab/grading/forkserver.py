@@ -95,9 +95,9 @@ class Template:
         return self.process.poll() is None
 
     def close(self) -> None:
-        self._control.close()
+        self._control.close()  # the template ends when it reads the end of its socket
         try:
-            self.process.wait(timeout=5)
+            self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()

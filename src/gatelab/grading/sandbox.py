@@ -336,8 +336,8 @@ class _Process:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 self.process.kill()
-        try:
-            self.process.wait(timeout=10)  # reaped (a forked worker by its template, which says so)
+        try:  # reaped: a started worker here, a forked one by its template, which says so at once
+            self.process.wait(timeout=10 if isinstance(self.process, subprocess.Popen) else 1)
         except subprocess.TimeoutExpired:
             pass
         self.output.close()

@@ -112,8 +112,9 @@ class Resident:
                 job.error = job.error or self._failure
                 return
 
-    def close(self) -> None:
-        """End the session (its tests' teardown runs); waits for the job running now."""
+    def close(self, timeout: float = 10.0) -> None:
+        """End the session (its tests' teardown runs), waiting at most ``timeout`` seconds for the job running
+        now (the thread is a daemon: a process that stops does not wait for it)."""
         if self._thread.is_alive():
             self._queue.put(None)
-            self._thread.join()
+            self._thread.join(timeout)
