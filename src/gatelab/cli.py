@@ -374,8 +374,6 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
                                   show_pos=True) as bar:
             rows = batching.run(spec.root, submissions, out, jobs=jobs, budget=budget,
                                 on_row=lambda _row: bar.update(1), engine=engine)
-        for row in rows:
-            (out / "feedback" / f"{row.student}.html").write_text(classbook.feedback_html(row.results, renderer))
         people = classbook.read_roster(roster) if roster else None
         text, unmatched = classbook.canvas_csv(rows, column or spec.title, people)
         (out / "grades.csv").write_text(text, encoding="utf-8")

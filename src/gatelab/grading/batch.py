@@ -42,8 +42,10 @@ class Row:
     max_score: float = 0.0
     error: str = ""  # why it could not be graded
     reused: bool = False  # unchanged since the last run: its results were kept
-    results: dict[str, Any] = field(default_factory=dict)  # gatelab's JSON of its results
-    markdown: str = ""  # its feedback as Markdown (rendered where the Results object is)
+    results: dict[str, Any] = field(default_factory=dict)  # gatelab's JSON of its results, until written
+    markdown: str = ""  # its feedback as Markdown and as a page (rendered where the Results object is)
+    html: str = ""
+    digest: dict[str, Any] = field(default_factory=dict)  # what the class summary needs; kept once written
 
 
 def submissions(folder: Path) -> dict[str, Path]:
@@ -102,11 +104,13 @@ def grade_one(root: str, student: str, source: str, budget: float | None) -> dic
             results = grading.grade(assignment, folder, include_hidden=True, student=student, for_lms=True,
                                     warm=warm)
             results.notices[:0] = notices
+            from gatelab.report import classbook
             from gatelab.report.exporters import json as json_exporter
             from gatelab.report.exporters import markdown
 
             row.results = json_exporter.render(results)
             row.markdown = markdown.render(results, warm.renderer)
+            row.html = classbook.feedback_html(row.results, warm.renderer)
             row.score, row.max_score = results.score, results.max_score
         except GatelabError as exc:
             row.error = str(exc)
@@ -146,10 +150,14 @@ class Local:
 def run(root: Path, folder: Path, out: Path, jobs: int = 1, budget: float | None = None,
         on_row: Callable[[Row], None] | None = None, engine: Engine | None = None) -> list[Row]:
     """Grade every submission in ``folder`` into ``out`` on ``engine`` (default: ``jobs`` local processes);
-    rows in student order."""
+    rows in student order, each holding its score and the ``digest`` the class summary needs (its results
+    and feedback are in ``out``, written as it finished, so memory does not grow with every test's words)."""
     from gatelab.course import config
+    from gatelab.report.render import Renderer
 
-    checksum = config.load(root).checksum
+    assignment = config.load(root)
+    checksum = assignment.checksum
+    keep = functools.partial(_keep, out, renderer=Renderer(assignment.grader / "templates"))
     found = submissions(folder)
     (out / "results").mkdir(parents=True, exist_ok=True)
     state_path = out / STATE
@@ -161,6 +169,7 @@ def run(root: Path, folder: Path, out: Path, jobs: int = 1, budget: float | None
         kept = out / "results" / f"{student}.json"
         if state.get(student, {}).get("key") == key and kept.is_file():
             row = Row(**state[student]["row"], reused=True, results=json.loads(kept.read_text()))
+            keep(row, written=True)
             rows[student] = row
             if on_row:
                 on_row(row)
@@ -168,9 +177,9 @@ def run(root: Path, folder: Path, out: Path, jobs: int = 1, budget: float | None
             todo[student] = (source, key)
     if engine is None:
         with Local(jobs) as local:
-            _grade(local, root, budget, todo, out, state, rows, on_row)
+            _grade(local, root, budget, todo, out, state, rows, on_row, keep)
     else:
-        _grade(engine, root, budget, todo, out, state, rows, on_row)
+        _grade(engine, root, budget, todo, out, state, rows, on_row, keep)
     for gone in set(state) - set(found):  # a submission removed from the folder leaves the run
         state.pop(gone)
         (out / "results" / f"{gone}.json").unlink(missing_ok=True)
@@ -179,7 +188,8 @@ def run(root: Path, folder: Path, out: Path, jobs: int = 1, budget: float | None
 
 
 def _grade(engine: Engine, root: Path, budget: float | None, todo: dict[str, tuple[Path, str]], out: Path,
-           state: dict[str, Any], rows: dict[str, Row], on_row: Callable[[Row], None] | None) -> None:
+           state: dict[str, Any], rows: dict[str, Row], on_row: Callable[[Row], None] | None,
+           keep: Callable[[Row], None]) -> None:
     """Grade ``todo`` on ``engine``, keeping each row (and the state) as it finishes; once per student."""
     if not todo:
         return
@@ -193,25 +203,33 @@ def _grade(engine: Engine, root: Path, budget: float | None, todo: dict[str, tup
         except Exception as exc:  # noqa: BLE001 - a worker process that died, and stayed dead
             row = Row(student, str(todo[student][0]), error=f"grading stopped: {type(exc).__name__}: {exc}")
         rows[student] = row
-        _keep(out, row)
+        keep(row)
         state[student] = {"key": todo[student][1], "row": {k: v for k, v in row.__dict__.items()
-                                                           if k not in ("results", "reused", "markdown")}}
+                                                           if k not in ("results", "reused", "markdown", "html",
+                                                                        "digest")}}
         (out / STATE).write_text(json.dumps(state, indent=1, sort_keys=True))
         if on_row:
             on_row(row)
 
 
-def _keep(out: Path, row: Row) -> None:
-    """results/<student>.json (gatelab's JSON, or why there are none) and feedback/<student>.md and .html."""
+def _keep(out: Path, row: Row, renderer: Any, written: bool = False) -> None:
+    """results/<student>.json (gatelab's JSON, or why there are none) and feedback/<student>.md and .html
+    (unless ``written`` by an earlier run and still there); then the row keeps only its digest."""
+    from gatelab.report import classbook
     from gatelab.report.exporters import json as json_exporter
 
     document = row.results or {**json_exporter.failure(row.error), "title": "", "student": row.student,
                                "max_score": 0.0, "notices": []}
-    row.results = document
-    (out / "results" / f"{row.student}.json").write_text(json.dumps(document, indent=1, ensure_ascii=False))
     feedback = out / "feedback"
     feedback.mkdir(exist_ok=True)
-    (feedback / f"{row.student}.md").write_text(row.markdown or f"# Not graded\n\n{row.error}\n")
+    if not written:
+        (out / "results" / f"{row.student}.json").write_text(json.dumps(document, indent=1, ensure_ascii=False))
+        (feedback / f"{row.student}.md").write_text(row.markdown or f"# Not graded\n\n{row.error}\n")
+    page = feedback / f"{row.student}.html"
+    if not written or not page.is_file():
+        page.write_text(row.html or classbook.feedback_html(document, renderer))
+    row.digest = classbook.digest(document)
+    row.results, row.markdown, row.html = {}, "", ""
 
 
 def clear(out: Path) -> None:

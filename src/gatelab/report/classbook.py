@@ -58,8 +58,22 @@ def canvas_csv(rows: list[Any], column: str, roster: list[dict[str, str]] | None
     return out.getvalue(), unmatched
 
 
-def _tests(row: Any) -> list[dict[str, Any]]:
-    return list((row.results or {}).get("tests", []))
+def digest(results: dict[str, Any]) -> dict[str, Any]:
+    """What the class summary needs of one submission's results (gatelab's JSON): per function its points,
+    what is possible and the mistakes named; per answered question the share earned; the limits hit. A batch
+    keeps this, not the results (written to results/), so its memory does not grow with every test's feedback."""
+    functions: dict[str, list[Any]] = {}
+    questions: dict[str, float] = {}
+    for test in results.get("tests", []):
+        if test.get("kind") == "question":
+            if test["max_score"] > 0 and test.get("mark") != "unanswered":
+                questions[test["function"].removeprefix("quiz.")] = test["score"] / test["max_score"]
+            continue
+        entry = functions.setdefault(test["function"], [0.0, 0.0, []])
+        entry[0] += test["score"]
+        entry[1] += test["max_score"]
+        entry[2].extend(m for m in test.get("mistakes", []) if m not in entry[2])
+    return {"functions": functions, "questions": questions, "limits_hit": list(results.get("limits_hit", []))}
 
 
 def _histogram(rows: list[Any], bins: int = 10) -> list[dict[str, Any]]:
@@ -72,34 +86,24 @@ def _histogram(rows: list[Any], bins: int = 10) -> list[dict[str, Any]]:
 
 
 def aggregate(rows: list[Any]) -> dict[str, Any]:
-    """The numbers the summary shows."""
+    """The numbers the summary shows, from each row's ``digest``."""
     passed: Counter[str] = Counter()
     graded: Counter[str] = Counter()
     mistakes: dict[str, Counter[str]] = {}
     questions: dict[str, list[float]] = {}
     for row in rows:
-        points: dict[str, list[float]] = {}
-        named: dict[str, set[str]] = {}
-        for test in _tests(row):
-            if test.get("kind") == "question":
-                if test["max_score"] > 0 and test.get("mark") != "unanswered":
-                    questions.setdefault(test["function"].removeprefix("quiz."), []).append(
-                        test["score"] / test["max_score"])
-                continue
-            total = points.setdefault(test["function"], [0.0, 0.0])
-            total[0] += test["score"]
-            total[1] += test["max_score"]
-            named.setdefault(test["function"], set()).update(test.get("mistakes", []))
-        for function, (score, possible) in points.items():
+        for function, (score, possible, named) in row.digest.get("functions", {}).items():
             graded[function] += 1
             passed[function] += score >= possible > 0
-            mistakes.setdefault(function, Counter()).update(named[function])  # once per submission
+            mistakes.setdefault(function, Counter()).update(named)  # once per submission
+        for question, share in row.digest.get("questions", {}).items():
+            questions.setdefault(question, []).append(share)
     table = [{"function": name, "pass_rate": passed[name] / graded[name], "graded": graded[name],
               "mistakes": mistakes[name].most_common(3)} for name in graded]
     means = sorted((sum(v) / len(v), q, len(v)) for q, v in questions.items())
     hardest = [{"question": q, "mean": mean, "answers": n} for mean, q, n in means[:5]]
-    limits = [{"student": row.student, "what": ", ".join((row.results or {}).get("limits_hit", []))}
-              for row in rows if (row.results or {}).get("limits_hit")]
+    limits = [{"student": row.student, "what": ", ".join(row.digest["limits_hit"])}
+              for row in rows if row.digest.get("limits_hit")]
     failed = [{"student": row.student, "error": row.error} for row in rows if row.error]
     scores = [row.score for row in rows if not row.error]
     return {"count": len(rows), "graded": len(scores), "mean": sum(scores) / len(scores) if scores else 0.0,
