@@ -16,6 +16,7 @@ import io
 import os
 import sys
 import threading
+import traceback
 from typing import Any, Callable
 
 
@@ -86,6 +87,9 @@ class Kept:
                 cli.main(args=[str(a) for a in request["argv"]], prog_name="grade", obj={"warm": self.warm})
             except SystemExit as exc:
                 return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            except Exception:  # noqa: BLE001 - re-raised by the command itself (GATELAB_DEBUG=1): shown as it would be
+                traceback.print_exc()
+                return 1
         return 0
 
 
