@@ -26,6 +26,7 @@ this module is on the path of every ``grade`` command.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -72,6 +73,12 @@ def fingerprint(package: Path | None = None) -> str:
     return digest.hexdigest()[:20]
 
 
+@functools.lru_cache(maxsize=1)
+def _installed() -> str:
+    """This installation's fingerprint, read once per process (a client asks for the address twice)."""
+    return fingerprint()
+
+
 def runtime_folder() -> Path | None:
     """The private folder for the socket, made if needed; None when it is not ours alone."""
     base = os.environ.get("XDG_RUNTIME_DIR")
@@ -91,7 +98,7 @@ def address() -> Path | None:
     folder = runtime_folder()
     if folder is None:
         return None
-    path = folder / f"check-{fingerprint()}.sock"
+    path = folder / f"check-{_installed()}.sock"
     return path if len(str(path)) <= _MAX_PATH else None
 
 
@@ -339,8 +346,7 @@ def launch(run_cli: Callable[[], None]) -> None:
     try:
         run_cli()
     finally:
-        if eligible(argv):
-            start_later(argv)
+        start_later(argv)
 
 
 if __name__ == "__main__":

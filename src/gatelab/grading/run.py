@@ -72,7 +72,7 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
             results.hidden_points += points
     if not quiz_only:
         template = warm.template if warm else None
-        _grade_code(assignment, submission, results, renderer, target, include_hidden, on_result, warm,
+        _grade_code(assignment, results, renderer, target, include_hidden, on_result, warm,
                     sandbox or Sandbox(submission, assignment.limits, forbid=forbidden(assignment), template=template),
                     owned=sandbox is None)
     if quiz != "none" and (not target or quiz_only):
@@ -186,7 +186,7 @@ def _released_but_broken(lock_path: Path, bank: Any, results: Results) -> list[A
     return [q for q in released if bank.get(q.id) is None]
 
 
-def _grade_code(assignment: Assignment, submission: Path, results: Results, renderer: Any, target: str | None,
+def _grade_code(assignment: Assignment, results: Results, renderer: Any, target: str | None,
                 include_hidden: bool, on_result: Callable[[TestResult], None] | None, warm: Warm | None,
                 sandbox: Sandbox, owned: bool) -> None:
     """Run the grader's pytest tests on the exercise functions, in ``sandbox`` (closed here if ``owned``), in

@@ -495,7 +495,8 @@ def template(argv: list[str] | None = None) -> None:
     control = socket.socket(fileno=int((argv or sys.argv[1:])[0]))
     non_dumpable()  # a worker of the same user cannot read or change the template that forks the next ones
     privileged, private = _prepare_interpreter()
-    _preload()
+    if not privileged:
+        _preload()  # what every fork would import anyway (a privileged start has done it)
     woken, wake = os.pipe()  # a child's end wakes the loop at once (SIGCHLD), so it is reaped and told at once
     os.set_blocking(wake, False)
     signal.set_wakeup_fd(wake)
