@@ -858,3 +858,24 @@ def test_a_crash_among_calls_sent_together_stops_there(write, sandbox):
     outcomes = sandbox().call_many([("m", "maybe", [n]) for n in range(3)])
     assert outcomes[0].value == 0 and outcomes[1].status == "crashed" and outcomes[2] is None
     assert "exit code 3" in outcomes[1].message
+
+
+@pytest.mark.skipif(not forkserver.available(), reason="this OS cannot fork workers from a template")
+def test_a_request_given_up_midway_never_answers_a_later_one(write, submission, template):
+    """A fork interrupted after its request was sent (Ctrl-C) leaves its reply unread: the next sandbox still
+    gets its own worker, not the abandoned one."""
+    import socket as sockets
+
+    write("m", OK_MODULE)
+    abandoned = [os.pipe(), os.pipe()]
+    with tempfile.TemporaryFile() as output, tempfile.TemporaryFile() as stacks:
+        options = ["--submission", str(submission), "--cwd", str(submission)]
+        template._requests += 1
+        sockets.send_fds(template._control, [wire.encode({"argv": options, "request": template._requests})],
+                         [abandoned[0][0], abandoned[1][1], output.fileno(), stacks.fileno()])
+        with Sandbox(submission, LIMITS, template=template) as box:
+            pid = box.call("m", "pid", []).value
+            assert pid == box._processes["public"].process.pid
+    for read, written in abandoned:
+        os.close(read)
+        os.close(written)

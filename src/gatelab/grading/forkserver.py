@@ -49,6 +49,7 @@ class Template:
         self._control = ours
         self._lock = threading.Lock()
         self._ended: dict[int, int] = {}  # pid -> exit status, as the template told them
+        self._requests = 0
         root = str(Path(__file__).resolve().parents[2])
         self._cwd = Path(env.get("HOME", "/"))
         self.process = subprocess.Popen(
@@ -59,26 +60,38 @@ class Template:
 
     def fork(self, options: Sequence[str], fds: Sequence[int], timeout: float = 30.0) -> "Forked":
         """A new worker with ``options`` (``worker`` command-line options without descriptors) and ``fds``:
-        its input pipe, output pipe, output file and stack file."""
-        with self._lock:
-            socket.send_fds(self._control, [wire.encode({"argv": list(options)})], list(fds))
-            deadline = time.monotonic() + timeout
+        its input pipe, output pipe, output file and stack file. Each request is numbered and the template's
+        reply names it, so a reply left unread by an interrupted request is never taken for a later one's."""
+        deadline = time.monotonic() + timeout
+        if not self._lock.acquire(timeout=timeout):
+            raise OSError("the worker template is busy")
+        try:
+            self._requests += 1
+            number = self._requests
+            socket.send_fds(self._control, [wire.encode({"argv": list(options), "request": number})], list(fds))
             while True:
                 reply = self._receive(deadline)
                 if reply is None:
                     raise OSError("the worker template did not answer")
+                if reply.get("request") != number:
+                    continue  # an exit notice, or the answer to a request that was given up
                 if "pid" in reply:
                     return Forked(self, int(str(reply["pid"])))
-                if "error" in reply:
-                    raise OSError(f"the worker template refused: {wire.safe_str(reply['error'])}")
+                raise OSError(f"the worker template refused: {wire.safe_str(reply.get('error'))}")
+        finally:
+            self._lock.release()
 
     def status(self, pid: int, timeout: float) -> int | None:
         """The exit status of a worker it forked, once the template reports it (None: not ended yet)."""
         deadline = time.monotonic() + timeout
-        with self._lock:
+        if not self._lock.acquire(timeout=max(timeout, 0.05)):  # another thread talks to the template
+            return self._ended.get(pid)
+        try:
             while pid not in self._ended and self._receive(deadline) is not None:
                 pass
             return self._ended.get(pid)
+        finally:
+            self._lock.release()
 
     def _receive(self, deadline: float) -> dict[str, object] | None:
         """The template's next message (an exit notice is also kept in ``_ended``); None at the deadline."""

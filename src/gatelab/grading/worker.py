@@ -515,18 +515,20 @@ def template(argv: list[str] | None = None) -> None:
             return
         if not message:
             return  # the grader is gone; running children end when their pipes close
-        pid = _fork_worker(control, (woken, wake), message, fds, privileged, private) if len(fds) == 4 else -1
+        request = wire.decode(message[4:])
+        pid = _fork_worker(control, (woken, wake), request, fds, privileged, private) if len(fds) == 4 else -1
         children.update([pid] if pid > 0 else [])
         for fd in fds:
             os.close(fd)
-        control.send(wire.encode({"pid": pid} if pid > 0 else {"error": "a request needs four descriptors"}))
+        answer = {"pid": pid} if pid > 0 else {"error": "a request needs four descriptors"}
+        control.send(wire.encode({**answer, "request": request.get("request")}))
 
 
-def _fork_worker(control: Any, waking: tuple[int, int], message: bytes, fds: list[int], privileged: bool,
-                 private: Any) -> int:
+def _fork_worker(control: Any, waking: tuple[int, int], request: dict[str, Any], fds: list[int],
+                 privileged: bool, private: Any) -> int:
     """Fork a worker for one request (in the template); the child never returns from here."""
     in_fd, out_fd, output, stacks = fds
-    options = _options([str(a) for a in wire.decode(message[4:])["argv"]] +
+    options = _options([str(a) for a in request["argv"]] +
                        ["--in-fd", str(in_fd), "--out-fd", str(out_fd), "--stack-fd", str(stacks)])
     pid = os.fork()
     if pid:
