@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gatelab.grading import forkserver, wire
+from gatelab.grading import diagnostics, forkserver, wire
 from gatelab.grading.private_python import readable_by_others
-from gatelab.grading.sandbox import Limits, Sandbox
+from gatelab.grading.sandbox import HIDDEN, PUBLIC, Limits, Sandbox
 
 LIMITS = Limits(timeout=1.0, memory_mb=512)
 QUICK = 0.5  # seconds: "returned at once", generous for a loaded machine but far below a timeout
@@ -135,6 +135,8 @@ def test_infinite_loop_times_out_and_the_worker_is_replaced(write, sandbox):
     elapsed = time.monotonic() - start
     assert outcome.status == "timeout"
     assert "1 s time limit" in outcome.message
+    [where] = outcome.error["frames"]  # where it was stopped, written by the worker shortly before
+    assert (where["file"], where["function"]) == ("m.py", "spin") and where["code"] in ("while True:", "pass")
     assert LIMITS.timeout <= elapsed < LIMITS.timeout + 1.0
     assert not pid_exists(old_pid)  # the spinning worker was killed, not left behind
     after = box.call("m", "ok", [])
@@ -160,6 +162,26 @@ def test_function_is_skipped_after_strikes_timeouts(write, sandbox):
     assert "m.sleepy" in outcome.message and "2 times" in outcome.message
     assert box.spawned == spawned
     assert box.call("m", "ok", []).value == 42  # only that function is skipped
+
+
+def test_public_timeouts_count_in_the_hidden_lane_and_never_the_other_way(write, sandbox):
+    """Strikes in the public lane hold for the hidden lane (one more hang there would cost a time limit for
+    nothing learnt); strikes in the hidden lane never change what the public lane does."""
+    write("m", OK_MODULE + """
+    import time
+    def sleepy():
+        time.sleep(60)
+    """)
+    box = sandbox(Limits(timeout=0.4, memory_mb=512, strikes=2))
+    assert [box.call("m", "sleepy", [], lane=HIDDEN).status for _ in range(2)] == ["timeout", "timeout"]
+    assert not box.struck("m.sleepy", PUBLIC) and box.struck("m.sleepy", HIDDEN)
+    assert box.call("m", "sleepy", [], lane=PUBLIC).status == "timeout"  # a hidden case's hang is not told
+    assert box.call("m", "sleepy", [], lane=PUBLIC).status == "timeout"
+    other = sandbox(Limits(timeout=0.4, memory_mb=512, strikes=2))
+    assert [other.call("m", "sleepy", []).status for _ in range(2)] == ["timeout", "timeout"]
+    skipped = other.call("m", "sleepy", [], lane=HIDDEN)
+    assert skipped.status == "skipped" and "2 times" in skipped.message
+    assert other.call("m", "ok", [], lane=HIDDEN).value == 42
 
 
 # --- exits and crashes --------------------------------------------------------------------------
@@ -604,6 +626,31 @@ def test_mutating_an_input_shows_in_args_after(write, sandbox):
     assert np.array_equal(params_after["b"], np.zeros(2))
     assert np.array_equal(x, [-5.0, 0.5, 5.0])  # the worker only ever had a copy
     assert np.array_equal(params["W"], np.ones((2, 2)))
+
+
+# (what the student's function does to its arguments, whether they come back, what the judge finds changed)
+ARGUMENT_CHANGES = [("pass", False, []), ("params['W'] = params['W'] + 0.0", False, []),
+                    ("params['extra'] = 1", True, ["params"]), ("x[0] = -0.0", True, []),
+                    ("x.shape = (3, 1)", True, ["x"])]
+
+
+@pytest.mark.parametrize("change, sent_back, changed", ARGUMENT_CHANGES)
+def test_arguments_come_back_only_when_the_call_changed_them(write, sandbox, change, sent_back, changed):
+    """The worker sends a call's arguments back only when they changed (a key added, the sign of a zero, a
+    shape); unchanged, the outcome holds the very arguments sent, so there is nothing to decode or compare;
+    either way the judge's comparison reads them as before."""
+    write("m", f"""
+        def f(x, params):
+            {change}
+            return 1.0
+    """)
+    x, params = np.array([0.0, 1.0, 2.0]), {"W": np.ones((2, 2))}
+    box = sandbox()
+    for outcome in [box.call("m", "f", [x, params]), *box.call_many([("m", "f", [x, params])] * 2)[1:]]:
+        assert outcome is not None and outcome.ok
+        assert all(a is b for a, b in zip(outcome.args_after, [x, params])) is not sent_back
+        assert [name for name, a, b in zip(["x", "params"], [x, params], outcome.args_after)
+                if diagnostics.equal_inputs(a, b)] == changed
 
 
 def test_generator_return_comes_back_unsupported(write, sandbox):

@@ -99,6 +99,23 @@ def test_decoded_arrays_are_writable_and_independent():
     assert back["b"][0] == 0.0
 
 
+def test_copied_is_a_deep_copy_of_plain_data():
+    """``copied`` gives equal data that shares no array or container with the original (what the oracle hands
+    each judge), and deep-copies anything else as copy.deepcopy would."""
+    original = [np.arange(4.0).reshape(2, 2), {"W": np.ones(3), "n": 2, "s": "x"}, (np.float32(1.5), None),
+                [1.0, True], {"other": {1, 2}}]
+    copy_ = wire.copied(original)
+    assert repr(copy_) == repr(original)
+    copy_[0][0, 0] = 9.0
+    copy_[1]["W"][0] = 9.0
+    copy_[1]["n"] = 3
+    copy_[3].append(0)
+    copy_[4]["other"].add(3)
+    assert original[0][0, 0] == 0.0 and original[1]["n"] == 2 and original[1]["W"][0] == 1.0
+    assert original[3] == [1.0, True] and original[4]["other"] == {1, 2}
+    assert type(copy_[2]) is tuple and copy_[2][0].dtype == np.float32
+
+
 @pytest.mark.parametrize(
     "scalar", [np.float64(1.25), np.float32(-2.5), np.int64(-7), np.int8(3), np.uint16(65535), np.bool_(True)],
     ids=lambda s: type(s).__name__,

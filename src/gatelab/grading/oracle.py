@@ -84,14 +84,14 @@ class Remembered:
         key = (qualname, case.name)
         if key not in self._inputs:
             self._inputs[key] = self.oracle.inputs(qualname, case)
-        return copy.deepcopy(self._inputs[key])
+        return wire.copied(self._inputs[key])
 
     def expected(self, qualname: str, case: Case, args: list[Any]) -> Any:
         """The right result on the case's own inputs (the only arguments a judge asks about)."""
         key = (qualname, case.name)
         if key not in self._expected:
             self._expected[key] = self.oracle.expected(qualname, case, args)
-        return copy.deepcopy(self._expected[key])
+        return wire.copied(self._expected[key])
 
     def part(self, qualname: str) -> Callable[..., Any]:
         return self.oracle.part(qualname)
@@ -151,10 +151,10 @@ class RecordedOracle:
             raise ConfigError(f"the release recorded nothing for {qualname} on case {case.name}") from None
 
     def inputs(self, qualname: str, case: Case) -> list[Any]:
-        return copy.deepcopy(self._record(qualname, case).args)
+        return wire.copied(self._record(qualname, case).args)
 
     def expected(self, qualname: str, case: Case, args: list[Any]) -> Any:
-        return copy.deepcopy(self._record(qualname, case).expected)
+        return wire.copied(self._record(qualname, case).expected)
 
     def part(self, qualname: str) -> Callable[..., Any]:
         raise ConfigError("a student release holds no reference code to serve parts with")
