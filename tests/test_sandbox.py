@@ -894,6 +894,71 @@ def test_a_call_that_hangs_among_calls_sent_together_stops_there(write, sandbox)
     assert box.call("m", "maybe", [3]).value == 3  # a fresh worker
 
 
+def test_a_call_that_cuts_the_pipes_among_calls_sent_together_keeps_the_replies_before_it(write, sandbox):
+    """A call that closes every descriptor stops the worker reading requests: the replies it wrote before are
+    still read, and only that call is lost."""
+    write("m", """
+        import os
+        def f(x, padding):
+            if x == 3:
+                for fd in range(3, 256):
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+            return x
+    """)
+    padding = np.zeros(1000)  # the requests are more than a pipe holds: some are still to be written
+    outcomes = sandbox().call_many([("m", "f", [n, padding]) for n in range(50)])
+    assert [o.value for o in outcomes[:3]] == [0, 1, 2]
+    assert outcomes[3].status == "crashed" and set(outcomes[4:]) == {None}
+
+
+def test_calls_into_several_modules_go_together_each_imported_once(write, sandbox):
+    """Calls into other modules are sent together too: each module is imported first (what it printed then
+    goes with its first call), a module that cannot be imported answers its calls with why (one import error,
+    kept), and the calls into the others are made."""
+    write("a", """
+        print("importing a")
+        def f(x):
+            return x + 1
+    """)
+    write("b", """
+        print("importing b")
+        def g(x):
+            return x * 10
+    """)
+    write("broken", "def h(:\n    pass\n")
+    box = sandbox()
+    calls = [("a", "f", [1]), ("b", "g", [1]), ("broken", "h", [1]), ("a", "f", [2]), ("b", "g", [2])]
+    outcomes = box.call_many(calls)
+    assert [o.value for o in outcomes if o is not None] == [2, 10, 3, 20]
+    assert [o.output for o in outcomes if o is not None] == ["importing a\n", "importing b\n", "", ""]
+    assert outcomes[2] is None  # not sent: made alone, it says why at once
+    again = box.call("broken", "h", [1])
+    assert again.status == "import_error" and again.error["type"] == "SyntaxError"
+    assert box.spawned == 1
+
+
+def test_calls_sent_together_stop_when_the_budget_ends(write, sandbox):
+    """However many calls go together, the replies stop being awaited when the submission's budget ends: each
+    call within the time limit of the one before is no way past the budget."""
+    write("m", """
+        import time
+        def slow(x):
+            time.sleep(0.3)
+            return x
+    """)
+    box = sandbox(Limits(timeout=1.0, memory_mb=512, budget=1.5))
+    start = time.monotonic()
+    outcomes = box.call_many([("m", "slow", [n]) for n in range(20)])
+    assert time.monotonic() - start < 1.5 + 1.0
+    made = [o for o in outcomes if o is not None]
+    assert [o.status for o in made[:3]] == ["ok"] * 3 and made[-1].status == "budget"
+    assert "time budget" in made[-1].message
+    assert box.call("m", "slow", [0]).status == "budget"
+
+
 def test_a_crash_among_calls_sent_together_stops_there(write, sandbox):
     write("m", """
         import os

@@ -92,6 +92,30 @@ def test_a_resident_session_grades_one_submission_after_another_as_single_runs_d
     assert kept[0].score == kept[0].max_score > 0 and kept[1].score == 0
 
 
+def test_calls_made_ahead_grade_as_calls_made_test_by_test(make_assignment, tmp_path, monkeypatch):
+    """The judge makes each lane's calls ahead, together (``Judge.prefetch``); the grades, feedback, outputs
+    and limits hit are those of calls made one test at a time, also where a part hangs and a module breaks."""
+    from gatelab.grading.judge import Judge
+
+    assignment = config.load(make_assignment(limits={"timeout": 1.0, "strikes": 1}))
+    submissions = [
+        write_submission(tmp_path / "bug", {**BUGS, "lstm": ("c_next = f * c_prev + i * c_tilde",
+                                                             "c_prev *= f\n    c_next = c_prev + i * c_tilde")}),
+        write_submission(tmp_path / "hang", {"activations": ("def tanh_derivative(z):\n",
+                                                             "def tanh_derivative(z):\n    while True: pass\n"),
+                                             "gru": ("import numpy as np", "import numpy as np\nprint('gru!')\n"
+                                                                          "from nowhere import nothing")}),
+    ]
+    ahead = [grading.grade(assignment, s, quiz="none") for s in submissions]
+    monkeypatch.setattr(Judge, "prefetch", lambda self, functions: None)
+    one_by_one = [grading.grade(assignment, s, quiz="none") for s in submissions]
+    for made_ahead, alone in zip(ahead, one_by_one):
+        assert _facts(made_ahead) == _facts(alone)
+        assert made_ahead.limits_hit == alone.limits_hit and made_ahead.notices == alone.notices
+    assert ahead[1].limits_hit and any("gru!" in t.output for t in ahead[1].tests)
+    assert any(t.status == "failed" for t in ahead[0].tests) and any(t.passed for t in ahead[0].tests)
+
+
 def test_a_session_whose_tests_cannot_be_collected_says_so_to_every_job(make_assignment):
     root = make_assignment()
     (root / "grader" / "tests" / "test_broken.py").write_text("def test_x(:\n")

@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -91,6 +91,7 @@ class Judge:
         self.ref = oracle.namespace  # the reference's modules, where they are here (not in a student release)
         self.instructor_notes: list[str] = []  # assignment defects met while judging (a formula that raised)
         self._trials: dict[tuple[str, str], Trial] = {}
+        self._made: dict[tuple[str, str], tuple[list[Any], Outcome]] = {}  # calls made ahead (prefetch)
         self._named: list[str] = []  # mistake ids named while judging the current test
         self._import_errors: dict[tuple[Any, ...], str] = {}  # an import error, and the function first shown it
         self._cases: dict[str, list[Case]] = {}  # the cases each function's values are judged on in this run
@@ -116,15 +117,36 @@ class Judge:
     def _lane(self, fn: Function, case: Case) -> str:
         return PUBLIC if case.name in self._public.get(fn.qualname, ()) else HIDDEN
 
+    def prefetch(self, functions: Iterable[Function]) -> None:
+        """Make the student's own calls of ``functions`` on their cases of this run ahead, all the calls of a
+        lane sent to its worker together (one round trip, not one per function); each is judged when its test
+        runs, as if made then. A call not made here (after a hang or a crash) is made then, with every rule."""
+        by_lane: dict[str, list[tuple[Function, Case, list[Any]]]] = {}
+        for fn in dict.fromkeys(functions):
+            for case in self._cases.get(fn.qualname, ()):
+                if (fn.qualname, case.name) not in self._trials and (fn.qualname, case.name) not in self._made:
+                    by_lane.setdefault(self._lane(fn, case), []).append(
+                        (fn, case, self.oracle.inputs(fn.qualname, case)))
+        for lane, calls in by_lane.items():
+            outcomes = self.sandbox.call_many([(fn.module, fn.name, args) for fn, _, args in calls], lane)
+            for (fn, case, args), outcome in zip(calls, outcomes):
+                if outcome is not None:
+                    self._made[(fn.qualname, case.name)] = (args, outcome)
+
     def _try(self, fn: Function, case: Case) -> None:
         """Make the trial of ``fn`` on ``case`` and on the function's other cases of this run in the same lane
-        not tried yet: the student's own calls are sent together (one round trip), then each is settled."""
+        not tried yet: the student's own calls (those not made ahead) are sent together, then each is settled."""
         lane = self._lane(fn, case)
         cases = [case] + [c for c in self._cases.get(fn.qualname, ()) if c != case and self._lane(fn, c) == lane
                           and (fn.qualname, c.name) not in self._trials]
-        inputs = [self.oracle.inputs(fn.qualname, c) for c in cases]
-        outcomes = [None] * len(cases) if self._hanging(fn, lane) else \
-            self.sandbox.call_many([(fn.module, fn.name, args) for args in inputs], lane)
+        made = [self._made.pop((fn.qualname, c.name), None) for c in cases]
+        inputs = [m[0] if m else self.oracle.inputs(fn.qualname, c) for m, c in zip(made, cases)]
+        outcomes: list[Outcome | None] = [m[1] if m else None for m in made]
+        todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
+        if todo and not self._hanging(fn, lane):
+            fresh = self.sandbox.call_many([(fn.module, fn.name, inputs[i]) for i in todo], lane)
+            for i, outcome in zip(todo, fresh):
+                outcomes[i] = outcome
         for each, args, outcome in zip(cases, inputs, outcomes):
             expected = self.oracle.expected(fn.qualname, each, args)
             trial = Trial(each, lane, args, expected, outcome or self._own_call(fn, args, lane),

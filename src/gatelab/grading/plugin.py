@@ -195,12 +195,13 @@ class GradingPlugin:
         return True
 
     def _run(self, job: Job, items: list[pytest.Item]) -> None:
-        for item in items:
-            function = _function_of(item)
-            if job.target and job.target not in (function, function.split(".")[0]):
-                continue
-            needs_reference = job.judge.ref is None and "reference" in getattr(item, "fixturenames", ())
-            if needs_reference or not job.include_hidden and _withheld_locally(item):
+        selected = [item for item in items if not job.target or job.target in (_function_of(item),
+                                                                                _function_of(item).split(".")[0])]
+        left_out = {item.nodeid for item in selected if _left_out(job, item)}
+        job.judge.prefetch(spec.function for spec in (_spec_of(item) for item in selected
+                                                      if item.nodeid not in left_out) if spec is not None)
+        for item in selected:
+            if item.nodeid in left_out:
                 job.results.hidden_count += 1
                 job.results.hidden_points += _points(item)
             elif item.nodeid in self._direct:
@@ -273,6 +274,13 @@ def _only_grades(item: pytest.Item) -> bool:
     if len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]  # a docstring
     return len(body) == 1 and isinstance(body[0], ast.Expr) and ast.unparse(body[0]) == "grade(contract_test)"
+
+
+def _left_out(job: Job, item: pytest.Item) -> bool:
+    """Whether ``job`` leaves a test out, counted as hidden: it needs the reference where there is none (a
+    student release), or a local check leaves it to grading."""
+    needs_reference = job.judge.ref is None and "reference" in getattr(item, "fixturenames", ())
+    return needs_reference or not job.include_hidden and _withheld_locally(item)
 
 
 def _withheld_locally(item: pytest.Item) -> bool:

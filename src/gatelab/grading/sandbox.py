@@ -16,6 +16,7 @@ spent, the remaining calls are skipped at once.
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 import select
@@ -202,19 +203,24 @@ class _Process:
             failed = self._write(wire.encode(_serve_part(reply, parts or {})), deadline)
         return failed
 
-    def pipeline(self, messages: list[dict[str, Any]], timeout: float) -> list[dict[str, Any] | str]:
+    def pipeline(self, messages: list[dict[str, Any]], timeout: float,
+                 until: float | None = None) -> list[dict[str, Any] | str]:
         """Send ``messages`` at once and read their replies in order: one round trip instead of one per call.
 
         The worker answers requests one after another, so each reply must come
-        within ``timeout`` of the one before. The first failure (``timeout``,
+        within ``timeout`` of the one before, and all before ``until`` (a
+        ``time.monotonic()`` time, if given). The first failure (``timeout``,
         ``crashed`` or ``protocol``, as for :meth:`request`) ends the list: the
         worker is then to be replaced, and the calls after it were not answered.
         No parts are served here: a part request is a protocol failure.
         """
+        if not messages:
+            return []
         pending = memoryview(b"".join(wire.encode(m) for m in messages))  # trusted arguments
         replies: list[dict[str, Any] | str] = []
         received = bytearray()
-        deadline = time.monotonic() + timeout
+        end = math.inf if until is None else until
+        deadline = min(time.monotonic() + timeout, end)
         while len(replies) < len(messages):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -224,9 +230,12 @@ class _Process:
             try:
                 if writable:
                     pending = pending[os.write(self._to_child, pending):]
-                chunk = os.read(self._from_child, 1 << 20) if readable else None
             except BlockingIOError:
-                continue
+                pass
+            except OSError:  # the worker stopped reading: the replies it wrote before are still to be read
+                pending = memoryview(b"")
+            try:
+                chunk = os.read(self._from_child, 1 << 20) if readable else None
             except OSError:
                 return [*replies, "crashed"]
             if chunk == b"":
@@ -244,7 +253,7 @@ class _Process:
                 if reply.get("op") == "part":
                     return [*replies, "protocol"]
                 replies.append(reply)
-                deadline = time.monotonic() + timeout
+                deadline = min(time.monotonic() + timeout, end)
         if received:  # more than one frame per request: the worker writes frames of its own making
             return [*replies[:-1], "protocol"]
         return replies
@@ -505,18 +514,10 @@ class Sandbox:
         self.start(lane)
         if self._remaining() <= 0:
             return self._out_of_budget()
-        process = self._processes[lane]
-        if module not in process.modules:
-            outcome = self._send(lane, {"op": "import", "module": module}, "import")
-            if outcome.status is CallStatus.BUDGET:
-                return outcome
-            if not outcome.ok:
-                self._broken[module] = outcome
-                return outcome
-            process.modules.add(module)
-            pending_output = outcome.output
-        else:
-            pending_output = ""
+        imported = self._import(lane, module)
+        if imported is not None and not imported.ok:
+            return imported
+        pending_output = imported.output if imported is not None else ""
         request = {"op": "call", "module": module, "function": function, "args": list(args)}
         if parts:
             request["serve"] = sorted(parts)
@@ -525,6 +526,19 @@ class Sandbox:
         if outcome.status is CallStatus.TIMEOUT:
             self._timeouts[lane, qualname] = self._timeouts.get((lane, qualname), 0) + 1
         self._note_limit(qualname, outcome)
+        return outcome
+
+    def _import(self, lane: str, module: str) -> Outcome | None:
+        """Import ``module`` in the lane's worker if it has not yet: the import's outcome (a failed one is kept
+        for every later call into the module), or None when it was imported before."""
+        process = self._processes[lane]
+        if module in process.modules:
+            return None
+        outcome = self._send(lane, {"op": "import", "module": module}, "import")
+        if outcome.ok:
+            process.modules.add(module)
+        elif outcome.status is not CallStatus.BUDGET:
+            self._broken[module] = outcome
         return outcome
 
     def _note_limit(self, qualname: str, outcome: Outcome) -> None:
@@ -550,10 +564,12 @@ class Sandbox:
     def call_many(self, calls: Sequence[tuple[str, str, Sequence[Any]]], lane: str = PUBLIC) -> list[Outcome | None]:
         """Several calls (module, function, args; no parts served), in this order, in one round trip.
 
-        The first is made with :meth:`call` (it imports the module and starts a
-        worker if need be); the others are sent together when the lane's worker
-        can take them as they are. An entry is None where a call was not made
-        (after a failure, or when they could not be sent together): make it
+        The first is made with :meth:`call` (it starts a worker if need be);
+        then every module the others call into is imported, and the calls
+        that can be made (module imported, function not struck) are sent to
+        the worker together, each reply due within the time limit of the one
+        before and all before the budget ends. An entry is None where a call
+        was not made (after a failure, or when it could not be sent): make it
         with :meth:`call`, which keeps every rule (strikes, budget).
         """
         outcomes: list[Outcome | None] = [None] * len(calls)
@@ -561,19 +577,29 @@ class Sandbox:
             return outcomes
         module, function, args = calls[0]
         outcomes[0] = self.call(module, function, args, lane=lane)
+        imported: dict[str, str] = {}  # what each module printed while it was imported, for its first call
+        for name in dict.fromkeys(m for m, _, _ in calls[1:]):
+            if lane not in self._processes or name in self._broken:
+                continue
+            outcome = self._import(lane, name)
+            if outcome is not None and outcome.status is CallStatus.BUDGET:
+                return outcomes
+            if outcome is not None and outcome.ok:
+                imported[name] = outcome.output
         process = self._processes.get(lane)
-        rest = calls[1:]
-        if not rest or process is None or process.output_is_full() or \
-                self._remaining() <= self.limits.timeout * (len(rest) + 1) or \
-                any(m not in process.modules or m in self._broken or self.struck(f"{m}.{f}", lane) for m, f, _ in rest):
+        if process is None or process.output_is_full():
             return outcomes
-        replies = process.pipeline([{"op": "call", "module": m, "function": f, "args": list(a)} for m, f, a in rest],
-                                   self.limits.timeout)
-        for index, reply in enumerate(replies[:len(rest)], start=1):
-            qualname = f"{calls[index][0]}.{calls[index][1]}"
+        sent = [i for i, (m, f, _) in enumerate(calls) if i and m in process.modules and m not in self._broken
+                and not self.struck(f"{m}.{f}", lane)]
+        replies = process.pipeline([{"op": "call", "module": calls[i][0], "function": calls[i][1],
+                                     "args": list(calls[i][2])} for i in sent], self.limits.timeout,
+                                   self._budget_end)
+        for index, reply in zip(sent, replies):
+            module, function, args = calls[index]
+            qualname = f"{module}.{function}"
             if isinstance(reply, dict):
-                outcome = Outcome.from_reply(reply, "call", calls[index][2])
-                outcome.output = process.take_output(reply.get("printed_to"))
+                outcome = Outcome.from_reply(reply, "call", args)
+                outcome.output = imported.pop(module, "") + process.take_output(reply.get("printed_to"))
             else:
                 outcome = self._failed(lane, process, reply, "call", self.limits.timeout, self._remaining())
             if outcome.status is CallStatus.TIMEOUT:
