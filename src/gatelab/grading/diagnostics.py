@@ -6,8 +6,9 @@ result is right); ``render.feedback`` turns each into words for a student.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -20,11 +21,21 @@ ATOL = 1e-12
 
 @dataclass
 class Problem:
-    """One thing wrong with a result; ``kind`` picks the feedback template."""
+    """One thing wrong with a result; ``kind`` picks the feedback template, ``details`` fill it in.
+
+    The details may be given as a function that makes them, called only when
+    the problem is put into words: a wrong array's slices and hints cost far
+    more than finding it wrong, and most comparisons only ask whether a
+    result is right.
+    """
 
     kind: str
     quantity: str
-    details: dict[str, Any] = field(default_factory=dict)
+    given: dict[str, Any] | Callable[[], dict[str, Any]] = field(default_factory=dict, repr=False)
+
+    @functools.cached_property
+    def details(self) -> dict[str, Any]:
+        return self.given() if callable(self.given) else self.given
 
 
 def describe_type(value: Any) -> str:
@@ -187,16 +198,21 @@ def _compare_array(output: Output, quantity: str, expected: np.ndarray, got: Any
     close = _close(got, expected, tolerance)
     if close.all():
         return
+    yield Problem("values", quantity, functools.partial(_wrong_values, output, expected, got, close))
+
+
+def _wrong_values(output: Output, expected: np.ndarray, got: np.ndarray, close: np.ndarray) -> dict[str, Any]:
+    """What the feedback says of an array with wrong values: how many, the worst, around it, and hints."""
     diff = np.where(close, 0.0, np.abs(got - expected))
     worst = tuple(int(i) for i in np.unravel_index(int(np.nanargmax(diff)), diff.shape)) if diff.ndim else ()
     window, window_text = _window(output, got, worst) if worst else ((), "")
-    yield Problem("values", quantity, {
+    return {
         "count": int((~close).sum()), "total": got.size, "worst_index": worst,
         "worst_diff": float(diff[worst]) if worst else float(diff),
         "window": window_text, "expected_slice": _fmt(expected[window] if worst else expected),
         "got_slice": _fmt(got[window] if worst else got),
         "where": _localize(output, ~close), "hints": _hints(output, got, expected),
-    })
+    }
 
 
 def _compare(output: Output, quantity: str, expected: Any, got: Any,

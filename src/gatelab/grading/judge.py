@@ -127,11 +127,14 @@ class Judge:
                 if (fn.qualname, case.name) not in self._trials and (fn.qualname, case.name) not in self._made:
                     by_lane.setdefault(self._lane(fn, case), []).append(
                         (fn, case, self.oracle.inputs(fn.qualname, case)))
-        for lane, calls in by_lane.items():
+        for lane in (PUBLIC, HIDDEN):
+            calls = by_lane.get(lane, [])
             outcomes = self.sandbox.call_many([(fn.module, fn.name, args) for fn, _, args in calls], lane)
             for (fn, case, args), outcome in zip(calls, outcomes):
                 if outcome is not None:
                     self._made[(fn.qualname, case.name)] = (args, outcome)
+            if any(o is not None and o.status is CallStatus.TIMEOUT for o in outcomes):
+                return  # a function hangs: the rest go test by test, where strikes spare the functions above it
 
     def _try(self, fn: Function, case: Case) -> None:
         """Make the trial of ``fn`` on ``case`` and on the function's other cases of this run in the same lane
