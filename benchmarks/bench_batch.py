@@ -8,6 +8,10 @@ largest resident size of any one process of the run (the batch's own process or
 one of its children), as the kernel reports it (ru_maxrss), so it shows whether
 memory grows with the class, not the sum over processes.
 
+The last batch row is no grading at all: the same submissions' calls made
+in fresh forked workers, nothing judged or written, which bounds what any
+grader keeping this isolation can do on this machine.
+
 Usage: python benchmarks/bench_batch.py [--sizes 25 50 100 200] [--jobs 2] [--lengths 10 100 1000]
 """
 from __future__ import annotations
@@ -103,6 +107,56 @@ def batch_rows(sizes: list[int], jobs: int, work: Path) -> list[str]:
     return rows
 
 
+def _calls_only(folders: list[str]) -> float:
+    """In one process: each submission in ``folders`` in two fresh workers forked from a warm template (public
+    and hidden lanes), every contract call of the course made (all of a lane's sent together), nothing
+    judged, nothing written: what isolation alone costs, whatever the grader does with the results. Returns
+    the seconds taken by all but the first (which warms the process up)."""
+    from gatelab.course import config
+    from gatelab.grading import forkserver
+    from gatelab.grading.run import forbidden, load_oracle
+    from gatelab.grading.sandbox import HIDDEN, PUBLIC, Sandbox
+    from gatelab.report.results import Results
+
+    assignment = config.load(ROOT)
+    oracle = load_oracle(assignment, Results(title="", submission=""))
+    lanes: dict[str, list[tuple[str, str, list]]] = {PUBLIC: [], HIDDEN: []}
+    for spec in assignment.tests:
+        if spec.aspect == "values":
+            fn = spec.function
+            lanes[PUBLIC if spec.visibility == "visible" else HIDDEN].append(
+                (fn.module, fn.name, oracle.inputs(fn.qualname, spec.case)))
+    template = forkserver.start()
+    try:
+        for n, folder in enumerate(folders):
+            if n == 1:
+                start = time.perf_counter()
+            with Sandbox(Path(folder), assignment.limits, forbid=forbidden(assignment), template=template) as box:
+                for lane, calls in lanes.items():
+                    box.start(lane)
+                    box.call_many(calls, lane)
+        return time.perf_counter() - start
+    finally:
+        if template is not None:
+            template.close()
+
+
+def isolation_row(size: int, jobs: int, work: Path) -> str:
+    """The same isolation as a batch, without any grading: the bound on submissions/s with fresh workers."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    folder = work / f"class{size}" / "submissions"
+    if not folder.is_dir():
+        make_class(folder, size)
+    correct = [str(p) for n, p in enumerate(sorted(folder.iterdir())) if n % 2 == 0 and n % 10 != 9]
+    shares = [correct[i::jobs] for i in range(jobs)]
+    with ProcessPoolExecutor(jobs) as pool:
+        seconds = max(pool.map(_calls_only, shares))  # the processes run side by side: the slower one sets it
+    timed = sum(len(share) - 1 for share in shares)
+    return (f"| isolation alone: {timed} correct submissions' calls in fresh workers, nothing judged, "
+            f"{jobs} processes | {seconds:.1f} | {timed / seconds:.2f} | |")
+
+
 def length_rows(lengths: list[int], work: Path, floor: float) -> list[str]:
     """`grade check rnn --all` on the reference, with one case whose sequences have each length."""
     rows = []
@@ -135,6 +189,7 @@ def main() -> None:
         print("|---|---|---|---|")
         for row in batch_rows(options.sizes, options.jobs, Path(tmp)):
             print(row, flush=True)
+        print(isolation_row(max(options.sizes), options.jobs, Path(tmp)), flush=True)
         print("\n| run | seconds | ratio | peak MB (largest process) |")
         print("|---|---|---|---|")
         for row in length_rows(options.lengths, Path(tmp), floor):
