@@ -98,9 +98,12 @@ def test_the_suite_is_large_and_well_formed():
     assert covered == THREATS, THREATS - covered
 
 
+@pytest.mark.parametrize("path", ["posix", "portable"])
 @pytest.mark.parametrize("name", ENTRIES)
-def test_hostile_submission_is_contained(fast_root, tmp_path, monkeypatch, name):
-    """Grading the entry finishes, costs it what its expect.yaml says, and leaks nothing."""
+def test_hostile_submission_is_contained(fast_root, tmp_path, monkeypatch, name, path):
+    """Grading the entry finishes, costs it what its expect.yaml says, and leaks nothing: with workers started
+    as on Linux and macOS, and on the portable path (Windows's; GATELAB_SANDBOX=portable)."""
+    monkeypatch.setenv("GATELAB_SANDBOX", "portable" if path == "portable" else "auto")
     expect = yaml.safe_load((HOSTILE / name / "expect.yaml").read_text())
     secret = f"gatelab-fake-secret-{secrets.token_hex(8)}"
     monkeypatch.setenv("GATELAB_FAKE_SECRET", secret)

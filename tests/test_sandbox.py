@@ -49,12 +49,15 @@ def template():
     kept.close()
 
 
-@pytest.fixture(params=["started", "forked"])
-def sandbox(submission: Path, request, template):
-    """A sandbox factory; every sandbox it makes is closed at the end of the test. Each test runs twice: with
-    workers started one by one, and forked from a warm template (a batch): the same guarantees hold."""
+@pytest.fixture(params=["started", "forked", "portable"])
+def sandbox(submission: Path, request, template, monkeypatch):
+    """A sandbox factory; every sandbox it makes is closed at the end of the test. Each test runs three times:
+    with workers started one by one, forked from a warm template (a batch), and on the portable path (what
+    Windows runs: standard streams as pipes, waited on by threads): the same guarantees hold."""
     if request.param == "forked" and template is None:
         pytest.skip("this OS cannot fork workers from a template")
+    if request.param == "portable":
+        monkeypatch.setenv("GATELAB_SANDBOX", "portable")
     made: list[Sandbox] = []
 
     def make(limits: Limits = LIMITS, forbid=()) -> Sandbox:
@@ -65,6 +68,24 @@ def sandbox(submission: Path, request, template):
     yield make
     for box in made:
         box.close()
+
+
+def test_the_sandbox_path_is_chosen_by_gatelab_sandbox(monkeypatch):
+    """auto (or unset) picks the OS's own path; portable forces the one every OS has; a misspelt value is
+    refused with what to write instead (never ignored)."""
+    from gatelab.errors import UsageError
+    from gatelab.grading.sandbox import sandbox_mode
+
+    monkeypatch.delenv("GATELAB_SANDBOX", raising=False)
+    native = "portable" if sys.platform == "win32" else "posix"
+    assert sandbox_mode() == native
+    monkeypatch.setenv("GATELAB_SANDBOX", " Portable ")
+    assert sandbox_mode() == "portable" and not forkserver.available()
+    monkeypatch.setenv("GATELAB_SANDBOX", "auto")
+    assert sandbox_mode() == native
+    monkeypatch.setenv("GATELAB_SANDBOX", "portabel")
+    with pytest.raises(UsageError, match="GATELAB_SANDBOX='portabel' is not known: use auto"):
+        sandbox_mode()
 
 
 def pid_exists(pid: int) -> bool:

@@ -26,9 +26,12 @@ _BOOTSTRAP = "import sys; sys.path.insert(0, {root!r}); from gatelab.grading.wor
 
 
 def available() -> bool:
-    """Whether this OS can run a template: fork, and descriptors passed over a local socket."""
+    """Whether workers are forked from a template: the OS can (fork, and descriptors passed over a local
+    socket) and the portable path is not asked for (``GATELAB_SANDBOX=portable``)."""
+    from gatelab.grading.sandbox import sandbox_mode
+
     return hasattr(os, "fork") and hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX") \
-        and sys.platform != "win32"
+        and sandbox_mode() == "posix"
 
 
 def start() -> "Template | None":

@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import select
 import shutil
 import signal
 import subprocess
@@ -31,7 +30,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from gatelab.grading import wire
+from gatelab.errors import UsageError
+from gatelab.grading import pipes, wire
 from gatelab.grading.hardening import non_dumpable
 from gatelab.grading.limits import Limits
 
@@ -141,25 +141,51 @@ def stage(submission: Path, into: Path) -> list[str]:
     return notes
 
 
+def sandbox_mode() -> str:
+    """How workers are started: ``posix`` (descriptors handed over, pipes waited on with ``select``, forked
+    from a template where there is one) or ``portable`` (the worker's standard streams as its pipes, waited
+    on by threads: what every OS has). Windows is always portable; ``GATELAB_SANDBOX=portable`` forces it
+    elsewhere (``auto``, the default, picks)."""
+    asked = os.environ.get("GATELAB_SANDBOX", "auto").strip().lower() or "auto"
+    if asked not in ("auto", "portable"):
+        raise UsageError(f"GATELAB_SANDBOX={asked!r} is not known: use auto (the default) or portable")
+    return "portable" if asked == "portable" or sys.platform == "win32" else "posix"
+
+
 class _Process:
     """One worker process, its two pipes and the file its output goes to."""
 
     def __init__(self, submission: Path, limits: Limits, forbid: Sequence[Path], template: Any = None) -> None:
         self.limits = limits
         self.submission = submission
-        self.output = tempfile.TemporaryFile()
-        self.stacks = tempfile.TemporaryFile()  # where the worker writes its stack when a call nears the limit
         self._offset = 0
-        child_in, self._to_child = os.pipe()
-        self._from_child, child_out = os.pipe()
-        os.set_blocking(self._to_child, False)  # writes wait with a deadline, never forever
+        self._received = bytearray()  # what the worker wrote that is not a whole frame yet
         options = ["--submission", str(submission), "--memory-mb", str(limits.memory_mb),
                    "--output-mb", str(limits.output_mb), "--stack-after", str(stack_after(limits.timeout))]
         for path in forbid:
             options += ["--forbid", str(path)]
         self._cwd = tempfile.TemporaryDirectory(prefix="gatelab-worker-")
         os.chmod(self._cwd.name, 0o755)
+        self._files: tempfile.TemporaryDirectory[str] | None = None
+        child_in, to_child = os.pipe()
+        from_child, child_out = os.pipe()
         self.process: Any = None
+        self.output: Any = None  # the file the worker's prints go to, and its stacks' (see the two paths)
+        self.stacks: Any = None
+        if sandbox_mode() == "portable":
+            self._start_portable(options, child_in, child_out)
+            self.pipes: Any = pipes.ThreadPipes(to_child, from_child)
+        else:
+            self.output = tempfile.TemporaryFile()  # shared with the worker: read with pread, never moved
+            self.stacks = tempfile.TemporaryFile()  # where the worker writes its stack when a call nears the limit
+            self._start_posix(options, child_in, child_out, template)
+            self.pipes = pipes.SelectPipes(to_child, from_child)
+        os.close(child_in)
+        os.close(child_out)
+        self.modules: set[str] = set()
+
+    def _start_posix(self, options: list[str], child_in: int, child_out: int, template: Any) -> None:
+        """Fork the worker from ``template`` (if it is alive) or start it, its pipes handed over by number."""
         if template is not None and template.alive():
             try:
                 self.process = template.fork([*options, "--cwd", self._cwd.name],
@@ -167,16 +193,41 @@ class _Process:
             except OSError:  # the template stopped answering: this worker is started on its own
                 self.process = None
         if self.process is None:
-            root = str(Path(__file__).resolve().parents[2])  # the folder holding the gatelab package
             self.process = subprocess.Popen(
-                [sys.executable, "-I", "-B", "-u", "-c", _BOOTSTRAP.format(root=root), *options,
-                 "--in-fd", str(child_in), "--out-fd", str(child_out), "--stack-fd", str(self.stacks.fileno())],
+                [*_interpreter(), *options, "--in-fd", str(child_in), "--out-fd", str(child_out),
+                 "--stack-fd", str(self.stacks.fileno())],
                 stdin=subprocess.DEVNULL, stdout=self.output, stderr=subprocess.STDOUT,
                 pass_fds=(child_in, child_out, self.stacks.fileno()), cwd=self._cwd.name,
                 env=worker_environment(self._cwd.name), start_new_session=True)
-        os.close(child_in)
-        os.close(child_out)
-        self.modules: set[str] = set()
+
+    def _start_portable(self, options: list[str], child_in: int, child_out: int) -> None:
+        """Start the worker with its pipes as its standard input and output; it moves them aside and sends
+        what it prints to the output file (named, in a folder of the grader's), which the grader reads
+        through a handle of its own."""
+        self._files = tempfile.TemporaryDirectory(prefix="gatelab-io-")
+        output, stacks = (os.path.join(self._files.name, name) for name in ("output", "stacks"))
+        with open(output, "ab") as early, open(stacks, "ab"):  # append-only: the worker's writes go to the end
+            self.process = subprocess.Popen(
+                [*_interpreter(), *options, "--stdio", "--output-file", output, "--stack-file", stacks],
+                stdin=child_in, stdout=child_out, stderr=early, cwd=self._cwd.name,
+                env=worker_environment(self._cwd.name), **_new_process_group())
+        self.output = open(output, "rb")  # noqa: SIM115 - closed in kill()
+        self.stacks = open(stacks, "rb")  # noqa: SIM115
+
+    def _next_frame(self, deadline: float) -> bytes | str:
+        """The payload of the next whole frame from the worker, or ``timeout``/``crashed``; raises
+        ``wire.WireError`` for a frame over the size limit."""
+        while True:
+            if len(self._received) >= 4:
+                length = wire.frame_length(bytes(self._received[:4]))
+                if len(self._received) >= 4 + length:
+                    payload = bytes(self._received[4:4 + length])
+                    del self._received[:4 + length]
+                    return payload
+            chunk = self.pipes.receive(deadline)
+            if isinstance(chunk, str):
+                return chunk
+            self._received += chunk
 
     def request(self, message: dict[str, Any], timeout: float,
                 parts: Mapping[str, PartServer] | None = None) -> dict[str, Any] | str:
@@ -186,22 +237,22 @@ class _Process:
         in ``parts``; each such request is answered here, in the trusted process.
         """
         deadline = time.monotonic() + timeout
-        failed = self._write(wire.encode(message), deadline)  # trusted arguments: an error here is ours
+        self.pipes.send(wire.encode(message))  # trusted arguments: an error here is ours
         served = 0
-        while failed is None:
+        while True:
             try:
-                reply = self._read_frame(deadline)
+                payload = self._next_frame(deadline)
+                if isinstance(payload, str):
+                    return payload
+                reply = wire.decode(payload)
             except wire.WireError:
                 return "protocol"
-            if isinstance(reply, str):
-                return reply
             if reply.get("op") != "part":
                 return reply
             served += 1
             if served > MAX_PART_CALLS:
                 return "protocol"
-            failed = self._write(wire.encode(_serve_part(reply, parts or {})), deadline)
-        return failed
+            self.pipes.send(wire.encode(_serve_part(reply, parts or {})))
 
     def pipeline(self, messages: list[dict[str, Any]], timeout: float,
                  until: float | None = None) -> list[dict[str, Any] | str]:
@@ -216,88 +267,23 @@ class _Process:
         """
         if not messages:
             return []
-        pending = memoryview(b"".join(wire.encode(m) for m in messages))  # trusted arguments
+        self.pipes.send(b"".join(wire.encode(m) for m in messages))  # trusted arguments
         replies: list[dict[str, Any] | str] = []
-        received = bytearray()
         end = math.inf if until is None else until
-        deadline = min(time.monotonic() + timeout, end)
         while len(replies) < len(messages):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return [*replies, "timeout"]
-            readable, writable, _ = select.select([self._from_child], [self._to_child] if pending else [], [],
-                                                  remaining)
             try:
-                if writable:
-                    pending = pending[os.write(self._to_child, pending):]
-            except BlockingIOError:
-                pass
-            except OSError:  # the worker stopped reading: the replies it wrote before are still to be read
-                pending = memoryview(b"")
-            try:
-                chunk = os.read(self._from_child, 1 << 20) if readable else None
-            except OSError:
-                return [*replies, "crashed"]
-            if chunk == b"":
-                return [*replies, "crashed"]
-            received += chunk or b""
-            while len(received) >= 4 and len(replies) < len(messages):
-                try:
-                    length = wire.frame_length(bytes(received[:4]))
-                    if len(received) < 4 + length:
-                        break
-                    reply = wire.decode(bytes(received[4:4 + length]))
-                except wire.WireError:
-                    return [*replies, "protocol"]
-                del received[:4 + length]
-                if reply.get("op") == "part":
-                    return [*replies, "protocol"]
-                replies.append(reply)
-                deadline = min(time.monotonic() + timeout, end)
-        if received:  # more than one frame per request: the worker writes frames of its own making
+                payload = self._next_frame(min(time.monotonic() + timeout, end))
+                if isinstance(payload, str):
+                    return [*replies, payload]
+                reply = wire.decode(payload)
+            except wire.WireError:
+                return [*replies, "protocol"]
+            if reply.get("op") == "part":
+                return [*replies, "protocol"]
+            replies.append(reply)
+        if self._received:  # more than one frame per request: the worker writes frames of its own making
             return [*replies[:-1], "protocol"]
         return replies
-
-    def _write(self, frame: bytes, deadline: float) -> str | None:
-        view = memoryview(frame)
-        while view:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return "timeout"
-            try:
-                _, ready, _ = select.select([], [self._to_child], [], remaining)
-                if ready:
-                    view = view[os.write(self._to_child, view):]
-            except BlockingIOError:
-                continue
-            except OSError:  # BrokenPipeError and friends: the worker is gone
-                return "crashed"
-        return None
-
-    def _read_frame(self, deadline: float) -> dict[str, Any] | str:
-        prefix = self._read(4, deadline)
-        if isinstance(prefix, str):
-            return prefix
-        payload = self._read(wire.frame_length(prefix), deadline)
-        if isinstance(payload, str):
-            return payload
-        return wire.decode(payload)
-
-    def _read(self, count: int, deadline: float) -> bytes | str:
-        chunks = []
-        while count:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return "timeout"
-            ready, _, _ = select.select([self._from_child], [], [], remaining)
-            if not ready:
-                return "timeout"
-            chunk = os.read(self._from_child, min(count, 1 << 20))
-            if not chunk:
-                return "crashed"
-            chunks.append(chunk)
-            count -= len(chunk)
-        return b"".join(chunks)
 
     def take_output(self, until: Any = None) -> str:
         """What the worker printed since the last call (up to ``until``, where a reply says its call's output
@@ -307,13 +293,21 @@ class _Process:
         if isinstance(until, int) and not isinstance(until, bool) and self._offset <= until <= end:
             end = until
         limit = self.limits.output_chars
-        data = os.pread(self.output.fileno(), min(end - self._offset, limit * 4), self._offset)
+        data = self._read_output(min(end - self._offset, limit * 4))
         cut = end - self._offset > len(data)
         self._offset = end
         text = data.decode("utf-8", errors="replace")
         if len(text) > limit or cut:
             text = text[:limit] + f"\n... (output cut at {limit} characters)"
         return text
+
+    def _read_output(self, size: int) -> bytes:
+        """``size`` bytes of the output file from where the grader stopped reading: with ``pread`` where the
+        file's offset is shared with the worker (the posix path), from the grader's own handle otherwise."""
+        if self._files is None:
+            return os.pread(self.output.fileno(), size, self._offset)
+        self.output.seek(self._offset)
+        return self.output.read(size)
 
     def where_stopped(self) -> list[dict[str, Any]]:
         """The submission's frames (outermost first) in the last stack the worker wrote before time ran out."""
@@ -337,16 +331,9 @@ class _Process:
         return f"ended the process with exit code {code}"
 
     def kill(self) -> None:
-        for fd in (self._to_child, self._from_child):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        self.pipes.close()
         if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                self.process.kill()
+            _kill_tree(self.process)
         try:  # reaped: a started worker here, a forked one by its template, which says so at once
             self.process.wait(timeout=10 if isinstance(self.process, subprocess.Popen) else 1)
         except subprocess.TimeoutExpired:
@@ -354,6 +341,34 @@ class _Process:
         self.output.close()
         self.stacks.close()
         self._cwd.cleanup()
+        if self._files is not None:
+            self._files.cleanup()
+
+
+def _interpreter() -> list[str]:
+    """The command line that starts a worker on its own (isolated mode, no bytecode written, unbuffered)."""
+    root = str(Path(__file__).resolve().parents[2])  # the folder holding the gatelab package
+    return [sys.executable, "-I", "-B", "-u", "-c", _BOOTSTRAP.format(root=root)]
+
+
+def _new_process_group() -> dict[str, Any]:
+    """Popen's arguments that put a worker in a process group of its own, so that all it started dies with it."""
+    if sys.platform == "win32":
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
+    return {"start_new_session": True}
+
+
+def _kill_tree(process: Any) -> None:
+    """Kill a worker and every process it started: its process group (POSIX), its tree (Windows)."""
+    if hasattr(os, "killpg"):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+            return
+        except (ProcessLookupError, PermissionError):
+            pass
+    elif sys.platform == "win32":
+        subprocess.run(["taskkill", "/F", "/T", "/PID", str(process.pid)], capture_output=True, check=False)
+    process.kill()
 
 
 def stack_after(timeout: float) -> float:

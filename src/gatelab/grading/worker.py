@@ -465,8 +465,11 @@ def _drop_privileges() -> None:
 def _options(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="gatelab-worker")
     parser.add_argument("--submission", required=True)
-    parser.add_argument("--in-fd", type=int, required=True)
-    parser.add_argument("--out-fd", type=int, required=True)
+    parser.add_argument("--in-fd", type=int, default=-1)
+    parser.add_argument("--out-fd", type=int, default=-1)
+    parser.add_argument("--stdio", action="store_true")  # the portable path: the pipes are stdin and stdout
+    parser.add_argument("--output-file", default="")  # with --stdio: where prints go (appended to)
+    parser.add_argument("--stack-file", default="")  # with --stdio: where the stack of a call near its limit goes
     parser.add_argument("--memory-mb", type=int, default=1024)
     parser.add_argument("--output-mb", type=int, default=8)
     parser.add_argument("--forbid", action="append", default=[])
@@ -506,10 +509,31 @@ def _become_worker(options: argparse.Namespace, privileged: bool, private: Any) 
 
 
 def main(argv: list[str] | None = None) -> None:
-    """A worker started on its own (``subprocess``): one submission, the pipes named on the command line."""
+    """A worker started on its own (``subprocess``): one submission, the pipes named on the command line, or
+    (``--stdio``, the portable path) its standard input and output."""
     options = _options(argv)
+    if options.stdio:
+        _take_stdio(options)
+    elif options.in_fd < 0 or options.out_fd < 0:
+        raise SystemExit("gatelab worker: give --in-fd and --out-fd, or --stdio")
     privileged, private = _prepare_interpreter()
     _become_worker(options, privileged, private)
+
+
+def _take_stdio(options: argparse.Namespace) -> None:
+    """Move the grader's pipes off the standard streams, before any student code can print onto them: the
+    requests and replies go on copies of them, prints to the output file, and stdin reads nothing."""
+    options.in_fd, options.out_fd = os.dup(0), os.dup(1)
+    appended = os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0)
+    output = os.open(options.output_file, appended) if options.output_file else os.open(os.devnull, os.O_WRONLY)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    os.close(output)
+    nothing = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(nothing, 0)
+    os.close(nothing)
+    if options.stack_file:
+        options.stack_fd = os.open(options.stack_file, appended)
 
 
 def template(argv: list[str] | None = None) -> None:
