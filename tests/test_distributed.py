@@ -86,6 +86,7 @@ def test_a_cluster_grades_a_class_as_a_local_run_does(local, cluster, fast_root)
     assert "broken.zip is not a readable zip file" in _results(out, "broken")["error"]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="kills a worker with SIGKILL")
 def test_a_worker_killed_mid_batch_costs_nothing_and_counts_nothing_twice(local, cluster, fast_root):  # noqa: F811
     """SIGKILL a worker process that is grading: Dask runs its lost task again on a worker that lives; every
     student has one row, and grades.csv is the local run's."""

@@ -89,6 +89,17 @@ def test_the_sandbox_path_is_chosen_by_gatelab_sandbox(monkeypatch):
 
 
 def pid_exists(pid: int) -> bool:
+    if sys.platform == "win32":  # os.kill(pid, 0) would send CTRL_C_EVENT there
+        import ctypes
+
+        kernel = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        kernel.GetExitCodeProcess(handle, ctypes.byref(code))
+        kernel.CloseHandle(handle)
+        return code.value == 259  # STILL_ACTIVE
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -242,6 +253,7 @@ def test_os_exit_in_a_function_is_a_crash_and_the_next_call_works(write, sandbox
     assert box.spawned == 2
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is enforced on Linux only (README)")
 def test_huge_allocation_raises_memory_error_and_the_next_call_works(write, sandbox):
     """Allocating 4 GB under a 512 MB cap gives status raised with MemoryError, in the same worker."""
     write("m", OK_MODULE + """

@@ -97,6 +97,7 @@ def test_without_watchfiles_the_command_says_how_to_install_it(monkeypatch) -> N
     assert 'pip install "gatelab[watch]"' in result.output
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="pexpect's pseudo-terminal is POSIX's")
 def test_watch_in_a_real_terminal_regrades_on_save_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     pexpect = pytest.importorskip("pexpect")
     folder = write_submission(tmp_path / "work", {})

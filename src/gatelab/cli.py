@@ -65,6 +65,9 @@ assignment_option = click.option(
 @click.version_option(__version__, prog_name="gatelab")
 def main() -> None:
     """gatelab: implement the functions of an assignment and get graded with feedback that names the mistake."""
+    from gatelab.report import console
+
+    console.prepare(sys.stdout, sys.stderr)  # a console that lacks a character gets its spelling, not an error
 
 
 @main.command(epilog=EXIT_CODES)

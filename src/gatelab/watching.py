@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from gatelab.errors import GatelabError, UsageError
+from gatelab.report import console
 
 if TYPE_CHECKING:
     from gatelab.course.config import Assignment
@@ -100,11 +101,6 @@ def affected(graph: dict[str, set[str] | None], changed: Iterable[str]) -> set[s
                 result.add(module)
                 grew = True
     return result
-
-
-def _marks() -> dict[str, str]:
-    encoding = (getattr(sys.stdout, "encoding", None) or "").lower()
-    return {"pass": "✓", "fail": "✗"} if "utf" in encoding else {"pass": "ok", "fail": "x"}
 
 
 def _row_key(row: dict[str, Any]) -> str:
@@ -274,7 +270,7 @@ class Watcher:
         regraded = [target or "all functions" for target, _, _ in runs]
         return self.renderer.render(TEMPLATE, clock=time.strftime("%H:%M:%S"), files=names, regraded=regraded,
                                     seconds=seconds, rows=rows, notices=notices, errors=errors,
-                                    results=self.results, marks=_marks(), style=click.style,
+                                    results=self.results, marks=console.marks(sys.stdout), style=click.style,
                                     verbose=self.verbose, number=terminal.number)
 
     def score_line(self) -> str:

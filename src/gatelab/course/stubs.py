@@ -19,6 +19,7 @@ from typing import Mapping, Sequence
 
 from gatelab.errors import ConfigError
 from gatelab.report.render import Renderer
+from gatelab.textfiles import NotText, read_text
 
 _BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?:\s*\(hint:\s*(?P<hint>.*)\))?\s*$")
 _END = re.compile(r"^\s*# END SOLUTION\s*$")
@@ -87,7 +88,10 @@ def render_exercises(solutions: Path, renderer: Renderer,
         raise ConfigError(f"{solutions}: no .py files to generate exercises from")
     out = {}
     for path in files:
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = read_text(path)
+        except NotText as exc:
+            raise ConfigError(str(exc), f"{path}:{exc.line}") from None
         out[path.name] = stub_source(text, str(path), renderer)
         check_regions(text, str(path), (functions or {}).get(path.stem, ()))
     missing = sorted(set(functions or {}) - {path.stem for path in files})

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from gatelab.errors import ConfigError, did_you_mean
+from gatelab.textfiles import NotText, read_text
 
 FAST_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same result, faster
 
@@ -22,13 +23,15 @@ class YamlSource:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self.root = yaml.compose(path.read_text(encoding="utf-8"), Loader=FAST_SAFE_LOADER)
+            self.root = yaml.compose(read_text(path), Loader=FAST_SAFE_LOADER)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"{path}:{mark.line + 1}" if mark else str(path)
             raise ConfigError(f"not valid YAML: {getattr(exc, 'problem', exc)}", where) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read: {getattr(exc, 'strerror', None) or exc}", str(path)) from None
+        except NotText as exc:
+            raise ConfigError(str(exc), f"{path}:{exc.line}") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read: {exc.strerror or exc}", str(path)) from None
 
     def where(self, node: yaml.Node | None) -> str:
         return f"{self.path}:{node.start_mark.line + 1}" if node is not None else str(self.path)

@@ -16,6 +16,7 @@ from typing import Any, Iterable
 import yaml
 
 from gatelab.errors import did_you_mean
+from gatelab.textfiles import NotText, read_text
 
 ANSWERS_NAME = "answers.yaml"
 STUDENT_KEY = "student"
@@ -56,14 +57,17 @@ def read(path: Path, known_ids: Iterable[str], shown_as: str | None = None) -> A
         return _unreadable(answers, f"{path_text}: the answers file is over {MAX_BYTES // 1024} KB; "
                                     "no quiz answer was read")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
         alias = next((e for e in yaml.parse(text, Loader=yaml.SafeLoader) if isinstance(e, yaml.AliasEvent)), None)
         if alias is not None:
             alias_line = alias.start_mark.line + 1 if alias.start_mark else 1
             return _unreadable(answers, f"{path_text}:{alias_line}: YAML aliases (*name) are not allowed "
                                         "in an answers file; no quiz answer was read")
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except NotText as exc:
+        return _unreadable(answers, f"{path_text}:{exc.line}: the answers file is {exc}; no quiz answer could "
+                                    "be read.")
+    except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
         return _unreadable(answers, f"{path_text}{line}: the answers file is not valid YAML "
@@ -112,7 +116,7 @@ def dump_value(value: Any) -> str:
 
 def write(path: Path, key: str, value: Any) -> None:
     """Set ``key: value`` in ``path``, keeping every other line (comments included) as it was."""
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True) if path.is_file() else [_HEADER]
+    lines = read_text(path).splitlines(keepends=True) if path.is_file() else [_HEADER]
     entry = f"{key}: {dump_value(value)}\n"
     pattern = re.compile(rf"^{re.escape(key)}\s*:")
     for n, line in enumerate(lines):

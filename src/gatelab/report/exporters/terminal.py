@@ -7,13 +7,9 @@ from typing import Any
 
 import click
 
+from gatelab.report import console
 from gatelab.report.render import Renderer
 from gatelab.report.results import Kind, Results, TestResult
-
-
-def _marks() -> dict[str, str]:
-    encoding = (getattr(sys.stdout, "encoding", None) or "").lower()
-    return {"pass": "✓", "fail": "✗"} if "utf" in encoding else {"pass": "ok", "fail": "x"}
 
 
 def function_rows(results: Results, verbose: bool) -> list[dict[str, Any]]:
@@ -58,7 +54,7 @@ def _heading(test: TestResult) -> str:
 def render(results: Results, renderer: Renderer, *, verbose: bool = False) -> str:
     """The report ``grade check`` prints (with ANSI styles; click strips them off a tty)."""
     text = renderer.render(
-        "terminal.j2", results=results, rows=function_rows(results, verbose), marks=_marks(),
+        "terminal.j2", results=results, rows=function_rows(results, verbose), marks=console.marks(sys.stdout),
         style=click.style, verbose=verbose, number=number)
     return re.sub(r"\n{3,}", "\n\n", text)  # one blank line between blocks, however the rows end
 

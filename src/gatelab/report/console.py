@@ -1,0 +1,59 @@
+"""Text for whatever the output goes to: every character where the stream's encoding has it, an ASCII
+spelling where it does not (a legacy Windows code page, ``PYTHONIOENCODING=cp1252``, a pipe read as ASCII).
+
+Feedback and questions are written in Unicode (``✓``, ``≈``, ``Γf``, ``σ``); a
+stream that cannot encode a character gets its spelling here instead of a
+``UnicodeEncodeError``, so a check never fails for the console it prints to.
+"""
+from __future__ import annotations
+
+import codecs
+import io
+import unicodedata
+from typing import Any
+
+ERRORS = "gatelab-ascii"  # the codec error handler that spells a character the encoding lacks
+SPELLINGS = {
+    "✓": "ok", "✗": "x", "≈": "~=", "≤": "<=", "≥": ">=", "≠": "!=", "→": "->", "←": "<-", "↔": "<->",
+    "×": "x", "·": "*", "⊙": "*", "∘": "o", "…": "...", "—": "--", "–": "-", "‘": "'", "’": "'", "“": '"',
+    "”": '"', "±": "+/-", "√": "sqrt", "∞": "inf", "∂": "d", "∇": "grad", "∑": "sum", "Σ": "Sum", "∏": "prod",
+    "∈": "in", "⟨": "<", "⟩": ">", "‖": "||", "α": "alpha", "β": "beta", "γ": "gamma", "Γ": "Gamma",
+    "δ": "delta", "Δ": "Delta", "ε": "eps", "η": "eta", "θ": "theta", "λ": "lambda", "μ": "mu", "π": "pi",
+    "σ": "sigma", "τ": "tau", "φ": "phi", "ω": "omega", "•": "-", "█": "#", "░": ".",
+}
+
+
+def _spell(error: UnicodeError) -> tuple[str, int]:
+    """The ASCII spelling of what the encoding could not take: a known symbol's, else its letters without
+    accents (``Zoë`` -> ``Zoe``), else ``?``."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    text = error.object[error.start:error.end]
+    return "".join(SPELLINGS.get(c) or _plain(c) for c in text), error.end
+
+
+def _plain(character: str) -> str:
+    return unicodedata.normalize("NFKD", character).encode("ascii", "ignore").decode("ascii") or "?"
+
+
+def encodes(stream: Any, text: str) -> bool:
+    """Whether ``stream`` can write ``text`` as it is (its encoding has every character)."""
+    try:
+        text.encode(getattr(stream, "encoding", None) or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def prepare(*streams: Any) -> None:
+    """Make each text stream spell what its encoding lacks instead of raising (streams that encode
+    everything, UTF-8 ones, are left as they are)."""
+    codecs.register_error(ERRORS, _spell)
+    for stream in streams:
+        if isinstance(stream, io.TextIOWrapper) and stream.errors != ERRORS and not encodes(stream, "✓≈Γσ"):
+            stream.reconfigure(errors=ERRORS)
+
+
+def marks(stream: Any) -> dict[str, str]:
+    """The pass and fail marks ``stream`` can show."""
+    return {"pass": "✓", "fail": "✗"} if encodes(stream, "✓✗") else {"pass": "ok", "fail": "x"}
