@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,14 @@ def test_a_course_in_a_folder_with_spaces_and_accents_checks_and_quizzes(tmp_pat
     assert "Traceback" not in text + done.stderr.decode()
     data = yaml.safe_load((home / "grader" / "config.yaml").read_text(encoding="utf-8"))
     assert data["title"] in text
+
+
+def test_a_class_keeps_its_students_names_in_any_script(tmp_path):
+    """Submission folders named by an LMS export keep their letters (a Mac's decomposed names read as the same
+    student as anyone else's); only what a file name or a CSV cell should not hold is replaced."""
+    from gatelab.grading.batch import submissions
+
+    for name in ["Zoë Müller", unicodedata.normalize("NFD", "Åsa Öberg"), "李 雷", "o'neil+late@x.edu", "  "]:
+        (tmp_path / name).mkdir()
+    assert sorted(submissions(tmp_path)) == sorted(["o_neil+late@x.edu", "unnamed", "Zoë_Müller", "Åsa_Öberg",
+                                                    "李_雷"])

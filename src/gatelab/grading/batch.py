@@ -20,6 +20,7 @@ import json
 import re
 import shutil
 import tempfile
+import unicodedata
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from gatelab import __version__
 from gatelab.errors import GatelabError, UsageError
 
 STATE = "state.json"
-_SAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
+_SAFE = re.compile(r"[^\w.@+-]+")  # letters of any script stay (Zoë_Müller), as NFC: a Mac's names match
 
 
 @dataclass
@@ -56,7 +57,8 @@ def submissions(folder: Path) -> dict[str, Path]:
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or not (path.is_dir() or path.suffix.lower() == ".zip"):
             continue
-        name = _SAFE.sub("_", path.stem if path.is_file() else path.name).strip("_") or "unnamed"
+        stem = unicodedata.normalize("NFC", path.stem if path.is_file() else path.name)
+        name = _SAFE.sub("_", stem).strip("_") or "unnamed"
         while name in found:
             name += "_"
         found[name] = path
