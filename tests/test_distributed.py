@@ -161,3 +161,25 @@ def test_a_folder_is_sent_without_what_grading_leaves_out(tmp_path):
         assert not any(b"instructor" in bundle.read(name) for name in names)
     assert sorted(names) == sorted(p.name for p in folder.glob("*.py") if not p.is_symlink())
     assert notices == ["answers_link.py is a symbolic link; it was left out (submit the file itself)"]
+
+
+def test_a_worker_process_unpacks_the_assignment_once_and_keeps_one_warm_state(fast_root, tmp_path,  # noqa: F811
+                                                                                monkeypatch):
+    """Every task a Dask worker's process runs grades against the same unpacked assignment, so the process
+    keeps one warm grading state (not one more pytest session and worker template per task), and a task that
+    ends early (a broken zip) removes nothing another task's session reads."""
+    from gatelab.grading import distributed, run
+
+    started = []
+    start = run.Warm.start.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(run.Warm, "start", classmethod(lambda cls, *a, **k: started.append(1) or start(cls, *a, **k)))
+    data = distributed.pack_assignment(fast_root)
+    good = write_submission(tmp_path / "good", {})
+    packed, _ = distributed.pack_submission(good)
+    rows = [distributed.grade_sent(data, "broken", "broken.zip", "broken.zip", b"not a zip", True, [], None)]
+    root = distributed._assignment_folder(data)
+    rows += [distributed.grade_sent(data, f"s{n}", str(good), "good", packed, False, [], None) for n in range(2)]
+    assert "not a readable zip file" in rows[0]["error"]
+    assert not rows[1]["error"] and rows[1]["score"] > 0 and rows[1]["score"] == rows[2]["score"]
+    assert (root / "grader" / "config.yaml").is_file()
+    assert len(started) <= 1  # one warm state for all three tasks (none if an earlier test made it)

@@ -18,8 +18,11 @@ when a scheduler is asked for (``pip install "gatelab[dask]"``).
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
+import os
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -101,16 +104,16 @@ def held(data: bytes) -> bytes:
 
 def grade_sent(assignment: bytes, student: str, source: str, name: str, packed: bytes, is_zip: bool,
                notices: list[str], budget: float | None) -> dict[str, Any]:
-    """Grade one submission sent as bytes (a Dask task): unpack the assignment and the submission into a
-    private temporary folder, then grade as a local batch does; the row names the submission as it is here."""
+    """Grade one submission sent as bytes (a Dask task): the assignment unpacked once per process, the
+    submission into a private temporary folder, then graded as a local batch does (one warm grading state per
+    process); the row names the submission as it is here."""
     from gatelab.grading.batch import Row, grade_one
     from gatelab.grading.submission import unpack
 
     with tempfile.TemporaryDirectory(prefix="gatelab-dask-") as tmp:
         folder = Path(tmp)
         try:
-            (folder / "assignment.zip").write_bytes(assignment)
-            unpack(folder / "assignment.zip", folder / "assignment")
+            root = _assignment_folder(assignment)
             target = folder / "sent" / name
             target.parent.mkdir()
             if is_zip:
@@ -121,7 +124,7 @@ def grade_sent(assignment: bytes, student: str, source: str, name: str, packed: 
                 target.mkdir(exist_ok=True)  # an empty folder is sent as an empty zip
         except UsageError as exc:
             return {**Row(student, source, error=f"the cluster could not unpack it: {exc}").__dict__}
-        row = grade_one(str(folder / "assignment"), student, str(target), budget)
+        row = grade_one(str(root), student, str(target), budget)
     row["source"] = source
     results = row["results"]
     if results and not is_zip:  # where the files are here, not where they were unpacked
@@ -129,6 +132,28 @@ def grade_sent(assignment: bytes, student: str, source: str, name: str, packed: 
     if notices and results:
         results["notices"][:0] = notices
     return row
+
+
+def _assignment_folder(assignment: bytes) -> Path:
+    """The assignment unpacked once in this process, for every submission it grades: one folder per
+    assignment (by content), so that the process keeps one warm grading state (``batch._prepared``) instead
+    of one per task, and no task removes the folder that a session still reads. Removed when the process
+    ends. Two tasks that unpack it at once each unpack into a folder of their own; one of them is kept."""
+    from gatelab.grading.submission import unpack
+
+    folder = Path(tempfile.gettempdir()) / f"gatelab-dask-{os.getpid()}-{hashlib.sha256(assignment).hexdigest()[:16]}"
+    if folder.is_dir():
+        return folder
+    fresh = Path(tempfile.mkdtemp(prefix="gatelab-dask-unpacking-"))
+    (fresh / "assignment.zip").write_bytes(assignment)
+    unpack(fresh / "assignment.zip", fresh / "assignment")
+    try:
+        os.rename(fresh / "assignment", folder)
+        atexit.register(shutil.rmtree, folder, True)
+    except OSError:  # another task of this process unpacked it first
+        pass
+    shutil.rmtree(fresh, ignore_errors=True)
+    return folder
 
 
 def _worker_facts() -> dict[str, str]:
