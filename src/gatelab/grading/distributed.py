@@ -32,7 +32,7 @@ import yaml
 
 from gatelab import __version__
 from gatelab.errors import UsageError
-from gatelab.grading.submission import IGNORED, UNPACK_LIMITS
+from gatelab.grading.submission import IGNORED, UNPACK_LIMITS, unpack
 
 INSTALL = 'grading on a Dask cluster needs Dask\'s distributed: pip install "gatelab[dask]"'
 CONNECT_SECONDS = 10  # to reach the scheduler, then for a first worker to be there
@@ -108,7 +108,6 @@ def grade_sent(assignment: bytes, student: str, source: str, name: str, packed: 
     submission into a private temporary folder, then graded as a local batch does (one warm grading state per
     process); the row names the submission as it is here."""
     from gatelab.grading.batch import Row, grade_one
-    from gatelab.grading.submission import unpack
 
     with tempfile.TemporaryDirectory(prefix="gatelab-dask-") as tmp:
         folder = Path(tmp)
@@ -139,8 +138,6 @@ def _assignment_folder(assignment: bytes) -> Path:
     assignment (by content), so that the process keeps one warm grading state (``batch._prepared``) instead
     of one per task, and no task removes the folder that a session still reads. Removed when the process
     ends. Two tasks that unpack it at once each unpack into a folder of their own; one of them is kept."""
-    from gatelab.grading.submission import unpack
-
     folder = Path(tempfile.gettempdir()) / f"gatelab-dask-{os.getpid()}-{hashlib.sha256(assignment).hexdigest()[:16]}"
     if folder.is_dir():
         return folder

@@ -23,7 +23,6 @@ and a visible test never quotes a hidden case.
 """
 from __future__ import annotations
 
-import copy
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
@@ -33,7 +32,7 @@ import numpy as np
 from gatelab.course.catalog import Candidate
 from gatelab.course.config import ASPECTS, VALUES, Assignment, TestSpec
 from gatelab.course.contract import Contract, Function
-from gatelab.grading import diagnostics
+from gatelab.grading import diagnostics, wire
 from gatelab.grading.cases import Case
 from gatelab.grading.oracle import Oracle
 from gatelab.grading.sandbox import HIDDEN, PUBLIC, CallStatus, Outcome, Sandbox
@@ -208,7 +207,7 @@ class Judge:
                     raise TypeError(f"{qualname}() got unexpected arguments {sorted(kwargs)}")
                 with np.errstate(all="ignore"), warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    value = reference(*copy.deepcopy(positional))
+                    value = reference(*wire.copied(positional))
                 calls = used.setdefault(qualname, [])
                 calls[min(len(calls), PART_SAMPLES - 1):] = [(positional, value)]
                 return value

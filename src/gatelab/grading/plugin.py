@@ -34,6 +34,7 @@ import pytest
 from gatelab.course.config import VALUES, Assignment, TestSpec
 from gatelab.errors import ConfigError, did_you_mean
 from gatelab.grading.judge import Judge, Verdict
+from gatelab.grading.run import selects
 from gatelab.grading.sandbox import HIDDEN, PUBLIC
 from gatelab.report.render import Renderer
 from gatelab.report.results import Kind, Results, Status, TestResult
@@ -195,8 +196,7 @@ class GradingPlugin:
         return True
 
     def _run(self, job: Job, items: list[pytest.Item]) -> None:
-        selected = [item for item in items if not job.target or job.target in (_function_of(item),
-                                                                                _function_of(item).split(".")[0])]
+        selected = [item for item in items if selects(job.target, _function_of(item))]
         left_out = {item.nodeid for item in selected if _left_out(job, item)}
         job.judge.prefetch(spec.function for spec in (_spec_of(item) for item in selected
                                                       if item.nodeid not in left_out) if spec is not None)

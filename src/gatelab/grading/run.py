@@ -30,6 +30,11 @@ def check_target(assignment: Assignment, target: str | None) -> None:
                          f"{did_you_mean(target, [*contract.modules, *contract.by_name, QUIZ])}")
 
 
+def selects(target: str | None, function: str) -> bool:
+    """Whether ``target`` (none, a module or a function) selects what grades ``function``."""
+    return not target or target in (function, function.split(".")[0])
+
+
 def forbidden(assignment: Assignment) -> list[Path]:
     """Folders a submission may not read: the assignment's own (the worker reads a copy of the submission)."""
     return [assignment.root, assignment.solutions, assignment.grader]
@@ -67,7 +72,7 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
 
     renderer = renderer or (warm.renderer if warm else Renderer(assignment.grader / "templates"))
     for qualname, (count, points) in assignment.withheld.items():  # a student release: run only at grading
-        if not target or target in (qualname, qualname.split(".")[0]):
+        if selects(target, qualname):
             results.hidden_count += count
             results.hidden_points += points
     if not quiz_only:

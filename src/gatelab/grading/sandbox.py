@@ -91,7 +91,8 @@ class Outcome:
         come back (``args_after``) only when the call changed them: else they are the ``args`` sent."""
         known = {k: reply[k] for k in ("value", "error", "message", "args_after", "aliases", "warnings", "seconds")
                  if k in reply}
-        known.setdefault("args_after", list(args))
+        if "args_after" not in known:
+            known["args_after"] = list(args)
         try:
             status = CallStatus(reply.get("status"))
         except ValueError:
@@ -198,7 +199,7 @@ class _Process:
                  "--stack-fd", str(self.stacks.fileno())],
                 stdin=subprocess.DEVNULL, stdout=self.output, stderr=subprocess.STDOUT,
                 pass_fds=(child_in, child_out, self.stacks.fileno()), cwd=self._cwd.name,
-                env=worker_environment(self._cwd.name), start_new_session=True)
+                env=worker_environment(self._cwd.name), **_new_process_group())
 
     def _start_portable(self, options: list[str], child_in: int, child_out: int) -> None:
         """Start the worker with its pipes as its standard input and output; it moves them aside and sends
@@ -287,8 +288,7 @@ class _Process:
 
     def take_output(self, until: Any = None) -> str:
         """What the worker printed since the last call (up to ``until``, where a reply says its call's output
-        ends, when that is a position ahead), cut to the configured length. Read with ``pread``: the file's
-        offset is the worker's, shared with it."""
+        ends, when that is a position ahead), cut to the configured length."""
         end = os.fstat(self.output.fileno()).st_size
         if isinstance(until, int) and not isinstance(until, bool) and self._offset <= until <= end:
             end = until
@@ -313,7 +313,8 @@ class _Process:
         """The submission's frames (outermost first) in the last stack the worker wrote before time ran out."""
         self.stacks.seek(0)
         text = self.stacks.read(1 << 16).decode("utf-8", errors="replace")
-        return stack_frames(text.rsplit("Timeout (", 1)[-1], self.submission)  # the last watchdog thread's dump
+        return stack_frames(text.rsplit("Timeout (", 1)[-1], self.submission)  # a watchdog thread's last dump, or
+        # the signal handler's (which writes no "Timeout (" line)
 
     def output_is_full(self) -> bool:
         return self._offset * 2 > self.limits.output_mb * 1024 * 1024
@@ -343,6 +344,13 @@ class _Process:
         self._cwd.cleanup()
         if self._files is not None:
             self._files.cleanup()
+
+
+def _replied(process: _Process, reply: dict[str, Any], phase: str, args: Sequence[Any]) -> Outcome:
+    """The outcome of a request the worker answered, with what its call printed."""
+    outcome = Outcome.from_reply(reply, phase, args)
+    outcome.output = process.take_output(reply.get("printed_to"))
+    return outcome
 
 
 def _interpreter() -> list[str]:
@@ -538,10 +546,7 @@ class Sandbox:
             request["serve"] = sorted(parts)
         outcome = self._send(lane, request, "call", parts)
         outcome.output = pending_output + outcome.output
-        if outcome.status is CallStatus.TIMEOUT:
-            self._timeouts[lane, qualname] = self._timeouts.get((lane, qualname), 0) + 1
-        self._note_limit(qualname, outcome)
-        return outcome
+        return self._counted(lane, qualname, outcome)
 
     def _import(self, lane: str, module: str) -> Outcome | None:
         """Import ``module`` in the lane's worker if it has not yet: the import's outcome (a failed one is kept
@@ -554,6 +559,13 @@ class Sandbox:
             process.modules.add(module)
         elif outcome.status is not CallStatus.BUDGET:
             self._broken[module] = outcome
+        return outcome
+
+    def _counted(self, lane: str, qualname: str, outcome: Outcome) -> Outcome:
+        """``outcome`` of a call of ``qualname``, its timeout counted as a strike and any limit it hit noted."""
+        if outcome.status is CallStatus.TIMEOUT:
+            self._timeouts[lane, qualname] = self._timeouts.get((lane, qualname), 0) + 1
+        self._note_limit(qualname, outcome)
         return outcome
 
     def _note_limit(self, qualname: str, outcome: Outcome) -> None:
@@ -611,16 +623,12 @@ class Sandbox:
                                    self._budget_end)
         for index, reply in zip(sent, replies):
             module, function, args = calls[index]
-            qualname = f"{module}.{function}"
             if isinstance(reply, dict):
-                outcome = Outcome.from_reply(reply, "call", args)
-                outcome.output = imported.pop(module, "") + process.take_output(reply.get("printed_to"))
+                outcome = _replied(process, reply, "call", args)
+                outcome.output = imported.pop(module, "") + outcome.output
             else:
                 outcome = self._failed(lane, process, reply, "call", self.limits.timeout, self._remaining())
-            if outcome.status is CallStatus.TIMEOUT:
-                self._timeouts[lane, qualname] = self._timeouts.get((lane, qualname), 0) + 1
-            self._note_limit(qualname, outcome)
-            outcomes[index] = outcome
+            outcomes[index] = self._counted(lane, f"{module}.{function}", outcome)
         return outcomes
 
     def _send(self, lane: str, message: dict[str, Any], phase: str,
@@ -631,9 +639,7 @@ class Sandbox:
         remaining = self._remaining()
         reply = process.request(message, min(limit, remaining), parts)
         if isinstance(reply, dict):
-            outcome = Outcome.from_reply(reply, phase, message.get("args", ()))
-            outcome.output = process.take_output(reply.get("printed_to"))
-            return outcome
+            return _replied(process, reply, phase, message.get("args", ()))
         return self._failed(lane, process, reply, phase, limit, remaining)
 
     def _failed(self, lane: str, process: _Process, reply: str, phase: str, limit: float,

@@ -403,11 +403,7 @@ def _answer(worker: Worker, request: dict[str, Any]) -> bytes:
     except BaseException as exc:  # noqa: BLE001 - whatever the student's code left behind
         reply = {"status": "protocol", "message": f"could not send the result back: "
                                                   f"{type(exc).__name__}: {wire.safe_str(exc)}"}
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-        try:
-            stream.flush()  # type: ignore[union-attr]  # None, or replaced by the student: caught below
-        except BaseException:  # noqa: BLE001 - the student may have replaced or closed it
-            pass
+    _flush(sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)
     try:
         reply["printed_to"] = os.lseek(1, 0, os.SEEK_CUR)
     except OSError:
@@ -417,6 +413,15 @@ def _answer(worker: Worker, request: dict[str, Any]) -> bytes:
     except BaseException as exc:  # noqa: BLE001 - e.g. a result that cannot be encoded
         return wire.encode({"status": "protocol", "message": f"could not send the result back: "
                                                              f"{type(exc).__name__}: {wire.safe_str(exc)}"})
+
+
+def _flush(*streams: Any) -> None:
+    """Flush what was printed, whatever the student made of the streams (None, replaced, closed)."""
+    for stream in streams:
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001 - the student may have replaced or closed it
+            pass
 
 
 def serve(channel: Channel, worker: Worker) -> None:
@@ -608,11 +613,7 @@ def _fork_worker(control: Any, waking: tuple[int, int], request: dict[str, Any],
     except BaseException:  # noqa: BLE001 - reported through the exit status, as a crash
         code = 1
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except BaseException:  # noqa: BLE001 - the student may have replaced or closed it
-                pass
+        _flush(sys.stdout, sys.stderr)
         os._exit(code)
 
 
