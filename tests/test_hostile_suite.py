@@ -37,7 +37,7 @@ HOSTILE = Path(__file__).resolve().parent / "hostile"
 ENTRIES = sorted(p.name for p in HOSTILE.iterdir() if (p / "expect.yaml").is_file())
 KEYS = {"about", "threat", "base", "replace", "append", "symlinks", "limits", "quiz", "lost", "lost_includes",
         "code_points", "says", "feedback_has", "output_has", "notices_have", "no_mistake_named", "max_seconds",
-        "absent", "visible_lacks"}
+        "absent", "visible_lacks", "knows_layout", "no_process"}
 THREATS = {"scoring", "secrets", "time", "memory", "processes", "files", "network", "output", "protocol",
            "isolation", "leaks"}
 
@@ -80,6 +80,9 @@ def build(name: str, expect: dict, into: Path) -> Path:
     for path in (HOSTILE / name).iterdir():
         if path.name != "expect.yaml":
             shutil.copy(path, into / path.name)
+    if expect.get("knows_layout"):  # as on Gradescope, where the assignment's place is public knowledge
+        (into / "layout.py").write_text(f"SOLUTIONS = {str(COURSE / 'solutions')!r}\n"
+                                        f"GRADER = {str(COURSE / 'grader')!r}\n")
     for link, target in expect.get("symlinks", {}).items():
         (into / link).unlink(missing_ok=True)
         (into / link).symlink_to(COURSE / target)
@@ -149,8 +152,23 @@ def test_hostile_submission_is_contained(fast_root, tmp_path, monkeypatch, name,
     visible = "\n".join(t.feedback + t.output for t in results.tests if t.visibility == "visible")
     for text in expect.get("visible_lacks", []):
         assert text not in visible, text
+    if "no_process" in expect:
+        assert not _processes_running(expect["no_process"]), "a process the submission started outlived grading"
     if expect.get("no_mistake_named"):
         assert not [t.name for t in results.tests if t.mistakes or "known mistake" in t.feedback]
+
+
+def _processes_running(marker: str) -> list[str]:
+    """Command lines of running processes that hold ``marker``."""
+    found = []
+    for entry in glob.glob("/proc/[0-9]*/cmdline"):
+        try:
+            line = Path(entry).read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if marker in line:
+            found.append(line)
+    return found
 
 
 def _solution_lines() -> list[str]:

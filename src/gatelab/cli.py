@@ -22,7 +22,9 @@ Exit codes:
   4  the grader itself failed on a test (a bug to report)
   5  graded, but part of the assignment failed while grading (a question, a
      catalog file or formula): the results keep the full maximum, and the
-     notes for the instructor say what failed"""
+     notes for the instructor say what failed
+  6  refused (autograde, batch): the kernel's wall around student code cannot
+     be built here; --isolation weak grades behind what the machine has"""
 
 
 def _assignment(path: Path | None) -> Any:
@@ -59,6 +61,18 @@ student_option = click.option(
 assignment_option = click.option(
     "--assignment", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Assignment folder (holding grader/config.yaml). Default: the nearest one above the current folder.")
+
+
+def _set_isolation(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value:
+        os.environ["GATELAB_ISOLATION"] = value  # read by grading here and in a batch's processes
+    return value
+
+
+isolation_option = click.option(
+    "--isolation", type=click.Choice(["strict", "weak"]), default=None, expose_value=False, callback=_set_isolation,
+    help="strict (default, or the config's isolation:): refuse to grade where the kernel's wall around student "
+         "code (Landlock, seccomp, a user per submission) cannot be built. weak: grade behind what this machine has.")
 
 
 @click.group(epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
@@ -159,6 +173,7 @@ FORMATS = ("gradescope", "json", "junit", "github", "markdown")
               help="File to write. Default: standard output.")
 @click.option("--metadata", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The LMS's submission_metadata.json (Gradescope): its user id picks the quiz variants.")
+@isolation_option
 @assignment_option
 @student_option
 def autograde(submission: Path, fmt: str, output: Path | None, metadata: Path | None, assignment: Path | None,
@@ -189,6 +204,7 @@ def autograde(submission: Path, fmt: str, output: Path | None, metadata: Path | 
         _write(exporter.render(results), output, fmt)
         if output:
             click.echo(f"{results.score:g}/{results.max_score:g} written to {output}", err=True)
+        click.echo(f"isolation: {results.isolation}", err=True)
         for note in results.faults + results.instructor_notes:  # an LMS shows the autograder's output to staff only
             click.secho(f"note for the instructor: {note}", fg="yellow", err=True)
         return _instructor_exit(results)
@@ -353,6 +369,7 @@ def _engine(scheduler: str | None, root: Path) -> Any:
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Grade on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786) instead of here "
                    '(--jobs is then the workers\' business; pip install "gatelab[dask]").')
+@isolation_option
 @assignment_option
 def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster: Path | None,
           column: str | None, scheduler: str | None, assignment: Path | None) -> None:
@@ -365,10 +382,13 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
 
     def action() -> int:
         from gatelab.grading import batch as batching
+        from gatelab.grading import isolation
         from gatelab.report import classbook
         from gatelab.report.render import Renderer
 
         spec = _assignment(assignment)
+        wall = isolation.require(isolation.policy(spec.isolation))  # before a single submission is graded
+        click.echo(f"isolation: {wall.summary()}", err=True)
         renderer = Renderer(spec.grader / "templates")
         count = len(batching.submissions(submissions))
         show = sys.stderr.isatty()

@@ -117,6 +117,7 @@ class Assignment:
     withheld: dict[str, tuple[int, float]] = field(default_factory=dict)  # a release: function -> (tests, points)
     #                                                                      run only at grading
     quiz_share: float = DEFAULT_QUIZ_SHARE  # the quiz's part of code + quiz points (quiz.share)
+    isolation: str = "strict"  # strict: autograde and batch refuse where the kernel's wall cannot be built; weak
 
     @property
     def grader(self) -> Path:
@@ -273,8 +274,8 @@ def load(root: Path) -> Assignment:
     path = Path(root).resolve() / CONFIG_NAME
     doc = YamlSource(path)
     top = doc.mapping(doc.root, "the file")
-    doc.check_keys(top, ("title", "solutions", "exercises", "seed", "limits", "cases", "aspects", "tests", "quiz",
-                         "checksum", "recorded", "withheld"), "the file")
+    doc.check_keys(top, ("title", "solutions", "exercises", "seed", "limits", "isolation", "cases", "aspects",
+                         "tests", "quiz", "checksum", "recorded", "withheld"), "the file")
 
     def folder_of(key: str, default: str) -> Path:
         return (path.parent / (doc.typed(top[key], str, key) if key in top else default)).resolve()
@@ -296,7 +297,20 @@ def load(root: Path) -> Assignment:
         quiz_share=_quiz_share(doc, top.get("quiz")),
         recorded=path.parent / doc.typed(top["recorded"], str, "recorded") if "recorded" in top else None,
         withheld=_withheld(doc, top.get("withheld")),
+        isolation=_isolation(doc, top.get("isolation")),
     )
+
+
+def _isolation(doc: YamlSource, node: yaml.Node | None) -> str:
+    """``isolation``: strict (the default) or weak."""
+    from gatelab.grading.isolation import POLICIES, STRICT
+
+    if node is None:
+        return STRICT
+    value = doc.typed(node, str, "isolation")
+    if value not in POLICIES:
+        raise ConfigError(f"isolation must be one of {', '.join(POLICIES)}, not {value!r}", doc.where(node))
+    return value
 
 
 def _withheld(doc: YamlSource, node: yaml.Node | None) -> dict[str, tuple[int, float]]:

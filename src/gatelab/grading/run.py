@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from gatelab.course.config import Assignment
 from gatelab.errors import ConfigError, UsageError, did_you_mean
+from gatelab.grading import isolation
 from gatelab.grading.sandbox import HIDDEN, PUBLIC, Sandbox
 from gatelab.report.results import Kind, Results, Status, TestResult
 
@@ -61,10 +62,12 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
     from gatelab.grading.submission import locate
 
     check_target(assignment, target)
+    wall = isolation.require(isolation.policy(assignment.isolation) if for_lms else isolation.WEAK)
     submission, notices = locate(Path(submission))
     started = time.perf_counter()
     results = Results(title=assignment.title, submission=str(submission), seed=assignment.seed,
-                      student=student or "", checksum=assignment.checksum, notices=notices)
+                      student=student or "", checksum=assignment.checksum, notices=notices,
+                      isolation=wall.summary(), isolation_missing=wall.missing())
     if warm is not None and include_hidden:  # grading reads the catalog up front (see load_oracle): its notes
         results.instructor_notes.extend(warm.notes)
     quiz_only = target is not None and (target == QUIZ or target.startswith(f"{QUIZ}."))

@@ -7,9 +7,11 @@ worker if it needs one. A module whose import fails is remembered, so a
 syntax error costs that module's tests at once instead of a worker per test.
 
 What the worker can reach is kept small: it runs on a copy of the
-submission's Python files (no symlinks followed), in an empty folder, with a
-scrubbed environment (``WORKER_ENV``), and, when the grader runs as root, as
-an unprivileged user. The grading process itself is made non-dumpable on
+submission's Python files (no symlinks followed), in an empty folder of its
+own, with a scrubbed environment (``WORKER_ENV``), behind the wall this
+machine's kernel can build (``isolation``: Landlock, seccomp, namespaces,
+and as root a user per submission and lane). The worker learns nothing of
+the assignment's path. The grading process itself is made non-dumpable on
 Linux, so a worker of the same user cannot read its environment or memory
 through ``/proc``. A whole submission has a wall-clock ``budget``: once it is
 spent, the remaining calls are skipped at once.
@@ -31,7 +33,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from gatelab.errors import UsageError
-from gatelab.grading import pipes, wire
+from gatelab.grading import confine, isolation, pipes, wire
 from gatelab.grading.hardening import non_dumpable
 from gatelab.grading.limits import Limits
 
@@ -110,11 +112,13 @@ def worker_environment(home: str) -> dict[str, str]:
     return env
 
 
-def stage(submission: Path, into: Path) -> list[str]:
+def stage(submission: Path, into: Path, group: int | None = None) -> list[str]:
     """Copy the submission's Python files (never through a symlink) into ``into``; notes on what was left out.
 
-    The worker imports the copy, so it never reads the original folder, and,
-    made readable for all, an unprivileged worker can read it.
+    The worker imports the copy, so it never reads the original folder. The
+    copy is its owner's alone, or, with ``group`` (as root), readable by that
+    group (the submission's workers) and no one else, and writable by none of
+    its workers.
     """
     notes: list[str] = []
     max_files, max_bytes = STAGED_LIMITS
@@ -135,11 +139,18 @@ def stage(submission: Path, into: Path) -> list[str]:
         shutil.copyfile(path, target)
         copied += 1
         size += path.stat().st_size
+    folder_mode, file_mode = (0o750, 0o640) if group is not None else (0o700, 0o600)
     for folder, _, files in os.walk(into):
-        os.chmod(folder, 0o755)
+        _own(folder, folder_mode, group)
         for name in files:
-            os.chmod(os.path.join(folder, name), 0o644)
+            _own(os.path.join(folder, name), file_mode, group)
     return notes
+
+
+def _own(path: str, mode: int, group: int | None, user: int = 0) -> None:
+    if group is not None:
+        os.chown(path, user, group)
+    os.chmod(path, mode)
 
 
 def sandbox_mode() -> str:
@@ -156,17 +167,18 @@ def sandbox_mode() -> str:
 class _Process:
     """One worker process, its two pipes and the file its output goes to."""
 
-    def __init__(self, submission: Path, limits: Limits, forbid: Sequence[Path], template: Any = None) -> None:
+    def __init__(self, submission: Path, limits: Limits, wall: Any, identity: Any, lane: str,
+                 template: Any = None) -> None:
         self.limits = limits
         self.submission = submission
         self._offset = 0
         self._received = bytearray()  # what the worker wrote that is not a whole frame yet
         options = ["--submission", str(submission), "--memory-mb", str(limits.memory_mb),
-                   "--output-mb", str(limits.output_mb), "--stack-after", str(stack_after(limits.timeout))]
-        for path in forbid:
-            options += ["--forbid", str(path)]
-        self._cwd = tempfile.TemporaryDirectory(prefix="gatelab-worker-")
-        os.chmod(self._cwd.name, 0o755)
+                   "--output-mb", str(limits.output_mb), "--stack-after", str(stack_after(limits.timeout)),
+                   *isolation.options(wall, identity, lane)]
+        self._cwd = tempfile.TemporaryDirectory(prefix="gatelab-worker-")  # the worker's own, and only its own
+        if identity is not None:
+            _own(self._cwd.name, 0o700, identity.gid, identity.uids[lane])
         self._files: tempfile.TemporaryDirectory[str] | None = None
         child_in, to_child = os.pipe()
         from_child, child_out = os.pipe()
@@ -329,6 +341,8 @@ class _Process:
             if name == "SIGXFSZ":
                 return f"was stopped for printing more than {self.limits.output_mb} MB"
             return f"was killed by signal {name}"
+        if code == confine.EXIT_UNCONFINED:
+            return "could not be started behind the grader's wall (the grader's fault, not yours: tell your instructor)"
         return f"ended the process with exit code {code}"
 
     def kill(self) -> None:
@@ -437,6 +451,19 @@ def _serve_part(message: dict[str, Any], parts: Mapping[str, PartServer]) -> dic
 PUBLIC, HIDDEN = "public", "hidden"
 
 
+def _refuse_reachable(forbid: Sequence[Path]) -> None:
+    """Refuse to grade where a worker could read a folder of the assignment (it lies in the interpreter's
+    folders, which every worker reads): the reference and hidden tests would be the student's."""
+    roots = confine.interpreter_roots()
+    for path in forbid:
+        real = os.path.realpath(path)
+        inside = [r for r in roots if real == r or real.startswith(r + os.sep)]
+        if inside:
+            raise isolation.IsolationError(
+                f"the assignment folder {path} lies inside {inside[0]}, which every worker may read; move the "
+                "assignment out of the Python installation")
+
+
 class Sandbox:
     """Calls into one submission folder, each in a worker process of its own making.
 
@@ -450,7 +477,9 @@ class Sandbox:
         self.submission = Path(submission).resolve()
         self.template = template  # a forkserver.Template to fork workers from, or None: start each
         self.limits = limits
-        self.forbid = tuple(Path(p).resolve() for p in forbid)
+        self.forbid = tuple(Path(p).resolve() for p in forbid)  # the assignment: never readable by a worker
+        self.wall = isolation.wall()
+        self._identity: isolation.Identity | None = None
         self._processes: dict[str, _Process] = {}
         self._broken: dict[str, Outcome] = {}
         self._timeouts: dict[tuple[str, str], int] = {}
@@ -470,12 +499,19 @@ class Sandbox:
         """Start a worker for ``lane`` now, so its start-up overlaps the grader's own."""
         if self._staged is None:
             non_dumpable()  # this grading process: a worker of the same user cannot read it
+            _refuse_reachable(self.forbid)
+            self._identity = isolation.lease((PUBLIC, HIDDEN)) if self.wall.root else None
             self._staged = tempfile.TemporaryDirectory(prefix="gatelab-submission-")
-            self.notes = stage(self.submission, Path(self._staged.name))
+            self.notes = stage(self.submission, Path(self._staged.name), self._group)
             self._budget_end = time.monotonic() + self.limits.budget
         if lane not in self._processes:
-            self._processes[lane] = _Process(Path(self._staged.name), self.limits, self.forbid, self.template)
+            self._processes[lane] = _Process(Path(self._staged.name), self.limits, self.wall, self._identity, lane,
+                                             self.template)
             self.spawned += 1
+
+    @property
+    def _group(self) -> int | None:
+        return self._identity.gid if self._identity is not None else None
 
     def restage(self) -> None:
         """Copy the submission again, for workers started ahead of time that have imported none of it yet.
@@ -494,7 +530,7 @@ class Sandbox:
                 shutil.rmtree(child)
             else:
                 child.unlink()
-        self.notes = stage(self.submission, staged)
+        self.notes = stage(self.submission, staged, self._group)
         self._budget_end = time.monotonic() + self.limits.budget
 
     def close(self) -> None:
@@ -503,6 +539,9 @@ class Sandbox:
         if self._staged is not None:
             self._staged.cleanup()
             self._staged = None
+        if self._identity is not None:
+            self._identity.release()
+            self._identity = None
 
     def struck(self, qualname: str, lane: str = PUBLIC) -> bool:
         """Whether ``qualname`` ran past the time limit often enough not to be called again in ``lane``.

@@ -12,8 +12,12 @@ bound to stand-ins that ask the trusted side for the reference's value over
 the same pipes. The reference's code never enters this process, and a
 composite is judged on its own work whatever its parts do.
 
-Started as root (Gradescope, most CI containers), the worker drops to an
-unprivileged user before it imports any student code.
+Before it imports any student code, the worker builds the wall the grader
+asked for around itself (``confine``: namespaces, its own user, Landlock,
+seccomp, no inherited descriptors), or exits without running anything. The
+audit hook it installs last is a tripwire, not a wall: it turns a forbidden
+act into feedback that names it, and native code can walk past it; the
+kernel's layers are what hold.
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from gatelab.grading import private_python, wire
+from gatelab.grading import confine, wire
 from gatelab.grading.hardening import non_dumpable
 
 _BLOCKED_EVENTS = {
@@ -46,13 +50,13 @@ _BLOCKED_EVENTS = {
     "os.forkpty": "fork the process",
     "os.kill": "send signals to processes",
     "os.killpg": "send signals to processes",
+    "socket.__new__": "open network connections (sockets)",
     "socket.connect": "open network connections",
     "socket.bind": "open network connections",
 }
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-UNPRIVILEGED_USER = "nobody"
-# Modules a student may import that are not loaded yet when the worker drops its privileges: loaded first,
-# because that is quicker than importing them later through private_python's open folders.
+# Modules a student may import that are not loaded yet when a privileged worker builds its wall: loaded first,
+# because that is quicker than importing each later in every worker.
 _PRELOAD = ("math", "cmath", "random", "itertools", "functools", "collections", "typing", "dataclasses",
             "copy", "operator", "string", "textwrap", "json", "re", "struct", "heapq", "bisect", "array",
             "pathlib", "subprocess", "socket", "encodings.idna", "signal", "threading", "numpy.linalg",
@@ -67,18 +71,6 @@ RENAME_CUTOFF = 0.85  # how alike a name must be to be called a misspelling of t
 _DEVICES = ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom")
 
 
-def readable_roots(submission: str) -> tuple[str, ...]:
-    """The folders a submission may read: itself, its empty working folder, and the Python it runs on."""
-    import site
-
-    gatelab = os.path.dirname(os.path.dirname(wire.__file__))
-    candidates = [submission, os.getcwd(), sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-                  os.path.dirname(os.__file__), os.path.dirname(np.__file__), gatelab]
-    candidates += site.getsitepackages() + [site.getusersitepackages()]
-    roots = {os.path.realpath(c) for c in candidates if c}
-    return tuple(sorted(r for r in roots if r != os.sep))
-
-
 def _inside(real: str, roots: tuple[str, ...]) -> bool:
     return any(real == root or real.startswith(root + os.sep) for root in roots)
 
@@ -89,12 +81,12 @@ def _own_proc(real: str) -> bool:
     return head in ("self", "thread-self", str(os.getpid()))
 
 
-def _audit_hook(readable: tuple[str, ...], forbidden: tuple[str, ...]):
+def _audit_hook(readable: tuple[str, ...]):
     """An audit hook refusing what an exercise function never needs: processes, sockets, signals, writing
     files, and reading or listing anything outside the submission and the Python installation.
 
-    Defence in depth only (ctypes can get around it); the real boundary is
-    the process, its user and its limits.
+    A tripwire only (ctypes and ``_posixsubprocess`` get around it): it
+    names what the code tried; the kernel's layers (``confine``) refuse it.
     """
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
@@ -115,8 +107,6 @@ def _audit_hook(readable: tuple[str, ...], forbidden: tuple[str, ...]):
         real = os.path.realpath(shown)
         if _inside(real, readable) or real in _DEVICES or _own_proc(real):
             return
-        if _inside(real, forbidden):
-            raise PermissionError(f"grading does not allow reading {shown}")
         if real.startswith("/proc/"):
             raise PermissionError(f"grading does not allow reading other processes' files ({shown})")
         raise PermissionError(f"grading does not allow reading files outside your submission ({shown})")
@@ -446,27 +436,6 @@ def _preload() -> None:
             pass
 
 
-def _drop_privileges() -> None:
-    """Become an unprivileged user for good (the worker was started as root)."""
-    import pwd
-    import resource
-
-    try:
-        entry = pwd.getpwnam(UNPRIVILEGED_USER)
-        uid, gid = entry.pw_uid, entry.pw_gid
-    except KeyError:
-        uid = gid = 65534
-    os.setgroups([])
-    os.setgid(gid)
-    os.setuid(uid)
-    if os.getuid() == 0 or os.geteuid() == 0:
-        raise SystemExit("gatelab worker: could not drop root privileges")
-    try:
-        resource.setrlimit(resource.RLIMIT_NPROC, (64, 64))
-    except (ValueError, OSError, AttributeError):
-        pass
-
-
 def _options(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="gatelab-worker")
     parser.add_argument("--submission", required=True)
@@ -477,38 +446,44 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--stack-file", default="")  # with --stdio: where the stack of a call near its limit goes
     parser.add_argument("--memory-mb", type=int, default=1024)
     parser.add_argument("--output-mb", type=int, default=8)
-    parser.add_argument("--forbid", action="append", default=[])
+    parser.add_argument("--landlock", type=int, default=0)  # the Landlock ABI to build a ruleset for (0: none)
+    parser.add_argument("--seccomp", action="store_true")
+    parser.add_argument("--namespaces", action="store_true")
+    parser.add_argument("--uid", type=int, default=None)  # as root: the user and group to run as
+    parser.add_argument("--gid", type=int, default=None)
     parser.add_argument("--stack-fd", type=int, default=-1)
     parser.add_argument("--stack-after", type=float, default=0.0)
     parser.add_argument("--cwd", default=".")  # a forked worker's own folder (a started one is started there)
     return parser.parse_args(argv)
 
 
-def _prepare_interpreter() -> tuple[bool, Any]:
-    """What every worker does before it knows its submission: text streams, preloads, the private folders."""
+def _prepare_interpreter() -> None:
+    """What every worker does before it knows its submission: text streams, and, as root, preloads."""
     sys.dont_write_bytecode = True
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(encoding="utf-8", errors="backslashreplace")  # the grader reads it as UTF-8
     sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
-    privileged = _running_as_root()
-    if not privileged:
-        return False, None
-    _preload()
-    return True, private_python.open_private_folders(sys.path)
+    if _running_as_root():
+        _preload()
 
 
-def _become_worker(options: argparse.Namespace, privileged: bool, private: Any) -> None:
-    """Limit this process, drop root, guard it with the audit hook, and answer requests on the submission."""
+def _become_worker(options: argparse.Namespace) -> None:
+    """Limit this process, build its wall, set the tripwire, and answer requests on the submission."""
     submission = os.path.realpath(options.submission)
+    scratch = os.path.realpath(os.getcwd())
     sys.path.insert(0, submission)
     _limit_memory(options.memory_mb)
     _limit_output(options.output_mb)
-    if privileged:
-        _drop_privileges()
-        if private:
-            sys.meta_path.insert(0, private_python.DescriptorFinder(private))
-    sys.addaudithook(_audit_hook(readable_roots(submission), tuple(os.path.realpath(p) for p in options.forbid)))
+    read = confine.interpreter_roots()
+    plan = confine.Plan(submission=submission, scratch=scratch, landlock=options.landlock, seccomp=options.seccomp,
+                        namespaces=options.namespaces, uid=options.uid, gid=options.gid, read=read,
+                        keep_fds={options.in_fd, options.out_fd, options.stack_fd} - {-1})
+    try:
+        confine.build(plan)
+    except confine.Unconfined as exc:
+        confine.fail(str(exc))
+    sys.addaudithook(_audit_hook(tuple(sorted({submission, scratch, *read}))))
     channel = Channel(options.in_fd, options.out_fd)
     serve(channel, Worker(submission, channel, Watchdog(options.stack_fd, options.stack_after)))
 
@@ -521,8 +496,8 @@ def main(argv: list[str] | None = None) -> None:
         _take_stdio(options)
     elif options.in_fd < 0 or options.out_fd < 0:
         raise SystemExit("gatelab worker: give --in-fd and --out-fd, or --stdio")
-    privileged, private = _prepare_interpreter()
-    _become_worker(options, privileged, private)
+    _prepare_interpreter()
+    _become_worker(options)
 
 
 def _take_stdio(options: argparse.Namespace) -> None:
@@ -555,8 +530,8 @@ def template(argv: list[str] | None = None) -> None:
 
     control = socket.socket(fileno=int((argv or sys.argv[1:])[0]))
     non_dumpable()  # a worker of the same user cannot read or change the template that forks the next ones
-    privileged, private = _prepare_interpreter()
-    if not privileged:
+    _prepare_interpreter()
+    if not _running_as_root():
         _preload()  # what every fork would import anyway (a privileged start has done it)
     gc.freeze()  # the garbage collector of a fork never walks what is loaded now: no copy of every page it holds
     woken, wake = os.pipe()  # a child's end wakes the loop at once (SIGCHLD), so it is reaped and told at once
@@ -578,7 +553,7 @@ def template(argv: list[str] | None = None) -> None:
         if not message:
             return  # the grader is gone; running children end when their pipes close
         request = wire.decode(message[4:])
-        pid = _fork_worker(control, (woken, wake), request, fds, privileged, private) if len(fds) == 4 else -1
+        pid = _fork_worker(control, (woken, wake), request, fds) if len(fds) == 4 else -1
         children.update([pid] if pid > 0 else [])
         for fd in fds:
             os.close(fd)
@@ -586,8 +561,7 @@ def template(argv: list[str] | None = None) -> None:
         control.send(wire.encode({**answer, "request": request.get("request")}))
 
 
-def _fork_worker(control: Any, waking: tuple[int, int], request: dict[str, Any], fds: list[int],
-                 privileged: bool, private: Any) -> int:
+def _fork_worker(control: Any, waking: tuple[int, int], request: dict[str, Any], fds: list[int]) -> int:
     """Fork a worker for one request (in the template); the child never returns from here."""
     in_fd, out_fd, output, stacks = fds
     options = _options([str(a) for a in request["argv"]] +
@@ -607,7 +581,7 @@ def _fork_worker(control: Any, waking: tuple[int, int], request: dict[str, Any],
         os.dup2(output, 2)
         os.chdir(options.cwd)
         os.environ.update(HOME=options.cwd, TMPDIR=options.cwd, TMP=options.cwd, TEMP=options.cwd)
-        _become_worker(options, privileged, private)
+        _become_worker(options)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:  # noqa: BLE001 - reported through the exit status, as a crash

@@ -72,6 +72,8 @@ class Results:
     checksum: str = ""  # of the assignment that graded it (grader files and reference)
     due_date: str = ""  # from the LMS, when it said
     submitted_at: str = ""
+    isolation: str = ""  # the layers of the wall its workers ran behind (isolation.Wall.summary)
+    isolation_missing: list[str] = field(default_factory=list)  # layers a strict grader needs that were not there
 
     @property
     def score(self) -> float:
