@@ -16,6 +16,7 @@ then exits without running student code (``EXIT_UNCONFINED``).
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import struct
 import sys
@@ -55,8 +56,11 @@ class Plan:
 
 def build(plan: Plan) -> None:
     """Build every layer of ``plan`` on this process, or raise :class:`Unconfined`."""
-    if plan.namespaces and not private_namespaces((plan.submission, plan.scratch)):
-        raise Unconfined("could not make private network and mount namespaces")
+    if plan.namespaces:
+        try:
+            enter_namespaces((plan.submission, plan.scratch, *plan.read))
+        except OSError as exc:
+            raise Unconfined(f"private network and mount namespaces: {exc}") from exc
     ruleset = _ruleset(plan) if plan.landlock else -1
     try:
         if plan.uid is not None and plan.gid is not None:
@@ -96,7 +100,7 @@ def interpreter_roots() -> list[str]:
     if numpy is not None and numpy.submodule_search_locations:
         candidates += list(numpy.submodule_search_locations)
     roots = {os.path.realpath(c) for c in candidates if c}
-    return sorted(r for r in roots if r != os.sep)
+    return sorted(r for r in roots if r != os.sep and os.path.exists(r))
 
 
 def _ruleset(plan: Plan) -> int:
@@ -110,12 +114,22 @@ def _ruleset(plan: Plan) -> int:
 
 
 def private_namespaces(keep: Iterable[str] = ()) -> bool:
+    """:func:`enter_namespaces`; False where the kernel refuses (Docker's default profile, user namespaces
+    disabled)."""
+    try:
+        enter_namespaces(keep)
+    except OSError:
+        return False
+    return True
+
+
+def enter_namespaces(keep: Iterable[str] = ()) -> None:
     """Enter an empty network namespace and a mount namespace whose temporary folders are fresh (``keep``:
     folders inside them bound back in at the same place). As root directly; otherwise inside a user namespace
-    of one's own. False where the kernel refuses (Docker's default profile, user namespaces disabled)."""
+    of one's own. Raises OSError where the kernel refuses."""
     if not kernel.linux():
-        return False
-    keep = [os.path.realpath(path) for path in keep]
+        raise OSError(errno.ENOSYS, "namespaces are Linux's")
+    keep = [os.path.realpath(path) for path in keep if os.path.exists(path)]
     uid, gid = os.getuid(), os.getgid()
     flags = kernel.CLONE_NEWNET | kernel.CLONE_NEWNS | kernel.CLONE_NEWIPC
     handles: dict[str, int] = {}
@@ -135,12 +149,9 @@ def private_namespaces(keep: Iterable[str] = ()) -> bool:
         for path, handle in handles.items():
             os.makedirs(path, exist_ok=True)
             kernel.mount(f"/proc/self/fd/{handle}", path, None, kernel.MS_BIND)
-    except OSError:
-        return False
     finally:
         for handle in handles.values():
             os.close(handle)
-    return True
 
 
 def _map_self(uid: int, gid: int) -> None:
