@@ -109,6 +109,8 @@ def test_run_autograder_grades_a_submission_in_a_gradescope_root(built, tmp_path
                          env={**os.environ, "GATELAB_AUTOGRADER_ROOT": str(root), "GATELAB_PYTHON": sys.executable},
                          timeout=300)
     assert run.returncode == 0, run.stderr
+    assert "isolation: landlock" in run.stderr or sys.platform != "linux", run.stderr
+    assert not [p for p in (root / "source").rglob("*") if p.stat().st_mode & 0o077], "the bundle is root's alone"
     document = json.loads((root / "results" / "results.json").read_text())
     assert document["score"] == sum(t["max_score"] for t in document["tests"]) > 0
     assert document["extra_data"]["student"] == "reference"

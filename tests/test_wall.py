@@ -289,14 +289,17 @@ def test_in_a_batch_one_student_can_neither_stop_nor_read_another(tmp_path):
     assert mallory["isolation"].startswith("landlock-fs")
 
 
-def test_the_worker_refuses_to_run_student_code_behind_a_wall_it_could_not_build(tmp_path):
-    """A layer asked for but not built ends the worker before the submission is imported (exit 111), and the
-    call says it is the grader's fault."""
+def test_the_worker_refuses_to_run_student_code_behind_a_wall_it_could_not_build(tmp_path, monkeypatch):
+    """A layer asked for but not built (here: a user it cannot become) ends the worker before the submission is
+    imported (exit 111), and the call says it is the grader's fault."""
     if not sys.platform.startswith("linux"):
         pytest.skip("Linux layers")
     (tmp_path / "m.py").write_text("print('student code ran')\ndef f():\n    return 1\n")
+    nobody_at_all = 2**32 - 1  # (uid_t)-1: setresuid leaves the user as it is, so root would stay root
+    monkeypatch.setattr(isolation, "lease", lambda lanes: isolation.Identity(nobody_at_all, dict.fromkeys(lanes,
+                                                                                                  nobody_at_all)))
     box = Sandbox(tmp_path, Limits(timeout=5))
-    box.wall = isolation.Wall(landlock=99, seccomp=WALL.seccomp, root=WALL.root, uid=WALL.uid)  # no such ABI
+    box.wall = isolation.Wall(landlock=WALL.landlock, seccomp=WALL.seccomp, root=True, uid=True)
     with box:
         outcome = box.call("m", "f", [])
     assert outcome.status == "crashed" and "the grader's fault" in outcome.message, outcome
