@@ -594,6 +594,7 @@ def test_modules_not_imported_before_the_worker_dropped_root_still_import(write,
     write("m", """
         import statistics, fractions, decimal, numpy.polynomial
         def f():
+            import numpy.testing  # loads _csv and more, none of them preloaded
             return statistics.mean([1, 2, 6]) + float(fractions.Fraction(1, 2)) + float(decimal.Decimal("0.25"))
         def compiled():
             import _csv
