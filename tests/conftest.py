@@ -42,6 +42,22 @@ def write_submission(folder: Path, changes: dict[str, Replacement | list[Replace
         (folder / source.name).write_text(text)
     return folder
 
+# Appended to a copy of activations.py: its sigmoid prints, from inside the worker, the wall it runs behind.
+
+WALL_REPORT = '''
+
+import os as _os
+_reference_sigmoid = sigmoid
+
+
+def sigmoid(z):
+    """The reference's, saying from inside the worker which wall it runs behind."""
+    with open("/proc/self/status") as status:
+        fields = dict(line.split(":", 1) for line in status if ":" in line)
+    print(f"wall: seccomp={fields['Seccomp'].strip()} no_new_privs={fields['NoNewPrivs'].strip()} uid={_os.getuid()}")
+    return _reference_sigmoid(z)
+'''
+
 
 @pytest.fixture(scope="session")
 def assignment() -> config.Assignment:

@@ -15,7 +15,7 @@ import yaml
 from click.testing import CliRunner
 from test_batch import fast_root  # noqa: F401 - the fast assignment (timeout 1 s, budget 8 s), a fixture
 
-from conftest import write_submission
+from conftest import WALL_REPORT, write_submission
 from gatelab.cli import main
 from gatelab.grading import batch
 
@@ -183,3 +183,30 @@ def test_a_worker_process_unpacks_the_assignment_once_and_keeps_one_warm_state(f
     assert not rows[1]["error"] and rows[1]["score"] > 0 and rows[1]["score"] == rows[2]["score"]
     assert (root / "grader" / "config.yaml").is_file()
     assert len(started) <= 1  # one warm state for all three tasks (none if an earlier test made it)
+
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's wall is Linux's")
+def test_a_cluster_grades_behind_the_same_wall(cluster, fast_root, tmp_path):  # noqa: F811
+    """Workers started by a Dask worker process build the same wall as local ones: seccomp's filter and
+    no_new_privs, seen from inside the student's code, and (as root) a user of their own."""
+    from gatelab.grading import isolation
+
+    folder = write_submission(tmp_path / "submissions" / "walled", {})
+    with open(folder / "activations.py", "a") as module:
+        module.write(WALL_REPORT)
+    result = CliRunner().invoke(main, ["batch", str(tmp_path / "submissions"), "--out", str(tmp_path / "out"),
+                                       "--scheduler", cluster.scheduler_address, "--assignment", str(fast_root),
+                                       "--isolation", "weak"])
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "out" / "results" / "walled.json").read_text())
+    seen = {line for test in document["tests"] for line in test.get("output", "").splitlines()
+            if line.startswith("wall: ")}
+    wall = isolation.wall()
+    assert seen, "no test showed the sigmoid's output"
+    assert all(t["status"] == "passed" for t in document["tests"] if t["function"] == "activations.sigmoid")
+    for line in seen:
+        assert ("seccomp=2" in line) == wall.seccomp and "no_new_privs=1" in line, line
+        if wall.root:
+            assert int(line.rsplit("uid=", 1)[1]) >= isolation.ID_FLOOR, line
+    assert document["isolation"] == wall.summary()

@@ -140,3 +140,23 @@ def test_only_check_goes_to_the_server(monkeypatch):
     assert not server.eligible(["autograde", "--submission", "x"]) and not server.eligible([])
     monkeypatch.setenv(server.SWITCH, "0")
     assert not server.eligible(["check"])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's wall is Linux's")
+def test_a_served_check_runs_student_code_behind_the_wall(runtime, tmp_path):
+    """The server's workers build the same wall as a check run alone: seccomp's filter and no_new_privs,
+    seen from inside the student's code."""
+    from conftest import WALL_REPORT, write_submission
+    from gatelab.grading import isolation
+
+    submission = write_submission(tmp_path / "walled", {})
+    with open(submission / "activations.py", "a") as module:
+        module.write(WALL_REPORT)
+    args = ("check", "activations.sigmoid", "--verbose", "--assignment", str(COURSE), "--submission", str(submission))
+    _grade(*args)
+    _started()
+    served = _grade(*args)
+    assert server.status()["checks"] == 1 and served.returncode == 0, served.stdout + served.stderr
+    seen = [line.strip() for line in served.stdout.splitlines() if line.strip().startswith("wall: ")]
+    assert seen and all(("seccomp=2" in line) == isolation.wall().seccomp and "no_new_privs=1" in line
+                        for line in seen), served.stdout

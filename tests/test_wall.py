@@ -166,7 +166,8 @@ def test_two_submissions_never_share_a_user_and_their_copies_are_their_own(tmp_p
 
 def test_a_strict_grader_refuses_where_a_layer_is_missing(tmp_path, monkeypatch):
     """autograde and batch exit 6 with a one-line reason (and autograde still writes a results file saying
-    why) where the wall cannot be built; --isolation weak grades and records what the workers ran behind;
+    why) where the wall cannot be built; --isolation weak grades and records what the workers ran behind
+    (in the JSON format, every format's facts, and Gradescope's test for staff);
     grade check always grades, and says what this machine lacks."""
     monkeypatch.setattr(isolation, "wall", lambda: isolation.Wall(seccomp=True, root=False))
     monkeypatch.delenv("GATELAB_ISOLATION", raising=False)
@@ -186,6 +187,13 @@ def test_a_strict_grader_refuses_where_a_layer_is_missing(tmp_path, monkeypatch)
     document = json.loads(output.read_text())
     assert document["isolation"].startswith("seccomp") and document["isolation_missing"]
     assert "isolation: seccomp" in weak.output
+    gradescope = tmp_path / "gradescope.json"
+    weak = runner.invoke(main, ["autograde", "--submission", str(submission), "--assignment", str(COURSE),
+                                "--output", str(gradescope), "--isolation", "weak"])
+    document = json.loads(gradescope.read_text())
+    assert document["extra_data"]["isolation"].startswith("seccomp")
+    staff = [t for t in document["tests"] if t["name"] == "Notes for the instructor"]
+    assert staff and staff[0]["visibility"] == "hidden" and "this machine lacks Landlock" in staff[0]["output"]
     checked = runner.invoke(main, ["check", "activations.sigmoid", "--submission", str(submission),
                                    "--assignment", str(COURSE)])
     assert checked.exit_code == 0 and "this machine lacks Landlock" in checked.output, checked.output

@@ -20,7 +20,7 @@ def text_of(test: TestResult) -> str:
 def facts(results: Results) -> dict[str, Any]:
     """What every format records about a run, besides its tests."""
     return {"student": results.student, "gatelab": __version__, "assignment": results.checksum,
-            "due_date": results.due_date, "submitted_at": results.submitted_at}
+            "due_date": results.due_date, "submitted_at": results.submitted_at, "isolation": results.isolation}
 
 
 def test_facts(test: TestResult) -> dict[str, Any]:

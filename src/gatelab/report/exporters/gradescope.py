@@ -31,11 +31,17 @@ def _test(number: int, test: TestResult) -> dict[str, Any]:
 INSTRUCTOR_NOTES = "Notes for the instructor"
 
 
-def _instructor_test(number: int, results: Results) -> dict[str, Any]:
+def _staff_notes(results: Results) -> list[str]:
+    """Faults, assignment defects, and a wall graded without some of its layers (--isolation weak)."""
+    weak = ([f"Graded behind {results.isolation} only: this machine lacks {'; '.join(results.isolation_missing)}."]
+            if results.isolation_missing else [])
+    return results.faults + results.instructor_notes + weak
+
+
+def _instructor_test(number: int, notes: list[str]) -> dict[str, Any]:
     """What went wrong in the assignment or the grader, in a test only staff can see."""
     return {"name": INSTRUCTOR_NOTES, "number": str(number), "score": 0.0, "max_score": 0.0, "status": "failed",
-            "output": "\n".join(results.faults + results.instructor_notes), "tags": ["instructor"],
-            "visibility": "hidden"}
+            "output": "\n".join(notes), "tags": ["instructor"], "visibility": "hidden"}
 
 
 def render(results: Results) -> dict[str, Any]:
@@ -45,8 +51,8 @@ def render(results: Results) -> dict[str, Any]:
     if errors:
         summary += f"\n{len(errors)} test(s) failed inside the grader; your instructor has been told."
     tests = [_test(n, t) for n, t in enumerate(results.tests, start=1)]
-    if results.faults or results.instructor_notes:
-        tests.append(_instructor_test(len(tests) + 1, results))
+    if notes := _staff_notes(results):
+        tests.append(_instructor_test(len(tests) + 1, notes))
     return {
         "score": results.score,
         "execution_time": round(results.seconds, 3),
