@@ -42,8 +42,8 @@ def write_submission(folder: Path, changes: dict[str, Replacement | list[Replace
         (folder / source.name).write_text(text)
     return folder
 
-# Appended to a copy of activations.py: its sigmoid prints, from inside the worker, the wall it runs behind.
 
+# Appended to a copy of activations.py: its sigmoid prints, from inside the worker, the wall it runs behind.
 WALL_REPORT = '''
 
 import os as _os
