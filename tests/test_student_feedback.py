@@ -165,3 +165,17 @@ def test_a_derivative_outside_its_possible_range_is_told_so(assignment, tmp_path
                             quiz="none")
     feedback = next(t.feedback for t in results.tests if not t.passed)
     assert "outside [0, 0.25]" in feedback and "slope of at most 0.25" in feedback, feedback
+
+
+def test_a_warning_that_is_not_numeric_is_not_blamed_on_overflow(tmp_path):
+    """The contract's ``quiet`` hint explains numeric warnings (overflow in exp); a sigmoid that leaves a file
+    open gets a ResourceWarning named as such, not advice about z = +-1000; the naive sigmoid still gets it."""
+    right = ("    z = np.asarray(z, dtype=np.float64)\n    e = np.exp(-np.abs(z))\n"
+             "    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))\n")
+    leaky = write_submission(tmp_path / "leaky", {"activations": (right, "    open(__file__)\n" + right)})
+    said = check(leaky, "activations.sigmoid")
+    assert "emitted warnings: ResourceWarning" in said and "without warnings" in said, said
+    assert "z = +1000" not in said
+    naive = "    return 1.0 / (1.0 + np.exp(-z))\n"
+    overflowing = write_submission(tmp_path / "naive", {"activations": (right, naive)})
+    assert "z = +1000" in check(overflowing, "activations.sigmoid")

@@ -46,6 +46,7 @@ NOT_RETRIED = {CallStatus.MISSING, CallStatus.IMPORT_ERROR, CallStatus.BUDGET}  
 MACROS = {CallStatus.RAISED: "raised", CallStatus.MISSING: "missing", CallStatus.IMPORT_ERROR: "import_error",
           CallStatus.TIMEOUT: "timeout", CallStatus.CRASHED: "crashed", CallStatus.PROTOCOL: "protocol",
           CallStatus.SKIPPED: "skipped", CallStatus.BUDGET: "budget"}
+NUMERIC_WARNING = "RuntimeWarning"  # numpy's overflow, invalid value, divide by zero: what a ``quiet`` hint explains
 PART_SAMPLES = 2  # served calls per part (the first and the last) replayed on the student's own part
 
 
@@ -283,8 +284,9 @@ class Judge:
             return "\n".join([explained] if self._explains_itself(fn, outcome) else [*upstream, explained])
         messages = self._describe(fn, trial, outcome)
         if trial.warned:
+            numeric = any(w.startswith(NUMERIC_WARNING) for w in outcome.warnings)  # what ``quiet`` is about
             messages.append(self.renderer.feedback("warned", qualname=fn.qualname, warnings=outcome.warnings,
-                                                   hint=fn.quiet or ""))
+                                                   hint=(fn.quiet or "") if numeric else ""))
         return "\n".join(upstream + messages)
 
     def _parts_failing_their_tests(self, fn: Function) -> list[str]:
