@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from conftest import COURSE, write_submission
 from gatelab.cli import main
-from gatelab.grading import confine, forkserver, isolation, landlock, seccomp
+from gatelab.grading import confine, forkserver, isolation, kernel, landlock, seccomp
 from gatelab.grading.limits import Limits
 from gatelab.grading.sandbox import HIDDEN, PUBLIC, Sandbox
 
@@ -309,8 +309,8 @@ def test_in_a_batch_one_student_can_neither_stop_nor_read_another(tmp_path):
 def test_the_worker_refuses_to_run_student_code_behind_a_wall_it_could_not_build(tmp_path, monkeypatch):
     """A layer asked for but not built (here: a user it cannot become) ends the worker before the submission is
     imported (exit 111), and the call says it is the grader's fault."""
-    if not sys.platform.startswith("linux"):
-        pytest.skip("Linux layers")
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        pytest.skip("a user per submission is for a grader running as root on Linux")
     (tmp_path / "m.py").write_text("print('student code ran')\ndef f():\n    return 1\n")
     nobody_at_all = 2**32 - 1  # (uid_t)-1: setresuid leaves the user as it is, so root would stay root
     monkeypatch.setattr(isolation, "lease", lambda lanes: isolation.Identity(nobody_at_all, dict.fromkeys(lanes,
@@ -321,3 +321,61 @@ def test_the_worker_refuses_to_run_student_code_behind_a_wall_it_could_not_build
         outcome = box.call("m", "f", [])
     assert outcome.status == "crashed" and "the grader's fault" in outcome.message, outcome
     assert "student code ran" not in outcome.output
+
+
+def _as_nobody() -> None:
+    """As root, become nobody (in a forked child whose interpreter is loaded: nothing more to read)."""
+    if os.geteuid() == 0:
+        os.setgroups([])
+        os.setresgid(65534, 65534, 65534)
+        os.setresuid(65534, 65534, 65534)
+
+
+def _in_child(run) -> int:
+    """Run ``run`` in a forked child (no exec: nothing more to read from disk) and return its exit status."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            code = run()
+        except BaseException:  # noqa: BLE001 - any failure is the child's answer
+            code = 1
+        os._exit(code)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+@pytest.mark.skipif(not WALL.namespaces or not hasattr(os, "fork"), reason="needs Linux namespaces")
+def test_a_worker_forked_from_a_non_dumpable_template_enters_its_namespaces_as_any_user():
+    """The template is non-dumpable and its forks inherit that, which makes /proc/self root's: a worker of a
+    grader that is not root (a Linux laptop) must still write its user namespace's maps (as root this is
+    shown as nobody, the interpreter already loaded). Afterwards it is non-dumpable again."""
+    def enter() -> int:
+        kernel.prctl(kernel.PR_SET_DUMPABLE, 0)
+        _as_nobody()
+        confine.enter_namespaces([])
+        with open("/proc/net/dev") as devices:
+            interfaces = [line.split(":")[0].strip() for line in devices.read().splitlines()[2:]]
+        return 0 if interfaces == ["lo"] and kernel.prctl(kernel.PR_GET_DUMPABLE) == 0 else 2
+
+    assert _in_child(enter) == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
+def test_every_inherited_descriptor_is_closed_however_high_its_number():
+    """close_inherited closes by ranges, not by a listing with a fallback of 1024: a descriptor numbered 5000
+    in a forked worker that is not root and not dumpable is closed; the kept one stays."""
+    def close() -> int:
+        kept = os.open(os.devnull, os.O_RDONLY)
+        high = os.dup2(kept, 5000, inheritable=False)
+        _as_nobody()
+        kernel.prctl(kernel.PR_SET_DUMPABLE, 0)
+        confine.close_inherited({kept})
+        alive = []
+        for fd in (kept, high):
+            try:
+                os.fstat(fd)
+                alive.append(fd)
+            except OSError:
+                pass
+        return 0 if alive == [kept] else 2
+
+    assert _in_child(close) == 0

@@ -133,10 +133,16 @@ def enter_namespaces(keep: Iterable[str] = ()) -> None:
     uid, gid = os.getuid(), os.getgid()
     flags = kernel.CLONE_NEWNET | kernel.CLONE_NEWNS | kernel.CLONE_NEWIPC
     handles: dict[str, int] = {}
+    dumpable: int | None = None
     try:
         if os.geteuid() == 0:
             kernel.unshare(flags)
         else:
+            # A worker forked from the template inherits its non-dumpable flag, which makes /proc/self root's:
+            # it could not write its own maps or bind its kept folders. Dumpable only until they are done (no
+            # student code runs meanwhile; workers already running are behind Landlock and seccomp: no ptrace).
+            dumpable = kernel.prctl(kernel.PR_GET_DUMPABLE)
+            kernel.prctl(kernel.PR_SET_DUMPABLE, 1)
             kernel.unshare(flags | kernel.CLONE_NEWUSER)
             _map_self(uid, gid)
         kernel.mount(None, "/", None, kernel.MS_REC | kernel.MS_PRIVATE)
@@ -152,6 +158,8 @@ def enter_namespaces(keep: Iterable[str] = ()) -> None:
     finally:
         for handle in handles.values():
             os.close(handle)
+        if dumpable is not None:
+            kernel.prctl(kernel.PR_SET_DUMPABLE, dumpable)
 
 
 def _map_self(uid: int, gid: int) -> None:
@@ -211,18 +219,22 @@ def _single_threaded() -> None:
 
 
 def close_inherited(keep: set[int]) -> None:
-    """Close every descriptor but the standard streams and ``keep``: nothing handed down reaches student code."""
-    keep = {0, 1, 2, *keep}
+    """Close every descriptor but the standard streams and ``keep``: nothing handed down reaches student code.
+    By ranges (close_range on Linux), not by listing /proc/self/fd, which a non-dumpable process may not read."""
+    kept = sorted({0, 1, 2, *keep})
+    for low, high in zip(kept, [*kept[1:], _descriptor_ceiling()]):
+        if high > low + 1:
+            os.closerange(low + 1, high)
+
+
+def _descriptor_ceiling() -> int:
+    """One past the largest descriptor number this process can hold."""
     try:
-        open_fds = sorted(int(name) for name in os.listdir("/proc/self/fd"))
-    except OSError:
-        open_fds = list(range(3, 1024))
-    for fd in open_fds:
-        if fd not in keep:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        import resource
+    except ImportError:  # Windows: the C runtime's own ceiling (_setmaxstdio)
+        return 8192
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    return hard if 0 < hard < 1 << 24 else 1 << 24
 
 
 def fail(reason: str) -> None:

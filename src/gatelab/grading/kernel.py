@@ -12,7 +12,7 @@ import sys
 from functools import lru_cache
 from typing import Any
 
-PR_SET_DUMPABLE, PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS = 4, 8, 38
+PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS = 3, 4, 8, 38
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWIPC = 0x00020000, 0x10000000, 0x40000000, 0x08000000
 MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x1000, 0x4000, 0x40000
 
@@ -46,9 +46,9 @@ def _arg(value: Any) -> Any:
     return ctypes.c_long(value) if isinstance(value, int) else value
 
 
-def prctl(option: int, value: int = 0) -> None:
-    _checked(_libc().prctl(option, ctypes.c_ulong(value), ctypes.c_ulong(0), ctypes.c_ulong(0),
-                           ctypes.c_ulong(0)), f"prctl({option})")
+def prctl(option: int, value: int = 0) -> int:
+    return _checked(_libc().prctl(option, ctypes.c_ulong(value), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                                  ctypes.c_ulong(0)), f"prctl({option})")
 
 
 def unshare(flags: int) -> None:
