@@ -362,10 +362,13 @@ def test_a_worker_forked_from_a_non_dumpable_template_enters_its_namespaces_as_a
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
 def test_every_inherited_descriptor_is_closed_however_high_its_number():
     """close_inherited closes by ranges, not by a listing with a fallback of 1024: a descriptor numbered 5000
-    in a forked worker that is not root and not dumpable is closed; the kept one stays."""
+    (or the highest the soft limit allows) in a forked worker that is not root and not dumpable is closed;
+    the kept one stays."""
     def close() -> int:
         kept = os.open(os.devnull, os.O_RDONLY)
-        high = os.dup2(kept, 5000, inheritable=False)
+        import resource
+
+        high = os.dup2(kept, min(5000, resource.getrlimit(resource.RLIMIT_NOFILE)[0] - 1), inheritable=False)
         _as_nobody()
         kernel.prctl(kernel.PR_SET_DUMPABLE, 0)
         confine.close_inherited({kept})
