@@ -142,6 +142,35 @@ def test_a_rerun_regrades_only_what_changed(graded, fast_root):
     assert any("could not be imported" in t["feedback"] for t in document["tests"] if t["function"].startswith("rnn."))
 
 
+
+def test_a_rerun_never_reads_through_a_symbolic_link(tmp_path):
+    """What a submission holds is fingerprinted without following its links: a link to a 600 MB file (sparse:
+    no disk) costs neither its size in memory nor the time to read it; the link itself counts, so pointing it
+    elsewhere is a change."""
+    import time
+    import tracemalloc
+
+    from gatelab.grading.batch import fingerprint
+
+    folder = write_submission(tmp_path / "jsmith", {})
+    with open(tmp_path / "huge.bin", "wb") as huge:
+        huge.truncate(600 * 2**20)
+    (folder / "data.py").symlink_to(tmp_path / "huge.bin")
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        before = fingerprint(folder)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20 and time.monotonic() - started < 2, (peak, time.monotonic() - started)
+    (tmp_path / "other.bin").write_bytes(b"")
+    (folder / "data.py").unlink()
+    (folder / "data.py").symlink_to(tmp_path / "other.bin")
+    assert fingerprint(folder) != before
+    (folder / "rnn.py").write_text("changed\n")
+    assert fingerprint(folder) != before
+
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed here (apt install chromium) to render the page")
 def test_the_summary_renders_in_a_browser(graded, tmp_path):
     """Headless Chromium renders summary.html to a screenshot of a real page (not a blank or an error)."""

@@ -75,11 +75,12 @@ def module_of(path: Path, folder: Path) -> str | None:
 
 
 def import_graph(folder: Path) -> dict[str, set[str] | None]:
-    """Each top-level module of the submission and what its files import (None: anything)."""
+    """Each top-level module of the submission and what its files import (None: anything); symbolic links
+    are not followed (rglob does not descend into linked folders)."""
     graph: dict[str, set[str] | None] = {}
     for path in sorted(folder.rglob("*.py")):
         module = module_of(path, folder)
-        if module is None:
+        if module is None or path.is_symlink():  # never read through a link: grading leaves links out too
             continue
         try:
             found = imports_of(path.read_text(encoding="utf-8", errors="replace"))
