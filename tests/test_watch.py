@@ -99,6 +99,18 @@ def test_a_save_shows_only_the_feedback_that_changed(watcher) -> None:
     assert "No feedback changed." in again
 
 
+def test_a_file_name_that_carries_terminal_escapes_is_spelt_out(watcher) -> None:
+    """A saved file's name is the student's: its escape sequences (an OSC 8 link, a cleared screen, a carriage
+    return) are spelt out in what a save shows; only the report's own styles reach the terminal."""
+    import re
+
+    watcher.first()
+    name = "notes\x1b]8;;evil.example\x07\x1b[2J\r.py"
+    (watcher.folder / name).write_text("x = 1\n")
+    text = watcher.regrade([watcher.folder / name])
+    assert "notes\\x1b]8;;evil.example\\x07\\x1b[2J\\x0d.py changed" in text
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", re.sub(r"\x1b\[[0-9;]*m", "", text)), text
+
 def test_a_syntax_error_while_typing_is_feedback_and_answers_regrade_the_quiz(watcher) -> None:
     watcher.first()
     gru = watcher.folder / "gru.py"

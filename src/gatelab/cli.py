@@ -402,9 +402,9 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
         book = classbook.canvas_csv(rows, column or spec.title, people)
         (out / "grades.csv").write_text(book.text, encoding="utf-8", newline="")
         (out / "summary.html").write_text(classbook.summary_html(rows, spec.title, renderer, book.unmatched,
-                                                                 book.attention))
-        for message in book.attention:
-            click.echo(f"needs attention: {message}", err=True)
+                                                                 book.unresolved))
+        for message in book.unresolved:
+            click.echo(f"unresolved: {message}", err=True)
         reused = sum(row.reused for row in rows)
         failed = sum(bool(row.error) for row in rows)
         click.echo(f"{len(rows)} submissions ({reused} unchanged since the last run, {failed} not graded); "

@@ -269,10 +269,10 @@ class Watcher:
         names = [str(p.resolve().relative_to(self.folder.resolve())) if p.resolve().is_relative_to(
             self.folder.resolve()) else str(p) for p in paths]
         regraded = [target or "all functions" for target, _, _ in runs]
-        return self.renderer.render(TEMPLATE, clock=time.strftime("%H:%M:%S"), files=names, regraded=regraded,
-                                    seconds=seconds, rows=rows, notices=notices, errors=errors,
-                                    results=self.results, marks=console.marks(sys.stdout), style=click.style,
-                                    verbose=self.verbose, number=terminal.number)
+        return self.renderer.terminal(TEMPLATE, style=click.style, clock=time.strftime("%H:%M:%S"), files=names,
+                                      regraded=regraded, seconds=seconds, rows=rows, notices=notices,
+                                      errors=errors, results=self.results, marks=console.marks(sys.stdout),
+                                      verbose=self.verbose, number=terminal.number)
 
     def score_line(self) -> str:
         """The last score, for when watching stops."""

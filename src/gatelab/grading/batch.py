@@ -252,6 +252,7 @@ def _keep(out: Path, row: Row, renderer: Any, written: bool = False) -> None:
     (unless ``written`` by an earlier run and still there); then the row keeps only its digest."""
     from gatelab.report import classbook
     from gatelab.report.exporters import json as json_exporter
+    from gatelab.report.fences import fenced
 
     document = row.results or {**json_exporter.failure(row.error), "title": "", "student": row.student,
                                "max_score": 0.0, "notices": []}
@@ -259,7 +260,7 @@ def _keep(out: Path, row: Row, renderer: Any, written: bool = False) -> None:
     feedback.mkdir(exist_ok=True)
     if not written:
         (out / "results" / f"{row.student}.json").write_text(json.dumps(document, indent=1, ensure_ascii=False))
-        (feedback / f"{row.student}.md").write_text(row.markdown or f"# Not graded\n\n{row.error}\n")
+        (feedback / f"{row.student}.md").write_text(row.markdown or f"# Not graded\n\n{fenced(row.error)}\n")
     page = feedback / f"{row.student}.html"
     if not written or not page.is_file():
         page.write_text(row.html or classbook.feedback_html(document, renderer))

@@ -42,7 +42,7 @@ class Gradebook:
 
     text: str
     unmatched: list[str] = field(default_factory=list)  # not in the roster: written under their folder's name
-    attention: list[str] = field(default_factory=list)  # submissions that take no row, and why
+    unresolved: list[str] = field(default_factory=list)  # submissions that take no row, and why
 
 
 def cell(value: str | float) -> str:
@@ -78,20 +78,20 @@ def canvas_csv(rows: list[Any], column: str, roster: list[dict[str, str]] | None
     for row in rows:
         people = named[id(row)]
         if row.unclear:
-            book.attention.append(row.error)
+            book.unresolved.append(row.error)
         elif len(people) > 1:
-            book.attention.append(f"the folder {_folder(row)} names {len(people)} students of the roster ("
+            book.unresolved.append(f"the folder {_folder(row)} names {len(people)} students of the roster ("
                                   + "; ".join(p.get("Student", "") for p in people)
                                   + "): it takes no row; rename it to one of their SIS User IDs")
         elif people:
             by_person.setdefault(id(people[0]), []).append(row)
     for group in by_person.values():
         if len(group) > 1:
-            book.attention.append(f"the folders {', '.join(_folder(row) for row in group)} all name "
+            book.unresolved.append(f"the folders {', '.join(_folder(row) for row in group)} all name "
                                   f"{named[id(group[0])][0].get('Student', '')} of the roster: none of them "
                                   "takes the row; remove all but one and grade again")
     takes = {id(group[0]): named[id(group[0])][0] for group in by_person.values() if len(group) == 1}
-    book.attention = list(dict.fromkeys(book.attention))
+    book.unresolved = list(dict.fromkeys(book.unresolved))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180's; and a cell holding a lone \r is quoted
     writer.writerow([cell(c) for c in (*COLUMNS, column)])
@@ -164,10 +164,10 @@ def aggregate(rows: list[Any]) -> dict[str, Any]:
 
 
 def summary_html(rows: list[Any], title: str, renderer: Renderer, unmatched: Sequence[str] = (),
-                 attention: Sequence[str] = ()) -> str:
+                 unresolved: Sequence[str] = ()) -> str:
     """The class summary page."""
     return renderer.render("summary.html.j2", title=title, data=aggregate(rows), unmatched=list(unmatched),
-                           attention=list(attention))
+                           unresolved=list(unresolved))
 
 
 def feedback_html(results: dict[str, Any], renderer: Renderer) -> str:
