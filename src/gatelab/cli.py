@@ -383,7 +383,7 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
     def action() -> int:
         from gatelab.grading import batch as batching
         from gatelab.grading import isolation
-        from gatelab.report import classbook
+        from gatelab.report import classbook, console
         from gatelab.report.render import Renderer
 
         spec = _assignment(assignment)
@@ -404,7 +404,7 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
         (out / "summary.html").write_text(classbook.summary_html(rows, spec.title, renderer, book.unmatched,
                                                                  book.unresolved))
         for message in book.unresolved:
-            click.echo(f"unresolved: {message}", err=True)
+            click.echo(f"unresolved: {console.visible(message)}", err=True)  # roster names are the students'
         reused = sum(row.reused for row in rows)
         failed = sum(bool(row.error) for row in rows)
         click.echo(f"{len(rows)} submissions ({reused} unchanged since the last run, {failed} not graded); "
