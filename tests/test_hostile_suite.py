@@ -32,7 +32,7 @@ from conftest import COURSE, values_tests, write_submission
 from gatelab import grading
 from gatelab.course import config
 from gatelab.report import exporters
-from gatelab.report.exporters import gradescope, markdown, terminal
+from gatelab.report.exporters import github, gradescope, markdown, terminal
 from gatelab.report.exporters import json as json_exporter
 from gatelab.report.render import Renderer
 
@@ -167,13 +167,16 @@ def test_hostile_submission_is_contained(fast_root, tmp_path, monkeypatch, name,
 
 def _shows_on_a_terminal(results, spelt: list[str]) -> None:
     """The terminal report (every failing test shown) holds no control character but its own styles, and
-    shows each of ``spelt``, what the submission wrote with its escapes spelt out."""
+    shows each of ``spelt``, what the submission wrote with its escapes spelt out; so do the messages GitHub
+    Classroom's reporter prints to the job's log."""
     text = terminal.render(results, Renderer(), verbose=True)
     raw = re.sub(r"\x1b\[[0-9;]*m", "", text)  # the report's own bold and colours
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", raw), [line for line in raw.splitlines()
                                                                  if re.search("[\x00-\x1f\x7f-\x9f]", line)]
     for shown in spelt:
         assert shown in text, (shown, text)
+    log = "\n".join(t["message"] for t in github.render(results)["tests"])  # GitHub Classroom prints it to a log
+    assert spelt[0] in log and not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", log)
 
 
 def _fenced_in_markdown(results, marker: str) -> None:
