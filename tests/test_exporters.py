@@ -115,3 +115,19 @@ def test_answers_file_problems_name_the_file_not_the_server_path(assignment, tmp
     results = grading.grade(assignment, tmp_path, target="quiz")
     assert results.notices and all(n.startswith("answers.yaml") for n in results.notices), results.notices
     assert str(tmp_path) not in json.dumps(gradescope.render(results))
+
+
+@pytest.mark.parametrize("marker", ["`", "~"])
+def test_a_fence_holds_any_text(marker):
+    """fenced() gives one CommonMark code block holding the text as it is, whatever runs of backticks or
+    tildes it has, at a line's start or indented, with any line ending (read by a real CommonMark parser)."""
+    markdown_it = pytest.importorskip("markdown_it")
+    from gatelab.report.fences import fenced
+
+    texts = ["", "plain", "```", "````\n# heading", "a\n   ``````````\n<b>x</b>\n", "~~~\n~~~~~~~\nx",
+             "`" * 12 + "\r" + "~" * 12 + "\r\n    " + "`" * 3, "x ``` y ```` z\n\n\n", "\t```\n  ~~~~  "]
+    for text in texts:
+        tokens = markdown_it.MarkdownIt("commonmark").parse(fenced(text, marker) + "\n\n# after\n")
+        assert [t.type for t in tokens][:2] == ["fence", "heading_open"], (text, tokens)
+        body = text.replace("\r\n", "\n").replace("\r", "\n")
+        assert tokens[0].content == (body if not body or body.endswith("\n") else body + "\n"), text

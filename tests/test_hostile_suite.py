@@ -19,6 +19,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import secrets
 import shutil
 import time
@@ -30,14 +31,16 @@ import yaml
 from conftest import COURSE, values_tests, write_submission
 from gatelab import grading
 from gatelab.course import config
-from gatelab.report.exporters import gradescope
+from gatelab.report import exporters
+from gatelab.report.exporters import github, gradescope, markdown, terminal
 from gatelab.report.exporters import json as json_exporter
+from gatelab.report.render import Renderer
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 ENTRIES = sorted(p.name for p in HOSTILE.iterdir() if (p / "expect.yaml").is_file())
 KEYS = {"about", "threat", "base", "replace", "append", "symlinks", "limits", "quiz", "lost", "lost_includes",
         "code_points", "says", "feedback_has", "output_has", "notices_have", "no_mistake_named", "max_seconds",
-        "absent", "visible_lacks", "knows_layout", "no_process"}
+        "absent", "visible_lacks", "knows_layout", "no_process", "terminal_shows", "fenced_in_markdown"}
 THREATS = {"scoring", "secrets", "time", "memory", "processes", "files", "network", "output", "protocol",
            "isolation", "leaks"}
 
@@ -156,6 +159,37 @@ def test_hostile_submission_is_contained(fast_root, tmp_path, monkeypatch, name,
         assert not _processes_running(expect["no_process"]), "a process the submission started outlived grading"
     if expect.get("no_mistake_named"):
         assert not [t.name for t in results.tests if t.mistakes or "known mistake" in t.feedback]
+    if "terminal_shows" in expect:
+        _shows_on_a_terminal(results, expect["terminal_shows"])
+    if "fenced_in_markdown" in expect:
+        _fenced_in_markdown(results, expect["fenced_in_markdown"])
+
+
+def _shows_on_a_terminal(results, spelt: list[str]) -> None:
+    """The terminal report (every failing test shown) holds no control character but its own styles, and
+    shows each of ``spelt``, what the submission wrote with its escapes spelt out; so do the messages GitHub
+    Classroom's reporter prints to the job's log."""
+    text = terminal.render(results, Renderer(), verbose=True)
+    raw = re.sub(r"\x1b\[[0-9;]*m", "", text)  # the report's own bold and colours
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", raw), [line for line in raw.splitlines()
+                                                                 if re.search("[\x00-\x1f\x7f-\x9f]", line)]
+    for shown in spelt:
+        assert shown in text, (shown, text)
+    log = "\n".join(t["message"] for t in github.render(results)["tests"])  # GitHub Classroom prints it to a log
+    assert spelt[0] in log and not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", log)
+
+
+def _fenced_in_markdown(results, marker: str) -> None:
+    """In the Markdown summary (and a failure's, quoting a failing test's text), a CommonMark parser finds
+    ``marker``, which the submission printed and raised with, only inside code blocks."""
+    markdown_it = pytest.importorskip("markdown_it")
+    failing = next(t for t in results.tests if marker in exporters.text_of(t))
+    for document in (markdown.render(results), markdown.failure(exporters.text_of(failing))):
+        tokens = markdown_it.MarkdownIt("commonmark").parse(document)
+        code = [t.content for t in tokens if t.type in ("fence", "code_block")]
+        assert any(marker in block for block in code)
+        outside = [t.content for t in tokens if t.type not in ("fence", "code_block") and marker in t.content]
+        assert not outside, outside
 
 
 def _processes_running(marker: str) -> list[str]:

@@ -49,6 +49,28 @@ def test_a_file_whose_imports_cannot_be_told_counts_as_importing_everything(tmp_
     assert watching.module_of(folder / "notes.txt", folder) is None
 
 
+
+def test_a_symbolic_link_is_never_read_to_tell_what_a_save_regrades(tmp_path: Path) -> None:
+    """A link to a 600 MB file (sparse: no disk) among the submission's modules is not followed: the import
+    graph is built in well under the file's size in memory and time, and the link is no module of it."""
+    import tracemalloc
+
+    folder = _files(tmp_path, {"rnn.py": "import numpy\n", "lstm.py": "from rnn import x\n"})
+    with open(folder / "huge.bin", "wb") as huge:
+        huge.truncate(600 * 2**20)
+    (folder / "huge.py").symlink_to(folder / "huge.bin")
+    (folder / "gru.py").symlink_to(folder / "huge.bin")
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        graph = watching.import_graph(folder)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20 and time.monotonic() - started < 2, (peak, time.monotonic() - started)
+    assert set(graph) == {"rnn", "lstm"}
+    assert watching.affected(graph, {"rnn"}) == {"rnn", "lstm"}
+
 @pytest.fixture
 def watcher(assignment, tmp_path: Path):
     folder = write_submission(tmp_path / "work", {})
@@ -76,6 +98,18 @@ def test_a_save_shows_only_the_feedback_that_changed(watcher) -> None:
     again = click.unstyle(watcher.regrade({lstm}))
     assert "No feedback changed." in again
 
+
+def test_a_file_name_that_carries_terminal_escapes_is_spelt_out(watcher) -> None:
+    """A saved file's name is the student's: its escape sequences (an OSC 8 link, a cleared screen, a carriage
+    return) are spelt out in what a save shows; only the report's own styles reach the terminal."""
+    import re
+
+    watcher.first()
+    name = "notes\x1b]8;;evil.example\x07\x1b[2J\r.py"
+    (watcher.folder / name).write_text("x = 1\n")
+    text = watcher.regrade([watcher.folder / name])
+    assert "notes\\x1b]8;;evil.example\\x07\\x1b[2J\\x0d.py changed" in text
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", re.sub(r"\x1b\[[0-9;]*m", "", text)), text
 
 def test_a_syntax_error_while_typing_is_feedback_and_answers_regrade_the_quiz(watcher) -> None:
     watcher.first()

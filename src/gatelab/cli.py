@@ -383,14 +383,15 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
     def action() -> int:
         from gatelab.grading import batch as batching
         from gatelab.grading import isolation
-        from gatelab.report import classbook
+        from gatelab.report import classbook, console
         from gatelab.report.render import Renderer
 
         spec = _assignment(assignment)
         wall = isolation.require(isolation.policy(spec.isolation))  # before a single submission is graded
         click.echo(f"isolation: {wall.summary()}", err=True)
         renderer = Renderer(spec.grader / "templates")
-        count = len(batching.submissions(submissions))
+        graded, refused = batching.sort_out(submissions)
+        count = len(graded) + len(refused)
         show = sys.stderr.isatty()
         with _engine(scheduler, spec.root) as engine, \
                 click.progressbar(length=count, label="grading", file=sys.stderr if show else open(os.devnull, "w"),
@@ -398,9 +399,12 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
             rows = batching.run(spec.root, submissions, out, jobs=jobs, budget=budget,
                                 on_row=lambda _row: bar.update(1), engine=engine)
         people = classbook.read_roster(roster) if roster else None
-        text, unmatched = classbook.canvas_csv(rows, column or spec.title, people)
-        (out / "grades.csv").write_text(text, encoding="utf-8")
-        (out / "summary.html").write_text(classbook.summary_html(rows, spec.title, renderer, unmatched))
+        book = classbook.canvas_csv(rows, column or spec.title, people)
+        (out / "grades.csv").write_text(book.text, encoding="utf-8", newline="")
+        (out / "summary.html").write_text(classbook.summary_html(rows, spec.title, renderer, book.unmatched,
+                                                                 book.unresolved))
+        for message in book.unresolved:
+            click.echo(f"unresolved: {console.visible(message)}", err=True)  # roster names are the students'
         reused = sum(row.reused for row in rows)
         failed = sum(bool(row.error) for row in rows)
         click.echo(f"{len(rows)} submissions ({reused} unchanged since the last run, {failed} not graded); "

@@ -75,11 +75,12 @@ def module_of(path: Path, folder: Path) -> str | None:
 
 
 def import_graph(folder: Path) -> dict[str, set[str] | None]:
-    """Each top-level module of the submission and what its files import (None: anything)."""
+    """Each top-level module of the submission and what its files import (None: anything); symbolic links
+    are not followed (rglob does not descend into linked folders)."""
     graph: dict[str, set[str] | None] = {}
     for path in sorted(folder.rglob("*.py")):
         module = module_of(path, folder)
-        if module is None:
+        if module is None or path.is_symlink():  # never read through a link: grading leaves links out too
             continue
         try:
             found = imports_of(path.read_text(encoding="utf-8", errors="replace"))
@@ -268,10 +269,10 @@ class Watcher:
         names = [str(p.resolve().relative_to(self.folder.resolve())) if p.resolve().is_relative_to(
             self.folder.resolve()) else str(p) for p in paths]
         regraded = [target or "all functions" for target, _, _ in runs]
-        return self.renderer.render(TEMPLATE, clock=time.strftime("%H:%M:%S"), files=names, regraded=regraded,
-                                    seconds=seconds, rows=rows, notices=notices, errors=errors,
-                                    results=self.results, marks=console.marks(sys.stdout), style=click.style,
-                                    verbose=self.verbose, number=terminal.number)
+        return self.renderer.terminal(TEMPLATE, style=click.style, clock=time.strftime("%H:%M:%S"), files=names,
+                                      regraded=regraded, seconds=seconds, rows=rows, notices=notices,
+                                      errors=errors, results=self.results, marks=console.marks(sys.stdout),
+                                      verbose=self.verbose, number=terminal.number)
 
     def score_line(self) -> str:
         """The last score, for when watching stops."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -47,30 +48,57 @@ class Row:
     markdown: str = ""  # its feedback as Markdown and as a page (rendered where the Results object is)
     html: str = ""
     digest: dict[str, Any] = field(default_factory=dict)  # what the class summary needs; kept once written
+    unclear: bool = False  # its folder does not say which student it is: not graded, no grades.csv row, no files
 
 
-def submissions(folder: Path) -> dict[str, Path]:
-    """Student name -> submission (a subfolder or a .zip), in name order; loose files are no submission."""
+def sort_out(folder: Path) -> tuple[dict[str, Path], dict[Path, str]]:
+    """(student name -> submission, in name order; submission -> why it is not graded).
+
+    A subfolder or a ``.zip`` is one submission, named by its folder (or zip) name cleaned up for a file name
+    and a CSV cell; loose files are none. Folders whose names clean up to the same student (``jsmith`` and
+    ``!jsmith``, ``JSmith`` and ``jsmith``) are all refused, never told apart by their order: which of them is
+    the student's is for a person to say."""
     if not folder.is_dir():
         raise UsageError(f"the submissions folder {folder} does not exist")
-    found: dict[str, Path] = {}
+    named: dict[str, list[tuple[str, Path]]] = {}
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or not (path.is_dir() or path.suffix.lower() == ".zip"):
             continue
         stem = unicodedata.normalize("NFC", path.stem if path.is_file() else path.name)
         name = _SAFE.sub("_", stem).strip("_") or "unnamed"
-        while name in found:
-            name += "_"
-        found[name] = path
-    return found
+        named.setdefault(name.casefold(), []).append((name, path))
+    found: dict[str, Path] = {}
+    refused: dict[Path, str] = {}
+    for group in named.values():
+        if len(group) == 1:
+            found[group[0][0]] = group[0][1]
+            continue
+        folders = ", ".join(repr(path.name) for _, path in group)
+        for _, path in group:
+            refused[path] = (f"the folders {folders} clean up to the same student, {group[0][0]}: none of them "
+                             "is graded or takes a row; rename or remove all but one and grade again")
+    return dict(sorted(found.items())), refused
+
+
+def submissions(folder: Path) -> dict[str, Path]:
+    """Student name -> submission, in name order: the ones :func:`sort_out` does not refuse."""
+    return sort_out(folder)[0]
 
 
 def fingerprint(path: Path) -> str:
-    """What a submission holds, as a hash: a zip's bytes, or every file of a folder (name and bytes)."""
+    """What a submission holds, as a hash: a zip's bytes, or every file of a folder (name and bytes), read in
+    chunks. A symbolic link is never followed (grading leaves links out too): its own name and target count."""
     digest = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_symlink() or p.is_file())
     for file in files:
-        digest.update(str(file.relative_to(path.parent)).encode() + b"\0" + file.read_bytes() + b"\0")
+        digest.update(str(file.relative_to(path.parent)).encode() + b"\0")
+        if file.is_symlink():
+            digest.update(b"-> " + os.fsencode(os.readlink(file)))
+        else:
+            with open(file, "rb") as handle:
+                for chunk in iter(lambda: handle.read(2**20), b""):
+                    digest.update(chunk)
+        digest.update(b"\0")
     return digest.hexdigest()
 
 
@@ -152,15 +180,16 @@ class Local:
 def run(root: Path, folder: Path, out: Path, jobs: int = 1, budget: float | None = None,
         on_row: Callable[[Row], None] | None = None, engine: Engine | None = None) -> list[Row]:
     """Grade every submission in ``folder`` into ``out`` on ``engine`` (default: ``jobs`` local processes);
-    rows in student order, each holding its score and the ``digest`` the class summary needs (its results
-    and feedback are in ``out``, written as it finished, so memory does not grow with every test's words)."""
+    rows in student order, then the folders :func:`sort_out` refused (``unclear``, with why). Each holds its
+    score and the ``digest`` the class summary needs (its results and feedback are in ``out``, written as it
+    finished, so memory does not grow with every test's words)."""
     from gatelab.course import config
     from gatelab.report.render import Renderer
 
     assignment = config.load(root)
     checksum = assignment.checksum
     keep = functools.partial(_keep, out, renderer=Renderer(assignment.grader / "templates"))
-    found = submissions(folder)
+    found, refused = sort_out(folder)
     (out / "results").mkdir(parents=True, exist_ok=True)
     state_path = out / STATE
     state = json.loads(state_path.read_text()) if state_path.is_file() else {}
@@ -186,7 +215,11 @@ def run(root: Path, folder: Path, out: Path, jobs: int = 1, budget: float | None
         state.pop(gone)
         (out / "results" / f"{gone}.json").unlink(missing_ok=True)
     state_path.write_text(json.dumps(state, indent=1, sort_keys=True))
-    return [rows[s] for s in sorted(rows)]
+    unclear = [Row(path.name, str(path), error=why, unclear=True) for path, why in sorted(refused.items())]
+    for row in unclear:
+        if on_row:
+            on_row(row)
+    return [rows[s] for s in sorted(rows)] + unclear
 
 
 def _grade(engine: Engine, root: Path, budget: float | None, todo: dict[str, tuple[Path, str]], out: Path,
@@ -219,6 +252,7 @@ def _keep(out: Path, row: Row, renderer: Any, written: bool = False) -> None:
     (unless ``written`` by an earlier run and still there); then the row keeps only its digest."""
     from gatelab.report import classbook
     from gatelab.report.exporters import json as json_exporter
+    from gatelab.report.fences import fenced
 
     document = row.results or {**json_exporter.failure(row.error), "title": "", "student": row.student,
                                "max_score": 0.0, "notices": []}
@@ -226,7 +260,7 @@ def _keep(out: Path, row: Row, renderer: Any, written: bool = False) -> None:
     feedback.mkdir(exist_ok=True)
     if not written:
         (out / "results" / f"{row.student}.json").write_text(json.dumps(document, indent=1, ensure_ascii=False))
-        (feedback / f"{row.student}.md").write_text(row.markdown or f"# Not graded\n\n{row.error}\n")
+        (feedback / f"{row.student}.md").write_text(row.markdown or f"# Not graded\n\n{fenced(row.error)}\n")
     page = feedback / f"{row.student}.html"
     if not written or not page.is_file():
         page.write_text(row.html or classbook.feedback_html(document, renderer))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -31,31 +32,82 @@ def read_roster(path: Path) -> list[dict[str, str]]:
                 and "Points Possible" not in row.get("Student", "")]
 
 
-def _match(student: str, roster: list[dict[str, str]]) -> dict[str, str] | None:
+KEYS = ("SIS User ID", "SIS Login ID", "ID", "Student")  # what a folder may be named by, preferred first
+FORMULA = ("=", "+", "-", "@", "\t", "\r")  # how a cell a spreadsheet would run as a formula begins
+
+
+@dataclass
+class Gradebook:
+    """grades.csv, and what an instructor must see to before importing it."""
+
+    text: str
+    unmatched: list[str] = field(default_factory=list)  # not in the roster: written under their folder's name
+    unresolved: list[str] = field(default_factory=list)  # submissions that take no row, and why
+
+
+def cell(value: str | float) -> str:
+    """A CSV cell no spreadsheet runs: a number as a number (a negative score stays one, for the LMS to
+    read); text that begins like a formula (``=``, ``+``, ``-``, ``@``, tab, carriage return) after a single
+    quote, OWASP's rule. Canvas shows the quote in a name; an id so escaped matches no one, and is reported."""
+    if isinstance(value, (int, float)):
+        return f"{round(value, 2):g}"
+    return "'" + value if value.startswith(FORMULA) else value
+
+
+def _matches(student: str, roster: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The roster's students that ``student`` names, by the first key of :data:`KEYS` that names any."""
     wanted = student.casefold()
-    for key in ("SIS User ID", "SIS Login ID", "ID", "Student"):
-        for person in roster:
-            if (person.get(key) or "").strip().casefold() == wanted:
-                return person
-    return None
+    for key in KEYS:
+        found = [person for person in roster if (person.get(key) or "").strip().casefold() == wanted]
+        if found:
+            return found
+    return []
 
 
-def canvas_csv(rows: list[Any], column: str, roster: list[dict[str, str]] | None = None) -> tuple[str, list[str]]:
-    """(grades.csv text, students not found in the roster)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*COLUMNS, column])
-    possible = max((row.max_score for row in rows), default=0.0)
-    writer.writerow(["    Points Possible", "", "", "", "", f"{possible:g}"])
-    unmatched = []
+def _folder(row: Any) -> str:
+    return repr(Path(row.source).name)
+
+
+def canvas_csv(rows: list[Any], column: str, roster: list[dict[str, str]] | None = None) -> Gradebook:
+    """grades.csv for ``rows``. A submission takes a roster row only when it names one student and no other
+    submission names the same one: two folders of one student, or a name shared in the roster, take none
+    (nothing is decided by order), and the gradebook says which and why."""
+    book = Gradebook("")
+    named = {id(row): _matches(row.student, roster) if roster else [] for row in rows}
+    by_person: dict[int, list[Any]] = {}
     for row in rows:
-        person = _match(row.student, roster) if roster else None
+        people = named[id(row)]
+        if row.unclear:
+            book.unresolved.append(row.error)
+        elif len(people) > 1:
+            book.unresolved.append(f"the folder {_folder(row)} names {len(people)} students of the roster ("
+                                  + "; ".join(p.get("Student", "") for p in people)
+                                  + "): it takes no row; rename it to one of their SIS User IDs")
+        elif people:
+            by_person.setdefault(id(people[0]), []).append(row)
+    for group in by_person.values():
+        if len(group) > 1:
+            book.unresolved.append(f"the folders {', '.join(_folder(row) for row in group)} all name "
+                                  f"{named[id(group[0])][0].get('Student', '')} of the roster: none of them "
+                                  "takes the row; remove all but one and grade again")
+    takes = {id(group[0]): named[id(group[0])][0] for group in by_person.values() if len(group) == 1}
+    book.unresolved = list(dict.fromkeys(book.unresolved))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180's; and a cell holding a lone \r is quoted
+    writer.writerow([cell(c) for c in (*COLUMNS, column)])
+    possible = max((row.max_score for row in rows if not row.unclear), default=0.0)
+    writer.writerow([cell("    Points Possible"), "", "", "", "", cell(possible)])
+    for row in rows:
+        if row.unclear or (named[id(row)] and id(row) not in takes):
+            continue
+        person = takes.get(id(row))
         if roster and person is None:
-            unmatched.append(row.student)
+            book.unmatched.append(row.student)
         person = person or {"Student": row.student, "ID": "", "SIS User ID": row.student,
                             "SIS Login ID": row.student, "Section": ""}
-        writer.writerow([person.get(c, "") for c in COLUMNS] + [f"{round(row.score, 2):g}"])
-    return out.getvalue(), unmatched
+        writer.writerow([cell(person.get(c, "")) for c in COLUMNS] + [cell(row.score)])
+    book.text = out.getvalue()
+    return book
 
 
 def digest(results: dict[str, Any]) -> dict[str, Any]:
@@ -111,9 +163,11 @@ def aggregate(rows: list[Any]) -> dict[str, Any]:
             "functions": table, "hardest": hardest, "limits": limits, "failed": failed}
 
 
-def summary_html(rows: list[Any], title: str, renderer: Renderer, unmatched: Sequence[str] = ()) -> str:
+def summary_html(rows: list[Any], title: str, renderer: Renderer, unmatched: Sequence[str] = (),
+                 unresolved: Sequence[str] = ()) -> str:
     """The class summary page."""
-    return renderer.render("summary.html.j2", title=title, data=aggregate(rows), unmatched=list(unmatched))
+    return renderer.render("summary.html.j2", title=title, data=aggregate(rows), unmatched=list(unmatched),
+                           unresolved=list(unresolved))
 
 
 def feedback_html(results: dict[str, Any], renderer: Renderer) -> str:

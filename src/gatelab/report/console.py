@@ -1,5 +1,6 @@
 """Text for whatever the output goes to: every character where the stream's encoding has it, an ASCII
-spelling where it does not (a legacy Windows code page, ``PYTHONIOENCODING=cp1252``, a pipe read as ASCII).
+spelling where it does not (a legacy Windows code page, ``PYTHONIOENCODING=cp1252``, a pipe read as ASCII);
+and no control character a submission can put there (:func:`visible`).
 
 Feedback and questions are written in Unicode (``✓``, ``≈``, ``Γf``, ``σ``); a
 stream that cannot encode a character gets its spelling here instead of a
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 import unicodedata
 from typing import Any
 
@@ -21,6 +23,17 @@ SPELLINGS = {
     "δ": "delta", "Δ": "Delta", "ε": "eps", "η": "eta", "θ": "theta", "λ": "lambda", "μ": "mu", "π": "pi",
     "σ": "sigma", "τ": "tau", "φ": "phi", "ω": "omega", "•": "-", "█": "#", "░": ".",
 }
+
+
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but tab and newline, DEL, C1
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character spelt out (``\\x1b``, ``\\x0d``), so nothing in it reaches a
+    terminal as an escape sequence (a link, a cleared screen, a line rewritten by a carriage return or
+    backspaces): the terminal renderer applies it to every value it prints. Newlines and tabs stay; a
+    Windows line ending is a newline."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text.replace("\r\n", "\n"))
 
 
 def _spell(error: UnicodeError) -> tuple[str, int]:

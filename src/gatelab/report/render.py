@@ -2,15 +2,23 @@
 
 Every text gatelab shows (feedback, the terminal report, stubs) is a
 template under ``gatelab/templates``; a file of the same name in the
-assignment's ``grader/templates`` replaces it.
+assignment's ``grader/templates`` replaces it. What goes to a terminal is
+rendered by :meth:`Renderer.terminal`, where every value printed has its
+control characters spelt out; Markdown fences what a student printed with the
+``fenced`` filter.
 """
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import jinja2
+from jinja2.filters import do_indent
+from markupsafe import Markup
+
+from gatelab.report.console import visible
+from gatelab.report.fences import fenced
 
 
 def compiled_cache() -> jinja2.BytecodeCache | None:
@@ -47,17 +55,50 @@ class Renderer:
         if override is not None and override.is_dir():
             loaders.append(jinja2.FileSystemLoader(str(override)))
         loaders.append(jinja2.PackageLoader("gatelab", "templates"))
-        self.env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
-                                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                                      autoescape=False, bytecode_cache=compiled_cache())
-        self.env.filters["pyrepr"] = repr
+        self.env = _environment(jinja2.ChoiceLoader(loaders), autoescape=False, bytecode_cache=compiled_cache())
         self._feedback: Any = None
+        self._terminal: jinja2.Environment | None = None
 
     def render(self, template: str, /, **context: Any) -> str:
         return self.env.get_template(template).render(**context)
+
+    def terminal(self, template: str, /, style: Callable[..., str], **context: Any) -> str:
+        """``template`` for a terminal: every value it prints passes :func:`console.visible` (a submission's
+        escape sequences are spelt out), except what ``style`` made of text that passed it too.
+
+        jinja2's autoescaping is the mechanism: a value is finalized to safe ``Markup`` once, so the output of
+        a macro or of ``style`` is not escaped again. HTML's escaping applies only where jinja2 would escape
+        a constant (``{{ "<" }}``: write such text outside the braces) or text joined to a style with ``~``
+        (no template does). ``indent`` spells control characters out before it splits lines, where a
+        carriage return or a form feed would otherwise become a line break unseen."""
+        if self._terminal is None:  # compiled apart, and not kept: its code differs from the same template's
+            self._terminal = _environment(self.env.loader, autoescape=True, finalize=_shown)
+            self._terminal.filters["indent"] = _indent
+        return self._terminal.get_template(template).render(
+            style=lambda text, **options: Markup(style(visible(str(text)), **options)), **context)
 
     def feedback(self, kind: str, **context: Any) -> str:
         """One feedback message: the macro ``kind`` of ``feedback.j2``."""
         if self._feedback is None:
             self._feedback = self.env.get_template("feedback.j2").make_module()
         return str(getattr(self._feedback, kind)(**context)).strip()
+
+
+def _environment(loader: Any, **options: Any) -> jinja2.Environment:
+    """An environment over ``loader`` with gatelab's whitespace rules and filters."""
+    env = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True, **options)
+    env.filters["pyrepr"] = repr
+    env.filters["fenced"] = fenced
+    return env
+
+
+def _indent(text: Any, *args: Any, **kwargs: Any) -> str:
+    """jinja2's ``indent`` of ``text`` with its control characters spelt out first (a macro's or a style's
+    output, already safe, as it is)."""
+    return do_indent(text if isinstance(text, Markup) else visible(str(text)), *args, **kwargs)
+
+
+def _shown(value: Any) -> Markup:
+    """A value as a terminal template prints it: already safe (a macro's output, a style), or spelt out."""
+    return value if isinstance(value, Markup) else Markup(visible(str(value)))

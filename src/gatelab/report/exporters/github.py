@@ -4,7 +4,8 @@
 the reporter adds each test's ``score`` and the run's ``max_score`` into the
 points it sends to Classroom, and prints ``message`` for a test that did not
 pass. The workflow passes it base64-encoded in a step output named ``result``
-(``encoded`` gives that text).
+(``encoded`` gives that text). The reporter prints messages to the job's log,
+which shows ANSI escapes: a message's control characters are spelt out.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import base64
 import json
 from typing import Any
 
+from gatelab.report.console import visible
 from gatelab.report.exporters import facts, test_facts, text_of
 from gatelab.report.results import Results, Status, TestResult
 
@@ -20,7 +22,7 @@ _STATUS = {Status.PASSED: "pass", Status.FAILED: "fail", Status.ERROR: "error"}
 
 def _test(test: TestResult) -> dict[str, Any]:
     return {"name": test.name, "status": _STATUS[test.status], "score": test.score, "max_score": test.max_score,
-            "message": text_of(test), "test_code": test.function, "filename": "", "line_no": 0,
+            "message": visible(text_of(test)), "test_code": test.function, "filename": "", "line_no": 0,
             "execution_time": "0s", "extra_data": test_facts(test)}
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from gatelab.report.exporters import facts, text_of
+from gatelab.report.fences import fenced
 from gatelab.report.render import Renderer
 from gatelab.report.results import Results
 
@@ -16,4 +17,5 @@ def render(results: Results, renderer: Renderer | None = None) -> str:
 
 
 def failure(message: str) -> str:
-    return f"# The autograder could not grade this submission\n\n```\n{message}\n```\n"
+    """The summary when grading could not run: the reason, fenced (it may quote the submission)."""
+    return f"# The autograder could not grade this submission\n\n{fenced(message)}\n"

@@ -52,10 +52,11 @@ def _heading(test: TestResult) -> str:
 
 
 def render(results: Results, renderer: Renderer, *, verbose: bool = False) -> str:
-    """The report ``grade check`` prints (with ANSI styles; click strips them off a tty)."""
-    text = renderer.render(
-        "terminal.j2", results=results, rows=function_rows(results, verbose), marks=console.marks(sys.stdout),
-        style=click.style, verbose=verbose, number=number)
+    """The report ``grade check`` prints (with ANSI styles; click strips them off a tty); what a submission
+    put in it (printed text, exception messages, file names) has its control characters spelt out."""
+    text = renderer.terminal(
+        "terminal.j2", style=click.style, results=results, rows=function_rows(results, verbose),
+        marks=console.marks(sys.stdout), verbose=verbose, number=number)
     return re.sub(r"\n{3,}", "\n\n", text)  # one blank line between blocks, however the rows end
 
 
