@@ -26,14 +26,17 @@ SPELLINGS = {
 
 
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but tab and newline, DEL, C1
+_BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")  # marks, embeddings, overrides, isolates
 
 
 def visible(text: str) -> str:
     """``text`` with every control character spelt out (``\\x1b``, ``\\x0d``), so nothing in it reaches a
     terminal as an escape sequence (a link, a cleared screen, a line rewritten by a carriage return or
     backspaces): the terminal renderer applies it to every value it prints. Newlines and tabs stay; a
-    Windows line ending is a newline."""
-    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text.replace("\r\n", "\n"))
+    Windows line ending is a newline. Bidirectional marks, overrides and isolates (a
+    terminal would show the text around them reordered) are spelt out too (``\\u202e``)."""
+    text = _CONTROLS.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text.replace("\r\n", "\n"))
+    return _BIDI.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 def _spell(error: UnicodeError) -> tuple[str, int]:
