@@ -18,8 +18,8 @@ from gatelab import grading
 from gatelab.course import config, generate
 from gatelab.course import release as releasing
 from gatelab.errors import ConfigError
-from gatelab.quiz import lock, seal
 from gatelab.quiz import bank as quiz
+from gatelab.quiz import lock, seal
 from gatelab.quiz.bank import Templates
 from gatelab.report.render import Renderer
 
