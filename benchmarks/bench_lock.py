@@ -66,7 +66,7 @@ def floor_seconds(samples: int = 200) -> float:
 
 def derivations_per_check(bank: quiz.Bank, templates: quiz.Templates) -> int:
     """Keys one `grade check` of the whole marked quiz derives for right answers (numeric: three cells)."""
-    from gatelab.quiz.marking import right_answer, parse
+    from gatelab.quiz.marking import parse, right_answer
 
     total = 0
     for question in bank.questions:
