@@ -58,6 +58,7 @@ class TestSpec:
 
 
 QUIZ_FEEDBACK = ("verdict", "full")
+LOCAL_FEEDBACK = ("unmarked", "marked")  # quiz.local_feedback: whether a student's own check tells right from wrong
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def _quiz_share(doc: YamlSource, node: yaml.Node | None) -> float:
 
 def _quiz_feedback(doc: YamlSource, node: yaml.Node | None) -> QuizFeedback:
     entries = doc.mapping(node, "quiz")
-    doc.check_keys(entries, ("feedback", "explanations", "share"), "quiz")
+    doc.check_keys(entries, ("feedback", "explanations", "share", "local_feedback"), "quiz")
     now = doc.value(entries["feedback"]) if "feedback" in entries else "verdict"
     if now not in QUIZ_FEEDBACK:
         raise ConfigError(f"quiz.feedback must be one of {', '.join(QUIZ_FEEDBACK)}, not {now!r}",
@@ -96,6 +97,19 @@ def _quiz_feedback(doc: YamlSource, node: yaml.Node | None) -> QuizFeedback:
         raise ConfigError(f"quiz.explanations must be one of {', '.join(VISIBILITIES)}, not {later!r}",
                           doc.where(entries["explanations"]))
     return QuizFeedback(now, later)
+
+
+def _local_feedback(doc: YamlSource, node: yaml.Node | None) -> str:
+    """``quiz.local_feedback``: ``unmarked`` (the default: the student's lock cannot tell right from wrong, so a
+    graded quiz is not free points) or ``marked`` (a practice quiz: the lock checks answers at home)."""
+    entries = doc.mapping(node, "quiz")
+    if "local_feedback" not in entries:
+        return LOCAL_FEEDBACK[0]
+    value = doc.value(entries["local_feedback"])
+    if value not in LOCAL_FEEDBACK:
+        raise ConfigError(f"quiz.local_feedback must be one of {', '.join(LOCAL_FEEDBACK)}, not {value!r}",
+                          doc.where(entries["local_feedback"]))
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -117,6 +131,7 @@ class Assignment:
     withheld: dict[str, tuple[int, float]] = field(default_factory=dict)  # a release: function -> (tests, points)
     #                                                                      run only at grading
     quiz_share: float = DEFAULT_QUIZ_SHARE  # the quiz's part of code + quiz points (quiz.share)
+    local_feedback: str = LOCAL_FEEDBACK[0]  # quiz.local_feedback: does the student's lock mark answers
     isolation: str = "strict"  # strict: autograde and batch refuse where the kernel's wall cannot be built; weak
 
     @property
@@ -295,6 +310,7 @@ def load(root: Path) -> Assignment:
         recorded_checksum=doc.typed(top["checksum"], str, "checksum") if "checksum" in top else "",
         quiz=_quiz_feedback(doc, top.get("quiz")),
         quiz_share=_quiz_share(doc, top.get("quiz")),
+        local_feedback=_local_feedback(doc, top.get("quiz")),
         recorded=path.parent / doc.typed(top["recorded"], str, "recorded") if "recorded" in top else None,
         withheld=_withheld(doc, top.get("withheld")),
         isolation=_isolation(doc, top.get("isolation")),

@@ -1,7 +1,8 @@
 """What ``grade generate`` writes, and whether what is on disk is still what it would write.
 
 - ``exercises/*.py``: stubs from ``solutions/`` (``stubs``);
-- ``exercises/quiz.lock.yaml``: the students' locked question bank (``lock``);
+- ``exercises/quiz.lock.yaml``: the students' locked question bank (``lock``), under a random salt made
+  the first time and kept after, so that regenerating is reproducible;
 - ``solutions/answers.yaml``: the answer key, for the student id ``reference``,
   so that ``solutions/`` stays a full-marks submission, quiz included.
 """
@@ -44,8 +45,9 @@ def planned(assignment: Assignment) -> dict[Path, str]:
              for name, text in stubs.render_exercises(assignment.solutions, renderer, functions).items()}
     bank = quiz.load(assignment.grader / "quiz")
     if bank.questions:
-        salt = lock.salt_for(assignment.seed, assignment.title)
-        files[assignment.exercises / lock.LOCK_NAME] = lock.lock_bank(bank, salt)
+        path = assignment.exercises / lock.LOCK_NAME
+        salt = lock.salt_of(path) or lock.new_salt()  # random once, then kept: regenerating changes nothing
+        files[path] = lock.lock_bank(bank, salt, marked=assignment.local_feedback == "marked")
         files[assignment.solutions / answers.ANSWERS_NAME] = answer_key(bank, renderer)
     return files
 

@@ -100,7 +100,7 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
     from gatelab.quiz import bank as quizzes
     from gatelab.quiz.identity import Reading
     from gatelab.quiz.lock import LOCK_NAME, LockedMarker, load_locked
-    from gatelab.quiz.marking import Marker
+    from gatelab.quiz.marking import Mark, Marker
     from gatelab.report.results import quiz_points
 
     lock_path = assignment.exercises / LOCK_NAME
@@ -138,8 +138,12 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
                                             f"{who!r}: {type(exc).__name__}: {exc}")
             results.tests.append(_unmarked(question.id, points[question.id], renderer))
             continue
+        if mark.status == "answered":  # an unmarked lock: counted, like a hidden test, as marked at grading
+            results.hidden_count += 1
+            results.hidden_points += mark.max_score
+            mark = Mark(0.0, 0.0, mark.status, mark.feedback)
         feedback = f"{answers.where(question.id)}: {mark.feedback}" if mark.status == "invalid" else mark.feedback
-        status = Status.PASSED if mark.status == "correct" else Status.FAILED
+        status = Status.PASSED if mark.status in ("correct", "answered") else Status.FAILED
         later = for_lms and assignment.quiz.now == "verdict" and mark.status not in ("unanswered", "invalid",
                                                                                       "unreadable")
         shown = renderer.feedback("quiz_verdict", status=mark.status, score=mark.score, points=mark.max_score,

@@ -1,26 +1,32 @@
-"""The locked question bank: the student's copy, with no plaintext correct answers.
+"""The locked question bank (format 2): the student's copy, from which no answer can be read.
 
-Like okpy's locked tests, each correct answer is kept only as a salted
-hash of its canonical form (per variant, for parametrized questions), and
-the feedback tied to an answer is sealed with a key derived from that
-answer, so it opens only when the student gives it. ``grade check`` can then
-tell right from wrong locally.
+Nothing in it is plain text that depends on an answer: each right answer is
+kept only as a check value derived from it with PBKDF2 (per variant, for
+parametrized questions), and every feedback text (a wrong choice's, a known
+wrong answer's, a true/false question's, the explanation) is sealed under
+the key of the answer that earns it (``seal``), so it opens only when the
+student gives that answer. Feedback that every wrong answer would earn
+cannot be tied to one and is not shipped; the autograder gives it.
 
-The honest limit: a choice question has few possible answers, so anyone can
-hash them all and find the right one (okpy's and nbgrader's locks share
-this). The lock is for self-study; grades come only from the autograder,
-which marks against the full bank. Locally, multiple-select and ordering
-questions are all or nothing, numeric answers are accepted within about
-twice their tolerance, and an answer accepted only by a regex is reported
-as "not recognised here" rather than wrong.
+``local_feedback: unmarked`` (the default) ships no check values and no
+sealed texts at all: the local check says an answer was read, and only the
+autograder marks it. ``marked`` suits practice quizzes, with the honest limit
+that a question with few possible answers (true/false, choices, an ordering,
+a numeric grid as fine as its tolerance) gives its answer to whoever tries
+them all; PBKDF2 only makes each try cost. Locally, multiple-select and
+ordering questions are all or nothing, numeric answers are accepted within
+about twice their tolerance, and an answer accepted only by a regex is
+reported as "not recognised here" rather than wrong.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
+import hmac
 import json
 import math
+import secrets
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +34,29 @@ import yaml
 
 from gatelab.course.yamlsource import FAST_SAFE_LOADER
 from gatelab.errors import ConfigError
+from gatelab.quiz import seal
 from gatelab.quiz.bank import TEMPLATE_ERRORS, Accepted, Bank, Choice, Question, Templates, Variant, order_digest
 from gatelab.quiz.marking import Mark, normalise, read_answer
 
 LOCK_NAME = "quiz.lock.yaml"
-_TAG = b"\x00gatelab"
-_HEADER = ("# gatelab locked question bank: no plaintext answers, only salted hashes.\n"
+FORMAT = 2
+_HEADER = ("# gatelab locked question bank, format 2: no answers and no feedback in plain text.\n"
            "# For self-study with `grade check`; grades come only from the autograder.\n")
+_REGENERATE = "regenerate it with grade release (grade generate in the course)"
 
 
-def salt_for(seed: int, title: str) -> str:
-    """A fixed salt per assignment, so ``grade generate`` output is reproducible."""
-    return hashlib.sha256(f"gatelab:{seed}:{title}".encode()).hexdigest()[:16]
+def new_salt() -> str:
+    """A fresh random salt (kept in the lock, and reused while the lock is regenerated, so output is stable)."""
+    return secrets.token_hex(16)
+
+
+def salt_of(path: Path) -> str | None:
+    """The salt of the format-2 lock at ``path``, or None (no lock, an older format, unreadable)."""
+    try:
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_SAFE_LOADER)
+        return str(document["salt"]) if document.get("format") == FORMAT else None
+    except (OSError, yaml.YAMLError, AttributeError, KeyError, TypeError):
+        return None
 
 
 def bucket(value: float, tolerance: tuple[str, float]) -> int | str:
@@ -54,40 +71,13 @@ def bucket(value: float, tolerance: tuple[str, float]) -> int | str:
     return f"{'+' if value > 0 else '-'}{round(math.log(abs(value)) / math.log1p(amount))}"
 
 
-class Lock:
-    """Hashes and seals answers for one assignment (one salt)."""
+def variant_key(values: dict[str, Any]) -> str:
+    return json.dumps(values, sort_keys=True, default=str)
 
-    def __init__(self, salt: str) -> None:
-        self.salt = salt
 
-    def material(self, question_id: str, values: dict[str, Any], canonical: str) -> bytes:
-        return "\x1f".join([self.salt, question_id, json.dumps(values, sort_keys=True, default=str),
-                            canonical]).encode()
-
-    @staticmethod
-    def check(material: bytes) -> str:
-        return hashlib.sha256(b"check\x00" + material).hexdigest()[:32]
-
-    @staticmethod
-    def _stream(material: bytes, size: int) -> bytes:
-        blocks = (hashlib.sha256(b"key\x00" + material + n.to_bytes(4, "big")).digest()
-                  for n in range(size // 32 + 1))
-        return b"".join(blocks)[:size]
-
-    def seal(self, text: str, material: bytes) -> str:
-        data = text.encode() + _TAG
-        return base64.b64encode(bytes(a ^ b for a, b in zip(data, self._stream(material, len(data))))).decode()
-
-    def open(self, sealed: str, material: bytes) -> str | None:
-        """The sealed text if ``material`` is the one it was sealed with, else None."""
-        try:
-            data = base64.b64decode(sealed.encode())
-        except ValueError:
-            return None
-        plain = bytes(a ^ b for a, b in zip(data, self._stream(material, len(data))))
-        if not plain.endswith(_TAG):
-            return None
-        return plain[: -len(_TAG)].decode("utf-8", errors="replace")
+def digest(salt: str, questions: list[dict[str, Any]]) -> str:
+    """What tells an edited lock from the one generated (a checksum, not a secret)."""
+    return hmac.new(salt.encode(), json.dumps(questions, sort_keys=True).encode(), hashlib.sha256).hexdigest()
 
 
 def canonical(question: Question, answer: Any) -> list[str]:
@@ -128,12 +118,33 @@ def _correct_forms(question: Question, templates: Templates, values: dict[str, A
     return forms
 
 
-def _locked_question(question: Question, lock: Lock, templates: Templates) -> dict[str, Any]:
+def _earned(question: Question, templates: Templates, values: dict[str, Any]) -> list[tuple[str, str]]:
+    """(canonical answer, the feedback it earns) for every answer that earns its own text."""
+    pairs = [(form, templates.render(question.explanation, values))
+             for form in _correct_forms(question, templates, values)]
+    for choice in (c for c in question.choices if not c.correct):
+        form = f"choice:{choice.text}" if question.type == "single" else f"pick:{choice.text}"
+        pairs.append((form, templates.render(choice.feedback, values)))
+    for wrong in question.wrong:
+        if question.type == "numeric":
+            form = f"num:{bucket(templates.number(wrong.answer, values), question.tolerance)}"
+        elif not wrong.regex:
+            form = f"text:{normalise(templates.render(wrong.answer, values))}"
+        else:
+            continue
+        pairs.append((form, templates.render(wrong.feedback, values)))
+    if question.type == "true_false" and question.feedback_wrong:
+        pairs.append((f"bool:{str(not question.answer).lower()}", templates.render(question.feedback_wrong, values)))
+    return pairs
+
+
+def _locked_question(question: Question, salt: str, templates: Templates, marked: bool,
+                     iterations: int) -> dict[str, Any]:
     record: dict[str, Any] = {
         "id": question.id, "type": question.type, "points": question.points, "tags": list(question.tags),
         "prompt": question.prompt, "hints": list(question.hints), "shuffle": question.shuffle,
         "variables": {name: list(values) for name, values in question.variables},
-        "feedback_wrong": question.feedback_wrong, "tolerance": list(question.tolerance),
+        "tolerance": list(question.tolerance),
         "regex_accepted": any(a.regex for a in question.accepted), "variants": {},
     }
     order = sorted(range(len(question.choices)), key=lambda i: question.choices[i].text) \
@@ -141,61 +152,90 @@ def _locked_question(question: Question, lock: Lock, templates: Templates) -> di
     record["choices"] = [question.choices[i].text for i in order]
     record["items"] = sorted(question.items)
     record["solved_digest"] = order_digest(question.id, list(question.items)) if question.items else ""
+    if not marked:
+        return record
     for values in question.all_values():
-        key = json.dumps(values, sort_keys=True, default=str)
-        entry: dict[str, Any] = {"checks": [], "sealed": []}
-        for form in _correct_forms(question, templates, values):
-            material = lock.material(question.id, values, form)
-            entry["checks"].append(lock.check(material))
-            entry["sealed"].append(lock.seal(templates.render(question.explanation, values), material))
-        for choice in question.choices:
-            if not choice.correct:
-                form = f"choice:{choice.text}" if question.type == "single" else f"pick:{choice.text}"
-                entry["sealed"].append(lock.seal(templates.render(choice.feedback, values),
-                                                 lock.material(question.id, values, form)))
-        for wrong in question.wrong:
-            if question.type == "numeric":
-                form = f"num:{bucket(templates.number(wrong.answer, values), question.tolerance)}"
-            elif not wrong.regex:
-                form = f"text:{normalise(templates.render(wrong.answer, values))}"
-            else:
-                continue
-            entry["sealed"].append(lock.seal(templates.render(wrong.feedback, values),
-                                             lock.material(question.id, values, form)))
-        record["variants"][key] = entry
+        key = variant_key(values)
+        right = [seal.derive(salt, question.id, key, form, iterations).check
+                 for form in _correct_forms(question, templates, values)]
+        sealed = []
+        for form, text in _earned(question, templates, values):
+            keys = seal.derive(salt, question.id, key, form, iterations)
+            if text.strip():
+                sealed.append({"tag": keys.tag, "box": seal.seal(keys, text)})
+        record["variants"][key] = {"right": right, "sealed": sealed}
     return record
 
 
-def lock_bank(bank: Bank, salt: str, templates: Templates | None = None) -> str:
-    """The locked bank as YAML text."""
-    templates = templates or Templates()
-    lock = Lock(salt)
+def lock_bank(bank: Bank, salt: str, templates: Templates | None = None, *, marked: bool = True,
+              iterations: int = seal.ITERATIONS) -> str:
+    """The locked bank as YAML text; ``marked=False`` (``local_feedback: unmarked``) ships no checks or feedback."""
+    if templates is None:
+        try:
+            return _lock_bank_kept(bank, salt, marked, iterations)
+        except TypeError:  # a bank with unhashable values is simply locked afresh
+            templates = Templates()
+    return _lock_bank(bank, salt, templates, marked, iterations)
+
+
+@lru_cache(maxsize=8)
+def _lock_bank_kept(bank: Bank, salt: str, marked: bool, iterations: int) -> str:
+    """The same bank locked the same way twice in one process (generate, then release) costs one locking."""
+    return _lock_bank(bank, salt, Templates(), marked, iterations)
+
+
+def _lock_bank(bank: Bank, salt: str, templates: Templates, marked: bool, iterations: int) -> str:
     records = []
     for question in bank.questions:
         try:
-            records.append(_locked_question(question, lock, templates))
+            records.append(_locked_question(question, salt, templates, marked, iterations))
         except TEMPLATE_ERRORS as exc:
             raise ConfigError(f"question {question.id!r}: a template fails: {type(exc).__name__}: {exc}",
                               question.where) from None
-    document = {"salt": salt, "questions": records}
+    document = {"format": FORMAT, "salt": salt, "iterations": iterations,
+                "local_feedback": "marked" if marked else "unmarked",
+                "digest": digest(salt, records), "questions": records}
     return _HEADER + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
 
 
 @dataclass(frozen=True)
 class LockedBank:
-    """The student's copy: questions without answers, and the locks to check answers against."""
+    """The student's copy: questions without answers, and what checks answers against them."""
 
     bank: Bank
-    lock: Lock
+    salt: str
+    iterations: int
+    marked: bool
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def keys(self, question_id: str, variant: str, form: str) -> seal.Keys:
+        return _derived(self.salt, question_id, variant, form, self.iterations)
+
+
+@lru_cache(maxsize=4096)
+def _derived(salt: str, question_id: str, variant: str, form: str, iterations: int) -> seal.Keys:
+    """Keys kept per answer, so a check server re-marking unchanged answers pays nothing."""
+    return seal.derive(salt, question_id, variant, form, iterations)
 
 
 def load_locked(path: Path) -> LockedBank:
-    """Read a locked bank written by :func:`lock_bank`."""
+    """Read a locked bank written by :func:`lock_bank`; an older format or an edited file is a clear error."""
     try:
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_SAFE_LOADER)
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"not a locked question bank ({type(exc).__name__}: {exc}); {_REGENERATE}",
+                          str(path)) from None
+    if not isinstance(document, dict) or document.get("format", 1) != FORMAT:
+        found = document.get("format", 1) if isinstance(document, dict) else "unknown"
+        raise ConfigError(f"this locked question bank is format {found}, from another gatelab; this one reads "
+                          f"format {FORMAT}: {_REGENERATE}", str(path))
+    try:
+        records = document["questions"]
+        if not hmac.compare_digest(digest(str(document["salt"]), records), str(document["digest"])):
+            raise ConfigError("the locked question bank was changed after it was generated (its digest does not "
+                              f"match): download the release again, or {_REGENERATE}", str(path))
         questions = []
-        for record in document["questions"]:
+        for record in records:
             questions.append(Question(
                 id=record["id"], type=record["type"], prompt=record["prompt"], explanation="",
                 where=f"{path}", points=float(record["points"]), tags=tuple(record["tags"]),
@@ -204,12 +244,12 @@ def load_locked(path: Path) -> LockedBank:
                 choices=tuple(Choice(t) for t in record["choices"]), items=tuple(record["items"]),
                 tolerance=(record["tolerance"][0], float(record["tolerance"][1])),
                 accepted=(Accepted("", True),) if record["regex_accepted"] else (),
-                feedback_wrong=record["feedback_wrong"], solved_digest=record["solved_digest"]))
-        return LockedBank(Bank(tuple(questions)), Lock(str(document["salt"])),
-                          {r["id"]: r for r in document["questions"]})
-    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError, IndexError) as exc:
-        raise ConfigError(f"not a locked question bank ({type(exc).__name__}: {exc}); "
-                          "regenerate it with grade generate", str(path)) from None
+                solved_digest=record["solved_digest"]))
+        return LockedBank(Bank(tuple(questions)), str(document["salt"]), int(document["iterations"]),
+                          document["local_feedback"] == "marked", {r["id"]: r for r in records})
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise ConfigError(f"not a locked question bank ({type(exc).__name__}: {exc}); {_REGENERATE}",
+                          str(path)) from None
 
 
 class LockedMarker:
@@ -224,26 +264,35 @@ class LockedMarker:
         answer, early = read_answer(shown, raw)
         if early:
             return early
-        lock = self.locked.lock
-        entry = self.locked.records[question.id]["variants"][json.dumps(shown.values, sort_keys=True, default=str)]
-        materials = [lock.material(question.id, shown.values, form)
-                     for form in canonical(question, answer)]
+        if not self.locked.marked:
+            return Mark(0.0, question.points, "answered",
+                        "Answered; marked at grading (this quiz is not marked on your machine).")
+        key = variant_key(shown.values)
+        entry = self.locked.records[question.id]["variants"][key]
+        forms = canonical(question, answer)
         if question.type == "multiple":
-            materials += [lock.material(question.id, shown.values, f"pick:{question.choices[i].text}")
-                          for i in answer]
-        if any(lock.check(m) in entry["checks"] for m in materials):
-            explanation = self._opened(entry, materials)
+            forms += [f"pick:{question.choices[i].text}" for i in answer]
+        keys = [self.locked.keys(question.id, key, form) for form in forms]
+        opened = self._opened(entry, keys)
+        if any(k.check in entry["right"] for k in keys):
             return Mark(question.points, question.points, "correct",
-                        "\n".join(filter(None, ["Correct.", explanation and f"Explanation: {explanation}"])))
-        return self._not_right(shown, entry, materials)
+                        "\n".join(filter(None, ["Correct.", opened and f"Explanation: {opened}"])))
+        return self._not_right(shown, opened)
 
-    def _opened(self, entry: dict[str, Any], materials: list[bytes]) -> str:
-        texts = [t for sealed in entry["sealed"] for m in materials if (t := self.locked.lock.open(sealed, m))]
+    def _opened(self, entry: dict[str, Any], keys: list[seal.Keys]) -> str:
+        texts = []
+        for k in keys:
+            for box in (b["box"] for b in entry["sealed"] if b["tag"] == k.tag):
+                try:
+                    texts.append(seal.unseal(k, box))
+                except seal.Tampered:
+                    raise ConfigError(f"the locked question bank was changed after it was generated ({box[:12]}... "
+                                      f"does not authenticate): download the release again, or {_REGENERATE}",
+                                      LOCK_NAME) from None
         return "\n".join(dict.fromkeys(texts))
 
-    def _not_right(self, shown: Variant, entry: dict[str, Any], materials: list[bytes]) -> Mark:
+    def _not_right(self, shown: Variant, said: str) -> Mark:
         question = shown.question
-        said = self._opened(entry, materials) or self.templates.render(question.feedback_wrong, shown.values)
         status, head = "wrong", "Not right."
         if question.type == "short_text" and question.accepted:
             status, head = "unknown", ("Not recognised here; an answer the course accepts by pattern may still "
