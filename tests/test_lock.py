@@ -186,6 +186,7 @@ def test_grade_check_in_a_release_marks_only_when_marked(release, tmp_path):
         outputs.append(run.stdout)
         assert "marked at grading" in run.stdout and "Correct." not in run.stdout and "Not right." not in run.stdout
         assert "hidden tests" in run.stdout and "run at grading" in run.stdout  # counted as marked at grading
+        assert "? 1 answered, marked at grading" in run.stdout  # neither a tick nor a cross
         assert question.feedback_wrong.splitlines()[0] not in run.stdout
     assert outputs[0] == outputs[1]
 

@@ -18,8 +18,9 @@ def function_rows(results: Results, verbose: bool) -> list[dict[str, Any]]:
     rows = []
     unanswered = [t for t in results.tests if t.kind is Kind.QUESTION and t.mark == "unanswered"]
     unreadable = [t for t in results.tests if t.kind is Kind.QUESTION and t.mark == "unreadable"]
+    answered = [t for t in results.tests if t.kind is Kind.QUESTION and t.mark == "answered"]  # marked at grading
     for function, tests in results.by_function().items():
-        if tests[0] in unanswered or tests[0] in unreadable:
+        if tests[0] in unanswered or tests[0] in unreadable or tests[0] in answered:
             continue
         failing = [t for t in tests if not t.passed]
         judged = [t for t in failing if t.judged] or failing
@@ -39,6 +40,11 @@ def function_rows(results: Results, verbose: bool) -> list[dict[str, Any]]:
                      "score": 0.0, "max_score": sum(t.max_score for t in unanswered), "passed": False,
                      "shown": [], "also": [], "unjudged": [], "same_feedback": True, "printed": "", "remark": "",
                      "note": "Run grade quiz to answer them (it saves each answer to answers.yaml as you go)."})
+    if answered:  # quiz.local_feedback: unmarked: one line, its mark neither a tick nor a cross
+        rows.append({"module": "quiz", "name": f"{len(answered)} answered, marked at grading", "qualname": "quiz",
+                     "score": 0.0, "max_score": 0.0, "passed": True, "pending": True, "shown": [], "also": [],
+                     "unjudged": [], "same_feedback": True, "printed": "", "remark": answered[0].feedback,
+                     "note": ""})
     if unreadable:  # one line for the file, not one per question
         rows.append({"module": "quiz", "name": f"{len(unreadable)} questions: answers could not be read",
                      "qualname": "quiz", "score": 0.0, "max_score": sum(t.max_score for t in unreadable),
