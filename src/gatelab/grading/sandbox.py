@@ -51,6 +51,10 @@ STAGED_LIMITS = (500, 20 * 1024 * 1024)  # Python files, bytes copied from a sub
 PartServer = Callable[..., Any]  # computes one part's value in the trusted process
 
 
+class PartRefused(Exception):
+    """A served part asked for on arguments the grader will not compute it on (not of the contract's shapes)."""
+
+
 class CallStatus(str, Enum):
     """What happened to one request to the submission."""
 
@@ -448,6 +452,8 @@ def _serve_part(message: dict[str, Any], parts: Mapping[str, PartServer]) -> dic
         return {"status": "refused", "message": f"the arguments given to {qualname} are far too large"}
     try:
         return {"status": "ok", "value": parts[qualname](*args, **kwargs)}
+    except PartRefused as exc:  # not of the contract's shapes: never computed
+        return {"status": "refused", "message": f"the grader refused: {qualname} was {exc}"}
     except Exception as exc:  # the student's arguments do not suit the reference part
         return {"status": "refused", "message": f"the grader's {qualname} could not run on these arguments: "
                                                 f"{type(exc).__name__}: {wire.safe_str(exc, 200)}"}
