@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from test_hostile_suite import HOSTILE, build
 
 from conftest import COURSE, write_submission
 from gatelab.cli import main
-from test_hostile_suite import HOSTILE, build
 
 ENTRIES = ["reply_header_bomb", "served_part_broadcast", "lone_surrogates", "answers_nesting_bomb",
            "answers_surrogate_escape"]
