@@ -6,7 +6,10 @@ gives each array's dtype string and shape, and a dtype that could hold
 Python objects is refused. Nothing here can execute code on decoding:
 arrays of Python objects, custom classes and anything else that is not plain
 data are sent as an ``unsupported`` marker that names the type, so the judge
-can say "your function returned a generator" instead of crashing.
+can say "your function returned a generator" instead of crashing. A header
+from a worker is counted before it is parsed (``MAX_CONTAINERS``,
+``MAX_VALUES``, ``MAX_JSON_DEPTH``), and ``valid_data`` makes the strings a
+worker sent valid text.
 
 This module imports only the standard library and numpy, because the worker
 (student side) uses it too.
