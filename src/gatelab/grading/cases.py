@@ -80,8 +80,8 @@ def _shape(value: Any) -> tuple[int, ...] | None:
 
 
 def dimensions_of(contract: Contract, fn: Function, args: list[Any]) -> dict[str, float]:
-    """The dimensions ``args`` give ``fn`` (each read from an axis the contract writes as that dimension alone):
-    the case of a call made on inputs that were not drawn from one (an instructor's own test)."""
+    """The dimensions ``args`` give ``fn`` (each read from an axis the contract writes as that dimension alone),
+    with the contract's variables: the case of a call on inputs not drawn from one (an instructor's own test)."""
     dimensions = {d.name for d in contract.dimensions}
     found: dict[str, float] = {}
     for (_, kind_name), value in zip(fn.args, args):
@@ -92,7 +92,7 @@ def dimensions_of(contract: Contract, fn: Function, args: list[Any]) -> dict[str
             for expr, length in zip(draw.shape, _shape(item) or ()):
                 if expr.text in dimensions:
                     found.setdefault(expr.text, length)
-    return found
+    return {**dict(contract.variables), **found}
 
 
 def refusal(contract: Contract, part: Function, args: list[Any], values: Mapping[str, float]) -> str | None:
@@ -112,7 +112,7 @@ def refusal(contract: Contract, part: Function, args: list[Any], values: Mapping
         else:
             checks += [(f"{name}[{key!r}]", _shape(value[key]), draw, kind) for key, draw in kind.entries
                        if key in value]
-    case_values = dict(values)
+    case_values = {**dict(contract.variables), **values}
     dimensions = {d.name for d in contract.dimensions}
     bound: dict[str, float] = {}
     for _, shape, draw, _ in checks:  # a dimension written alone on an axis takes that axis's length
@@ -120,13 +120,20 @@ def refusal(contract: Contract, part: Function, args: list[Any], values: Mapping
             if expr.text in dimensions and length <= case_values.get(expr.text, 0):
                 bound.setdefault(expr.text, length)
     for name, shape, draw, kind in checks:
-        env: dict[str, Any] = {**case_values, **bound}
-        for local, expression in kind.let:
-            env[local] = expression(env)
-        wanted = tuple(int(e(env)) for e in draw.shape)
+        wanted = _evaluated(draw, kind, {**case_values, **bound})
         if shape != wanted:
             said = f"({', '.join(e.text for e in draw.shape)})" if draw.shape else "a number"
             got = "a value that is not a number or an array" if shape is None else f"shape {shape}"
+            largest = _evaluated(draw, kind, case_values)
             return (f"asked for {part.qualname} with an argument {name} of {got} where the contract says "
-                    f"{said}, here {wanted}")
+                    f"{said}: {wanted} with its other arguments" + (f", at most {largest} on this case"
+                                                                    if largest != wanted else ""))
     return None
+
+
+def _evaluated(draw: Draw, kind: Kind, values: Mapping[str, Any]) -> tuple[int, ...]:
+    """The shape ``draw`` writes, for these dimensions."""
+    env = dict(values)
+    for local, expression in kind.let:
+        env[local] = expression(env)
+    return tuple(int(e(env)) for e in draw.shape)
