@@ -115,3 +115,15 @@ def test_answers_file_problems_name_the_file_not_the_server_path(assignment, tmp
     results = grading.grade(assignment, tmp_path, target="quiz")
     assert results.notices and all(n.startswith("answers.yaml") for n in results.notices), results.notices
     assert str(tmp_path) not in json.dumps(gradescope.render(results))
+
+
+def test_every_exporter_writes_utf8_for_lone_surrogates_from_a_worker(assignment, tmp_path):
+    """A submission whose exception message, returned string and dict key hold lone surrogates: JSON,
+    Gradescope, GitHub, JUnit XML, Markdown, terminal, the HTML feedback page and grades.csv all encode as
+    strict UTF-8 and parse with their real parsers; the surrogates show as U+FFFD."""
+    import yaml
+    from test_hostile_suite import HOSTILE, build, written_in_utf8
+    expect = yaml.safe_load((HOSTILE / "lone_surrogates" / "expect.yaml").read_text())
+    results = grading.grade(assignment, build("lone_surrogates", expect, tmp_path / "s"), include_hidden=False)
+    written_in_utf8(results)
+    assert any("cannot differentiate \ufffd here \ufffd" in t.feedback for t in results.tests)
