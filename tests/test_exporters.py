@@ -131,3 +131,15 @@ def test_a_fence_holds_any_text(marker):
         assert [t.type for t in tokens][:2] == ["fence", "heading_open"], (text, tokens)
         body = text.replace("\r\n", "\n").replace("\r", "\n")
         assert tokens[0].content == (body if not body or body.endswith("\n") else body + "\n"), text
+
+
+def test_every_exporter_writes_utf8_for_lone_surrogates_from_a_worker(assignment, tmp_path):
+    """A submission whose exception message, returned string and dict key hold lone surrogates: JSON,
+    Gradescope, GitHub, JUnit XML, Markdown, terminal, the HTML feedback page and grades.csv all encode as
+    strict UTF-8 and parse with their real parsers; the surrogates show as U+FFFD."""
+    import yaml
+    from test_hostile_suite import HOSTILE, build, written_in_utf8
+    expect = yaml.safe_load((HOSTILE / "lone_surrogates" / "expect.yaml").read_text())
+    results = grading.grade(assignment, build("lone_surrogates", expect, tmp_path / "s"), include_hidden=False)
+    written_in_utf8(results)
+    assert any("cannot differentiate \ufffd here \ufffd" in t.feedback for t in results.tests)

@@ -3,7 +3,8 @@
 Every folder under tests/hostile/ is one submission: its ``expect.yaml``
 says what it does, how it is built (the reference with edits, plus the files
 in the folder) and what must hold after grading it the way the autograder
-does (hidden tests included). Whatever the entry, these always hold too: a
+does (hidden tests included; ``grader_mb`` bounds the peak of the grader's own Python allocations,
+measured with tracemalloc). Whatever the entry, these always hold too: a
 fake secret in the grader's environment appears nowhere in the results,
 neither does any line of the reference's solutions that the submission does not hold itself, the grader never fails
 (no test in status error), and nothing is written where the hostile code
@@ -16,14 +17,21 @@ loopback.
 """
 from __future__ import annotations
 
+import csv
 import glob
+import html.parser
+import io
 import json
+import math
 import os
 import re
 import secrets
 import shutil
 import time
+import tracemalloc
+import xml.etree.ElementTree as ET
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -31,16 +39,18 @@ import yaml
 from conftest import COURSE, values_tests, write_submission
 from gatelab import grading
 from gatelab.course import config
-from gatelab.report import exporters
-from gatelab.report.exporters import github, gradescope, markdown, terminal
+from gatelab.report import classbook, exporters, render
+from gatelab.report.exporters import github, gradescope, junit, markdown, terminal
 from gatelab.report.exporters import json as json_exporter
 from gatelab.report.render import Renderer
+from gatelab.report.results import Results
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 ENTRIES = sorted(p.name for p in HOSTILE.iterdir() if (p / "expect.yaml").is_file())
 KEYS = {"about", "threat", "base", "replace", "append", "symlinks", "limits", "quiz", "lost", "lost_includes",
         "code_points", "says", "feedback_has", "output_has", "notices_have", "no_mistake_named", "max_seconds",
-        "absent", "visible_lacks", "knows_layout", "no_process", "terminal_shows", "fenced_in_markdown"}
+        "absent", "visible_lacks", "knows_layout", "no_process", "terminal_shows", "fenced_in_markdown",
+        "grader_mb"}
 THREATS = {"scoring", "secrets", "time", "memory", "processes", "files", "network", "output", "protocol",
            "isolation", "leaks"}
 
@@ -119,13 +129,21 @@ def test_hostile_submission_is_contained(fast_root, tmp_path, monkeypatch, name,
     submission = build(name, expect, tmp_path / "submission")
 
     started = time.monotonic()
-    results = grading.grade(assignment, submission, quiz="full" if expect.get("quiz") else "none")
+    if "grader_mb" in expect:
+        tracemalloc.start()
+    try:
+        results = grading.grade(assignment, submission, quiz="full" if expect.get("quiz") else "none")
+    finally:
+        peak = tracemalloc.get_traced_memory()[1] if tracemalloc.is_tracing() else 0
+        tracemalloc.stop()
     seconds = time.monotonic() - started
+    assert peak <= expect.get("grader_mb", math.inf) * 2**20, f"the grader's Python objects peaked at {peak >> 20} MB"
 
     code = [t for t in results.tests if not t.function.startswith("quiz.")]
     lost = sorted({t.function for t in code if not t.passed})
     failing = [t for t in values_tests(results) if not t.passed]
     everything = json.dumps(json_exporter.render(results)) + json.dumps(gradescope.render(results))
+    written_in_utf8(results)
     assert secret not in everything, "the grader's environment reached the results"
     own = "\n".join(p.read_text() for p in submission.glob("*.py"))
     leaked = [line for line in _solution_lines() if line.strip() in everything and line.strip() not in own]
@@ -190,6 +208,20 @@ def _fenced_in_markdown(results, marker: str) -> None:
         assert any(marker in block for block in code)
         outside = [t.content for t in tokens if t.type not in ("fence", "code_block") and marker in t.content]
         assert not outside, outside
+
+
+def written_in_utf8(results: Results) -> None:
+    """Every exporter's document encodes as strict UTF-8 and parses with its real parser."""
+    renderer = render.Renderer()
+    for document in (json_exporter.render(results), gradescope.render(results), github.render(results)):
+        assert json.loads(json.dumps(document, ensure_ascii=False).encode("utf-8")) is not None
+    ET.fromstring(junit.render(results).encode("utf-8"))
+    markdown.render(results, renderer).encode("utf-8")
+    terminal.render(results, renderer, verbose=True).encode("utf-8")
+    page = classbook.feedback_html(json_exporter.render(results), renderer).encode("utf-8")
+    html.parser.HTMLParser().feed(page.decode("utf-8"))
+    row = SimpleNamespace(student="s1", source="s1", score=results.score, max_score=results.max_score, unclear=False)
+    list(csv.reader(io.StringIO(classbook.canvas_csv([row], "Title (1)").text.encode("utf-8").decode("utf-8"))))
 
 
 def _processes_running(marker: str) -> list[str]:

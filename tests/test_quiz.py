@@ -394,9 +394,13 @@ def test_broken_bank_costs_its_question_not_the_run(make_assignment, tmp_path):
     ("a: &x [1, 1, 1, 1, 1, 1, 1, 1, 1]\nb: &y [*x, *x, *x, *x, *x, *x, *x, *x, *x]\n", "aliases"),
     ("x: " + "y" * (300 * 1024) + "\n", "over 256 KB"),
     ("- just\n- a list\n", "must map question ids"),
+    ("# deep\nq: " + "[" * 3000 + "]" * 3000 + "\n", "answers.yaml:2: nesting deeper than 20 levels"),
+    ("q: a\nstudent: \"s\\ud800\"\n", "answers.yaml:2: a surrogate escape"),
+    ("q: [\"\\udfff\"]\n", "answers.yaml:1: a surrogate escape"),
 ])
 def test_hostile_answers_files_are_refused_with_a_message(tmp_path, text, says):
-    """Alias bombs, huge files and the wrong shape are reported, never expanded or crashed on."""
+    """Alias bombs, deep nesting, surrogate escapes, huge files and the wrong shape are reported with file and
+    line, never expanded or crashed on."""
     path = tmp_path / "answers.yaml"
     path.write_text(text)
     read = answers.read(path, ["q"])

@@ -411,3 +411,70 @@ def test_array_header_that_could_hold_objects_or_lies_is_refused(node, blob):
     """Object, void and structured dtypes and bytes that do not match the shape raise WireError."""
     with pytest.raises(wire.WireError):
         wire.decode(assemble({"body": {"v": node}, "sizes": [len(blob)]}, [blob]))
+
+
+def _raw_frame(header: bytes) -> bytes:
+    """The payload of a frame whose JSON header is ``header`` and that carries no arrays."""
+    return _LEN.pack(len(header)) + header
+
+
+def test_a_header_bomb_is_refused_before_it_is_parsed():
+    """Two million ``{}`` in a worker's header (about 130 MB of dicts if parsed) are refused while the decode's
+    own allocations stay within a few times the frame's bytes; the grader's trusted decode still parses them."""
+    import tracemalloc
+    header = b'{"body":{"status":"ok","value":[' + b",".join([b"{}"] * 2_000_000) + b']},"sizes":[]}'
+    payload = _raw_frame(header)
+    tracemalloc.start()
+    try:
+        with pytest.raises(wire.WireError, match="the reply was too large: 2000004 lists and dicts"):
+            wire.decode(payload)
+        bounded_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        with pytest.raises(wire.WireError):  # parsed in full (then refused as not a wire node)
+            wire.decode(payload, bounded=False)
+        unbounded_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert bounded_peak < 4 * len(payload) < unbounded_peak, (bounded_peak, len(payload), unbounded_peak)
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    (b'"v":' + b"[" * 60 + b"]" * 60, "the reply was too deep: nested 62 levels"),
+    (b'"v":[' + b",".join([b"1"] * 600_000) + b"]", r"the reply was too large: about 60000\d values"),
+    (b'"v":' + b"]" * 60_000, r"the reply was too large: 6000\d lists and dicts"),
+], ids=["deep", "many values", "unbalanced"])
+def test_header_limits_on_depth_values_and_brackets(body, says):
+    """Each limit refuses with a message that says which."""
+    with pytest.raises(wire.WireError, match=says):
+        wire.decode(_raw_frame(b'{"body":{' + body + b'},"sizes":[]}'))
+
+
+def test_brackets_and_commas_inside_strings_are_not_counted():
+    """Printed output full of brackets and commas is one string, not containers."""
+    text = "[[1, 2], [3, 4]], " * 40_000
+    assert one(text) == text
+
+
+def test_the_deepest_value_the_worker_may_send_is_read():
+    """A value nested as deep as the encoder allows (and its marker past that) stays within the header limits."""
+    value: list = []
+    for _ in range(wire.MAX_DEPTH + 3):
+        value = [value]
+    decoded = one(value)
+    for _ in range(wire.MAX_DEPTH + 1):
+        decoded = decoded[0]
+    assert isinstance(decoded, wire.Unsupported)
+
+
+def test_valid_data_replaces_lone_surrogates_everywhere():
+    """Strings, dict keys, unsupported markers and string arrays lose their lone surrogates; nothing else
+    changes, arrays of numbers stay the very same objects."""
+    numbers = np.arange(3.0)
+    sent = one({"k\ud800": ["x\udfff", ("\ud800",)], "n": numbers, "s": np.array(["a\udc80"])})
+    sent["u"] = wire.Unsupported("gen\ud800", "text\udfff")
+    sent["n"] = numbers
+    clean = wire.valid_data(sent)
+    assert clean["k\ufffd"] == ["x\ufffd", ("\ufffd",)]
+    assert clean["u"] == wire.Unsupported("gen\ufffd", "text\ufffd") and clean["n"] is numbers
+    assert clean["s"].tolist() == ["a\ufffd"]
+    json.dumps(clean, default=repr, ensure_ascii=False).encode("utf-8")

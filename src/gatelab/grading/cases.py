@@ -71,3 +71,69 @@ def make_args(contract: Contract, fn: Function, case: Case, base_seed: int) -> l
     """Fresh inputs for ``fn`` on ``case``; the same values always give the same arrays."""
     rng = np.random.default_rng(seed_for(base_seed, fn.qualname, case.name))
     return [build(contract.kinds[kind], case, rng) for _, kind in fn.args]
+
+
+def _shape(value: Any) -> tuple[int, ...] | None:
+    """The shape of a number or an array; None for anything else."""
+    plain = isinstance(value, (int, float, np.ndarray, np.generic)) and not isinstance(value, bool)
+    return tuple(np.shape(value)) if plain else None
+
+
+def dimensions_of(contract: Contract, fn: Function, args: list[Any]) -> dict[str, float]:
+    """The dimensions ``args`` give ``fn`` (each read from an axis the contract writes as that dimension alone),
+    with the contract's variables: the case of a call on inputs not drawn from one (an instructor's own test)."""
+    dimensions = {d.name for d in contract.dimensions}
+    found: dict[str, float] = {}
+    for (_, kind_name), value in zip(fn.args, args):
+        kind = contract.kinds[kind_name]
+        draws = [(kind.draw, value)] if kind.draw is not None else \
+            [(d, value.get(k)) for k, d in kind.entries] if isinstance(value, dict) else []
+        for draw, item in draws:
+            for expr, length in zip(draw.shape, _shape(item) or ()):
+                if expr.text in dimensions:
+                    found.setdefault(expr.text, length)
+    return {**dict(contract.variables), **found}
+
+
+def refusal(contract: Contract, part: Function, args: list[Any], values: Mapping[str, float]) -> str | None:
+    """Why a served ``part`` may not be computed on ``args`` (None when it may): every argument must have the
+    shape the contract writes for it, each dimension taking one value, at most its value in ``values`` (the
+    case's), in all of them. So a composite cannot make the grader broadcast a small argument into a huge
+    array."""
+    if len(args) > len(part.args):
+        return f"asked for {part.qualname} with {len(args)} arguments where the contract says {len(part.args)}"
+    checks: list[tuple[str, tuple[int, ...] | None, Draw, Kind]] = []  # (argument, its shape, draw, kind)
+    for (name, kind_name), value in zip(part.args, args):
+        kind = contract.kinds[kind_name]
+        if kind.draw is not None:
+            checks.append((name, _shape(value), kind.draw, kind))
+        elif not isinstance(value, dict):
+            return f"asked for {part.qualname} with an argument {name} that is not a dict of arrays"
+        else:
+            checks += [(f"{name}[{key!r}]", _shape(value[key]), draw, kind) for key, draw in kind.entries
+                       if key in value]
+    case_values = {**dict(contract.variables), **values}
+    dimensions = {d.name for d in contract.dimensions}
+    bound: dict[str, float] = {}
+    for _, shape, draw, _ in checks:  # a dimension written alone on an axis takes that axis's length
+        for expr, length in zip(draw.shape, shape or ()):
+            if expr.text in dimensions and length <= case_values.get(expr.text, 0):
+                bound.setdefault(expr.text, length)
+    for name, shape, draw, kind in checks:
+        wanted = _evaluated(draw, kind, {**case_values, **bound})
+        if shape != wanted:
+            said = f"({', '.join(e.text for e in draw.shape)})" if draw.shape else "a number"
+            got = "a value that is not a number or an array" if shape is None else f"shape {shape}"
+            largest = _evaluated(draw, kind, case_values)
+            return (f"asked for {part.qualname} with an argument {name} of {got} where the contract says "
+                    f"{said}: {wanted} with its other arguments" + (f", at most {largest} on this case"
+                                                                    if largest != wanted else ""))
+    return None
+
+
+def _evaluated(draw: Draw, kind: Kind, values: Mapping[str, Any]) -> tuple[int, ...]:
+    """The shape ``draw`` writes, for these dimensions."""
+    env = dict(values)
+    for local, expression in kind.let:
+        env[local] = expression(env)
+    return tuple(int(e(env)) for e in draw.shape)

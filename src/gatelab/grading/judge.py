@@ -33,9 +33,9 @@ from gatelab.course.catalog import Candidate
 from gatelab.course.config import ASPECTS, VALUES, Assignment, TestSpec
 from gatelab.course.contract import Contract, Function
 from gatelab.grading import diagnostics, wire
-from gatelab.grading.cases import Case
+from gatelab.grading.cases import Case, dimensions_of, refusal
 from gatelab.grading.oracle import Oracle
-from gatelab.grading.sandbox import HIDDEN, PUBLIC, CallStatus, Outcome, Sandbox
+from gatelab.grading.sandbox import HIDDEN, PUBLIC, CallStatus, Outcome, PartRefused, Sandbox
 from gatelab.report.render import Renderer
 
 STRUCTURE = {"type", "keys", "shape"}
@@ -77,6 +77,7 @@ class Trial:
     wrong_parts: list[str] = field(default_factory=list)  # own parts that were wrong where the call used them
     warned: bool = False  # right values, but with warnings the contract forbids
     candidates: list[Candidate] | None = None  # catalogued mistakes that are mistakes on these inputs
+    refused: str = ""  # why the grader refused to serve a part this call asked for (the first refusal)
 
 
 class Judge:
@@ -184,7 +185,8 @@ class Judge:
         if trial.served is None and fn.parts and self.oracle.serves_parts and \
                 trial.outcome.status not in NOT_RETRIED and not self._not_written(fn, trial.outcome):
             used: dict[str, list[tuple[list[Any], Any]]] = {}
-            trial.served = self.sandbox.call(fn.module, fn.name, trial.args, self._part_servers(fn, used), trial.lane)
+            servers = self._part_servers(fn, used, dict(trial.case.values), trial)
+            trial.served = self.sandbox.call(fn.module, fn.name, trial.args, servers, trial.lane)
             trial.wrong_parts = self._wrong_parts(used, trial.lane)
         return trial.served
 
@@ -194,9 +196,10 @@ class Judge:
     def _right(self, fn: Function, trial: Trial, outcome: Outcome) -> bool:
         return outcome.ok and not self._problems(fn, trial, outcome) and not (fn.warn_free and outcome.warnings)
 
-    def _part_servers(self, fn: Function, used: dict[str, list[tuple[list[Any], Any]]]) \
-            -> dict[str, Callable[..., Any]]:
-        """The reference's parts, as the sandbox serves them; each remembers what it was asked."""
+    def _part_servers(self, fn: Function, used: dict[str, list[tuple[list[Any], Any]]],
+                      dimensions: Mapping[str, float], trial: Trial | None = None) -> dict[str, Callable[..., Any]]:
+        """The reference's parts, as the sandbox serves them; each remembers what it was asked, and refuses
+        (``PartRefused``, noted in ``trial.refused``) arguments not of the contract's shapes for ``dimensions``."""
 
         def server(qualname: str) -> Callable[..., Any]:
             reference = self.oracle.part(qualname)
@@ -206,6 +209,11 @@ class Judge:
                 positional = list(args) + [kwargs.pop(n) for n in names[len(args):] if n in kwargs]
                 if kwargs:
                     raise TypeError(f"{qualname}() got unexpected arguments {sorted(kwargs)}")
+                refused = refusal(self.contract, self.contract.lookup(qualname), positional, dimensions)
+                if refused is not None:
+                    if trial is not None:
+                        trial.refused = trial.refused or refused
+                    raise PartRefused(refused)
                 with np.errstate(all="ignore"), warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     value = reference(*wire.copied(positional))
@@ -272,6 +280,8 @@ class Judge:
         failing = self._parts_failing_their_tests(fn) if fn.parts and not self.oracle.serves_parts else []
         if failing:  # a student release: no reference to serve parts with, but a part already fails its tests
             upstream = [self.renderer.feedback("parts_not_served", qualname=fn.qualname, failing=failing)]
+        if trial.refused:
+            upstream.append(self.renderer.feedback("part_refused", qualname=fn.qualname, why=trial.refused))
         served = trial.served
         if served is not None and served.ok and trial.wrong_parts:
             lead = self.renderer.feedback("with_served_parts", qualname=fn.qualname, parts=trial.wrong_parts)
@@ -375,7 +385,8 @@ class Judge:
         """The student's ``qualname(*args)``, run in the sandbox (never in this process), with the
         function's parts served by the grader: an instructor's test, too, measures its own work."""
         fn = self.contract.lookup(qualname)
-        parts = self._part_servers(fn, {}) if fn.parts and self.oracle.serves_parts else None
+        parts = self._part_servers(fn, {}, dimensions_of(self.contract, fn, args)) \
+            if fn.parts and self.oracle.serves_parts else None
         return self.sandbox.call(fn.module, fn.name, args, parts, lane)
 
     def difference(self, quantity: str, expected: Any, got: Any, rtol: float, atol: float) -> str:

@@ -128,7 +128,7 @@ class RecordedOracle:
 
     def __init__(self, path: Path, catalog: Callable[[], Catalog]) -> None:
         try:
-            data = wire.decode(path.read_bytes()[4:])
+            data = wire.decode(path.read_bytes()[4:], bounded=False)  # written by the grader
         except (OSError, wire.WireError) as exc:
             raise ConfigError(f"cannot read the recorded answers ({exc}); download the release again",
                               str(path)) from None

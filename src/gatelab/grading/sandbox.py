@@ -51,6 +51,10 @@ STAGED_LIMITS = (500, 20 * 1024 * 1024)  # Python files, bytes copied from a sub
 PartServer = Callable[..., Any]  # computes one part's value in the trusted process
 
 
+class PartRefused(Exception):
+    """A served part asked for on arguments the grader will not compute it on (not of the contract's shapes)."""
+
+
 class CallStatus(str, Enum):
     """What happened to one request to the submission."""
 
@@ -90,9 +94,10 @@ class Outcome:
     @classmethod
     def from_reply(cls, reply: dict[str, Any], phase: str, args: Sequence[Any] = ()) -> "Outcome":
         """The outcome a worker reported; anything it may not report is a protocol failure. A call's arguments
-        come back (``args_after``) only when the call changed them: else they are the ``args`` sent."""
-        known = {k: reply[k] for k in ("value", "error", "message", "args_after", "aliases", "warnings", "seconds")
-                 if k in reply}
+        come back (``args_after``) only when the call changed them: else they are the ``args`` sent. Every string
+        the worker sent is made valid text here (lone surrogates replaced), once for every writer."""
+        known = {k: wire.valid_data(reply[k]) for k in ("value", "error", "message", "args_after", "aliases",
+                                                         "warnings", "seconds") if k in reply}
         if "args_after" not in known:
             known["args_after"] = list(args)
         try:
@@ -101,7 +106,8 @@ class Outcome:
             status = None
         if status not in _FROM_WORKER:
             return cls(CallStatus.PROTOCOL, phase=phase,
-                       message=f"the worker answered with status {wire.safe_str(reply.get('status'), 40)!r}")
+                       message=f"the worker answered with status "
+                               f"{wire.valid_text(wire.safe_str(reply.get('status'), 40))!r}")
         return cls(status, **known, phase=phase)
 
 
@@ -173,6 +179,7 @@ class _Process:
         self.submission = submission
         self._offset = 0
         self._received = bytearray()  # what the worker wrote that is not a whole frame yet
+        self.refused = ""  # why the last frame the worker sent was refused (wire.WireError's message)
         options = ["--submission", str(submission), "--memory-mb", str(limits.memory_mb),
                    "--output-mb", str(limits.output_mb), "--stack-after", str(stack_after(limits.timeout)),
                    *isolation.options(wall, identity, lane)]
@@ -258,7 +265,8 @@ class _Process:
                 if isinstance(payload, str):
                     return payload
                 reply = wire.decode(payload)
-            except wire.WireError:
+            except wire.WireError as exc:
+                self.refused = str(exc)
                 return "protocol"
             if reply.get("op") != "part":
                 return reply
@@ -289,7 +297,8 @@ class _Process:
                 if isinstance(payload, str):
                     return [*replies, payload]
                 reply = wire.decode(payload)
-            except wire.WireError:
+            except wire.WireError as exc:
+                self.refused = str(exc)
                 return [*replies, "protocol"]
             if reply.get("op") == "part":
                 return [*replies, "protocol"]
@@ -443,6 +452,8 @@ def _serve_part(message: dict[str, Any], parts: Mapping[str, PartServer]) -> dic
         return {"status": "refused", "message": f"the arguments given to {qualname} are far too large"}
     try:
         return {"status": "ok", "value": parts[qualname](*args, **kwargs)}
+    except PartRefused as exc:  # not of the contract's shapes: never computed
+        return {"status": "refused", "message": f"the grader refused: {qualname} was {exc}"}
     except Exception as exc:  # the student's arguments do not suit the reference part
         return {"status": "refused", "message": f"the grader's {qualname} could not run on these arguments: "
                                                 f"{type(exc).__name__}: {wire.safe_str(exc, 200)}"}
@@ -695,8 +706,9 @@ class Sandbox:
         elif reply == "crashed":
             outcome = Outcome(CallStatus.CRASHED, phase=phase, message=process.exit_description())
         else:
-            outcome = Outcome(CallStatus.PROTOCOL, phase=phase, message="sent back something that is not a result "
-                                                                "(or more than the size limit)")
+            why = f": {process.refused}" if process.refused else " (or more than the size limit)"
+            outcome = Outcome(CallStatus.PROTOCOL, phase=phase,
+                              message=f"sent back something that is not a result{why}")
         outcome.output = process.take_output()
         self._stop_process(lane)
         return outcome

@@ -6,7 +6,10 @@ gives each array's dtype string and shape, and a dtype that could hold
 Python objects is refused. Nothing here can execute code on decoding:
 arrays of Python objects, custom classes and anything else that is not plain
 data are sent as an ``unsupported`` marker that names the type, so the judge
-can say "your function returned a generator" instead of crashing.
+can say "your function returned a generator" instead of crashing. A header
+from a worker is counted before it is parsed (``MAX_CONTAINERS``,
+``MAX_VALUES``, ``MAX_JSON_DEPTH``), and ``valid_data`` makes the strings a
+worker sent valid text.
 
 This module imports only the standard library and numpy, because the worker
 (student side) uses it too.
@@ -17,6 +20,7 @@ import copy
 import functools
 import json
 import math
+import re
 import struct
 from typing import Any
 
@@ -24,7 +28,15 @@ import numpy as np
 
 MAX_FRAME_BYTES = 256 * 1024 * 1024
 MAX_DEPTH = 16
+# Bounds on a frame's JSON header before it is parsed, so that a worker's reply cannot expand into
+# gigabytes of Python objects (a 3-byte ``{},`` becomes a 64-byte dict): lists and dicts, values, nesting.
+MAX_CONTAINERS = 50_000
+MAX_VALUES = 500_000
+MAX_JSON_DEPTH = 2 * MAX_DEPTH + 8  # each wire level is a dict holding a list or dict, plus the envelope
 _LEN = struct.Struct(">I")
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 class WireError(Exception):
@@ -140,6 +152,25 @@ def _decode(node: Any, arrays: list[memoryview], depth: int = 0) -> Any:
     raise WireError(f"unknown node type {kind!r}")
 
 
+def _check_header(header: bytes) -> None:
+    """Refuse a JSON header with too many lists and dicts, too many values or too deep a nesting, counted on
+    its bytes (strings blanked out) before any object is built."""
+    shape = _STRING.sub(b"0", header)
+    opened, closed = shape.count(b"[") + shape.count(b"{"), shape.count(b"]") + shape.count(b"}")
+    if max(opened, closed) > MAX_CONTAINERS:
+        raise WireError(f"the reply was too large: {max(opened, closed)} lists and dicts, "
+                        f"over the limit of {MAX_CONTAINERS}")
+    values = opened + shape.count(b",") + 1
+    if values > MAX_VALUES:
+        raise WireError(f"the reply was too large: about {values} values, over the limit of {MAX_VALUES}")
+    depth = deepest = 0
+    for byte in shape.translate(None, _NOT_BRACKETS):
+        depth += 1 if byte in b"[{" else -1
+        deepest = max(deepest, depth)
+    if deepest > MAX_JSON_DEPTH:
+        raise WireError(f"the reply was too deep: nested {deepest} levels, over the limit of {MAX_JSON_DEPTH}")
+
+
 def encode(message: dict[str, Any]) -> bytes:
     """One message (a dict of plain data and arrays) as a length-prefixed frame."""
     blobs: list[bytes] = []
@@ -149,11 +180,15 @@ def encode(message: dict[str, Any]) -> bytes:
     return _LEN.pack(len(payload)) + payload
 
 
-def decode(payload: bytes) -> dict[str, Any]:
-    """The message in a frame's payload (the bytes after the outer length)."""
+def decode(payload: bytes, bounded: bool = True) -> dict[str, Any]:
+    """The message in a frame's payload (the bytes after the outer length). ``bounded`` refuses a header over
+    the limits on containers, values and depth; only data the grader wrote itself may be read unbounded."""
     try:
         (header_len,) = _LEN.unpack_from(payload, 0)
-        header = json.loads(payload[4 : 4 + header_len])
+        text = bytes(payload[4 : 4 + header_len])
+        if bounded:
+            _check_header(text)
+        header = json.loads(text)
         offset = 4 + header_len
         data = memoryview(bytearray(payload[offset:]))  # one writable copy that every array of the frame views
         arrays, offset = [], 0
@@ -167,6 +202,31 @@ def decode(payload: bytes) -> dict[str, Any]:
         raise
     except Exception as exc:  # malformed JSON, npy header, sizes, ...
         raise WireError(f"malformed frame: {safe_str(exc, 200)}") from exc
+
+
+def valid_text(text: str) -> str:
+    """``text`` with every lone surrogate (which no UTF-8 writer accepts) replaced by U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
+def valid_data(value: Any, depth: int = 0) -> Any:
+    """Decoded data with every string in it (dict keys, unsupported markers too) made valid text: what a
+    worker sent, made safe once for every writer of results."""
+    if isinstance(value, str):
+        return valid_text(value)
+    if depth > MAX_DEPTH + 1:
+        return value
+    if isinstance(value, list):
+        return [valid_data(v, depth + 1) for v in value]
+    if isinstance(value, tuple):
+        return tuple(valid_data(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return {valid_data(k, depth + 1): valid_data(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, Unsupported):
+        return Unsupported(valid_text(value.type_name), valid_text(value.text))
+    if isinstance(value, np.ndarray) and value.dtype.kind == "U" and value.size:
+        return np.vectorize(valid_text, otypes=[value.dtype])(value)
+    return value
 
 
 def copied(value: Any) -> Any:

@@ -21,6 +21,8 @@ from gatelab.textfiles import NotText, read_text
 ANSWERS_NAME = "answers.yaml"
 STUDENT_KEY = "student"
 MAX_BYTES = 256 * 1024  # far more than any honest answers file
+MAX_NESTING = 20  # lists and mappings inside each other: an answer needs two
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _HEADER = ("# Your answers to the concept questions: question id -> answer.\n"
            "# `grade quiz` asks them one by one and fills this file in; you may also edit it by hand.\n"
            "# Choice questions take the letter(s) shown to you, e.g. b or [a, c]; "
@@ -58,11 +60,9 @@ def read(path: Path, known_ids: Iterable[str], shown_as: str | None = None) -> A
                                     "no quiz answer was read")
     try:
         text = read_text(path)
-        alias = next((e for e in yaml.parse(text, Loader=yaml.SafeLoader) if isinstance(e, yaml.AliasEvent)), None)
-        if alias is not None:
-            alias_line = alias.start_mark.line + 1 if alias.start_mark else 1
-            return _unreadable(answers, f"{path_text}:{alias_line}: YAML aliases (*name) are not allowed "
-                                        "in an answers file; no quiz answer was read")
+        refused = _refused(text)
+        if refused is not None:
+            return _unreadable(answers, f"{path_text}:{refused[0]}: {refused[1]}; no quiz answer was read")
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except NotText as exc:
         return _unreadable(answers, f"{path_text}:{exc.line}: the answers file is {exc}; no quiz answer could "
@@ -99,6 +99,25 @@ def read(path: Path, known_ids: Iterable[str], shown_as: str | None = None) -> A
             answers.values[key] = value
             answers.lines[key] = line
     return answers
+
+
+def _refused(text: str) -> tuple[int, str] | None:
+    """(line, why) for what an answers file may not hold, found in its events before anything is built:
+    an alias (a billion laughs), nesting deeper than ``MAX_NESTING``, or a surrogate escape (``"\\ud800"``)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 1 if event.start_mark else 1
+        if isinstance(event, yaml.AliasEvent):
+            return line, "YAML aliases (*name) are not allowed in an answers file"
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                return line, f"nesting deeper than {MAX_NESTING} levels is not allowed in an answers file"
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.ScalarEvent) and _SURROGATE.search(event.value):
+            return line, "a surrogate escape (such as \\ud800) is not text; it is not allowed in an answers file"
+    return None
 
 
 def _unreadable(answers: Answers, problem: str) -> Answers:

@@ -1,0 +1,64 @@
+"""Served parts: the grader computes a part only on arguments of the contract's shapes for the case."""
+from __future__ import annotations
+
+import numpy as np
+
+from gatelab.grading import cases
+
+
+def _args(assignment, qualname: str, case: str) -> list:
+    contract = assignment.contract
+    return cases.make_args(contract, contract.lookup(qualname), assignment.cases[case], assignment.seed)
+
+
+def test_the_arguments_a_case_draws_are_served(assignment):
+    """Every part, on the inputs drawn for it on every case, is served."""
+    contract = assignment.contract
+    for fn in contract.functions:
+        for case in assignment.cases.values():
+            args = cases.make_args(contract, fn, case, assignment.seed)
+            assert cases.refusal(contract, fn, args, dict(case.values)) is None, (fn.qualname, case.name)
+
+
+def test_a_smaller_consistent_call_is_served(assignment):
+    """gradient_norms_through_time calls rnn_cell_forward on one example (m = 1) of a case with m = 5."""
+    contract, small = assignment.contract, assignment.cases["small"]
+    x_t, h_prev, params = _args(assignment, "rnn.rnn_cell_forward", "small")
+    args = [x_t[:, :1], h_prev[:, :1], params]
+    assert cases.refusal(contract, contract.lookup("rnn.rnn_cell_forward"), args, dict(small.values)) is None
+
+
+def test_a_broadcast_request_is_refused_and_says_where(assignment):
+    """A tall and a wide argument that would broadcast into a huge array are refused, naming the argument,
+    its shape and the contract's."""
+    contract, small = assignment.contract, assignment.cases["small"]
+    tall, wide = np.ones((16384, 1)), np.ones((1, 2048))
+    why = cases.refusal(contract, contract.lookup("lstm.cell_state"), [tall, wide, tall, wide], dict(small.values))
+    assert why == ("asked for lstm.cell_state with an argument c_prev of shape (16384, 1) where the contract "
+                   "says (n_h, m): (1, 1) with its other arguments, at most (4, 5) on this case")
+
+
+def test_dimensions_must_agree_across_arguments(assignment):
+    """x_t with m = 1 and h_prev with m = 5 disagree on m: refused; so is a dict entry of the wrong shape, a
+    number where an array belongs, and more arguments than the contract has."""
+    contract, small = assignment.contract, assignment.cases["small"]
+    gate = contract.lookup("lstm.forget_gate")
+    x_t, h_prev, params = _args(assignment, "lstm.forget_gate", "small")
+    values = dict(small.values)
+    assert "argument h_prev of shape (4, 5)" in cases.refusal(contract, gate, [x_t[:, :1], h_prev, params], values)
+    wrong = {**params, "bf": np.ones((4, 5))}
+    assert "argument params['bf'] of shape (4, 5)" in cases.refusal(contract, gate, [x_t, h_prev, wrong], values)
+    assert "argument x_t of shape ()" in cases.refusal(contract, gate, [1.0, h_prev, params], values)
+    assert "with 4 arguments" in cases.refusal(contract, gate, [x_t, h_prev, params, 1], values)
+    assert "not a dict of arrays" in cases.refusal(contract, gate, [x_t, h_prev, [1]], values)
+
+
+def test_an_instructors_call_reads_its_dimensions_from_the_composites_arguments(assignment):
+    """Outside a case (an instructor's own test), the composite's own arguments give the dimensions."""
+    contract = assignment.contract
+    args = [np.ones((7, 3)), np.ones((9, 3)), np.ones((9, 3)),
+            {k: np.ones((9, 16) if k.startswith("W") else (9, 1)) for k in
+             ("Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo")}]
+    dims = cases.dimensions_of(contract, contract.lookup("lstm.lstm_cell_forward"), args)
+    assert dims == {"n_x": 7, "m": 3, "n_h": 9, "scale": 1.0}
+    assert cases.refusal(contract, contract.lookup("lstm.forget_gate"), [args[0], args[1], args[3]], dims) is None
