@@ -59,6 +59,16 @@ def sigmoid(z):
 '''
 
 
+def build_release(out: Path, root: Path = COURSE) -> Path:
+    """``grade release`` of the course at ``root`` into ``out`` (as an instructor builds it); returns ``out``."""
+    from gatelab.course import release as releasing
+    from gatelab.report.render import Renderer
+
+    course = config.load(root)
+    releasing.build(course, out, Renderer(course.grader / "templates"))
+    return out
+
+
 @pytest.fixture(scope="session")
 def assignment() -> config.Assignment:
     return config.load(COURSE)

@@ -13,15 +13,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import COURSE
+from conftest import COURSE, build_release
 from gatelab import grading
 from gatelab.course import config, generate
-from gatelab.course import release as releasing
 from gatelab.errors import ConfigError
 from gatelab.quiz import bank as quiz
 from gatelab.quiz import lock, seal
 from gatelab.quiz.bank import Templates
-from gatelab.report.render import Renderer
 
 BANK = quiz.load(COURSE / "grader" / "quiz")
 LOCKED_TEXT = (COURSE / "exercises" / lock.LOCK_NAME).read_text(encoding="utf-8")
@@ -142,10 +140,7 @@ def test_unmarked_is_the_default_and_generate_writes_an_unmarked_lock(make_assig
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("release")
-    assignment = config.load(COURSE)
-    releasing.build(assignment, out, Renderer(assignment.grader / "templates"))
-    return out
+    return build_release(tmp_path_factory.mktemp("release"))
 
 
 def _student(release: Path, home: Path, answers: dict) -> Path:

@@ -14,12 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 import gatelab
-from conftest import COURSE, write_submission
+from conftest import COURSE, build_release, write_submission
 from gatelab.cli import main
 from gatelab.course import config
 from gatelab.course import notebook as student_notebook
-from gatelab.course import release as releasing
-from gatelab.report.render import Renderer
 
 HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)> & </pre></div>"
 ACTIVATIONS = ("activations.sigmoid", "activations.sigmoid_derivative", "activations.tanh_derivative")
@@ -154,9 +152,7 @@ def test_percent_script_becomes_notebook_cells():
 @pytest.fixture(scope="module")
 def student(tmp_path_factory) -> Path:
     """A student release, its activations module solved with the reference."""
-    out = tmp_path_factory.mktemp("release")
-    assignment = config.load(COURSE)
-    releasing.build(assignment, out, Renderer(assignment.grader / "templates"))
+    out = build_release(tmp_path_factory.mktemp("release"))
     reference = write_submission(out / "reference", {})
     shutil.copy(reference / "activations.py", out / "student" / "exercises" / "activations.py")
     return out / "student"

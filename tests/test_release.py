@@ -11,18 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import COURSE, write_submission
+from conftest import COURSE, build_release, write_submission
 from gatelab.course import config
-from gatelab.course import release as releasing
-from gatelab.report.render import Renderer
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("release")
-    assignment = config.load(COURSE)
-    releasing.build(assignment, out, Renderer(assignment.grader / "templates"))
-    return out
+    return build_release(tmp_path_factory.mktemp("release"))
 
 
 def _run(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -32,9 +27,7 @@ def _run(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Completed
 
 def test_the_release_is_reproducible(built, tmp_path):
     """Built twice, every zip (and the wheel inside) is byte-identical."""
-    assignment = config.load(COURSE)
-    again = tmp_path / "again"
-    releasing.build(assignment, again, Renderer(assignment.grader / "templates"))
+    again = build_release(tmp_path / "again")
     for name in ("student.zip", "gradescope/autograder.zip"):
         assert (built / name).read_bytes() == (again / name).read_bytes(), name
 

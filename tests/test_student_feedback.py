@@ -7,12 +7,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import COURSE, write_submission
+from conftest import COURSE, build_release, write_submission
 from gatelab import grading
 from gatelab.cli import main
 from gatelab.course import config
-from gatelab.course import release as releasing
-from gatelab.report.render import Renderer
 from gatelab.report.results import Kind
 
 
@@ -67,10 +65,7 @@ def test_the_reference_still_gets_full_local_marks(assignment):
 @pytest.fixture(scope="module")
 def student_release(tmp_path_factory) -> Path:
     """The student release (no reference anywhere): what a student's own `grade check` runs on."""
-    out = tmp_path_factory.mktemp("release")
-    course = config.load(COURSE)
-    releasing.build(course, out, Renderer(course.grader / "templates"))
-    return out / "student"
+    return build_release(tmp_path_factory.mktemp("release")) / "student"
 
 
 def test_a_part_left_unwritten_is_named_not_the_function_that_calls_it(student_release, tmp_path):
