@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import functools
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
@@ -308,12 +309,24 @@ def changes(folder: Path) -> Iterator[set[Path]]:
         yield {Path(path) for _, path in batch}
 
 
+def _ctrl_c_stops() -> None:
+    """Make Ctrl-C raise KeyboardInterrupt here, whatever this process was handed: a parent (an IDE, a test
+    runner's worker) may pass SIGINT down ignored or blocked, and then nothing would stop the watch."""
+    import signal
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def watch(spec: Assignment, submission: Path, renderer: Renderer, echo: Callable[[str], None], *,
           target: str | None = None, include_hidden: bool = False, quiz: str = "full", student: str | None = None,
           verbose: bool = False) -> Results | None:
     """Show the full check, then the changed feedback after every save, until Ctrl-C; the last results (None
     when stopped before the first check ended)."""
     require_watcher()
+    _ctrl_c_stops()
     watcher = Watcher(spec, submission, renderer, target=target, include_hidden=include_hidden, quiz=quiz,
                       student=student, verbose=verbose)
     try:
