@@ -82,6 +82,18 @@ def test_the_wheel_installs_and_runs_on_its_own(built, tmp_path):
     assert (target / "gatelab" / "templates" / "feedback.j2").is_file()
 
 
+def test_the_wheels_description_is_for_students_not_the_instructor_manual(built):
+    """The wheel's metadata carries docs/package.md (short, what a student runs), not README.md."""
+    (wheel,) = (built / "student" / "wheels").glob("gatelab-*-py3-none-any.whl")
+    with zipfile.ZipFile(wheel) as bundle:
+        (metadata,) = [n for n in bundle.namelist() if n.endswith(".dist-info/METADATA")]
+        text = bundle.read(metadata).decode("utf-8")
+    description = text.split("\n\n", 1)[1]
+    package = Path(__file__).resolve().parent.parent / "docs" / "package.md"
+    assert description.strip() == package.read_text(encoding="utf-8").strip()
+    assert len(description) < 2000 and "For instructors" not in text and "grade release" not in text
+
+
 def test_run_autograder_grades_a_submission_in_a_gradescope_root(built, tmp_path):
     """autograder.zip has setup.sh and run_autograder at its root (executable); run in a temporary root with a
     submission_metadata.json, it writes results.json with full marks for the reference."""
