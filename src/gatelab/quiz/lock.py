@@ -156,12 +156,12 @@ def _locked_question(question: Question, salt: str, templates: Templates, marked
         return record
     for values in question.all_values():
         key = variant_key(values)
-        right = [seal.derive(salt, question.id, key, form, iterations).check
+        right = [_derived(salt, question.id, key, form, iterations).check
                  for form in _correct_forms(question, templates, values)]
         sealed = []
         for form, text in _earned(question, templates, values):
-            keys = seal.derive(salt, question.id, key, form, iterations)
-            if text.strip():
+            if text.strip():  # a right answer's keys come from the cache: derived once
+                keys = _derived(salt, question.id, key, form, iterations)
                 sealed.append({"tag": keys.tag, "box": seal.seal(keys, text)})
         record["variants"][key] = {"right": right, "sealed": sealed}
     return record
@@ -169,19 +169,9 @@ def _locked_question(question: Question, salt: str, templates: Templates, marked
 
 def lock_bank(bank: Bank, salt: str, templates: Templates | None = None, *, marked: bool = True,
               iterations: int = seal.ITERATIONS) -> str:
-    """The locked bank as YAML text; ``marked=False`` (``local_feedback: unmarked``) ships no checks or feedback."""
-    if templates is None:
-        try:
-            return _lock_bank_kept(bank, salt, marked, iterations)
-        except TypeError:  # a bank with unhashable values is simply locked afresh
-            templates = Templates()
-    return _lock_bank(bank, salt, templates, marked, iterations)
-
-
-@lru_cache(maxsize=8)
-def _lock_bank_kept(bank: Bank, salt: str, marked: bool, iterations: int) -> str:
-    """The same bank locked the same way twice in one process (generate, then release) costs one locking."""
-    return _lock_bank(bank, salt, Templates(), marked, iterations)
+    """The locked bank as YAML text; ``marked=False`` (``local_feedback: unmarked``) ships no checks or feedback.
+    Locking the same bank again in one process (generate, then release) derives no key twice (``_derived``)."""
+    return _lock_bank(bank, salt, templates or Templates(), marked, iterations)
 
 
 def _lock_bank(bank: Bank, salt: str, templates: Templates, marked: bool, iterations: int) -> str:
