@@ -331,18 +331,25 @@ def audit(assignment: Path | None, jobs: int | None) -> None:
 
     def action() -> int:
         from gatelab.course import audit as auditing
-        from gatelab.course import catalog
         from gatelab.report.render import Renderer
 
         spec = _assignment(assignment)
         renderer = Renderer(spec.grader / "templates")
-        steps = 3 + len(auditing.NO_WORK) + len(catalog.load(spec.grader / "mistakes", spec.contract).mistakes)
-        with click.progressbar(length=steps, label="auditing", file=sys.stderr) as bar:
-            rows = auditing.run(spec, renderer, on_step=lambda _name: bar.update(1), jobs=jobs or os.cpu_count() or 1)
+        rows = _audited(spec, renderer, jobs)
         click.echo(auditing.render(spec, renderer, rows, click.style), nl=False)
         return EXIT_NOT_FULL_MARKS if any(not row.ok for row in rows) else EXIT_OK
 
     _run(action)
+
+
+def _audited(spec: Any, renderer: Any, jobs: int | None) -> list[Any]:
+    """The audit's rows, with a progress bar on stderr."""
+    from gatelab.course import audit as auditing
+    from gatelab.course import catalog
+
+    steps = 3 + len(auditing.NO_WORK) + len(catalog.load(spec.grader / "mistakes", spec.contract).mistakes)
+    with click.progressbar(length=steps, label="auditing", file=sys.stderr) as bar:
+        return auditing.run(spec, renderer, on_step=lambda _name: bar.update(1), jobs=jobs or os.cpu_count() or 1)
 
 
 def _engine(scheduler: str | None, root: Path) -> Any:
@@ -417,18 +424,41 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
 @main.command(epilog=EXIT_CODES)
 @assignment_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("release"), show_default=True,
-              help="Folder to build the release in (emptied first).")
-def release(assignment: Path | None, out: Path) -> None:
-    """Build what you hand out: the student release (folder and zip), Gradescope's autograder.zip,
-    a GitHub Classroom starter repository and a GitLab CI job."""
+              help="Folder of the release: replaced only once the new one is complete.")
+@click.option("--force", is_flag=True, help="Publish even when the audit finds holes (the release's audit.txt "
+                                            "and this command's output say so).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Audit: mistakes planted and graded at once (default: the number of CPUs).")
+def release(assignment: Path | None, out: Path, force: bool, jobs: int | None) -> None:
+    """Audit the assignment, then build what you hand out: the student release (folder and zip), Gradescope's
+    autograder.zip, a GitHub Classroom starter repository and a GitLab CI job.
+
+    A release whose audit finds a hole is not built (exit 1) unless --force; a build that fails leaves the
+    last release in OUT as it was.
+    """
 
     def action() -> int:
+        from gatelab.course import audit as auditing
         from gatelab.course import release as releasing
         from gatelab.report.render import Renderer
 
         spec = _assignment(assignment)
-        for path in releasing.build(spec, out.resolve(), Renderer(spec.grader / "templates")):
+        renderer = Renderer(spec.grader / "templates")
+        releasing.require_fresh(spec)
+        rows = _audited(spec, renderer, jobs)
+        holes = sum(not row.ok for row in rows)
+        if holes:
+            click.echo(auditing.render(spec, renderer, rows, click.style), nl=False)
+            if not force:
+                click.secho(f"grade: not released: the audit found {holes} hole(s); fix them, or release anyway "
+                            f"with --force. {out} is unchanged.", fg="red", err=True)
+                return EXIT_NOT_FULL_MARKS
+            click.secho(f"grade: releasing with {holes} audit hole(s), because of --force (recorded in audit.txt)",
+                        fg="yellow", err=True)
+        report = auditing.render(spec, renderer, rows, lambda text, **_: text)
+        for path in releasing.build(spec, out.resolve(), renderer, audit=report, forced=bool(holes)):
             click.echo(f"wrote {path}")
+        click.echo(f"audit: {len(rows) - holes} of {len(rows)} checks hold")
         return EXIT_OK
 
     _run(action)

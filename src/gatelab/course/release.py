@@ -12,11 +12,14 @@
   workflow that grades with ``--format github``).
 - ``gitlab/.gitlab-ci.yml``: a CI job that reports JUnit to GitLab.
 
-Every zip is reproducible: the same assignment gives byte-identical files.
+Every zip is reproducible: the same assignment gives byte-identical files. The release is written in a
+temporary folder beside ``out`` and swapped in whole; ``grade release`` audits the course first and keeps the
+audit's report as ``audit.txt``.
 """
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,8 @@ from gatelab.errors import ConfigError
 from gatelab.report.render import Renderer
 
 STUDENT, GRADESCOPE, CLASSROOM, GITLAB = "student", "gradescope", "github-classroom", "gitlab"
+AUDIT = "audit.txt"  # the audit this release passed (or was forced past)
+FORCED = "RELEASED WITH --force DESPITE THE HOLES BELOW: the grader may miss or misreport these.\n\n"
 
 
 def _public_config(assignment: Assignment) -> dict[str, Any]:
@@ -122,14 +127,47 @@ def _assignment_entries(assignment: Assignment, prefix: str) -> dict[str, bytes]
     return entries
 
 
-def build(assignment: Assignment, out: Path, renderer: Renderer) -> list[Path]:
-    """Build every part of the release in ``out``; returns what it wrote."""
+def require_fresh(assignment: Assignment) -> None:
+    """Refuse to release exercises that are out of date with the solutions."""
     stale = generate.stale(assignment)
     if stale:
         raise ConfigError(f"{stale[0]} is out of date with the solutions: run grade generate first")
+
+
+def build(assignment: Assignment, out: Path, renderer: Renderer, audit: str = "", forced: bool = False) -> list[Path]:
+    """Build every part of the release and put it in ``out`` only once all of it is written: a build that
+    fails midway leaves ``out`` (the last good release) as it was. ``audit``, the audit's report, is kept
+    as ``audit.txt``, headed by a warning when ``forced`` (released despite holes). Returns what it wrote."""
+    require_fresh(assignment)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        written = _write(assignment, partial, renderer)
+        if audit:
+            (partial / AUDIT).write_text((FORCED if forced else "") + audit, encoding="utf-8")
+            written.append(partial / AUDIT)
+        _swap_in(partial, out)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return [out / path.relative_to(partial) for path in written]
+
+
+def _swap_in(partial: Path, out: Path) -> None:
+    """Replace ``out`` by ``partial`` with renames in one folder, so no reader sees a half-written release."""
+    old = out.parent / f".{out.name}.old-{partial.name.rsplit('-', 1)[-1]}"
     if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+        out.rename(old)
+    try:
+        partial.rename(out)
+    except OSError:
+        if old.exists():
+            old.rename(out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _write(assignment: Assignment, out: Path, renderer: Renderer) -> list[Path]:
+    """Every part of the release, written in the empty folder ``out``."""
     wheel = archive.build_wheel(out / "wheels")
     student = out / STUDENT
     _student(assignment, student, wheel, renderer)

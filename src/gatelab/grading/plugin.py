@@ -101,6 +101,7 @@ class GradingPlugin:
         self.jobs = jobs
         self.job: Job | None = None
         self.collection_errors: list[str] = []
+        self.ungraded: ConfigError | None = None  # config.yaml tests that no collected test runs
         self._direct: set[str] = set()  # node ids of the contract tests judged without pytest's protocol
 
     @property
@@ -176,6 +177,7 @@ class GradingPlugin:
                 judged[key] = _only_grades(item)
             if judged[key] and _spec_of(item) is not None:
                 self._direct.add(item.nodeid)
+        self.ungraded = _ungraded(self.assignment, items)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
@@ -186,6 +188,8 @@ class GradingPlugin:
                 if self.collection_errors:
                     raise ConfigError("the grader's tests could not be collected:\n" +
                                       "\n".join(self.collection_errors))
+                if self.ungraded:
+                    raise self.ungraded
                 self._run(job, session.items)
             except KeyboardInterrupt:
                 raise
@@ -250,6 +254,22 @@ class GradingPlugin:
         job.results.tests.append(result)
         if job.on_result:
             job.on_result(result)
+
+
+def _ungraded(assignment: Assignment, items: list[pytest.Item]) -> ConfigError | None:
+    """The config's tests that no collected test runs (a module without its test file would be silently
+    ungraded, its points missing from the maximum), as the error that names the first such function."""
+    collected = {_spec_of(item) for item in items}
+    missing = list(dict.fromkeys(s.function for s in assignment.tests if s not in collected))
+    if not missing:
+        return None
+    first = missing[0]
+    names = ", ".join(fn.qualname for fn in missing)
+    return ConfigError(
+        f"{names}: grader/config.yaml gives {'these functions' if len(missing) > 1 else 'this function'} tests, but no "
+        f"test in grader/tests runs them, so they would not be graded. Add grader/tests/test_{first.module}.py with "
+        f"a test marked @pytest.mark.grades({first.module!r}) that takes contract_test and calls "
+        "grade(contract_test) (see the other test files there)", first.where or None)
 
 
 def _only_grades(item: pytest.Item) -> bool:
