@@ -17,7 +17,7 @@ from gatelab.report.exporters import github, junit, markdown
 
 METADATA = {"id": 1, "created_at": "2026-11-30T10:00:00+00:00",
             "assignment": {"due_date": "2026-11-29T23:00:00+00:00", "title": "RNN"},
-            "users": [{"email": "ada@example.com", "id": 4242, "name": "Ada"}]}
+            "users": [{"email": "Ada@Example.com", "id": 4242, "name": "Ada"}]}
 
 
 @pytest.fixture(scope="module")
@@ -96,11 +96,12 @@ def test_every_format_carries_the_same_facts(tanh_gate_results):
 
 
 def test_the_lms_student_id_picks_the_quiz_variants(tmp_path):
-    """With submission_metadata.json, the user id picks the variants, whatever `student:` answers.yaml says;
-    a late submission says so."""
+    """With submission_metadata.json, the account's email (which the student knows, and can give grade quiz
+    --student before submitting) picks the variants, whatever `student:` answers.yaml says; the feedback names
+    it and the command that shows its numbers; a late submission says so."""
     (tmp_path / "meta.json").write_text(json.dumps(METADATA))
     context = read_metadata(tmp_path / "meta.json")
-    assert context.student == "4242" and context.notices and "after the due date" in context.notices[0]
+    assert context.student == "ada@example.com" and context.notices and "after the due date" in context.notices[0]
     folder = write_submission(tmp_path / "s", {})
     (folder / "answers.yaml").write_text("student: someone-else\n")
     out = tmp_path / "results.json"
@@ -108,7 +109,17 @@ def test_the_lms_student_id_picks_the_quiz_variants(tmp_path):
                                        "--metadata", str(tmp_path / "meta.json"), "--output", str(out)])
     assert result.exit_code == 0, result.output
     document = json.loads(out.read_text())
-    assert document["extra_data"]["student"] == "4242" and "after the due date" in document["output"]
+    assert document["extra_data"]["student"] == "ada@example.com" and "after the due date" in document["output"]
+    assert ("Your quiz's numbers are those of student id 'ada@example.com': grade quiz --student ada@example.com "
+            "shows them") in document["output"]
+
+
+def test_a_group_gets_one_id_and_a_user_without_email_their_number(tmp_path):
+    """A group's members, sorted and joined by +; a member without an email is known by the Gradescope id."""
+    group = {**METADATA, "users": [{"email": "zoe@example.com", "id": 7}, {"email": "", "id": 4242},
+                                   {"email": "Ada@Example.com", "id": 9}]}
+    (tmp_path / "meta.json").write_text(json.dumps(group))
+    assert read_metadata(tmp_path / "meta.json").student == "4242+ada@example.com+zoe@example.com"
 
 
 def test_broken_metadata_is_an_instructor_note_not_a_stop(tmp_path):

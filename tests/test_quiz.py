@@ -438,6 +438,18 @@ def test_quiz_takes_no_id_at_a_prompt_and_shows_its_default(tmp_path, make_assig
     assert "Student id: ada (from your login name" in run.output
     assert answers.read(tmp_path / "answers.yaml", []).student == "ada"
     assert "Student id: ada (from answers.yaml)" in _quiz(root, tmp_path).output
+    assert "on Gradescope your account's email, on GitHub Classroom your GitHub username" in run.output
+    assert "grade quiz --student THAT-ID" in run.output
+
+
+def test_case_does_not_change_a_students_numbers():
+    """GitHub spells a username JSmith, a student types jsmith; an email may come in any case: one student."""
+    bank = quiz.load(COURSE / "grader" / "quiz")
+    for question in bank.questions:
+        for typed, graded in (("jsmith", " JSmith"), ("ada@uni.edu", "Ada@Uni.EDU")):
+            mine, theirs = quiz.variant(question, typed), quiz.variant(question, graded)
+            assert (mine.values, mine.order) == (theirs.values, theirs.order), question.id
+    assert any(quiz.variant(q, "jsmith").values != quiz.variant(q, "jsmith2").values for q in bank.questions)
 
 
 def test_hint_is_offered_only_where_there_is_one_and_resumed_numbers_hold(tmp_path, make_assignment):

@@ -139,3 +139,12 @@ def test_the_github_and_gitlab_files(built):
     assert reporter["env"]["GATELAB_RESULTS"] == "${{ steps.gatelab.outputs.result }}"
     job = yaml.safe_load((built / "gitlab" / ".gitlab-ci.yml").read_text())["grade"]
     assert job["artifacts"]["reports"]["junit"] == "gatelab.xml"
+
+
+def test_the_student_readme_says_which_id_picks_the_quiz_numbers(built):
+    """Per platform, the id that picks the numbers, and the command that shows them before submitting."""
+    readme = (built / "student" / "README.md").read_text()
+    section = readme.split("## Your quiz numbers", 1)[1].split("\n## ", 1)[0]
+    for said in ("**Gradescope**: the email address of your Gradescope account", "**GitHub Classroom**: your GitHub "
+                 "username", "`grade batch`", "grade quiz --student THAT-ID", "Upper and lower case do not matter"):
+        assert said in section, said

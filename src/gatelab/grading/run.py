@@ -7,6 +7,7 @@ exporters show).
 from __future__ import annotations
 
 import contextlib
+import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +127,10 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
     reading = Reading.of(answers, student)  # the LMS's id picks the numbers; letters are read as the student saw them
     who = results.student = reading.graded
     results.notices.extend(filter(None, [reading.notice(bank, answers)]))
+    if for_lms and student and any(q.variables for q in bank.questions) and not (only or answers.unreadable):
+        results.notices.append(f"Your quiz's numbers are those of student id {who!r}: grade quiz --student "
+                               f"{shlex.quote(who)} "
+                               "shows them on your machine (it keeps your answers' meaning).")
     points = quiz_points(assignment.quiz_share, assignment.code_points,
                          {q.id: q.points for q in (*bank.questions, *unmarkable)})
     for question in bank.questions:

@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from gatelab.errors import UsageError
 
@@ -60,6 +61,17 @@ def _late(submitted: str, due: str) -> bool:
         return False
 
 
+def _quiz_id(user: Any) -> str:
+    """The id that picks a Gradescope user's quiz numbers: their account's email, which the student knows and can
+    give ``grade quiz --student`` before submitting (their numeric Gradescope id only when there is no email)."""
+    if not isinstance(user, dict):
+        return ""
+    email, number = user.get("email"), user.get("id")
+    if isinstance(email, str) and email.strip():
+        return email.strip().casefold()
+    return str(number) if number is not None else ""
+
+
 def read_metadata(path: Path) -> Context:
     """The context in a Gradescope ``submission_metadata.json``; problems are reported, never raised."""
     context = Context()
@@ -70,11 +82,12 @@ def read_metadata(path: Path) -> Context:
                                 "answers.yaml")
         return context
     users = data.get("users") if isinstance(data, dict) else None
-    ids = sorted(str(u["id"]) for u in users or [] if isinstance(u, dict) and u.get("id") is not None)
+    ids = sorted(filter(None, (_quiz_id(user) for user in users or [])))
     if ids:
         context.student = "+".join(ids)  # a group gets one variant
     else:
-        context.problems.append(f"{path}: no user id in the submission metadata; the quiz uses the id in answers.yaml")
+        context.problems.append(f"{path}: no user's email or id in the submission metadata; the quiz uses the id "
+                                "in answers.yaml")
     assignment = data.get("assignment") if isinstance(data, dict) else None
     context.due_date = str((assignment or {}).get("due_date") or "")
     context.submitted_at = str(data.get("created_at") or "") if isinstance(data, dict) else ""

@@ -27,6 +27,11 @@ class UnreadableAnswers(Exception):
     """answers.yaml exists but cannot be read: nothing is asked, so nothing is written into it."""
 
 
+WHO_GRADES = ("When graded, the grader's id for you picks them: on Gradescope your account's email, on GitHub "
+              "Classroom your GitHub username (case aside); answer with those numbers now with "
+              "grade quiz --student THAT-ID.")
+
+
 @dataclass
 class Session:
     """One sitting: which bank, which file, who (``student``: asked for, or None), and the terminal."""
@@ -80,8 +85,8 @@ class Session:
             answers_file.write(self.path, answers_file.STUDENT_KEY, who)
         source = ("--student" if self.student else "answers.yaml" if current.student else
                   "your login name, saved in answers.yaml")
-        self.say(f"Student id: {who} (from {source}). It picks your numbers and the order of the letters; "
-                 "when graded, your LMS's id does.")
+        self.say(f"Student id: {who} (from {source}). It picks your numbers and the order of the letters. "
+                 f"{WHO_GRADES}")
         return who, []
 
     def _one(self, question: Question, number: int, who: str) -> str:

@@ -117,9 +117,15 @@ class Variant:
         return LETTERS[self.order.index(index)]
 
 
+def same_id(student: str) -> str:
+    """A student id as it picks numbers: case and surrounding spaces aside, so ``JSmith`` (GitHub's spelling)
+    and ``jsmith``, or ``Ada@Uni.edu`` and ``ada@uni.edu``, are one student."""
+    return student.strip().casefold()
+
+
 def student_rng(student: str, question_id: str) -> random.Random:
     """The generator for one student's variant of one question: same student, same variant."""
-    return random.Random(zlib.crc32(f"{student}\x00{question_id}".encode()))
+    return random.Random(zlib.crc32(f"{same_id(student)}\x00{question_id}".encode()))
 
 
 def texts_of(question: Question) -> list[str]:

@@ -2,7 +2,8 @@
 
 The id picks each question's numbers and the order of its letters. Locally it
 is the ``student:`` line of ``answers.yaml``, else a stable default (the login
-name), which ``grade quiz`` shows and saves; when grading, the LMS's id. When
+name), which ``grade quiz`` shows and saves; when grading, the LMS's id (Gradescope: the account's email;
+GitHub Classroom: the username; ``grade batch``: the submission's name), case aside. When
 ``answers.yaml`` was written under another id than the one graded, letters
 are read as *that* id showed them, so a choice keeps its meaning (its text),
 not its letter. A question whose numbers differ between the two ids is marked
@@ -20,7 +21,7 @@ from typing import Any, Protocol
 
 from gatelab.quiz import answers as answers_file
 from gatelab.quiz.answers import Answers
-from gatelab.quiz.bank import Bank, Question, Variant, variant
+from gatelab.quiz.bank import Bank, Question, Variant, same_id, variant
 from gatelab.quiz.marking import AnswerError, Mark, parse
 
 FALLBACK = "student"
@@ -56,7 +57,7 @@ class Reading:
 
     @property
     def same(self) -> bool:
-        return self.graded == self.answered
+        return same_id(self.graded) == same_id(self.answered)
 
     def variant(self, question: Question) -> Variant:
         """The graded id's numbers, in the order of letters the answering id was shown."""
