@@ -75,6 +75,8 @@ def test_grade_release_refuses_a_course_whose_audit_fails(tmp_path):
     course = tmp_path / "course"
     shutil.copytree(ATTENTION, course, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
     (course / "grader" / "tests" / "test_free.py").write_text(FREE_POINTS)
+    for planted in (course / "grader" / "mistakes").glob("*"):  # fewer audit rows: the hole is elsewhere
+        planted.unlink()
     out = tmp_path / "release"
     out.mkdir()
     (out / "marker").write_text("last good release\n")
