@@ -7,7 +7,8 @@
   inputs, right results and the catalog's results. No reference code, no
   hidden case, no answer key.
 - ``gradescope/autograder.zip``: ``setup.sh`` and ``run_autograder`` at its
-  root, the wheel, and the whole assignment (hidden tests and reference).
+  root, the wheel, ``constraints.txt`` (the dependency versions it was built
+  with), and the whole assignment (hidden tests and reference).
 - ``github-classroom/``: a starter repository (the student release and a
   workflow that grades with ``--format github``).
 - ``gitlab/.gitlab-ci.yml``: a CI job that reports JUnit to GitLab.
@@ -26,7 +27,7 @@ from typing import Any
 import yaml
 
 from gatelab import __version__
-from gatelab.course import archive, generate, notebook
+from gatelab.course import archive, generate, notebook, pins
 from gatelab.course.config import ASPECTS, CONFIG_NAME, VALUES, Assignment
 from gatelab.errors import ConfigError
 from gatelab.report.render import Renderer
@@ -109,8 +110,9 @@ def _student(assignment: Assignment, folder: Path, wheel: Path, renderer: Render
 
 def _gradescope(assignment: Assignment, target: Path, wheel: Path, renderer: Renderer) -> Path:
     """autograder.zip: setup.sh and run_autograder at the root, the wheel, the whole assignment."""
-    entries = {"setup.sh": renderer.render("setup.sh.j2", wheel=wheel.name).encode(),
+    entries = {"setup.sh": renderer.render("setup.sh.j2", wheel=wheel.name, python=pins.tested_python()).encode(),
                "run_autograder": renderer.render("run_autograder.j2").encode(),
+               pins.CONSTRAINTS: pins.constraints().encode(),
                f"wheels/{wheel.name}": wheel.read_bytes()}
     entries.update(_assignment_entries(assignment, "assignment/"))
     return archive.write_zip(entries, target, executable=frozenset({"setup.sh", "run_autograder"}))
