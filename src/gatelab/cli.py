@@ -161,14 +161,14 @@ def server_command(action: str) -> None:
     _run(act)
 
 
-FORMATS = ("gradescope", "json", "junit", "github", "markdown")
+FORMATS = ("gradescope", "json", "junit", "github", "markdown", "prairielearn")
 
 
 @main.command(epilog=EXIT_CODES)
 @click.option("--submission", type=click.Path(path_type=Path), required=True, help="Folder to grade.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="gradescope", show_default=True,
               help="Results format: Gradescope's results.json, gatelab's JSON, JUnit XML (GitLab, Jenkins), "
-                   "GitHub Classroom's result, or a Markdown job summary.")
+                   "GitHub Classroom's result, a Markdown job summary, or PrairieLearn's external grader results.json.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write. Default: standard output.")
 @click.option("--metadata", type=click.Path(dir_okay=False, path_type=Path), default=None,
