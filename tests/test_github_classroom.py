@@ -246,3 +246,18 @@ def test_the_fetch_step_downloads_a_release_asset_through_the_api(tmp_path):
     (asked, headers), (fetched, redirected) = _GitHubAPI.seen
     assert headers["Accept"] == "application/octet-stream" and headers["Authorization"] == "Bearer t0ken"
     assert fetched.startswith("/signed/") and "Authorization" not in redirected
+
+
+def test_the_job_summary_stays_under_githubs_limit():
+    """GitHub refuses a job summary over 1 MiB: a longer report is cut at a line, saying so; a short one is
+    left whole."""
+    from gatelab.report.exporters import markdown
+
+    results = _results(400, "feedback\n" * 400, status=Status.FAILED)
+    for test in results.tests:
+        test.output = "printed " * 500
+    text = markdown.render(results)
+    assert len(text.encode()) > 1024 * 1024
+    cut = github.summary(text)
+    assert len(cut.encode()) <= 1024 * 1024 and cut.startswith(text[:1000]) and "(cut: the report has" in cut
+    assert github.summary("# T: 1/1\n") == "# T: 1/1\n"

@@ -253,8 +253,10 @@ def _step_summary(fmt: str, summary: Callable[[], str]) -> None:
     goes (the reporter prints no failing test's message)."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if fmt == "github" and path:
+        from gatelab.report.exporters import github
+
         with open(path, "a", encoding="utf-8") as handle:
-            handle.write(summary())
+            handle.write(github.summary(summary()))
         click.echo("The full feedback is on this run's summary page.", err=True)
 
 

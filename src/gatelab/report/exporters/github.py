@@ -40,6 +40,7 @@ BUDGET = 48 * 1024  # bytes of base64 the reporter's payload stays under: well i
 MESSAGE_CHARS = 1500  # a message longer than this is cut
 NAME_CHARS = 200
 POINTER = "… (cut: the full feedback is on this run's summary page)"
+SUMMARY_LIMIT = 1000 * 1024  # GitHub refuses a job summary over 1 MiB (per step): the summary stays under this
 _COMMAND = re.compile(r"^\s*::|##\[", re.M)  # what GitHub's runner takes for a workflow command in a log line
 
 
@@ -150,3 +151,13 @@ def reporter(document: dict[str, Any]) -> dict[str, Any]:
     total = sum(t["score"] for t in document["tests"])
     return {**head, "tests": [{"name": "All tests", "status": document["status"], "score": total, "line_no": 0,
                                "message": f"{len(document['tests'])} tests. {POINTER}"}]}
+
+
+def summary(markdown: str) -> str:
+    """The Markdown report as the job summary, cut at a line under ``SUMMARY_LIMIT`` bytes if it is longer (an
+    open code block then runs to the end, as CommonMark closes it there)."""
+    data = markdown.encode("utf-8")
+    if len(data) <= SUMMARY_LIMIT:
+        return markdown
+    kept = data[:SUMMARY_LIMIT].decode("utf-8", "ignore").rsplit("\n", 1)[0]
+    return f"{kept}\n\n… (cut: the report has {len(data) // 1024} KB, past what GitHub shows as a job summary)\n"
