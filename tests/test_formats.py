@@ -65,10 +65,12 @@ def test_github_result_is_what_the_classroom_reporter_reads(tanh_gate_results, t
     assert result.exit_code == 0, result.output
     (line,) = output.read_text().splitlines()
     assert line.startswith("result=")
-    document = json.loads(base64.b64decode(line.removeprefix("result=")))
-    assert document == json.loads((tmp_path / "r.json").read_text())
-    assert document["version"] == 1 and document["status"] in ("pass", "fail")
+    payload = json.loads(base64.b64decode(line.removeprefix("result=")))
+    document = json.loads((tmp_path / "r.json").read_text())
+    assert payload == github.reporter(document)  # what the reporter reads of the whole document
+    assert payload["version"] == 1 and payload["status"] in ("pass", "fail")
     assert {"name", "status", "score", "message"} <= set(document["tests"][0])
+    assert [(t["name"], t["score"]) for t in payload["tests"]] == [(t["name"], t["score"]) for t in document["tests"]]
     code = [t for t in document["tests"] if not t["name"].startswith("quiz.")]
     assert sum(t["score"] for t in code) == sum(t["max_score"] for t in code)
     assert github.render(tanh_gate_results)["status"] == "fail"

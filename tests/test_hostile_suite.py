@@ -40,7 +40,7 @@ from conftest import COURSE, values_tests, write_submission
 from gatelab import grading
 from gatelab.course import config
 from gatelab.report import classbook, exporters, render
-from gatelab.report.exporters import github, gradescope, junit, markdown, terminal
+from gatelab.report.exporters import github, gradescope, junit, markdown, prairielearn, terminal
 from gatelab.report.exporters import json as json_exporter
 from gatelab.report.render import Renderer
 from gatelab.report.results import Results
@@ -213,7 +213,8 @@ def _fenced_in_markdown(results, marker: str) -> None:
 def written_in_utf8(results: Results) -> None:
     """Every exporter's document encodes as strict UTF-8 and parses with its real parser."""
     renderer = render.Renderer()
-    for document in (json_exporter.render(results), gradescope.render(results), github.render(results)):
+    for document in (json_exporter.render(results), gradescope.render(results), github.render(results),
+                     github.reporter(github.render(results)), prairielearn.render(results)):
         assert json.loads(json.dumps(document, ensure_ascii=False).encode("utf-8")) is not None
     ET.fromstring(junit.render(results).encode("utf-8"))
     markdown.render(results, renderer).encode("utf-8")

@@ -161,14 +161,14 @@ def server_command(action: str) -> None:
     _run(act)
 
 
-FORMATS = ("gradescope", "json", "junit", "github", "markdown")
+FORMATS = ("gradescope", "json", "junit", "github", "markdown", "prairielearn")
 
 
 @main.command(epilog=EXIT_CODES)
 @click.option("--submission", type=click.Path(path_type=Path), required=True, help="Folder to grade.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="gradescope", show_default=True,
               help="Results format: Gradescope's results.json, gatelab's JSON, JUnit XML (GitLab, Jenkins), "
-                   "GitHub Classroom's result, or a Markdown job summary.")
+                   "GitHub Classroom's result, a Markdown job summary, or PrairieLearn's external grader results.json.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write. Default: standard output.")
 @click.option("--metadata", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -183,12 +183,15 @@ def autograde(submission: Path, fmt: str, output: Path | None, metadata: Path | 
     A results file is written even when grading fails, saying why, so an LMS
     never sees a missing or broken file. With --format github and
     $GITHUB_OUTPUT set, the step output `result` gets the base64 text
-    GitHub Classroom's reporter reads.
+    GitHub Classroom's reporter reads (bounded, well under the runner's
+    limit), and with $GITHUB_STEP_SUMMARY set the job summary gets the
+    full feedback in Markdown.
     """
 
     def action() -> int:
         from gatelab import grading
         from gatelab.grading.submission import Context, read_metadata
+        from gatelab.report.exporters import markdown
 
         exporter = _exporter(fmt)
         context = read_metadata(metadata) if metadata else Context()
@@ -196,12 +199,15 @@ def autograde(submission: Path, fmt: str, output: Path | None, metadata: Path | 
             results = grading.grade(_assignment(assignment), submission, include_hidden=True,
                                     student=student or context.student, for_lms=True)
         except GatelabError as exc:
-            _write(exporter.failure(str(exc)), output, fmt)
+            reason = str(exc)
+            _write(exporter.failure(reason), output, fmt)
+            _step_summary(fmt, lambda: markdown.failure(reason))
             raise
         results.notices.extend(context.notices)
         results.instructor_notes.extend(context.problems)
         results.due_date, results.submitted_at = context.due_date, context.submitted_at
         _write(exporter.render(results), output, fmt)
+        _step_summary(fmt, lambda: markdown.render(results))
         if output:
             click.echo(f"{results.score:g}/{results.max_score:g} written to {output}", err=True)
         click.echo(f"isolation: {results.isolation}", err=True)
@@ -239,7 +245,19 @@ def _write(document: dict[str, Any] | str, output: Path | None, fmt: str) -> Non
         from gatelab.report.exporters import github
 
         with open(step_output, "a", encoding="utf-8") as handle:
-            handle.write(f"result={github.encoded(document)}\n")
+            handle.write(f"result={github.encoded(github.reporter(document))}\n")
+
+
+def _step_summary(fmt: str, summary: Callable[[], str]) -> None:
+    """For --format github in a GitHub job: the Markdown report as the job's summary, where the full feedback
+    goes (the reporter prints no failing test's message)."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if fmt == "github" and path:
+        from gatelab.report.exporters import github
+
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(github.summary(summary()))
+        click.echo("The full feedback is on this run's summary page.", err=True)
 
 
 @main.command(epilog=EXIT_CODES)

@@ -12,6 +12,10 @@
 - ``github-classroom/``: a starter repository (the student release and a
   workflow that grades with ``--format github``).
 - ``gitlab/.gitlab-ci.yml``: a CI job that reports JUnit to GitLab.
+- ``prairielearn/``: a question for a PrairieLearn course (``questions/<name>/``:
+  ``info.json`` for external grading, ``question.html``, and in ``tests/`` the
+  entry point and the whole assignment) and ``image/``, the grading image's
+  Dockerfile with the wheel.
 
 Every zip is reproducible: the same assignment gives byte-identical files. The release is written in a
 temporary folder beside ``out`` and swapped in whole; ``grade release`` audits the course first and keeps the
@@ -33,6 +37,7 @@ from gatelab.errors import ConfigError
 from gatelab.report.render import Renderer
 
 STUDENT, GRADESCOPE, CLASSROOM, GITLAB = "student", "gradescope", "github-classroom", "gitlab"
+PRAIRIELEARN = "prairielearn"
 AUDIT = "audit.txt"  # the audit this release passed (or was forced past)
 FORCED = "RELEASED WITH --force DESPITE THE HOLES BELOW: the grader may miss or misreport these.\n\n"
 
@@ -129,6 +134,40 @@ def _assignment_entries(assignment: Assignment, prefix: str) -> dict[str, bytes]
     return entries
 
 
+def _prairielearn(assignment: Assignment, target: Path, wheel: Path, renderer: Renderer) -> Path:
+    """A PrairieLearn question graded externally by ``grade autograde --format prairielearn``, and the
+    grading image's Dockerfile; its uuid follows the title, so a new release updates the same question."""
+    import json
+    import re
+    import uuid
+
+    name = re.sub(r"[^a-z0-9]+", "-", assignment.title.lower()).strip("-") or "assignment"
+    question = target / "questions" / name
+    tests = question / "tests"
+    for entry, data in _assignment_entries(assignment, "assignment/").items():
+        (tests / entry).parent.mkdir(parents=True, exist_ok=True)
+        (tests / entry).write_bytes(data)
+    entrypoint = tests / "run_autograder"
+    entrypoint.write_text(renderer.render("prairielearn_entrypoint.j2"))
+    entrypoint.chmod(0o755)
+    info = {"uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"gatelab:{assignment.title}")), "type": "v3",
+            "title": assignment.title, "topic": assignment.title, "tags": ["gatelab"], "singleVariant": True,
+            "gradingMethod": "External",
+            "externalGradingOptions": {"image": f"your-dockerhub-name/gatelab:{__version__}",
+                                       "entrypoint": "/grade/tests/run_autograder", "timeout": 120}}
+    (question / "info.json").write_text(json.dumps(info, indent=2) + "\n")
+    files = [f"{module}.py" for module in assignment.contract.modules]
+    optional = ["answers.yaml"] if (assignment.exercises / "quiz.lock.yaml").is_file() else []
+    (question / "question.html").write_text(renderer.render(
+        "prairielearn_question.html.j2", title=assignment.title, files=files, optional=optional))
+    image = target / "image"
+    image.mkdir(parents=True)
+    shutil.copyfile(wheel, image / wheel.name)
+    (image / "Dockerfile").write_text(renderer.render("prairielearn_dockerfile.j2", wheel=wheel.name,
+                                                      version=__version__))
+    return target
+
+
 def require_fresh(assignment: Assignment) -> None:
     """Refuse to release exercises that are out of date with the solutions."""
     stale = generate.stale(assignment)
@@ -183,5 +222,6 @@ def _write(assignment: Assignment, out: Path, renderer: Renderer) -> list[Path]:
     gitlab = out / GITLAB / ".gitlab-ci.yml"
     gitlab.parent.mkdir(parents=True)
     gitlab.write_text(renderer.render("gitlab-ci.yml.j2", wheel=wheel.name))
+    prairielearn = _prairielearn(assignment, out / PRAIRIELEARN, wheel, renderer)
     shutil.rmtree(out / "wheels")
-    return [student, student_zip, autograder, classroom, gitlab]
+    return [student, student_zip, autograder, classroom, gitlab, prairielearn]
