@@ -432,9 +432,9 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
         for message in book.unresolved:
             click.echo(f"unresolved: {console.visible(message)}", err=True)  # roster names are the students'
         for student in book.unmatched:
-            click.echo(f"unmatched: {console.visible(student)} is not in the roster {roster}: its row in grades.csv "
-                       "is written under its own name and id; Canvas's import matches it by ID, SIS ids or name, "
-                       "or asks you", err=True)
+            click.echo(f"unmatched: {console.visible(student)} is not in the roster {roster}: its grades.csv row "
+                       "carries its own name and ids, which Canvas's import matches to a student or asks you about",
+                       err=True)
         late = [row.student for row in rows if row.late]
         if late:
             click.echo(f"late (Canvas marked LATE): {console.visible(', '.join(late))}", err=True)
