@@ -159,7 +159,8 @@ def test_a_canvas_download_is_graded_student_by_student(downloaded):
     assert "6 submissions (0 unchanged since the last run, 0 not graded, 1 late)" in result.output
     assert "late (Canvas marked LATE): müllerzoë_102" in result.output
     header, possible, *people = rows
-    assert header == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Recurrent networks: RNN, LSTM and GRU"]
+    assert header == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+                      "Recurrent networks: RNN, LSTM and GRU"]
     assert possible[0].strip() == "Points Possible" and possible[1:5] == ["", "", "", ""] and float(possible[5]) > 0
     assert [row[:5] for row in people] == [["doeann", "104", "", "", ""], ["kimlee", "103", "", "", ""],
                                            ["leejin", "105", "", "", ""], ["müllerzoë", "102", "", "", ""],
