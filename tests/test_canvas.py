@@ -239,8 +239,9 @@ def test_a_roster_gives_canvas_students_their_rows_and_names_the_unmatched(downl
 
 def test_folders_named_as_the_roster_names_students_take_their_rows(tmp_path):
     """A folder named exactly as the roster's "Müller, Zoë" (spelt decomposed, as a Mac writes it), one
-    named "Lee Kim" (First Last), one by SIS Login ID in capitals: each takes its student's row; none
-    unmatched, exit 0. Accents are kept: "Muller, Zoe" is someone else."""
+    named "Lee Kim" (First Last), one by SIS Login ID in capitals: each takes its student's row. Accents are
+    kept: "Muller, Zoe" is someone else, printed as unmatched, its Student cell its name as written (what
+    Canvas's importer matches a name against when no id matches)."""
     folder = tmp_path / "class"
     for name in (unicodedata.normalize("NFD", "Müller, Zoë"), "Lee Kim", "JSMITH", "Muller, Zoe"):
         (folder / name).mkdir(parents=True)
@@ -252,7 +253,7 @@ def test_folders_named_as_the_roster_names_students_take_their_rows(tmp_path):
     with open(tmp_path / "out" / "grades.csv", newline="", encoding="utf-8") as handle:
         people = list(csv.reader(handle))[2:]
     assert [row[:5] for row in people] == [ROSTER[2][:5], ROSTER[4][:5],
-                                           ["Muller_Zoe", "", "Muller_Zoe", "Muller_Zoe", ""], ROSTER[3][:5]]
+                                           ["Muller, Zoe", "", "Muller_Zoe", "Muller_Zoe", ""], ROSTER[3][:5]]
 
 
 def test_matching_by_name_is_unicode_normalised_both_orders_and_never_guesses():
@@ -281,3 +282,19 @@ def test_nothing_graded_leaves_points_possible_empty():
 
     book = classbook.canvas_csv([Row("x", "/c/x.zip", error="not a zip")], "A (1)")
     assert list(csv.reader(io.StringIO(book.text, newline="")))[1] == ["    Points Possible", "", "", "", "", ""]
+
+
+def test_links_and_impossible_names_in_a_download_are_never_followed(tmp_path):
+    """A symbolic link named as Canvas names files is not read (grading never follows links); an upload
+    whose name would be '..' is left out with a notice, and nothing is written outside the student's folder."""
+    folder = tmp_path / "download"
+    folder.mkdir()
+    (tmp_path / "secret.py").write_text("SECRET = 1\n")
+    (folder / "smithjo_101_1_activations.py").symlink_to(tmp_path / "secret.py")
+    (folder / "smithjo_101_2_..").write_text("x\n")
+    (folder / "smithjo_101_3_rnn.py").write_text("# rnn\n")
+    students = canvas.group(folder)
+    assert [u.name for u in students["smithjo_101"].uploads] == ["..", "rnn.py"]
+    notices = canvas.stage(students["smithjo_101"], tmp_path / "staged" / "smithjo_101", EXPECTED)
+    assert sorted(p.name for p in (tmp_path / "staged").rglob("*")) == ["rnn.py", "smithjo_101"]
+    assert "'..' was left out: not a file name" in notices

@@ -83,7 +83,8 @@ def group(folder: Path) -> dict[str, Student]:
     """The students of the Canvas-named files directly in ``folder`` (subfolders are not Canvas's), by key."""
     students: dict[str, Student] = {}
     for path in sorted(folder.iterdir()):
-        upload = parse(path) if path.is_file() and not path.name.startswith(".") else None
+        ordinary = path.is_file() and not path.is_symlink() and not path.name.startswith(".")  # links: never followed
+        upload = parse(path) if ordinary else None
         if upload is None:
             continue
         student = students.setdefault(upload.user, Student(upload.user, upload.who))
@@ -142,6 +143,9 @@ def stage(student: Student, into: Path, expected: Iterable[str]) -> list[str]:
     into.mkdir(parents=True)
     files, notices = latest(student.uploads, expected)
     for name, upload in sorted(files.items()):
+        if name in (".", "..") or "/" in name or "\0" in name:  # Canvas never names a file so; a person might
+            notices.append(f"{name!r} was left out: not a file name")
+            continue
         if name.lower().endswith(".zip"):
             try:
                 notices.extend(unpack(upload.path, into))

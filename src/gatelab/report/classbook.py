@@ -144,12 +144,13 @@ def canvas_csv(rows: list[Any], column: str, roster: list[dict[str, str]] | None
 
 def _unrostered(row: Any) -> dict[str, str]:
     """The row of a student the roster does not give: a Canvas download's by Canvas id (Canvas's importer
-    looks for it first), a folder's by its name as SIS User ID and SIS Login ID."""
+    looks for it first), a folder's by its name: cleaned up as SIS User ID and SIS Login ID, as written as
+    the Student (Canvas's importer, finding no id, takes a student whose name or "Last, First" it is)."""
     name, canvas_id = _canvas(row)
     if name:
         return {"Student": name, "ID": canvas_id, "SIS User ID": "", "SIS Login ID": "", "Section": ""}
-    return {"Student": row.student, "ID": "", "SIS User ID": row.student, "SIS Login ID": row.student,
-            "Section": ""}
+    label = unicodedata.normalize("NFC", _label(row)).strip() or row.student  # "Müller, Zoë": Canvas's name
+    return {"Student": label, "ID": "", "SIS User ID": row.student, "SIS Login ID": row.student, "Section": ""}
 
 
 def digest(results: dict[str, Any]) -> dict[str, Any]:
