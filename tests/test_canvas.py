@@ -137,10 +137,21 @@ def downloaded(tmp_path_factory):
     archive = base / "course-rnn submissions.zip"
     with zipfile.ZipFile(archive, "w") as bundle:
         for file in sorted((base / "download").iterdir()):
-            bundle.write(file, file.name)
+            bundle.writestr(_Unflagged(file.name, date_time=(2026, 11, 30, 12, 0, 0)), file.read_bytes())
+    with zipfile.ZipFile(archive) as bundle:  # as Canvas's: Python alone reads the accented names as cp437
+        assert not any(m.flag_bits & 0x800 for m in bundle.infolist())
+        assert "m├╝llerzo├½_LATE_102_2000_activations.py" in bundle.namelist()
     again = CliRunner().invoke(main, ["batch", str(archive), "--out", str(out), "--jobs", "2",
                                       "--assignment", str(root)])
     return base, root, out, students, first, rows, again
+
+
+class _Unflagged(zipfile.ZipInfo):
+    """A zip entry named as Canvas's zips name them: the name's UTF-8 bytes without the UTF-8 flag (rubyzip's
+    default), which Python's zipfile never writes by itself."""
+
+    def _encodeFilenameFlags(self) -> tuple[bytes, int]:  # noqa: N802 - zipfile's own name
+        return self.filename.encode("utf-8"), self.flag_bits & ~0x800
 
 
 def _documents(out: Path, students: dict[str, str]) -> dict[str, dict]:

@@ -157,6 +157,17 @@ def stage(student: Student, into: Path, expected: Iterable[str]) -> list[str]:
     return notices
 
 
+def _entry_name(member: zipfile.ZipInfo) -> str:
+    """An entry's name as written: UTF-8 whether or not the zip flags it so. Canvas's zips (rubyzip without
+    ``unicode_names``) hold UTF-8 names unflagged, which Python reads as cp437 (``müller`` as ``m├╝ller``)."""
+    if member.flag_bits & 0x800:
+        return member.filename
+    try:
+        return member.filename.encode("cp437").decode("utf-8")
+    except UnicodeError:  # truly cp437 (an old Windows zip)
+        return member.filename
+
+
 def unpack_download(archive: Path, into: Path) -> Path:
     """Extract the zip Canvas's "Download Submissions" gives (flat; any folder inside kept) into ``into``,
     made afresh; no entry lands outside it. Returns ``into``."""
@@ -170,7 +181,7 @@ def unpack_download(archive: Path, into: Path) -> Path:
             if len(members) > max_files or sum(m.file_size for m in members) > max_bytes:
                 raise UsageError(f"{archive}: more than {max_files} files or {max_bytes // 2**30} GB once unpacked")
             for member in members:
-                target = (root / unicodedata.normalize("NFC", member.filename)).resolve()
+                target = (root / unicodedata.normalize("NFC", _entry_name(member))).resolve()
                 if not target.is_relative_to(root) or target == root:
                     raise UsageError(f"{archive}: the entry {member.filename!r} points outside the folder")
                 target.parent.mkdir(parents=True, exist_ok=True)
