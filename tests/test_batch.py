@@ -199,7 +199,8 @@ def rostered(fast_root, tmp_path_factory):
     out = base / "out"
     result = CliRunner().invoke(main, ["batch", str(folder), "--out", str(out), "--jobs", "2", "--roster",
                                        str(base / "roster.csv"), "--assignment", str(fast_root)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # folders not told apart, and +cmd not in the roster
+    assert "1 submission(s) not in the roster and 2 not told apart" in result.output
     with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     return out, rows, result.output

@@ -16,7 +16,8 @@ from gatelab.errors import EXIT_ASSIGNMENT_DEFECT, EXIT_NOT_FULL_MARKS, EXIT_OK,
 EXIT_CODES = """\b
 Exit codes:
   0  grading completed (whatever the score)
-  1  --strict and not full marks; audit found a hole; generate --check found stale exercises
+  1  --strict and not full marks; audit found a hole; generate --check found stale exercises;
+     batch: a submission not matched to the roster, or not told apart (--allow-unmatched to accept)
   2  usage error: unknown command, option, target or folder
   3  the assignment is broken (grader/config.yaml, solutions/, grader tests)
   4  the grader itself failed on a test (a bug to report)
@@ -381,14 +382,30 @@ def _engine(scheduler: str | None, root: Path) -> Any:
     return distributed.Cluster(scheduler, root)
 
 
+def _submissions_folder(submissions: Path, out: Path) -> Path:
+    """The folder `grade batch` grades: SUBMISSIONS itself, or Canvas's download zip unpacked in OUT/download."""
+    from gatelab.errors import UsageError
+    from gatelab.grading import canvas
+
+    if submissions.is_dir():
+        return submissions
+    if submissions.is_file() and submissions.suffix.lower() == ".zip":
+        return canvas.unpack_download(submissions, out / "download")
+    raise UsageError(f"the submissions folder {submissions} does not exist (give a folder, or the .zip Canvas's "
+                     "Download Submissions gives)")
+
+
 @main.command(epilog=EXIT_CODES)
-@click.argument("submissions", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("submissions", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder for grades.csv, results/, feedback/, summary.html and the state of this run.")
 @click.option("--jobs", default=2, show_default=True, help="Submissions graded at the same time.")
 @click.option("--budget", type=float, default=None, help="Seconds per submission (default: limits.budget).")
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="A Canvas gradebook export: folders named by SIS User ID, login, ID or name take its rows.")
+              help="A Canvas gradebook export: students of a Canvas download take its rows by Canvas ID; "
+                   "folders named by SIS User ID, login, ID or name (Last, First or First Last) take theirs.")
+@click.option("--allow-unmatched", is_flag=True,
+              help="Exit 0 even when a submission is not in the roster or not told apart (still listed).")
 @click.option("--column", default=None, help='The grades.csv column, as Canvas names it: "Title (id)". '
                                               "Default: the assignment's title.")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
@@ -397,12 +414,14 @@ def _engine(scheduler: str | None, root: Path) -> Any:
 @isolation_option
 @assignment_option
 def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster: Path | None,
-          column: str | None, scheduler: str | None, assignment: Path | None) -> None:
-    """Grade a whole class: every subfolder or .zip of SUBMISSIONS is one student.
+          allow_unmatched: bool, column: str | None, scheduler: str | None, assignment: Path | None) -> None:
+    """Grade a whole class: every subfolder or .zip of SUBMISSIONS is one student, and so are the files of
+    each student in Canvas's "Download Submissions" (the folder, or its zip as downloaded).
 
     Writes OUT/grades.csv (Canvas), OUT/results/<student>.json, OUT/feedback/<student>.md and .html
     (every test, hidden ones included: for you, or to hand back after the due date) and OUT/summary.html.
-    Rerunning grades again only the submissions that changed.
+    Rerunning grades again only the submissions that changed. Submissions not in the roster, or not told
+    apart, are listed and exit 1 unless --allow-unmatched.
     """
 
     def action() -> int:
@@ -415,13 +434,13 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
         wall = isolation.require(isolation.policy(spec.isolation))  # before a single submission is graded
         click.echo(f"isolation: {wall.summary()}", err=True)
         renderer = Renderer(spec.grader / "templates")
-        graded, refused = batching.sort_out(submissions)
-        count = len(graded) + len(refused)
+        folder = _submissions_folder(submissions, out)
+        count = batching.count(folder)
         show = sys.stderr.isatty()
         with _engine(scheduler, spec.root) as engine, \
                 click.progressbar(length=count, label="grading", file=sys.stderr if show else open(os.devnull, "w"),
                                   show_pos=True) as bar:
-            rows = batching.run(spec.root, submissions, out, jobs=jobs, budget=budget,
+            rows = batching.run(spec.root, folder, out, jobs=jobs, budget=budget,
                                 on_row=lambda _row: bar.update(1), engine=engine)
         people = classbook.read_roster(roster) if roster else None
         book = classbook.canvas_csv(rows, column or spec.title, people)
@@ -430,10 +449,22 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
                                                                  book.unresolved))
         for message in book.unresolved:
             click.echo(f"unresolved: {console.visible(message)}", err=True)  # roster names are the students'
+        for student in book.unmatched:
+            click.echo(f"unmatched: {console.visible(student)} is not in the roster {roster}: its grades.csv row "
+                       "carries its own name and ids, which Canvas's import matches to a student or asks you about",
+                       err=True)
+        late = [row.student for row in rows if row.late]
+        if late:
+            click.echo(f"late (Canvas marked LATE): {console.visible(', '.join(late))}", err=True)
         reused = sum(row.reused for row in rows)
         failed = sum(bool(row.error) for row in rows)
-        click.echo(f"{len(rows)} submissions ({reused} unchanged since the last run, {failed} not graded); "
-                   f"wrote {out / 'grades.csv'} and {out / 'summary.html'}")
+        click.echo(f"{len(rows)} submissions ({reused} unchanged since the last run, {failed} not graded, "
+                   f"{len(late)} late); wrote {out / 'grades.csv'} and {out / 'summary.html'}")
+        if (book.unmatched or book.unresolved) and not allow_unmatched:
+            click.secho(f"grade: {len(book.unmatched)} submission(s) not in the roster and {len(book.unresolved)} "
+                        "not told apart (listed above): check them, then import grades.csv, or rerun with "
+                        "--allow-unmatched to accept them", fg="red", err=True)
+            return EXIT_NOT_FULL_MARKS
         return EXIT_OK
 
     _run(action)

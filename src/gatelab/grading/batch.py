@@ -1,5 +1,9 @@
 """``grade batch``: a whole class, one submission per subfolder or ``.zip``, graded in parallel.
 
+A folder of Canvas's "Download Submissions" (flat files named by student, see ``grading.canvas``) is read
+into students too: each student's latest uploads are written under the names the assignment expects in
+``<out>/canvas/<student>/`` and graded from there, their Canvas id and LATE mark kept on their row.
+
 Every submission gets its row, whatever it is (empty, nested, broken, hostile):
 a failure to grade one is recorded as its reason and the batch goes on. What
 is kept between runs lives in the output folder only (``state.json``): a
@@ -25,7 +29,7 @@ import unicodedata
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol, Sequence
 
 from gatelab import __version__
 from gatelab.errors import GatelabError, UsageError
@@ -49,23 +53,34 @@ class Row:
     html: str = ""
     digest: dict[str, Any] = field(default_factory=dict)  # what the class summary needs; kept once written
     unclear: bool = False  # its folder does not say which student it is: not graded, no grades.csv row, no files
+    canvas_id: str = ""  # from a Canvas download: the student's Canvas user id (grades.csv's ID)
+    canvas_name: str = ""  # from a Canvas download: the name in its file names (sortable, squashed: müllerzoë)
+    late: bool = False  # from a Canvas download: Canvas marked the submission LATE
 
 
-def sort_out(folder: Path) -> tuple[dict[str, Path], dict[Path, str]]:
+def sort_out(folder: Path, canvas_students: Mapping[str, Path] | None = None
+             ) -> tuple[dict[str, Path], dict[Path, str]]:
     """(student name -> submission, in name order; submission -> why it is not graded).
 
     A subfolder or a ``.zip`` is one submission, named by its folder (or zip) name cleaned up for a file name
-    and a CSV cell; loose files are none. Folders whose names clean up to the same student (``jsmith`` and
-    ``!jsmith``, ``JSmith`` and ``jsmith``) are all refused, never told apart by their order: which of them is
-    the student's is for a person to say."""
+    and a CSV cell; loose files are none (Canvas's are read by ``grading.canvas``, and its students given here
+    as ``canvas_students``: name -> where their files are). Folders whose names clean up to the same student
+    (``jsmith`` and ``!jsmith``, ``JSmith`` and ``jsmith``) are all refused, never told apart by their order:
+    which of them is the student's is for a person to say."""
+    from gatelab.grading import canvas
+
     if not folder.is_dir():
         raise UsageError(f"the submissions folder {folder} does not exist")
     named: dict[str, list[tuple[str, Path]]] = {}
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or not (path.is_dir() or path.suffix.lower() == ".zip"):
             continue
+        if path.is_file() and canvas.parse(path):  # a student's zip in a Canvas download: one of their files
+            continue
         stem = unicodedata.normalize("NFC", path.stem if path.is_file() else path.name)
         name = _SAFE.sub("_", stem).strip("_") or "unnamed"
+        named.setdefault(name.casefold(), []).append((name, path))
+    for name, path in (canvas_students or {}).items():
         named.setdefault(name.casefold(), []).append((name, path))
     found: dict[str, Path] = {}
     refused: dict[Path, str] = {}
@@ -83,6 +98,39 @@ def sort_out(folder: Path) -> tuple[dict[str, Path], dict[Path, str]]:
 def submissions(folder: Path) -> dict[str, Path]:
     """Student name -> submission, in name order: the ones :func:`sort_out` does not refuse."""
     return sort_out(folder)[0]
+
+
+def count(folder: Path) -> int:
+    """How many rows grading ``folder`` gives: its submissions, its Canvas download's students and the
+    folders refused (nothing is written)."""
+    from gatelab.grading import canvas
+
+    if not folder.is_dir():
+        raise UsageError(f"the submissions folder {folder} does not exist")
+    found, refused = sort_out(folder, {key: folder / key for key in canvas.group(folder)})
+    return len(found) + len(refused)
+
+
+def expected_files(assignment: Any) -> list[str]:
+    """The file names a submission of ``assignment`` holds: a module per contract module, and the answers."""
+    from gatelab.quiz.answers import ANSWERS_NAME
+
+    return [f"{module}.py" for module in assignment.contract.modules] + [ANSWERS_NAME]
+
+
+def stage_canvas(folder: Path, out: Path, expected: list[str]) -> dict[str, tuple[Path, list[str], Any]]:
+    """The students of a Canvas download in ``folder``, each staged in ``out/canvas/<student>/``: name ->
+    (their folder, notices for them, the ``canvas.Student``). ``out/canvas`` is made afresh."""
+    from gatelab.grading import canvas
+
+    students = canvas.group(folder)
+    staging = out / "canvas"
+    shutil.rmtree(staging, ignore_errors=True)
+    staged = {}
+    for key, student in students.items():
+        notices = canvas.stage(student, staging / key, expected)
+        staged[key] = (staging / key, notices, student)
+    return staged
 
 
 def fingerprint(path: Path) -> str:
@@ -118,8 +166,10 @@ def _prepared(root: str, budget: float | None) -> tuple[Any, Any]:
     return assignment, Warm.start(assignment)
 
 
-def grade_one(root: str, student: str, source: str, budget: float | None) -> dict[str, Any]:
-    """Grade one submission (in a worker process of the batch); returns its row as plain data."""
+def grade_one(root: str, student: str, source: str, budget: float | None,
+              notices: Sequence[str] = ()) -> dict[str, Any]:
+    """Grade one submission (in a worker process of the batch); returns its row as plain data. ``notices``
+    (how its files were found) go first in its feedback."""
     from gatelab import grading
     from gatelab.grading.submission import unpack
 
@@ -127,13 +177,13 @@ def grade_one(root: str, student: str, source: str, budget: float | None) -> dic
     with tempfile.TemporaryDirectory(prefix="gatelab-batch-") as tmp:
         try:
             assignment, warm = _prepared(root, budget)
-            folder, notices = Path(source), []
+            folder, found = Path(source), list(notices)
             if folder.is_file():
-                notices = unpack(folder, Path(tmp))
+                found += unpack(folder, Path(tmp))
                 folder = Path(tmp)
             results = grading.grade(assignment, folder, include_hidden=True, student=student, for_lms=True,
                                     warm=warm)
-            results.notices[:0] = notices
+            results.notices[:0] = found
             from gatelab.report import classbook
             from gatelab.report.exporters import json as json_exporter
             from gatelab.report.exporters import markdown
@@ -151,9 +201,10 @@ def grade_one(root: str, student: str, source: str, budget: float | None) -> dic
 
 class Engine(Protocol):
     """Where submissions are graded: ``grade`` starts one and returns its future (its result: a row as plain
-    data), ``finished`` yields futures as they end, in whatever order."""
+    data; ``notices`` go first in its feedback), ``finished`` yields futures as they end, in whatever order."""
 
-    def grade(self, root: Path, student: str, source: Path, budget: float | None) -> Any: ...
+    def grade(self, root: Path, student: str, source: Path, budget: float | None,
+              notices: Sequence[str] = ()) -> Any: ...
 
     def finished(self, futures: Iterable[Any]) -> Iterator[Any]: ...
 
@@ -164,8 +215,9 @@ class Local:
     def __init__(self, jobs: int) -> None:
         self.pool = ProcessPoolExecutor(max_workers=max(1, jobs))
 
-    def grade(self, root: Path, student: str, source: Path, budget: float | None) -> Future[dict[str, Any]]:
-        return self.pool.submit(grade_one, str(root), student, str(source), budget)
+    def grade(self, root: Path, student: str, source: Path, budget: float | None,
+              notices: Sequence[str] = ()) -> Future[dict[str, Any]]:
+        return self.pool.submit(grade_one, str(root), student, str(source), budget, list(notices))
 
     def finished(self, futures: Iterable[Any]) -> Iterator[Any]:
         return as_completed(list(futures))
@@ -182,14 +234,17 @@ def run(root: Path, folder: Path, out: Path, jobs: int = 1, budget: float | None
     """Grade every submission in ``folder`` into ``out`` on ``engine`` (default: ``jobs`` local processes);
     rows in student order, then the folders :func:`sort_out` refused (``unclear``, with why). Each holds its
     score and the ``digest`` the class summary needs (its results and feedback are in ``out``, written as it
-    finished, so memory does not grow with every test's words)."""
+    finished, so memory does not grow with every test's words). The students of a Canvas download in
+    ``folder`` are staged in ``out/canvas/`` first, and their rows carry their Canvas id and LATE mark."""
     from gatelab.course import config
     from gatelab.report.render import Renderer
 
     assignment = config.load(root)
     checksum = assignment.checksum
     keep = functools.partial(_keep, out, renderer=Renderer(assignment.grader / "templates"))
-    found, refused = sort_out(folder)
+    canvas_students = stage_canvas(folder, out, expected_files(assignment))
+    found, refused = sort_out(folder, {key: path for key, (path, _, _) in canvas_students.items()})
+    notices = {key: staged[1] for key, staged in canvas_students.items()}
     (out / "results").mkdir(parents=True, exist_ok=True)
     state_path = out / STATE
     state = json.loads(state_path.read_text()) if state_path.is_file() else {}
@@ -208,9 +263,9 @@ def run(root: Path, folder: Path, out: Path, jobs: int = 1, budget: float | None
             todo[student] = (source, key)
     if engine is None:
         with Local(jobs) as local:
-            _grade(local, root, budget, todo, out, state, rows, on_row, keep)
+            _grade(local, root, budget, todo, out, state, rows, on_row, keep, notices)
     else:
-        _grade(engine, root, budget, todo, out, state, rows, on_row, keep)
+        _grade(engine, root, budget, todo, out, state, rows, on_row, keep, notices)
     for gone in set(state) - set(found):  # a submission removed from the folder leaves the run
         state.pop(gone)
         (out / "results" / f"{gone}.json").unlink(missing_ok=True)
@@ -219,16 +274,24 @@ def run(root: Path, folder: Path, out: Path, jobs: int = 1, budget: float | None
     for row in unclear:
         if on_row:
             on_row(row)
+    for row in [*rows.values(), *unclear]:  # from this download, whatever an earlier run recorded
+        staged = canvas_students.get(row.student)
+        if staged:
+            row.canvas_id, row.canvas_name, row.late = staged[2].canvas_id, staged[2].who or row.student, staged[2].late
+        else:
+            row.canvas_id, row.canvas_name, row.late = "", "", False
     return [rows[s] for s in sorted(rows)] + unclear
 
 
 def _grade(engine: Engine, root: Path, budget: float | None, todo: dict[str, tuple[Path, str]], out: Path,
            state: dict[str, Any], rows: dict[str, Row], on_row: Callable[[Row], None] | None,
-           keep: Callable[[Row], None]) -> None:
-    """Grade ``todo`` on ``engine``, keeping each row (and the state) as it finishes; once per student."""
+           keep: Callable[[Row], None], notices: Mapping[str, list[str]]) -> None:
+    """Grade ``todo`` on ``engine``, keeping each row (and the state) as it finishes; once per student.
+    ``notices``: per student, how their files were found (a Canvas download's renamings)."""
     if not todo:
         return
-    futures = {engine.grade(root, student, source, budget): student for student, (source, _) in todo.items()}
+    futures = {engine.grade(root, student, source, budget, notices.get(student, [])): student
+               for student, (source, _) in todo.items()}
     for future in engine.finished(futures):
         student = futures.pop(future)  # held no longer: a cluster forgets it, and need not remake it if lost
         if student in rows:  # graded twice (a lost worker's task run again): recorded once

@@ -26,7 +26,7 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import yaml
 
@@ -206,10 +206,13 @@ class Cluster:
         if other:
             raise UsageError(f"every Dask worker needs gatelab {__version__}, as here: {'; '.join(other)}")
 
-    def grade(self, root: Path, student: str, source: Path, budget: float | None) -> Any:
-        """A Dask future of the row of one submission (``root`` was sent once, when connecting)."""
+    def grade(self, root: Path, student: str, source: Path, budget: float | None,
+              notices: Sequence[str] = ()) -> Any:
+        """A Dask future of the row of one submission (``root`` was sent once, when connecting); ``notices``
+        (how its files were found) go first in its results."""
         try:
-            packed, notices = pack_submission(source)
+            packed, packing = pack_submission(source)
+            notices = [*notices, *packing]
         except UsageError as exc:
             from gatelab.grading.batch import Row
 

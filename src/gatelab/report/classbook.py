@@ -2,10 +2,14 @@
 
 ``grades.csv`` follows Canvas's gradebook export (Student, ID, SIS User ID,
 SIS Login ID, Section, then a column per assignment, and the Points Possible
-row). Folder names map to the roster: with ``--roster`` (a Canvas gradebook
-export), a folder named by a student's SIS User ID, SIS Login ID, Canvas ID or
-name takes that student's row; without one, the folder name is the student,
-the SIS User ID and the SIS Login ID.
+row), which Canvas's importer reads back: it finds each student by ID (their
+Canvas user id), else SIS User ID, else SIS Login ID, else name. A student of
+a Canvas download is their Canvas id (from the download's file names); a
+folder maps to the roster: with ``--roster`` (a Canvas gradebook export), a
+folder named by a student's SIS User ID, SIS Login ID, Canvas ID or name
+("Last, First" as the roster has it, or "First Last", accents kept) takes
+that student's row; without one, the folder name is the student, the SIS
+User ID and the SIS Login ID.
 
 ``summary.html`` aggregates the rows: a score histogram, the pass rate per
 function, the most frequent named mistakes per function, the hardest
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,14 +59,41 @@ def cell(value: str | float) -> str:
     return "'" + value if value.startswith(FORMULA) else value
 
 
-def _matches(student: str, roster: list[dict[str, str]]) -> list[dict[str, str]]:
-    """The roster's students that ``student`` names, by the first key of :data:`KEYS` that names any."""
-    wanted = student.casefold()
+def _same(text: str) -> str:
+    """A name or id as compared: NFC (a Mac's names are decomposed), trimmed, case folded; accents stay."""
+    return unicodedata.normalize("NFC", text).strip().casefold()
+
+
+def _first_last(sortable: str) -> str:
+    """"Last, First" as "First Last" (the display name Canvas shows); a name without a comma as it is."""
+    last, comma, first = sortable.partition(",")
+    return f"{first.strip()} {last.strip()}" if comma and first.strip() else sortable
+
+
+def _label(row: Any) -> str:
+    """What a submission calls itself: its folder's name, or its zip's without .zip, as written."""
+    path = Path(row.source)
+    return path.stem if path.suffix.lower() == ".zip" else path.name
+
+
+def _canvas(row: Any) -> tuple[str, str]:
+    """(name, Canvas id) of a student of a Canvas download; ("", "") for a folder (or a row without them)."""
+    return getattr(row, "canvas_name", ""), getattr(row, "canvas_id", "")
+
+
+def _matches(row: Any, roster: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The roster's students that ``row`` names. A student of a Canvas download: the one with their Canvas
+    id, never guessed from their name. A folder: by the first key of :data:`KEYS` that names any, its name
+    as written or as cleaned up, then by name ("Last, First" or "First Last")."""
+    name, canvas_id = _canvas(row)
+    if name:
+        return [p for p in roster if canvas_id and (p.get("ID") or "").strip() == canvas_id]
+    wanted = {_same(_label(row)), _same(row.student)} - {""}
     for key in KEYS:
-        found = [person for person in roster if (person.get(key) or "").strip().casefold() == wanted]
+        found = [person for person in roster if _same(person.get(key) or "") in wanted]
         if found:
             return found
-    return []
+    return [person for person in roster if _same(_first_last(person.get("Student") or "")) in wanted]
 
 
 def _folder(row: Any) -> str:
@@ -73,7 +105,7 @@ def canvas_csv(rows: list[Any], column: str, roster: list[dict[str, str]] | None
     submission names the same one: two folders of one student, or a name shared in the roster, take none
     (nothing is decided by order), and the gradebook says which and why."""
     book = Gradebook("")
-    named = {id(row): _matches(row.student, roster) if roster else [] for row in rows}
+    named = {id(row): _matches(row, roster) if roster else [] for row in rows}
     by_person: dict[int, list[Any]] = {}
     for row in rows:
         people = named[id(row)]
@@ -96,18 +128,29 @@ def canvas_csv(rows: list[Any], column: str, roster: list[dict[str, str]] | None
     writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180's; and a cell holding a lone \r is quoted
     writer.writerow([cell(c) for c in (*COLUMNS, column)])
     possible = max((row.max_score for row in rows if not row.unclear), default=0.0)
-    writer.writerow([cell("    Points Possible"), "", "", "", "", cell(possible)])
+    # nothing graded: an empty cell, which Canvas's importer leaves alone (0 would become the assignment's points)
+    writer.writerow([cell("    Points Possible"), "", "", "", "", cell(possible) if possible > 0 else ""])
     for row in rows:
         if row.unclear or (named[id(row)] and id(row) not in takes):
             continue
         person = takes.get(id(row))
         if roster and person is None:
             book.unmatched.append(row.student)
-        person = person or {"Student": row.student, "ID": "", "SIS User ID": row.student,
-                            "SIS Login ID": row.student, "Section": ""}
+        person = person or _unrostered(row)
         writer.writerow([cell(person.get(c, "")) for c in COLUMNS] + [cell(row.score)])
     book.text = out.getvalue()
     return book
+
+
+def _unrostered(row: Any) -> dict[str, str]:
+    """The row of a student the roster does not give: a Canvas download's by Canvas id (Canvas's importer
+    looks for it first), a folder's by its name: cleaned up as SIS User ID and SIS Login ID, as written as
+    the Student (Canvas's importer, finding no id, takes a student whose name or "Last, First" it is)."""
+    name, canvas_id = _canvas(row)
+    if name:
+        return {"Student": name, "ID": canvas_id, "SIS User ID": "", "SIS Login ID": "", "Section": ""}
+    label = unicodedata.normalize("NFC", _label(row)).strip() or row.student  # "Müller, Zoë": Canvas's name
+    return {"Student": label, "ID": "", "SIS User ID": row.student, "SIS Login ID": row.student, "Section": ""}
 
 
 def digest(results: dict[str, Any]) -> dict[str, Any]:
@@ -157,10 +200,11 @@ def aggregate(rows: list[Any]) -> dict[str, Any]:
     limits = [{"student": row.student, "what": ", ".join(row.digest["limits_hit"])}
               for row in rows if row.digest.get("limits_hit")]
     failed = [{"student": row.student, "error": row.error} for row in rows if row.error]
+    late = [row.student for row in rows if getattr(row, "late", False)]  # Canvas marked them LATE
     scores = [row.score for row in rows if not row.error]
     return {"count": len(rows), "graded": len(scores), "mean": sum(scores) / len(scores) if scores else 0.0,
             "max_score": max((row.max_score for row in rows), default=0.0), "histogram": _histogram(rows),
-            "functions": table, "hardest": hardest, "limits": limits, "failed": failed}
+            "functions": table, "hardest": hardest, "limits": limits, "failed": failed, "late": late}
 
 
 def summary_html(rows: list[Any], title: str, renderer: Renderer, unmatched: Sequence[str] = (),
