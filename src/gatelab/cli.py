@@ -390,7 +390,7 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
     def action() -> int:
         from gatelab.grading import batch as batching
         from gatelab.grading import isolation
-        from gatelab.report import classbook, console
+        from gatelab.report import classbook, console, reasons
         from gatelab.report.render import Renderer
 
         spec = _assignment(assignment)
@@ -408,7 +408,8 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
         people = classbook.read_roster(roster) if roster else None
         book = classbook.canvas_csv(rows, column or spec.title, people)
         (out / "grades.csv").write_text(book.text, encoding="utf-8", newline="")
-        (out / "summary.html").write_text(classbook.summary_html(rows, spec.title, renderer, book.unmatched,
+        explained = reasons.explain(rows, late=(), unmatched=book.unmatched)
+        (out / "summary.html").write_text(classbook.summary_html(rows, spec.title, renderer, explained,
                                                                  book.unresolved))
         for message in book.unresolved:
             click.echo(f"unresolved: {console.visible(message)}", err=True)  # roster names are the students'
@@ -416,6 +417,7 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
         failed = sum(bool(row.error) for row in rows)
         click.echo(f"{len(rows)} submissions ({reused} unchanged since the last run, {failed} not graded); "
                    f"wrote {out / 'grades.csv'} and {out / 'summary.html'}")
+        click.echo(renderer.terminal("reasons_terminal.j2", style=click.style, explained=explained), nl=False)
         return EXIT_OK
 
     _run(action)
