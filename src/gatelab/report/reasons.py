@@ -55,7 +55,7 @@ def findings(results: dict[str, Any]) -> dict[str, list[str]]:
     for test in results.get("tests", []):
         if test.get("kind") != "values":
             continue
-        cause = Cause(test.get("cause") or "")
+        cause = _cause(test)
         stubbed[test["function"]] = stubbed.get(test["function"], True) and cause is Cause.STUB
         reason = _BY_CAUSE.get(cause)
         if reason is None or Reason.EMPTY in found:
@@ -71,6 +71,14 @@ def findings(results: dict[str, Any]) -> dict[str, list[str]]:
     return {reason.value: details for reason, details in sorted(found.items(), key=lambda i: _ORDER[i[0]])}
 
 
+def _cause(test: dict[str, Any]) -> Cause:
+    """A test's cause; NONE where results/ holds none (an older gatelab's) or one this gatelab does not know."""
+    try:
+        return Cause(test.get("cause") or "")
+    except ValueError:
+        return Cause.NONE
+
+
 def _file(function: str) -> str:
     return f"{function.split('.')[0]}.py"
 
@@ -78,7 +86,7 @@ def _file(function: str) -> str:
 def _lost(function: str, results: dict[str, Any]) -> bool:
     """Whether every values test of ``function`` met a cause other than the stub (its file missing or not
     imported): such a function says nothing of whether the student wrote the others."""
-    causes = {Cause(t.get("cause") or "") for t in results.get("tests", [])
+    causes = {_cause(t) for t in results.get("tests", [])
               if t.get("kind") == "values" and t["function"] == function}
     return bool(causes) and all(c not in (Cause.NONE, Cause.STUB) for c in causes)
 
