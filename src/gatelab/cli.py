@@ -427,7 +427,7 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
     def action() -> int:
         from gatelab.grading import batch as batching
         from gatelab.grading import isolation
-        from gatelab.report import classbook, console
+        from gatelab.report import classbook, console, reasons
         from gatelab.report.render import Renderer
 
         spec = _assignment(assignment)
@@ -445,7 +445,9 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
         people = classbook.read_roster(roster) if roster else None
         book = classbook.canvas_csv(rows, column or spec.title, people)
         (out / "grades.csv").write_text(book.text, encoding="utf-8", newline="")
-        (out / "summary.html").write_text(classbook.summary_html(rows, spec.title, renderer, book.unmatched,
+        late = [row.student for row in rows if row.late]  # Canvas marked them LATE
+        explained = reasons.explain(rows, late=late, unmatched=book.unmatched)
+        (out / "summary.html").write_text(classbook.summary_html(rows, spec.title, renderer, explained,
                                                                  book.unresolved))
         for message in book.unresolved:
             click.echo(f"unresolved: {console.visible(message)}", err=True)  # roster names are the students'
@@ -453,13 +455,13 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
             click.echo(f"unmatched: {console.visible(student)} is not in the roster {roster}: its grades.csv row "
                        "carries its own name and ids, which Canvas's import matches to a student or asks you about",
                        err=True)
-        late = [row.student for row in rows if row.late]
         if late:
             click.echo(f"late (Canvas marked LATE): {console.visible(', '.join(late))}", err=True)
         reused = sum(row.reused for row in rows)
         failed = sum(bool(row.error) for row in rows)
         click.echo(f"{len(rows)} submissions ({reused} unchanged since the last run, {failed} not graded, "
                    f"{len(late)} late); wrote {out / 'grades.csv'} and {out / 'summary.html'}")
+        click.echo(renderer.terminal("reasons_terminal.j2", style=click.style, explained=explained), nl=False)
         if (book.unmatched or book.unresolved) and not allow_unmatched:
             click.secho(f"grade: {len(book.unmatched)} submission(s) not in the roster and {len(book.unresolved)} "
                         "not told apart (listed above): check them, then import grades.csv, or rerun with "

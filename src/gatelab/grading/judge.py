@@ -37,6 +37,7 @@ from gatelab.grading.cases import Case, dimensions_of, refusal
 from gatelab.grading.oracle import Oracle
 from gatelab.grading.sandbox import HIDDEN, PUBLIC, CallStatus, Outcome, PartRefused, Sandbox
 from gatelab.report.render import Renderer
+from gatelab.report.results import Cause
 
 STRUCTURE = {"type", "keys", "shape"}
 SHAPE_AND_DTYPE = STRUCTURE | {"dtype"}
@@ -46,6 +47,7 @@ NOT_RETRIED = {CallStatus.MISSING, CallStatus.IMPORT_ERROR, CallStatus.BUDGET}  
 MACROS = {CallStatus.RAISED: "raised", CallStatus.MISSING: "missing", CallStatus.IMPORT_ERROR: "import_error",
           CallStatus.TIMEOUT: "timeout", CallStatus.CRASHED: "crashed", CallStatus.PROTOCOL: "protocol",
           CallStatus.SKIPPED: "skipped", CallStatus.BUDGET: "budget"}
+SYNTAX_ERRORS = {"SyntaxError", "IndentationError", "TabError"}  # Python's, as an import error names them
 NUMERIC_WARNING = "RuntimeWarning"  # numpy's overflow, invalid value, divide by zero: what a ``quiet`` hint explains
 PART_SAMPLES = 2  # served calls per part (the first and the last) replayed on the student's own part
 
@@ -60,6 +62,8 @@ class Verdict:
     notes: list[str] = field(default_factory=list)
     mistakes: list[str] = field(default_factory=list)  # ids of the catalog mistakes the feedback names
     judged: bool = True  # False: an aspect not judged yet, because the function's values are not right anywhere
+    cause: Cause = Cause.NONE  # why the function gave nothing to judge, as data (see :meth:`Judge.cause_of`)
+    cause_file: str = ""
 
 
 @dataclass
@@ -264,7 +268,9 @@ class Judge:
     def _values(self, fn: Function, trial: Trial) -> Verdict:
         output = trial.outcome.output
         if trial.right is None:
-            return Verdict(False, self._wrong_values(fn, trial), output)
+            failed = self._failed_call(trial)
+            cause, where = self.cause_of(fn, failed) if failed is not None else (Cause.NONE, "")
+            return Verdict(False, self._wrong_values(fn, trial), output, cause=cause, cause_file=where)
         if not trial.needs_work and not self._evidence(fn):
             return Verdict(False, self.renderer.feedback("no_evidence", qualname=fn.qualname), output)
         if trial.right is trial.outcome:
@@ -286,9 +292,7 @@ class Judge:
         if served is not None and served.ok and trial.wrong_parts:
             lead = self.renderer.feedback("with_served_parts", qualname=fn.qualname, parts=trial.wrong_parts)
             return "\n".join([*upstream, lead, *self._describe(fn, trial, served)])
-        outcome = trial.outcome
-        if outcome.status is CallStatus.SKIPPED and served is not None and not served.ok:
-            outcome = served
+        outcome = self._failed_call(trial) or trial.outcome
         if not outcome.ok:
             explained = self.explain_outcome(fn, outcome)
             return "\n".join([explained] if self._explains_itself(fn, outcome) else [*upstream, explained])
@@ -298,6 +302,37 @@ class Judge:
             messages.append(self.renderer.feedback("warned", qualname=fn.qualname, warnings=outcome.warnings,
                                                    hint=(fn.quiet or "") if numeric else ""))
         return "\n".join(upstream + messages)
+
+    @staticmethod
+    def _failed_call(trial: Trial) -> Outcome | None:
+        """The call whose failure explains a trial's wrong values: the student's own, or the served-parts call
+        made in its place (own call skipped); None when the call returned (its values are what is wrong)."""
+        outcome = trial.outcome
+        if outcome.status is CallStatus.SKIPPED and trial.served is not None and not trial.served.ok:
+            outcome = trial.served
+        return None if outcome.ok else outcome
+
+    def cause_of(self, fn: Function, outcome: Outcome) -> tuple[Cause, str]:
+        """Why a call of ``fn`` gave nothing to judge, and the file where that lies, as data: a failed import
+        (by kind), a missing file or function, the exercise's stub; NONE for what the function did itself."""
+        error, module_file = outcome.error, f"{fn.module}.py"
+        frames = error.get("frames") or []
+        last_file = str(frames[-1].get("file", module_file)) if frames else module_file
+        if self._not_written(fn, outcome):
+            return Cause.STUB, module_file
+        if outcome.status is CallStatus.MISSING:
+            missing = Cause.MISSING_FUNCTION if error.get("missing") == "function" else Cause.MISSING_FILE
+            return missing, str(error.get("file") or module_file)
+        if outcome.phase != "import":
+            return Cause.NONE, ""
+        if outcome.status is CallStatus.IMPORT_ERROR:
+            syntax = error.get("type") in SYNTAX_ERRORS
+            return (Cause.IMPORT_SYNTAX if syntax else Cause.IMPORT_RAISED), last_file
+        if outcome.status is CallStatus.TIMEOUT:
+            return Cause.IMPORT_HANG, last_file
+        if outcome.status is CallStatus.CRASHED:
+            return Cause.IMPORT_CRASH, module_file
+        return Cause.NONE, ""
 
     def _parts_failing_their_tests(self, fn: Function) -> list[str]:
         """The parts of ``fn`` that are wrong on one of their own cases in this run."""

@@ -37,7 +37,7 @@ from gatelab.grading.judge import Judge, Verdict
 from gatelab.grading.run import selects
 from gatelab.grading.sandbox import HIDDEN, PUBLIC
 from gatelab.report.render import Renderer
-from gatelab.report.results import Kind, Results, Status, TestResult
+from gatelab.report.results import Cause, Kind, Results, Status, TestResult
 
 MARKERS = {
     "grades": "grades(target): the module or function (module, module.function) a test grades",
@@ -250,7 +250,8 @@ class GradingPlugin:
             output=verdict.output if verdict else "".join(printed),
             kind=Kind.OWN if spec is None else (Kind.VALUES if spec.aspect == VALUES else Kind.ASPECT),
             case=spec.key.split("-", 1)[1] if spec else "", mistakes=verdict.mistakes if verdict else [],
-            judged=verdict.judged if verdict else True)
+            judged=verdict.judged if verdict else True, cause=verdict.cause if verdict else Cause.NONE,
+            cause_file=verdict.cause_file if verdict else "")
         job.results.tests.append(result)
         if job.on_result:
             job.on_result(result)

@@ -60,7 +60,7 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
     :class:`Warm`), and may pass a ``sandbox`` it started ahead of time and
     restaged, and closes itself.
     """
-    from gatelab.grading.submission import locate
+    from gatelab.grading.submission import holds_nothing, locate
 
     check_target(assignment, target)
     wall = isolation.require(isolation.policy(assignment.isolation) if for_lms else isolation.WEAK)
@@ -68,7 +68,7 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
     started = time.perf_counter()
     results = Results(title=assignment.title, submission=str(submission), seed=assignment.seed,
                       student=student or "", checksum=assignment.checksum, notices=notices,
-                      isolation=wall.summary(), isolation_missing=wall.missing())
+                      isolation=wall.summary(), isolation_missing=wall.missing(), empty=holds_nothing(submission))
     if warm is not None and include_hidden:  # grading reads the catalog up front (see load_oracle): its notes
         results.instructor_notes.extend(warm.notes)
     quiz_only = target is not None and (target == QUIZ or target.startswith(f"{QUIZ}."))

@@ -43,6 +43,15 @@ def locate(folder: Path) -> tuple[Path, list[str]]:
     return folder, notices
 
 
+def holds_nothing(folder: Path) -> bool:
+    """Whether ``folder`` holds no file at all (what an editor or an OS leaves, such as ``__MACOSX`` or
+    ``.DS_Store``, does not count): an empty submission, told apart from one whose files are misnamed."""
+    for entry in _entries(folder):
+        if entry.is_symlink() or entry.is_file() or (entry.is_dir() and not holds_nothing(entry)):
+            return False
+    return True
+
+
 @dataclass
 class Context:
     """What the LMS said about a submission."""

@@ -264,8 +264,8 @@ class Worker:
     def _import(self, name: str) -> tuple[dict[str, Any], Any]:
         if not os.path.isfile(os.path.join(self.submission, name + ".py")):
             files = [f for f in os.listdir(self.submission) if f.endswith(".py")]
-            return {"status": "missing", "message": f"there is no file {name}.py in the submission"
-                                                    + _rename(name + ".py", files, "")}, None
+            return {"status": "missing", "error": {"missing": "file", "file": f"{name}.py"},
+                    "message": f"there is no file {name}.py in the submission" + _rename(name + ".py", files, "")}, None
         if name in sys.modules:
             return {"status": "ok"}, sys.modules[name]
         try:
@@ -324,8 +324,8 @@ class Worker:
         fn = getattr(module, function, None)
         if not callable(fn):
             defined = [name for name, value in vars(module).items() if callable(value) and not name.startswith("_")]
-            return {"status": "missing", "message": f"{module_name}.py defines no function {function}()"
-                                                    + _rename(function, defined, "()")}
+            return {"status": "missing", "error": {"missing": "function", "file": f"{module_name}.py"},
+                    "message": f"{module_name}.py defines no function {function}()" + _rename(function, defined, "()")}
         undo = self._serve_parts(list(parts))
         before = _snapshot(args)
         try:

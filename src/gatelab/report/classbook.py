@@ -13,7 +13,9 @@ User ID and the SIS Login ID.
 
 ``summary.html`` aggregates the rows: a score histogram, the pass rate per
 function, the most frequent named mistakes per function, the hardest
-questions, and the submissions that hit limits or could not be graded.
+questions, and why submissions lost their points wholesale: every zero with
+its reasons (``reasons``), and the submissions that hit limits or could not be
+graded.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from gatelab.report import folding, reasons
 from gatelab.report.render import Renderer
 
 COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -155,8 +158,9 @@ def _unrostered(row: Any) -> dict[str, str]:
 
 def digest(results: dict[str, Any]) -> dict[str, Any]:
     """What the class summary needs of one submission's results (gatelab's JSON): per function its points,
-    what is possible and the mistakes named; per answered question the share earned; the limits hit. A batch
-    keeps this, not the results (written to results/), so its memory does not grow with every test's feedback."""
+    what is possible and the mistakes named; per answered question the share earned; the limits hit; the
+    reasons it lost points wholesale (:func:`reasons.findings`). A batch keeps this, not the results (written
+    to results/), so its memory does not grow with every test's feedback."""
     functions: dict[str, list[Any]] = {}
     questions: dict[str, float] = {}
     for test in results.get("tests", []):
@@ -168,7 +172,8 @@ def digest(results: dict[str, Any]) -> dict[str, Any]:
         entry[0] += test["score"]
         entry[1] += test["max_score"]
         entry[2].extend(m for m in test.get("mistakes", []) if m not in entry[2])
-    return {"functions": functions, "questions": questions, "limits_hit": list(results.get("limits_hit", []))}
+    return {"functions": functions, "questions": questions, "limits_hit": list(results.get("limits_hit", [])),
+            "findings": reasons.findings(results)}
 
 
 def _histogram(rows: list[Any], bins: int = 10) -> list[dict[str, Any]]:
@@ -197,23 +202,20 @@ def aggregate(rows: list[Any]) -> dict[str, Any]:
               "mistakes": mistakes[name].most_common(3)} for name in graded]
     means = sorted((sum(v) / len(v), q, len(v)) for q, v in questions.items())
     hardest = [{"question": q, "mean": mean, "answers": n} for mean, q, n in means[:5]]
-    limits = [{"student": row.student, "what": ", ".join(row.digest["limits_hit"])}
-              for row in rows if row.digest.get("limits_hit")]
-    failed = [{"student": row.student, "error": row.error} for row in rows if row.error]
-    late = [row.student for row in rows if getattr(row, "late", False)]  # Canvas marked them LATE
     scores = [row.score for row in rows if not row.error]
     return {"count": len(rows), "graded": len(scores), "mean": sum(scores) / len(scores) if scores else 0.0,
             "max_score": max((row.max_score for row in rows), default=0.0), "histogram": _histogram(rows),
-            "functions": table, "hardest": hardest, "limits": limits, "failed": failed, "late": late}
+            "functions": table, "hardest": hardest}
 
 
-def summary_html(rows: list[Any], title: str, renderer: Renderer, unmatched: Sequence[str] = (),
+def summary_html(rows: list[Any], title: str, renderer: Renderer, explained: reasons.Explained | None = None,
                  unresolved: Sequence[str] = ()) -> str:
-    """The class summary page."""
-    return renderer.render("summary.html.j2", title=title, data=aggregate(rows), unmatched=list(unmatched),
-                           unresolved=list(unresolved))
+    """The class summary page; ``explained``: why submissions lost points (default: from the rows alone,
+    without who came late or matches no one in the roster)."""
+    return renderer.render("summary.html.j2", title=title, data=aggregate(rows), unresolved=list(unresolved),
+                           explained=explained or reasons.explain(rows))
 
 
 def feedback_html(results: dict[str, Any], renderer: Renderer) -> str:
-    """One student's feedback as a page."""
-    return renderer.render("feedback.html.j2", results=results)
+    """One student's feedback as a page: per-function table, failures (each message once), passes."""
+    return renderer.render("feedback.html.j2", results=results, page=folding.sections(results))

@@ -28,6 +28,24 @@ class Kind(str, Enum):
     QUESTION = "question"
 
 
+class Cause(str, Enum):
+    """Why a function gave nothing to judge, as data (the feedback says it in words): what the class summary
+    counts to explain a score. NONE: it returned, or failed for what it returned or raised itself."""
+
+    NONE = ""
+    IMPORT_SYNTAX = "import_syntax"  # its file (or one it imports) has a syntax error
+    IMPORT_HANG = "import_hang"  # importing its file ran past the time limit
+    IMPORT_CRASH = "import_crash"  # importing its file ended the worker (os._exit, a signal)
+    IMPORT_RAISED = "import_raised"  # importing its file raised another exception, or called sys.exit
+    MISSING_FILE = "missing_file"  # the submission has no such file
+    MISSING_FUNCTION = "missing_function"  # its file defines no such function
+    STUB = "stub"  # the function itself raises NotImplementedError: the exercise's stub, untouched
+
+    @property
+    def at_import(self) -> bool:
+        return self.value.startswith("import_")
+
+
 @dataclass
 class TestResult:
     """One graded test: its points, how it ended, and what to tell the student."""
@@ -47,6 +65,8 @@ class TestResult:
     mark: str = ""  # a question's mark: correct, partial, wrong, unanswered, invalid, unreadable, unknown or error
     mistakes: list[str] = field(default_factory=list)  # ids of the catalog mistakes named in the feedback
     judged: bool = True  # False: an aspect not judged yet (the function's values are not right anywhere)
+    cause: Cause = Cause.NONE  # why the function gave nothing to judge (a values test), as data
+    cause_file: str = ""  # the file the cause lies in: the one with the syntax error, the missing one
 
     @property
     def passed(self) -> bool:
@@ -68,6 +88,7 @@ class Results:
     instructor_notes: list[str] = field(default_factory=list)  # assignment defects: never in a student's view
     faults: list[str] = field(default_factory=list)  # where gatelab itself failed: never in a student's view
     limits_hit: list[str] = field(default_factory=list)  # "module.function: time limit", ...
+    empty: bool = False  # the submission holds no file at all: nothing was handed in
     student: str = ""  # the id that picked the quiz variants
     checksum: str = ""  # of the assignment that graded it (grader files and reference)
     due_date: str = ""  # from the LMS, when it said
