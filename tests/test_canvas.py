@@ -199,7 +199,9 @@ def test_each_student_is_graded_from_their_own_latest_files(downloaded):
         ["activations.py", "gradients.py", "gru.py", "lstm.py", "report.pdf", "rnn.py"]
     assert any("team-rnn.zip was unpacked" in n for n in documents["doeann_104"]["notices"])
     assert all("there is no file" in t["feedback"] for t in _code(documents["leejin_105"]) if t["kind"] == "values")
-    assert "Late (Canvas marked them LATE): müllerzoë_102" in (out / "summary.html").read_text(encoding="utf-8")
+    summary = (out / "summary.html").read_text(encoding="utf-8")
+    late_row = summary.split('<tr data-reason="late">', 1)[1].split("</tr>", 1)[0]
+    assert 'data-student="müllerzoë_102"' in late_row and "Late: submitted after the due date" in late_row
 
 
 def test_the_zip_canvas_gives_is_the_same_class(downloaded):

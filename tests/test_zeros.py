@@ -114,7 +114,8 @@ def zeros_class(zeros_root, tmp_path_factory):
             writer.writerow([f"Student {n}", str(100 + n), f"S{n}", student, "A"])
     out = base / "out"
     result = CliRunner().invoke(main, ["batch", str(base / "submissions"), "--out", str(out), "--jobs", "2",
-                                       "--roster", str(base / "roster.csv"), "--assignment", str(zeros_root)])
+                                       "--roster", str(base / "roster.csv"), "--allow-unmatched",
+                                       "--assignment", str(zeros_root)])
     assert result.exit_code == 0, result.output
     return base, out, result.output
 
@@ -172,7 +173,8 @@ def test_the_reasons_survive_a_rerun(zeros_class, zeros_root):
     base, out, _ = zeros_class
     before = _summary(out)
     result = CliRunner().invoke(main, ["batch", str(base / "submissions"), "--out", str(out), "--jobs", "2",
-                                       "--roster", str(base / "roster.csv"), "--assignment", str(zeros_root)])
+                                       "--roster", str(base / "roster.csv"), "--allow-unmatched",
+                                       "--assignment", str(zeros_root)])
     assert result.exit_code == 0, result.output
     assert f"({len(KINDS)} unchanged since the last run" in result.output
     after = _summary(out)
