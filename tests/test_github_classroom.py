@@ -254,8 +254,9 @@ def test_the_job_summary_stays_under_githubs_limit():
     from gatelab.report.exporters import markdown
 
     results = _results(400, "feedback\n" * 400, status=Status.FAILED)
-    for test in results.tests:
-        test.output = "printed " * 500
+    for number, test in enumerate(results.tests):  # each message its own, so none is folded into another
+        test.feedback = f"feedback {number}\n" * 400
+        test.output = f"printed {number} " * 500
     text = markdown.render(results)
     assert len(text.encode()) > 1024 * 1024
     cut = github.summary(text)
