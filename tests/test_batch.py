@@ -13,7 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import COURSE, write_submission
+from conftest import COURSE, fast_course, write_submission
 from gatelab.cli import main
 
 MISTAKES = yaml.safe_load((Path(__file__).resolve().parent / "mistakes.yaml").read_text())
@@ -55,12 +55,7 @@ def make_class(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def fast_root(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("fast")
-    for name in ("grader", "solutions", "exercises"):
-        shutil.copytree(COURSE / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-    path = root / "grader" / "config.yaml"
-    path.write_text(path.read_text().replace("  timeout: 5 ", "  timeout: 1 ").replace("  budget: 60 ", "  budget: 8 "))
-    return root
+    return fast_course(tmp_path_factory.mktemp("fast"))
 
 
 @pytest.fixture(scope="module")

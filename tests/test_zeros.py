@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import COURSE, write_submission
+from conftest import COURSE, fast_course, write_submission
 from gatelab.cli import main
 
 KINDS = {  # student -> the reasons the summary must give it (value of reasons.Reason), and what they concern
@@ -94,12 +94,7 @@ class Summary(html.parser.HTMLParser):
 @pytest.fixture(scope="module")
 def zeros_root(tmp_path_factory) -> Path:
     """The course with a 1 s time limit and an 8 s budget: an endless loop costs seconds, not minutes."""
-    root = tmp_path_factory.mktemp("zeros-course")
-    for name in ("grader", "solutions", "exercises"):
-        shutil.copytree(COURSE / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-    path = root / "grader" / "config.yaml"
-    path.write_text(path.read_text().replace("  timeout: 5 ", "  timeout: 1 ").replace("  budget: 60 ", "  budget: 8 "))
-    return root
+    return fast_course(tmp_path_factory.mktemp("zeros-course"))
 
 
 @pytest.fixture(scope="module")
