@@ -80,7 +80,7 @@ def test_a_cluster_grades_a_class_as_a_local_run_does(local, cluster, fast_root)
     result = CliRunner().invoke(main, ["batch", str(base / "submissions"), "--out", str(out),
                                        "--scheduler", cluster.scheduler_address, "--assignment", str(fast_root)])
     assert result.exit_code == 0, result.output
-    assert f"{len(students)} submissions (0 unchanged since the last run, 1 not graded, 0 late)" in result.output
+    assert f"{len(students)} submissions (0 unchanged since the last run, 1 not graded)" in result.output
     _same_as_local(base, out, students)
     assert _results(out, "correct0")["submission"] == str(base / "submissions" / "correct0")
     assert "broken.zip is not a readable zip file" in _results(out, "broken")["error"]

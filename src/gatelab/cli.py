@@ -459,8 +459,8 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
             click.echo(f"late (Canvas marked LATE): {console.visible(', '.join(late))}", err=True)
         reused = sum(row.reused for row in rows)
         failed = sum(bool(row.error) for row in rows)
-        click.echo(f"{len(rows)} submissions ({reused} unchanged since the last run, {failed} not graded, "
-                   f"{len(late)} late); wrote {out / 'grades.csv'} and {out / 'summary.html'}")
+        click.echo(f"{len(rows)} submissions ({reused} unchanged since the last run, {failed} not graded); "
+                   f"wrote {out / 'grades.csv'} and {out / 'summary.html'}")
         click.echo(renderer.terminal("reasons_terminal.j2", style=click.style, explained=explained), nl=False)
         if (book.unmatched or book.unresolved) and not allow_unmatched:
             click.secho(f"grade: {len(book.unmatched)} submission(s) not in the roster and {len(book.unresolved)} "

@@ -6,7 +6,7 @@ letter, digit or ``_`` removed (accents stay: ``müllerzoë``); ``LATE`` marks a
 late; ``<user id>`` is the student's Canvas id (``anon_<id>`` under anonymous grading, with no name);
 ``<file id>`` is the upload's Canvas file id, which grows with every upload; ``<file name>`` is the
 name the student uploaded, as Canvas keeps it: a file uploaded again under a name the student already
-used is renamed ``model-1.py``, ``model-2.py`` ... A text entry or a URL comes as
+used is renamed ``work-1.py``, ``work-2.py`` ... A text entry or a URL comes as
 ``..._<user id>_text.html`` or ``_link.html``, with no file id.
 
 :func:`group` reads such a folder into students (nothing written); :func:`stage` writes one student's
@@ -96,8 +96,8 @@ def group(folder: Path) -> dict[str, Student]:
 def _target(name: str, expected: Iterable[str]) -> tuple[str, str]:
     """(the name an upload is graded under, the Canvas renaming undone: "" or the -N/-UUID it carried).
 
-    Decided by the names the assignment expects: ``model-1.py`` is ``model.py`` again, unless
-    the assignment expects a file called ``model-1.py``; a name the assignment does not expect stays."""
+    Decided by the names the assignment expects: ``work-1.py`` is ``work.py`` again, unless
+    the assignment expects a file called ``work-1.py``; a name the assignment does not expect stays."""
     wanted = set(expected)
     if name in wanted:
         return name, ""
