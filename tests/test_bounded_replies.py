@@ -21,12 +21,15 @@ ENTRIES = ["reply_header_bomb", "served_part_broadcast", "lone_surrogates", "ans
 
 @pytest.fixture(scope="module")
 def fast_root(tmp_path_factory) -> Path:
-    """The real assignment with a 5-second call limit and a 20-second budget."""
+    """The real assignment with a 5-second call limit and its own 60-second budget: reply_header_bomb's calls
+    (16 MB each, every LSTM composite calling its input_gate) took about 18 s of a 20 s budget on an idle machine,
+    so with a shrunken budget the untouched modules' points hung on the machine's load (issue 19: the budget is
+    wall-clock), not on what this test is about."""
     root = tmp_path_factory.mktemp("assignment")
     for name in ("grader", "solutions", "exercises"):
         shutil.copytree(COURSE / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     data = yaml.safe_load((root / "grader" / "config.yaml").read_text())
-    data["limits"].update(timeout=5, budget=20)  # reply_header_bomb writes 16 MB to its pipe: slow when loaded
+    data["limits"].update(timeout=5, budget=60)
     (root / "grader" / "config.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     return root
 
