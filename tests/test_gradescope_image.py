@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import importlib.metadata
 import json
 import os
 import shutil
@@ -24,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from packaging.specifiers import SpecifierSet
 
 from conftest import COURSE, build_release
 
@@ -36,6 +38,7 @@ CLEAN_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 BUILD = ("import sys; from pathlib import Path; from gatelab.course import config, release; "
          "from gatelab.report.render import Renderer; course = config.load(Path(sys.argv[1])); "
          "release.build(course, Path(sys.argv[2]), Renderer(course.grader / 'templates'))")
+NUMPY_PYTHONS = importlib.metadata.metadata("numpy")["Requires-Python"]  # this environment's numpy's
 REFERENCE_USER = {"email": "Ada@Example.com", "id": 4242, "name": "Ada"}
 
 
@@ -140,8 +143,8 @@ def _gradescope_layout(root: Path, bundle: Path) -> Path:
 
 def _pinned(source: Path) -> dict[str, str]:
     """constraints.txt's ``name==version`` lines."""
-    lines = (source / "constraints.txt").read_text().splitlines()
-    return dict(line.split("==") for line in lines if line and not line.startswith("#"))
+    pins = [line.split("#")[0].strip() for line in (source / "constraints.txt").read_text().splitlines()]
+    return dict(pin.split("==") for pin in pins if pin)
 
 
 def _installed(pip_list: str) -> dict[str, str]:
@@ -166,14 +169,14 @@ def release(tmp_path_factory) -> Path:
 def test_the_bundle_pins_what_built_it_and_its_scripts_pass_shellcheck(release, tmp_path):
     """constraints.txt holds exactly the versions of gatelab's runtime dependencies, and theirs, installed where
     the release was built; setup.sh knows that Python; both scripts pass shellcheck."""
-    import importlib.metadata
-
     source = tmp_path / "source"
     zipfile.ZipFile(release / "gradescope" / "autograder.zip").extractall(source)
     pinned = _pinned(source)
     assert {"numpy", "pytest", "pyyaml", "click", "jinja2", "markupsafe", "pluggy", "iniconfig"} <= set(pinned)
     assert "gatelab" not in pinned and all(importlib.metadata.version(name) == version
                                           for name, version in pinned.items())
+    numpy = next(line for line in (source / "constraints.txt").read_text().splitlines() if line.startswith("numpy"))
+    assert numpy == f"numpy=={pinned['numpy']}  # Requires-Python {NUMPY_PYTHONS}"
     tested = f"{sys.version_info.major}.{sys.version_info.minor}"
     assert f'TESTED="{tested}"' in (source / "setup.sh").read_text()
     assert f"Python {sys.version.split()[0]}" in (source / "constraints.txt").read_text()
@@ -228,11 +231,13 @@ def test_on_python_310_a_release_built_there_installs_pinned_and_grades(release,
     bash = str(tmp_path / "bin" / "bash")
     newer = tmp_path / "newer"
     zipfile.ZipFile(release / "gradescope" / "autograder.zip").extractall(newer)
-    if sys.version_info[:2] > (3, 10) and "numpy==2." in (newer / "constraints.txt").read_text():
+    if "3.10" not in SpecifierSet(NUMPY_PYTHONS):  # the numpy that built this release needs a newer Python
         stopped = subprocess.run([bash, str(newer / "setup.sh")], env={**env, "GATELAB_VENV": str(tmp_path / "v")},
                                  capture_output=True, text=True, timeout=600)
         assert stopped.returncode == 1, stopped.stdout[-2000:] + stopped.stderr[-2000:]
-        assert "older than the tested Python" in stopped.stderr and "Newer versions are not tried" in stopped.stderr
+        numpy = f"numpy=={_pinned(newer)['numpy']} requires Python {NUMPY_PYTHONS}; this image's is 3.10."
+        assert "older than the tested Python" in stopped.stderr and numpy in stopped.stderr, stopped.stderr
+        assert "Newer versions are not tried" in stopped.stderr and "Collecting" not in stopped.stdout
         assert "build the release with Python 3.10" in stopped.stderr and "Use a base image" in stopped.stderr
 
     builder = tmp_path / "builder"  # an instructor's 3.10 environment: gatelab from the release's own wheel
