@@ -161,3 +161,19 @@ def test_the_quiz_setting_can_show_everything_at_once(make_assignment):
     results = grading.grade(spec, Path(COURSE / "solutions"), target="quiz", for_lms=True)
     assert not [t for t in results.tests if t.name.endswith(": feedback")]
     assert "Explanation" in next(t for t in results.tests if t.name == "quiz.lstm-forget-gate-role").feedback
+
+
+@pytest.mark.parametrize(("submitted", "due", "late"), [
+    ("2018-07-01T14:22:32.365935-07:00", "2018-07-01T23:00:00-07:00", False),  # Gradescope's documented form
+    ("2026-12-02T10:00:00Z", "2026-12-01T23:59:59Z", True),  # UTC written with a Z
+    ("2026-12-01T23:59:59.5Z", "2026-12-01T23:59:59.25+00:00", True),  # fractions of any length
+    ("2026-12-01T10:00:00.123-01:00", "2026-12-01T11:00:00.1234567+00:00", False),
+    ("2026-12-02T10:00:00", "2026-12-01T10:00:00+00:00", False),  # naive against aware: not judged late
+])
+def test_late_is_read_alike_on_every_supported_python(tmp_path, submitted, due, late):
+    """Python 3.10 (Ubuntu 22.04's) reads ISO times more narrowly than 3.11: the same metadata gives the same
+    late notice on both."""
+    (tmp_path / "meta.json").write_text(json.dumps({**METADATA, "created_at": submitted,
+                                                    "assignment": {"due_date": due}}))
+    notices = read_metadata(tmp_path / "meta.json").notices
+    assert bool(notices) is late and all("after the due date" in notice for notice in notices)

@@ -14,6 +14,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 CONSTRAINTS = "constraints.txt"
+REQUIRES_PYTHON = "# Requires-Python "  # after a pin: the Pythons it installs on
 
 
 def runtime_versions(root: str = "gatelab") -> dict[str, str]:
@@ -44,8 +45,18 @@ def tested_python() -> str:
     return f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
+def requires_python(name: str) -> str:
+    """The installed distribution's ``Requires-Python`` (``>=3.11``), or ``""`` where it states none."""
+    return (importlib.metadata.metadata(name)["Requires-Python"] or "").strip()
+
+
 def constraints() -> str:
-    """``constraints.txt``: one ``name==version`` per runtime dependency, headed by where they were taken."""
+    """``constraints.txt``: one ``name==version`` per runtime dependency, headed by where they were taken, each
+    followed by the Pythons it installs on (a pip comment, which setup.sh reads to say why a pin cannot install)."""
     head = (f"# The versions this gatelab release was built and tested with (Python {platform.python_version()}, "
             f"{platform.system()} {platform.machine()}).\n# setup.sh installs with --constraint this file.\n")
-    return head + "".join(f"{name}=={version}\n" for name, version in runtime_versions().items())
+    lines = []
+    for name, version in runtime_versions().items():
+        pythons = requires_python(name)
+        lines.append(f"{name}=={version}" + (f"  {REQUIRES_PYTHON}{pythons}" if pythons else "") + "\n")
+    return head + "".join(lines)

@@ -115,7 +115,8 @@ def _student(assignment: Assignment, folder: Path, wheel: Path, renderer: Render
 
 def _gradescope(assignment: Assignment, target: Path, wheel: Path, renderer: Renderer) -> Path:
     """autograder.zip: setup.sh and run_autograder at the root, the wheel, the whole assignment."""
-    entries = {"setup.sh": renderer.render("setup.sh.j2", wheel=wheel.name, python=pins.tested_python()).encode(),
+    entries = {"setup.sh": renderer.render("setup.sh.j2", wheel=wheel.name, python=pins.tested_python(),
+                                             requires_python=pins.REQUIRES_PYTHON).encode(),
                "run_autograder": renderer.render("run_autograder.j2").encode(),
                pins.CONSTRAINTS: pins.constraints().encode(),
                f"wheels/{wheel.name}": wheel.read_bytes()}
