@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -148,3 +149,31 @@ def test_the_student_readme_says_which_id_picks_the_quiz_numbers(built):
     for said in ("**Gradescope**: the email address of your Gradescope account", "**GitHub Classroom**: your GitHub "
                  "username", "`grade batch`", "grade quiz --student THAT-ID", "Upper and lower case do not matter"):
         assert said in section, said
+
+
+def test_a_right_composite_keeps_its_points_at_home_when_a_part_is_wrong(built, tmp_path):
+    """From the unzipped release (no reference anywhere): a right lstm_cell_forward and lstm_forward over a wrong
+    forget_gate keep their public points, told to fix the gate first, as grading judges them."""
+    home = tmp_path / "student"
+    zipfile.ZipFile(built / "student.zip").extractall(home)
+    wrong = write_submission(home / "exercises", {"lstm": ('return sigmoid(params["Wf"] @ concat + params["bf"])',
+                                                           'return np.tanh(params["Wf"] @ concat + params["bf"])')})
+    result = _run("check", "lstm", cwd=wrong)
+    out = " ".join(result.stdout.split())
+    assert "so fix lstm.forget_gate first" in out, result.stdout
+    assert "cannot run" not in out and "only at grading" not in out, result.stdout
+    for composite in ("lstm_cell_forward", "lstm_forward"):  # its public case, shape and dtype, inputs unchanged
+        assert re.search(rf"✓ {composite} +3/3", result.stdout), result.stdout
+
+
+def test_the_release_records_the_calls_a_right_composite_makes(built):
+    """Every public case of a composite records each call of its reference to its parts, in order; a plain
+    function records none."""
+    from gatelab.grading import wire
+
+    records = wire.decode((built / "student" / "grader" / "recorded.bin").read_bytes()[4:])["records"]
+    cell = records["lstm.lstm_cell_forward|small"]["parts"]
+    assert [c["part"] for c in cell] == ["lstm.forget_gate", "lstm.input_gate", "lstm.candidate_cell",
+                                         "lstm.output_gate", "lstm.cell_state", "lstm.hidden_state"]
+    assert [c["part"] for c in records["rnn.rnn_forward|small"]["parts"]] == ["rnn.rnn_cell_forward"] * 6
+    assert records["activations.sigmoid|small"]["parts"] == []

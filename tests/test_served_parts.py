@@ -62,3 +62,41 @@ def test_an_instructors_call_reads_its_dimensions_from_the_composites_arguments(
     dims = cases.dimensions_of(contract, contract.lookup("lstm.lstm_cell_forward"), args)
     assert dims == {"n_x": 7, "m": 3, "n_h": 9, "scale": 1.0}
     assert cases.refusal(contract, contract.lookup("lstm.forget_gate"), [args[0], args[1], args[3]], dims) is None
+
+
+def _recorded_oracle(tmp_path, records: dict):
+    from gatelab.grading import oracle, wire
+
+    path = tmp_path / "recorded.bin"
+    path.write_bytes(wire.encode({"records": records}))  # as a release writes it: one framed message
+    return oracle.RecordedOracle(path, lambda: None)
+
+
+def test_a_release_serves_a_part_only_on_a_call_it_recorded(tmp_path):
+    """The recorded value on the recorded arguments (and on the same up to far-below-judging rounding, which a
+    right composite computing in another order may give); anything else is NotRecorded, never a guess."""
+    import pytest
+
+    from gatelab.grading.oracle import NotRecorded
+
+    c = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    params = {"W": np.ones((2, 2)), "b": np.zeros((2, 1))}
+    call = {"part": "m.p", "args": [c, params], "value": c * 2}
+    served = _recorded_oracle(tmp_path, {"m.f|small": {"args": [], "expected": 0.0, "parts": [call]}})
+    assert served.serves_parts and not served.serves_any_call
+    part = served.part("m.p")
+    assert np.array_equal(part(c.copy(), {"W": np.ones((2, 2)), "b": np.zeros((2, 1))}), c * 2)
+    assert np.array_equal(part(c * (1 + 1e-13), params), c * 2)
+    for wrong in ([c + 1e-6, params], [c.astype(np.float32), params], [c.T, params], [c, {"W": params["W"]}],
+                  [c]):
+        with pytest.raises(NotRecorded):
+            part(*wrong)
+    with pytest.raises(NotRecorded):
+        served.part("m.q")(c, params)
+
+
+def test_a_release_recorded_before_parts_serves_none(tmp_path):
+    """A recording without parts (a release built before they were recorded) serves no part: its check says it
+    cannot run the composite with correct parts, as it did."""
+    old = _recorded_oracle(tmp_path, {"m.f|small": {"args": [], "expected": 0.0}})
+    assert not old.serves_parts and not old.serves_any_call

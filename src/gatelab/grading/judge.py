@@ -34,7 +34,7 @@ from gatelab.course.config import ASPECTS, VALUES, Assignment, TestSpec
 from gatelab.course.contract import Contract, Function
 from gatelab.grading import diagnostics, wire
 from gatelab.grading.cases import Case, dimensions_of, refusal
-from gatelab.grading.oracle import Oracle
+from gatelab.grading.oracle import NotRecorded, Oracle
 from gatelab.grading.sandbox import HIDDEN, PUBLIC, CallStatus, Outcome, PartRefused, Sandbox
 from gatelab.report.render import Renderer
 from gatelab.report.results import Cause
@@ -82,6 +82,7 @@ class Trial:
     warned: bool = False  # right values, but with warnings the contract forbids
     candidates: list[Candidate] | None = None  # catalogued mistakes that are mistakes on these inputs
     refused: str = ""  # why the grader refused to serve a part this call asked for (the first refusal)
+    unrecorded: str = ""  # a student release: the first call of a part it recorded no answer for
 
 
 class Judge:
@@ -220,7 +221,12 @@ class Judge:
                     raise PartRefused(refused)
                 with np.errstate(all="ignore"), warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    value = reference(*wire.copied(positional))
+                    try:
+                        value = reference(*wire.copied(positional))
+                    except NotRecorded as exc:
+                        if trial is not None:
+                            trial.unrecorded = trial.unrecorded or str(exc)
+                        raise
                 calls = used.setdefault(qualname, [])
                 calls[min(len(calls), PART_SAMPLES - 1):] = [(positional, value)]
                 return value
@@ -283,9 +289,11 @@ class Judge:
         """Why the values are wrong: the student's own call, or the composite's own work with right parts."""
         upstream = [self.renderer.feedback("upstream", qualname=fn.qualname, wrong=trial.wrong_parts)] \
             if trial.wrong_parts else []
-        failing = self._parts_failing_their_tests(fn) if fn.parts and not self.oracle.serves_parts else []
-        if failing:  # a student release: no reference to serve parts with, but a part already fails its tests
-            upstream = [self.renderer.feedback("parts_not_served", qualname=fn.qualname, failing=failing)]
+        failing = self._parts_failing_their_tests(fn) if fn.parts and (trial.unrecorded or not
+                                                                        self.oracle.serves_parts) else []
+        if failing:  # a student release that cannot serve this call, and a part already fails its own tests
+            return self.renderer.feedback("parts_not_served", qualname=fn.qualname, failing=failing,
+                                          unrecorded=trial.unrecorded)
         if trial.refused:
             upstream.append(self.renderer.feedback("part_refused", qualname=fn.qualname, why=trial.refused))
         served = trial.served
@@ -421,7 +429,7 @@ class Judge:
         function's parts served by the grader: an instructor's test, too, measures its own work."""
         fn = self.contract.lookup(qualname)
         parts = self._part_servers(fn, {}, dimensions_of(self.contract, fn, args)) \
-            if fn.parts and self.oracle.serves_parts else None
+            if fn.parts and self.oracle.serves_any_call else None
         return self.sandbox.call(fn.module, fn.name, args, parts, lane)
 
     def difference(self, quantity: str, expected: Any, got: Any, rtol: float, atol: float) -> str:

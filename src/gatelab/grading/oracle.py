@@ -8,8 +8,12 @@ gives), and, to judge a composite on its own work, the reference's parts.
   the contract, runs ``solutions/`` and the catalog's formulas in the trusted
   process, and can serve parts.
 - ``RecordedOracle`` (a student release) holds only what ``grade release``
-  recorded for the public cases: inputs, right results and the catalog's
-  results. No reference code, no hidden case: it cannot serve parts, and says so.
+  recorded for the public cases: inputs, right results, the catalog's results
+  and, for a composite, every call its reference makes to its parts with what
+  each returned. No reference code, no hidden case. It serves a part only on
+  a call it recorded: with right parts a correct composite makes exactly those
+  calls, so at home it is judged on its own work as at grading. A call it did
+  not record is refused (``NotRecorded``), and the composite is left to grading.
 """
 from __future__ import annotations
 
@@ -20,20 +24,29 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable
 
+import numpy as np
+
 from gatelab.course.catalog import Candidate, Catalog, Mistake, reference_namespace
 from gatelab.course.config import Assignment
 from gatelab.errors import ConfigError
 from gatelab.grading import diagnostics, wire
 from gatelab.grading.cases import Case, make_args
 from gatelab.grading.reference import Reference
+from gatelab.grading.sandbox import PartRefused
 
 RECORDING = "recorded.bin"  # in a release's grader/ folder
+MATCH_RTOL, MATCH_ATOL = 1e-10, 1e-12  # a recorded call matches arguments this close (far below any judge's)
+
+
+class NotRecorded(PartRefused):
+    """A part asked for on arguments the release recorded no call of: only grading can compute it."""
 
 
 class LiveOracle:
     """The reference's code and the catalog's formulas, run in the trusted process."""
 
-    serves_parts = True
+    serves_parts = True  # to a composite, on the calls a correct composite makes
+    serves_any_call = True  # on any arguments of the contract's shapes (an instructor's own test)
 
     def __init__(self, assignment: Assignment, reference: Reference, catalog: Callable[[], Catalog]) -> None:
         self.assignment = assignment
@@ -74,6 +87,7 @@ class Remembered:
     def __init__(self, oracle: Any) -> None:
         self.oracle = oracle
         self.serves_parts = oracle.serves_parts
+        self.serves_any_call = oracle.serves_any_call
         self.namespace = oracle.namespace
         self._inputs: dict[tuple[str, str], list[Any]] = {}
         self._expected: dict[tuple[str, str], Any] = {}
@@ -118,12 +132,13 @@ class Record:
     args: list[Any]
     expected: Any
     candidates: list[dict[str, Any]] = field(default_factory=list)  # {id, value, after, aliases}
+    parts: list[dict[str, Any]] = field(default_factory=list)  # a composite's calls: {part, args, value}
 
 
 class RecordedOracle:
     """What a student release recorded for its public cases; no code of the reference."""
 
-    serves_parts = False
+    serves_any_call = False
     namespace = None
 
     def __init__(self, path: Path, catalog: Callable[[], Catalog]) -> None:
@@ -134,6 +149,11 @@ class RecordedOracle:
                               str(path)) from None
         self.records = {key: Record(**value) for key, value in data["records"].items()}
         self._catalog = catalog
+        self.calls: dict[str, list[tuple[list[Any], Any]]] = {}  # by part: the calls composites made of it
+        for each in self.records.values():
+            for call in each.parts:
+                self.calls.setdefault(call["part"], []).append((call["args"], call["value"]))
+        self.serves_parts = bool(self.calls)  # a release built before parts were recorded serves none
 
     def read_catalog(self) -> None:
         """Read the catalog now (a resident caller: its problems are told once, before any grading)."""
@@ -157,7 +177,16 @@ class RecordedOracle:
         return wire.copied(self._record(qualname, case).expected)
 
     def part(self, qualname: str) -> Callable[..., Any]:
-        raise ConfigError("a student release holds no reference code to serve parts with")
+        """``qualname`` as recorded: its value on a call a correct composite makes, else ``NotRecorded``."""
+        calls = self.calls.get(qualname, [])
+
+        def replay(*args: Any) -> Any:
+            for recorded, value in calls:
+                if _matches(recorded, list(args)):
+                    return wire.copied(value)
+            raise NotRecorded(qualname)
+
+        return replay
 
     def needs_work(self, qualname: str, case: Case, args: list[Any], expected: Any) -> bool:
         return diagnostics.needs_work(expected, args)
@@ -172,8 +201,25 @@ class RecordedOracle:
 Oracle = LiveOracle | RecordedOracle
 
 
+def _matches(recorded: Any, given: Any) -> bool:
+    """Whether ``given`` is, structure and numbers, the recorded call's arguments (up to rounding far below
+    what any judge tells apart: a correct composite may compute a part's argument in another order)."""
+    if isinstance(recorded, np.ndarray) or isinstance(given, np.ndarray):
+        return (isinstance(recorded, np.ndarray) and isinstance(given, np.ndarray) and recorded.shape == given.shape
+                and recorded.dtype == given.dtype and bool(np.allclose(given, recorded, rtol=MATCH_RTOL,
+                                                                      atol=MATCH_ATOL, equal_nan=True)))
+    if isinstance(recorded, dict):
+        return isinstance(given, dict) and recorded.keys() == given.keys() and \
+            all(_matches(recorded[k], given[k]) for k in recorded)
+    if isinstance(recorded, (list, tuple)):
+        return isinstance(given, (list, tuple)) and len(recorded) == len(given) and \
+            all(_matches(r, g) for r, g in zip(recorded, given))
+    return type(recorded) is type(given) and recorded == given
+
+
 def record(oracle: LiveOracle, pairs: list[tuple[str, Case]]) -> bytes:
-    """The recording a release ships: inputs, right results and catalog results for these (function, case)."""
+    """The recording a release ships: inputs, right results and catalog results for these (function, case),
+    and for a composite the calls its reference makes to its parts there."""
     records = {}
     for qualname, case in pairs:
         args = oracle.inputs(qualname, case)
@@ -181,8 +227,11 @@ def record(oracle: LiveOracle, pairs: list[tuple[str, Case]]) -> bytes:
         candidates, failures = oracle.candidates(qualname, case, args, expected)
         if failures:
             raise ConfigError(f"cannot record {qualname} on {case.name}: {failures[0]}")
+        parts = oracle.assignment.contract.lookup(qualname).parts
         records[f"{qualname}|{case.name}"] = {
             "args": args, "expected": expected,
             "candidates": [{"id": c.mistake.id, "value": c.value, "after": c.after, "aliases": c.aliases}
-                           for c in candidates]}
+                           for c in candidates],
+            "parts": [{"part": part, "args": made, "value": value}
+                      for part, made, value in oracle.reference.calls_to_parts(qualname, parts, args)]}
     return wire.encode({"records": records})

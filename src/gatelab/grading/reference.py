@@ -7,11 +7,13 @@ loaded with the folder briefly on ``sys.path`` and then taken back out of
 """
 from __future__ import annotations
 
+import contextlib
+import copy
 import importlib
 import sys
 import types
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from gatelab.errors import ConfigError
 
@@ -29,6 +31,41 @@ class Reference:
             return getattr(self.modules[module], name)
         except (KeyError, AttributeError):
             raise ConfigError(f"{self.folder / (module + '.py')}: the reference has no function {name}()") from None
+
+
+    def calls_to_parts(self, qualname: str, parts: Sequence[str], args: list[Any]) -> list[tuple[str, list[Any], Any]]:
+        """What the reference's ``qualname`` asks of each of its ``parts`` when called on ``args``: every call,
+        in order, as (part, its arguments, what the part returned). A correct composite makes these very calls
+        when its parts are right, so a student release records them to serve at home what grading serves."""
+        made: list[tuple[str, list[Any], Any]] = []
+        with self._listening(parts, made):
+            self.function(qualname)(*copy.deepcopy(args))
+        return made
+
+    @contextlib.contextmanager
+    def _listening(self, parts: Sequence[str], made: list[tuple[str, list[Any], Any]]) -> Iterator[None]:
+        """Every name a reference module binds to one of ``parts`` stands for a wrapper that notes its calls."""
+        undo: list[tuple[types.ModuleType, str, Any]] = []
+        for part in parts:
+            original = self.function(part)
+
+            def listener(*args: Any, _part: str = part, _original: Callable[..., Any] = original,
+                         **kwargs: Any) -> Any:
+                noted = copy.deepcopy(list(args) + list(kwargs.values()))
+                value = _original(*args, **kwargs)
+                made.append((_part, noted, copy.deepcopy(value)))
+                return value
+
+            for module in self.modules.values():
+                for key, bound in list(vars(module).items()):
+                    if bound is original:
+                        undo.append((module, key, bound))
+                        setattr(module, key, listener)
+        try:
+            yield
+        finally:
+            for module, key, bound in reversed(undo):
+                setattr(module, key, bound)
 
 
 def _load(folder: Path, modules: tuple[str, ...]) -> dict[str, types.ModuleType]:
