@@ -61,3 +61,29 @@ def test_an_instructors_wording_for_mistakes_opens_no_hole(make_assignment):
     row = audit.check_mistake(spec, mistake, Renderer(spec.grader / "templates"))
     assert row.ok, row.detail
     shutil.rmtree(templates)
+
+
+def _mistake_row(root, mistake_id: str) -> audit.Row:
+    from gatelab.course import catalog
+
+    spec = config.load(root)
+    mistake = next(m for m in catalog.load(spec.grader / "mistakes", spec.contract).mistakes if m.id == mistake_id)
+    return audit.check_mistake(spec, mistake, Renderer(spec.grader / "templates"))
+
+
+def test_a_mistake_only_hidden_cases_catch_is_a_hole(make_assignment):
+    """clip_by_global_norm that rescales even below max_norm is wrong only where the norm is below it: with
+    that case hidden, a student's check gives it full marks and only the autograder finds it, so the audit
+    fails, names the hidden test that caught it and says what to make public."""
+    root = make_assignment(tests={"gradients.clip_by_global_norm": {
+        "small": {"visibility": "visible"}, "wide_input": None, "small_gradients": None}})
+    row = _mistake_row(root, "gradients-clip-by-global-norm-scale-always")
+    assert not row.ok
+    assert "caught only by hidden tests (gradients.clip_by_global_norm: gradients already small)" in row.detail
+    assert "make public a case of gradients.clip_by_global_norm that catches it" in row.detail
+
+
+def test_the_same_mistake_with_its_case_public_holds(make_assignment):
+    """The shipped course makes that case public: the mistake is caught and named by the student's check."""
+    row = _mistake_row(make_assignment(), "gradients-clip-by-global-norm-scale-always")
+    assert row.ok and row.detail.startswith("caught by 1 public test(s), named in 1"), row.detail

@@ -163,7 +163,7 @@ def test_a_right_composite_keeps_its_points_at_home_when_a_part_is_wrong(built, 
     assert "so fix lstm.forget_gate first" in out, result.stdout
     assert "cannot run" not in out and "only at grading" not in out, result.stdout
     for composite in ("lstm_cell_forward", "lstm_forward"):  # its public case, shape and dtype, inputs unchanged
-        assert re.search(rf"✓ {composite} +3/3", result.stdout), result.stdout
+        assert re.search(rf"✓ {composite} +(\d+)/\1\b", result.stdout), result.stdout
 
 
 def test_the_release_records_the_calls_a_right_composite_makes(built):

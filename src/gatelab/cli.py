@@ -344,8 +344,8 @@ def audit(assignment: Path | None, jobs: int | None) -> None:
 
     The reference must get full marks and the stubs zero; submissions that do
     no work (constants, random numbers, echoes of the inputs) must get zero;
-    every mistake in grader/mistakes must be caught by a test of its function
-    and named in the feedback; two runs with one seed must agree.
+    every mistake in grader/mistakes must be caught by a public test of its
+    function (so a student's check shows it) and named in the feedback; two runs with one seed must agree.
     """
 
     def action() -> int:

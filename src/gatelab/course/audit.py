@@ -3,7 +3,8 @@
 - the reference gets full marks, and the stubs get zero;
 - ``exercises/`` is what ``solutions/`` generates;
 - every catalog mistake, planted in a copy of the reference, is caught by a
-  test of its function and named in the feedback;
+  public test of its function (a student's check shows it, not only the
+  autograder) and named in the feedback;
 - two runs with one seed give identical results, on a submission whose
   feedback quotes values drawn from the inputs;
 - no work earns nothing: a copy of the reference whose every function returns
@@ -62,18 +63,46 @@ def _plant(assignment: Assignment, mistake: Mistake, folder: Path, renderer: Ren
 
 
 def check_mistake(assignment: Assignment, mistake: Mistake, renderer: Renderer) -> Row:
-    """Plant one mistake and grade its function: it must lose points and be named."""
+    """Plant one mistake and grade its function: a public test must catch it (else a student learns of it
+    only from the autograder), and it must be named.
+
+    The public tests are graded as a student's check grades them (aspects judged on the public cases only);
+    the hidden ones only when the public ones miss or do not name it, to say which hole it is."""
     with tempfile.TemporaryDirectory(prefix="gatelab-audit-") as tmp:
         _plant(assignment, mistake, Path(tmp), renderer)
-        results = grading.grade(assignment, Path(tmp), target=mistake.function, quiz="none", renderer=renderer)
-    failed = [t for t in results.tests if not t.passed]
-    named = [t for t in failed if mistake.id in t.mistakes]
-    if not failed:
+        public = _caught(grading.grade(assignment, Path(tmp), target=mistake.function, include_hidden=False,
+                                       quiz="none", renderer=renderer), mistake)
+        if public.caught and public.named:
+            return Row(f"mistake {mistake.id}", True,
+                       f"caught by {len(public.caught)} public test(s), named in {len(public.named)}")
+        full = _caught(grading.grade(assignment, Path(tmp), target=mistake.function, quiz="none",
+                                     renderer=renderer), mistake)
+    if not full.caught:
         return Row(f"mistake {mistake.id}", False, f"no test of {mistake.function} catches it ({mistake.where})")
-    if not named:
+    if not public.caught:
         return Row(f"mistake {mistake.id}", False,
-                   f"caught by {len(failed)} test(s) but never named ({mistake.where}): {failed[0].feedback[:120]!r}")
-    return Row(f"mistake {mistake.id}", True, f"caught by {len(failed)}, named in {len(named)} test(s)")
+                   f"caught only by hidden tests ({', '.join(full.caught[:3])}), so a student's check never shows "
+                   f"it ({mistake.where}): make public a case of {mistake.function} that catches it")
+    if not full.named:
+        return Row(f"mistake {mistake.id}", False, f"caught by {len(full.caught)} test(s) but never named "
+                                                   f"({mistake.where}): {full.first_feedback[:120]!r}")
+    return Row(f"mistake {mistake.id}", True, f"caught by {len(public.caught)} public test(s), named only "
+                                              f"at grading, in {len(full.named)}")
+
+
+@dataclass(frozen=True)
+class _Caught:
+    """Which tests of a graded planted mistake failed, and which of those named it."""
+
+    caught: list[str]
+    named: list[str]
+    first_feedback: str
+
+
+def _caught(results: Results, mistake: Mistake) -> _Caught:
+    failed = [t for t in results.tests if not t.passed]
+    return _Caught([t.name for t in failed], [t.name for t in failed if mistake.id in t.mistakes],
+                   failed[0].feedback if failed else "")
 
 
 NO_WORK = {"zeros": "0.0", "halves": "0.5", "random": "", "echo": ""}

@@ -9,7 +9,7 @@ import click
 
 from gatelab.report import console
 from gatelab.report.render import Renderer
-from gatelab.report.results import Kind, Results, TestResult
+from gatelab.report.results import Cause, Kind, Results, TestResult
 
 
 def function_rows(results: Results, verbose: bool) -> list[dict[str, Any]]:
@@ -25,12 +25,13 @@ def function_rows(results: Results, verbose: bool) -> list[dict[str, Any]]:
         failing = [t for t in tests if not t.passed]
         judged = [t for t in failing if t.judged] or failing
         shown: list[TestResult] = judged if verbose else judged[:1]
+        unrun = _did_not_run(judged)
         rows.append({
             "module": function.split(".")[0], "name": function.split(".", 1)[-1], "qualname": function,
             "score": sum(t.score for t in tests), "max_score": sum(t.max_score for t in tests),
             "passed": not failing, "shown": shown,
-            "also": [] if verbose else [_heading(t) for t in judged[1:]],
-            "unjudged": [_heading(t) for t in failing if t not in judged],
+            "also": [] if verbose or unrun else [_heading(t) for t in judged[1:]],
+            "unjudged": [] if unrun else [_heading(t) for t in failing if t not in judged],
             "same_feedback": len({t.feedback for t in judged}) == 1, "note": "",
             "printed": "" if failing else next((t.output for t in tests if t.output), ""),
             "remark": "" if failing else next((t.feedback for t in tests if t.feedback), ""),
@@ -51,6 +52,12 @@ def function_rows(results: Results, verbose: bool) -> list[dict[str, Any]]:
                      "passed": False, "shown": [], "also": [], "unjudged": [], "same_feedback": True, "printed": "",
                      "remark": "", "note": unreadable[0].feedback})
     return rows
+
+
+def _did_not_run(judged: list[TestResult]) -> bool:
+    """Whether the function ran on none of its cases for one cause (its file did not import, it is missing or
+    still the stub): the one message says it all, so its other cases and aspects go unlisted."""
+    return bool(judged) and all(t.cause is not Cause.NONE and t.cause is judged[0].cause for t in judged)
 
 
 def _heading(test: TestResult) -> str:
