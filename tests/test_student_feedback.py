@@ -177,3 +177,44 @@ def test_a_warning_that_is_not_numeric_is_not_blamed_on_overflow(tmp_path):
     naive = "    return 1.0 / (1.0 + np.exp(-z))\n"
     overflowing = write_submission(tmp_path / "naive", {"activations": (right, naive)})
     assert "z = +1000" in check(overflowing, "activations.sigmoid")
+
+
+# --- the real cause: float32, differences below the printed precision ------------------------------
+
+def test_a_float32_result_is_named_as_the_whole_mistake(tmp_path):
+    """sigmoid_derivative computed from a float32 copy of the sigmoid: the few entries off by float32's
+    rounding are said to be the dtype and nothing else, and the blocks print with digits that differ."""
+    folder = write_submission(tmp_path, {"activations": ("    s = sigmoid(z)\n",
+                                                         "    s = sigmoid(z).astype(np.float32)\n")})
+    shown = check(folder, "activations.sigmoid_derivative")
+    assert "Your result is float32, not float64, and every value agrees with the expected one to float32's " \
+           "precision (about 7 digits): the dtype is all that is wrong." in shown, shown
+    assert "a stray constant factor" not in shown and "tanh where sigmoid" not in shown
+    blocks = re.search(r"expected sigmoid'\(z\)[^\n]*:\n(.*?)\n\s+got:\n(.*?)\n\s+Your result", shown, re.S)
+    assert blocks, shown
+    expected, got = blocks.groups()
+    assert " ".join(expected.split()) != " ".join(got.split()), shown
+
+
+def test_a_part_that_returns_float32_is_said_to_be_where_the_dtype_comes_from(tmp_path):
+    """A sigmoid that computes in float32 is right to float32's precision; each gate built on it is right with
+    the grader's sigmoid, and is told that its own sigmoid returns float32."""
+    folder = write_submission(tmp_path, {"activations": ("z = np.asarray(z, dtype=np.float64)",
+                                                         "z = np.asarray(z, dtype=np.float32)")})
+    shown = check(folder, "lstm.forget_gate")
+    assert "your own activations.sigmoid is wrong on the inputs it passes (activations.sigmoid returns float32, " \
+           "not float64), so fix activations.sigmoid first" in shown, shown
+
+
+def test_differences_below_four_digits_print_with_the_digits_that_show_them():
+    """Two arrays that differ in the 7th digit print alike with 4: the feedback prints as many as it takes."""
+    import numpy as np
+
+    from gatelab.grading import diagnostics
+
+    expected = np.array([[0.123456789, 0.5], [0.25, 0.75]])
+    got = expected + np.array([[3e-7, 0.0], [0.0, 0.0]])
+    problems = diagnostics.compare_value("y", expected, got)
+    details = next(p for p in problems if p.kind == "values").details
+    assert details["expected_slice"] != details["got_slice"]
+    assert "0.1234571" in details["got_slice"] and "0.1234568" in details["expected_slice"], details

@@ -53,8 +53,35 @@ def describe_type(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def _fmt(array: np.ndarray) -> str:
-    return np.array2string(np.asarray(array), precision=4, suppress_small=True, max_line_width=100)
+def _fmt(array: np.ndarray, precision: int = 4) -> str:
+    return np.array2string(np.asarray(array), precision=precision, suppress_small=True, max_line_width=100)
+
+
+def _fmt_apart(expected: np.ndarray, got: np.ndarray) -> tuple[str, str]:
+    """``expected`` and ``got`` printed with 4 digits, or with as many more as it takes to tell them apart (a
+    difference below the printed precision would otherwise show two identical blocks)."""
+    for precision in range(4, 18):
+        shown = _fmt(expected, precision), _fmt(got, precision)
+        if shown[0] != shown[1]:
+            return shown
+    return shown
+
+
+FLOAT32_RTOL = 1e-5  # about a hundred float32 roundings of a value: float32's precision, far from float64's
+
+
+def _float32_hint(got: np.ndarray, expected: np.ndarray, dtype: np.dtype) -> list[str]:
+    """Where every value agrees with the expected one to float32's precision (but not float64's), say so first:
+    for a float32 result that is the whole mistake; for a float64 one, float32 on the way or a tiny constant."""
+    if not np.allclose(got, expected, rtol=FLOAT32_RTOL, atol=1e-7):
+        return []
+    if dtype == np.float32:
+        return ["Your result is float32, not float64, and every value agrees with the expected one to float32's "
+                "precision (about 7 digits): the dtype is all that is wrong. Keep float64 throughout (no astype, "
+                "no float32 arrays, no part that returns float32)."]
+    return ["Every value agrees with the expected one to within 1e-5 (relative): a difference this small is "
+            "float32 rounding on the way (an astype, a float32 array, a part of yours that returns float32) or a "
+            "small added constant, such as an epsilon."]
 
 
 def _axis(output: Output, axis: int, ndim: int) -> Axis:
@@ -189,6 +216,7 @@ def _compare_array(output: Output, quantity: str, expected: np.ndarray, got: Any
         yield Problem("dtype", quantity, {"expected": str(expected.dtype), "got": str(got.dtype)})
         if not np.issubdtype(got.dtype, np.number) or np.issubdtype(got.dtype, np.complexfloating):
             return
+    dtype = got.dtype
     got = got.astype(np.float64)
     finite = np.isfinite(got)
     if not finite.all() and np.isfinite(expected).all():
@@ -198,20 +226,24 @@ def _compare_array(output: Output, quantity: str, expected: np.ndarray, got: Any
     close = _close(got, expected, tolerance)
     if close.all():
         return
-    yield Problem("values", quantity, functools.partial(_wrong_values, output, expected, got, close))
+    yield Problem("values", quantity, functools.partial(_wrong_values, output, expected, got, close, dtype))
 
 
-def _wrong_values(output: Output, expected: np.ndarray, got: np.ndarray, close: np.ndarray) -> dict[str, Any]:
-    """What the feedback says of an array with wrong values: how many, the worst, around it, and hints."""
+def _wrong_values(output: Output, expected: np.ndarray, got: np.ndarray, close: np.ndarray,
+                  dtype: np.dtype | None = None) -> dict[str, Any]:
+    """What the feedback says of an array with wrong values: how many, the worst, around it, and hints
+    (float32's precision first: when it explains every difference, it is the cause)."""
     diff = np.where(close, 0.0, np.abs(got - expected))
     worst = tuple(int(i) for i in np.unravel_index(int(np.nanargmax(diff)), diff.shape)) if diff.ndim else ()
     window, window_text = _window(output, got, worst) if worst else ((), "")
+    expected_slice, got_slice = _fmt_apart(expected[window] if worst else expected, got[window] if worst else got)
+    rounding = _float32_hint(got, expected, dtype if dtype is not None else got.dtype)
+    whole = dtype == np.float32 and bool(rounding)  # the dtype explains every difference: no other hint
     return {
         "count": int((~close).sum()), "total": got.size, "worst_index": worst,
         "worst_diff": float(diff[worst]) if worst else float(diff),
-        "window": window_text, "expected_slice": _fmt(expected[window] if worst else expected),
-        "got_slice": _fmt(got[window] if worst else got),
-        "where": _localize(output, ~close), "hints": _hints(output, got, expected),
+        "window": window_text, "expected_slice": expected_slice, "got_slice": got_slice,
+        "where": _localize(output, ~close), "hints": rounding + ([] if whole else _hints(output, got, expected)),
     }
 
 

@@ -79,6 +79,8 @@ class Trial:
     served: Outcome | None = None  # the same call with the parts served by the grader (composites)
     right: Outcome | None = None  # whichever call returned the right values, if one did
     wrong_parts: list[str] = field(default_factory=list)  # own parts that were wrong where the call used them
+    part_dtypes: dict[str, str] = field(default_factory=dict)  # of those, each whose result had a wrong dtype: it
+    #                                                           (float32 from an own part explains a composite)
     warned: bool = False  # right values, but with warnings the contract forbids
     candidates: list[Candidate] | None = None  # catalogued mistakes that are mistakes on these inputs
     refused: str = ""  # why the grader refused to serve a part this call asked for (the first refusal)
@@ -192,7 +194,7 @@ class Judge:
             used: dict[str, list[tuple[list[Any], Any]]] = {}
             servers = self._part_servers(fn, used, dict(trial.case.values), trial)
             trial.served = self.sandbox.call(fn.module, fn.name, trial.args, servers, trial.lane)
-            trial.wrong_parts = self._wrong_parts(used, trial.lane)
+            trial.wrong_parts = self._wrong_parts(used, trial.lane, trial.part_dtypes)
         return trial.served
 
     def _problems(self, fn: Function, trial: Trial, outcome: Outcome) -> list[diagnostics.Problem]:
@@ -235,8 +237,10 @@ class Judge:
 
         return {qualname: server(qualname) for qualname in fn.parts}
 
-    def _wrong_parts(self, used: Mapping[str, list[tuple[list[Any], Any]]], lane: str) -> list[str]:
-        """The student's own parts that are wrong on arguments the composite really gave them."""
+    def _wrong_parts(self, used: Mapping[str, list[tuple[list[Any], Any]]], lane: str,
+                     dtypes: dict[str, str]) -> list[str]:
+        """The student's own parts that are wrong on arguments the composite really gave them; ``dtypes`` hears
+        the dtype of each whose result had the wrong one."""
         wrong = []
         for qualname, calls in used.items():
             part = self.contract.lookup(qualname)
@@ -245,8 +249,12 @@ class Judge:
                     wrong.append(qualname)
                     break
                 outcome = self.sandbox.call(part.module, part.name, args, lane=lane)
-                if not outcome.ok or diagnostics.compare(part, value, outcome.value):
+                problems = diagnostics.compare(part, value, outcome.value) if outcome.ok else []
+                if not outcome.ok or problems:
                     wrong.append(qualname)
+                    dtype = next((p.details for p in problems if p.kind == "dtype"), None)
+                    if dtype:
+                        dtypes[qualname] = f"{dtype['got']}, not {dtype['expected']}"
                     break
         return sorted(wrong)
 
@@ -282,7 +290,7 @@ class Judge:
         if trial.right is trial.outcome:
             return Verdict(True, "", output)
         note = self.renderer.feedback("own_parts", qualname=fn.qualname, wrong=trial.wrong_parts,
-                                      parts=list(fn.parts))
+                                      parts=list(fn.parts), dtypes=trial.part_dtypes)
         return Verdict(True, note, output, [note])
 
     def _wrong_values(self, fn: Function, trial: Trial) -> str:
@@ -364,7 +372,7 @@ class Judge:
             messages = judge_one(fn, trial, trial.right)
             if messages and self._holds_with_served_parts(fn, trial, judge_one):
                 note = self.renderer.feedback("own_parts", qualname=fn.qualname, wrong=trial.wrong_parts,
-                                              parts=list(fn.parts))
+                                              parts=list(fn.parts), dtypes=trial.part_dtypes)
                 notes += [note] if note not in notes else []
                 continue
             if not messages:
