@@ -64,3 +64,14 @@ def test_quiz_share_errors_cite_file_and_line(make_assignment, quiz, message):
 def test_quiz_share_is_read(make_assignment):
     """quiz.share: 0.4 is read as given."""
     assert config.load(make_assignment(quiz={"share": 0.4})).quiz_share == 0.4
+
+
+def test_a_case_title_names_only_the_sizes_its_function_has(assignment):
+    """"small batch (n_x=3, n_h=4, m=5)" over a Jacobian of one example column says n_x and n_h only; a sigmoid
+    (drawn as (n_h, m)) says n_h and m; a title with no sizes, or a function with all of them, keeps its own."""
+    names = {t.name for t in assignment.tests}
+    assert "gradients.rnn_step_jacobian: small batch (n_x=3, n_h=4)" in names
+    assert "activations.sigmoid: small batch (n_h=4, m=5)" in names
+    assert "rnn.rnn_cell_forward: small batch (n_x=3, n_h=4, m=5)" in names
+    assert "rnn.rnn_cell_forward: saturated inputs (|z| up to 1000)" in names
+    assert not [n for n in names if n.startswith("gradients.") and "m=" in n]

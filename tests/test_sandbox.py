@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 from gatelab.grading import diagnostics, forkserver, wire
+from gatelab.grading.clock import BACKSTOP, Stopwatch
 from gatelab.grading.sandbox import HIDDEN, PUBLIC, Limits, Sandbox
 
 LIMITS = Limits(timeout=1.0, memory_mb=512)
@@ -959,6 +961,90 @@ def test_calls_into_several_modules_go_together_each_imported_once(write, sandbo
     again = box.call("broken", "h", [1])
     assert again.status == "import_error" and again.error["type"] == "SyntaxError"
     assert box.spawned == 1
+
+
+@pytest.fixture
+def busy_cores():
+    """Three endless loops per core, each in a session of its own, for the length of the test."""
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+            for _ in range(3 * (os.cpu_count() or 1))]
+    time.sleep(0.3)
+    yield
+    for hog in hogs:
+        hog.kill()
+        hog.wait()
+
+
+LINUX_PROC = pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="active time is read from /proc")
+
+
+@pytest.mark.load
+@LINUX_PROC
+def test_time_spent_waiting_for_a_core_is_not_charged(write, sandbox, busy_cores):
+    """On a machine whose cores are all busy, a call that needs 0.5 s of CPU takes longer than its 1 s limit on
+    the wall clock, and still returns: its limit counts the CPU it used, not the queue it waited in."""
+    write("m", """
+        import time
+        def burn():
+            start = time.process_time()
+            while time.process_time() - start < 0.5:
+                pass
+            return 1
+    """)
+    box = sandbox()
+    box.call("m", "burn", [])  # the import and the first call, as in a test run
+    started = time.monotonic()
+    outcomes = [box.call("m", "burn", []) for _ in range(3)]
+    assert [o.status for o in outcomes] == ["ok"] * 3, [o.message for o in outcomes]
+    assert time.monotonic() - started > 3 * LIMITS.timeout, "the load must slow the calls, or this shows nothing"
+
+
+@pytest.fixture
+def crowded_core():
+    """Eight endless loops on the first core, each in a session of its own."""
+    spin = "import os\nos.sched_setaffinity(0, {0})\nwhile True:\n    pass\n"
+    hogs = [subprocess.Popen([sys.executable, "-c", spin], start_new_session=True) for _ in range(8)]
+    time.sleep(0.3)
+    yield
+    for hog in hogs:
+        hog.kill()
+        hog.wait()
+
+
+@pytest.mark.load
+@LINUX_PROC
+def test_a_call_starved_of_cpu_meets_the_wall_clock_backstop(write, sandbox, crowded_core):
+    """A worker that gets a ninth of a core (it moved onto a core eight others keep busy) is stopped after
+    BACKSTOP times its limit on the wall clock, and told the machine was too busy, not that it loops."""
+    write("m", """
+        import os
+        def starve():
+            os.sched_setaffinity(0, {0})
+            while True:
+                pass
+    """)
+    box = sandbox(Limits(timeout=0.5, memory_mb=512))
+    started = time.monotonic()
+    outcome = box.call("m", "starve", [])
+    assert outcome.status == "timeout"
+    assert "too busy" in outcome.message and "not your code's fault" in outcome.message, outcome.message
+    assert time.monotonic() - started >= 0.5 * BACKSTOP
+
+
+def test_the_time_a_worker_waits_for_the_grader_is_not_its_own():
+    """While the grader computes a served part, the worker is blocked on its pipe: the stopwatch pauses."""
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+    try:
+        watch = Stopwatch(sleeper.pid)
+        time.sleep(0.2)
+        before = watch.active()
+        watch.pause()
+        time.sleep(0.6)
+        watch.resume()
+        assert before >= 0.15 and watch.active() < before + 0.2 and watch.wall() < 0.6
+    finally:
+        sleeper.kill()
+        sleeper.wait()
 
 
 def test_calls_sent_together_stop_when_the_budget_ends(write, sandbox):

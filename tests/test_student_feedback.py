@@ -103,6 +103,24 @@ def test_a_hang_names_the_function_that_hangs(make_assignment, tmp_path):
     assert "while running" not in own  # rnn_cell_forward, where the stack was caught, is right: not blamed
 
 
+def test_an_endless_loop_costs_a_check_one_time_limit_and_grading_its_strikes(make_assignment, tmp_path):
+    """A check stops calling a function after its first time limit (the other cases say so at once); grading
+    gives it its ``strikes`` chances, since a function that hangs on one case may pass another."""
+    root = make_assignment(limits={"timeout": 1, "strikes": 2})
+    folder = write_submission(tmp_path / "submission", {
+        "activations": ("    return 1.0 - np.tanh(z) ** 2\n", "    while True:\n        pass\n")})
+    spec = config.load(root)
+    home = grading.grade(spec, folder, target="activations.tanh_derivative", include_hidden=False, quiz="none")
+    values = [t for t in home.tests if t.kind is Kind.VALUES]
+    assert len(values) >= 3
+    timed_out = [t for t in values if "ran past the 1 s time limit;" in t.feedback]
+    assert len(timed_out) == 1 and values[0] is timed_out[0], [t.feedback[:80] for t in values]
+    assert all("already ran past the 1 s time limit once" in t.feedback for t in values[1:])
+    graded = grading.grade(spec, folder, target="activations.tanh_derivative", include_hidden=True, quiz="none")
+    assert sum("ran past the 1 s time limit;" in t.feedback for t in graded.tests) == 2
+    assert home.limits_hit == ["activations.tanh_derivative: time limit"]
+
+
 def test_fix_the_part_first_comes_before_the_arrays(assignment, tmp_path):
     """A composite wrong with the grader's parts and with a wrong part of its own: the advice leads."""
     folder = write_submission(tmp_path, {"lstm": [
@@ -187,13 +205,28 @@ def test_a_float32_result_is_named_as_the_whole_mistake(tmp_path):
     folder = write_submission(tmp_path, {"activations": ("    s = sigmoid(z)\n",
                                                          "    s = sigmoid(z).astype(np.float32)\n")})
     shown = check(folder, "activations.sigmoid_derivative")
-    assert "Your result is float32, not float64, and every value agrees with the expected one to float32's " \
-           "precision (about 7 digits): the dtype is all that is wrong." in shown, shown
+    lead = "Your result is float32, not float64, and every value agrees with the expected one to float32's " \
+           "precision (about 7 digits): the dtype is all that is wrong; keep float64 throughout"
+    assert lead in shown, shown
+    assert shown.index(lead) < shown.index("sigmoid'(z) is wrong in")  # the cause first, then the evidence
     assert "a stray constant factor" not in shown and "tanh where sigmoid" not in shown
-    blocks = re.search(r"expected sigmoid'\(z\)[^\n]*:\n(.*?)\n\s+got:\n(.*?)\n\s+Your result", shown, re.S)
+    blocks = re.search(r"expected sigmoid'\(z\)[^\n]*:\n(.*?)\n\s+got:\n(.*?)\n\s+(?:Also fails|\n)", shown,
+                       re.S)
     assert blocks, shown
     expected, got = blocks.groups()
     assert " ".join(expected.split()) != " ".join(got.split()), shown
+
+
+def test_a_wrong_dtype_is_said_before_values_that_are_wrong_too(tmp_path):
+    """A float32 result whose values are wrong beyond float32's rounding: the dtype is said first, then the
+    values and their hints (the dtype does not explain them)."""
+    folder = write_submission(tmp_path, {"activations": ("    s = sigmoid(z)\n",
+                                                         "    s = sigmoid(z).astype(np.float32) * 1.01\n")})
+    shown = check(folder, "activations.sigmoid_derivative")
+    lead = "Your result is float32, not float64: keep float64 throughout (no astype, no float32 arrays, no part " \
+           "that returns float32). Its values are wrong too:\n"
+    assert lead in shown and shown.index(lead) < shown.index("sigmoid'(z) is wrong in 20 of 20 entries"), shown
+    assert "the dtype is all that is wrong" not in shown
 
 
 def test_a_part_that_returns_float32_is_said_to_be_where_the_dtype_comes_from(tmp_path):
@@ -204,6 +237,17 @@ def test_a_part_that_returns_float32_is_said_to_be_where_the_dtype_comes_from(tm
     shown = check(folder, "lstm.forget_gate")
     assert "your own activations.sigmoid is wrong on the inputs it passes (activations.sigmoid returns float32, " \
            "not float64), so fix activations.sigmoid first" in shown, shown
+
+
+def test_a_composite_off_by_float32_rounding_with_its_own_parts_is_told_so(tmp_path):
+    """A sigmoid that computes in float32: gru_forward is right with the grader's cell; with the student's own,
+    every value agrees to float32's precision only, and that is what it is told (not to check its parts)."""
+    folder = write_submission(tmp_path, {"activations": ("z = np.asarray(z, dtype=np.float64)",
+                                                         "z = np.asarray(z, dtype=np.float32)")})
+    shown = " ".join(check(folder, "gru.gru_forward").split())
+    assert "gru.gru_forward is right with the grader's gru.gru_cell_forward. With your own, every value agrees " \
+           "with the expected one to float32's precision (within 1e-5, relative) but not to float64's" in shown, shown
+    assert "check how your parts behave" not in shown
 
 
 def test_differences_below_four_digits_print_with_the_digits_that_show_them():

@@ -203,10 +203,10 @@ class Watcher:
 
     def _start_sandbox(self) -> Sandbox:
         """A sandbox on the submission whose workers start now and wait, having imported none of it."""
-        from gatelab.grading.run import forbidden
+        from gatelab.grading.run import call_limits, forbidden
         from gatelab.grading.sandbox import HIDDEN, PUBLIC, Sandbox
 
-        sandbox = Sandbox(self.folder, self.spec.limits, forbid=forbidden(self.spec),
+        sandbox = Sandbox(self.folder, call_limits(self.spec, self.include_hidden), forbid=forbidden(self.spec),
                           template=self._warm.template if self._warm else None)
         sandbox.start(PUBLIC)
         if self.include_hidden:

@@ -28,7 +28,7 @@ from gatelab.course import families, mutations
 from gatelab.course.contract import Contract, Function
 from gatelab.course.yamlsource import YamlSource
 from gatelab.errors import ConfigError, did_you_mean
-from gatelab.grading import diagnostics, wire
+from gatelab.grading import diagnostics
 
 FIELDS = ("id", "function", "formula", "feedback", "lesson")
 
@@ -97,24 +97,25 @@ class Catalog:
             seen = fill_free(value, expected) if mistake.free else value
             if not changes_inputs and not diagnostics.compare(fn, expected, seen) and not mistake.names_free_steps:
                 continue  # on these inputs the mistake gives the right answer: it is no mistake here
-            found.append(Candidate(mistake, value, after, wire.aliases(value, after)))
+            found.append(Candidate(mistake, value, after))
         return found, failures
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A catalogued mistake on given inputs: what it returns, what it leaves of the inputs, whether it aliases."""
+    """A catalogued mistake on given inputs: what it returns and what it leaves of the inputs."""
 
     mistake: Mistake
     value: Any
     after: list[Any]
-    aliases: bool
 
     def explains(self, outcome: Any) -> bool:
-        """Whether the student's call is this mistake exactly: same result, same inputs afterwards, aliasing alike."""
+        """Whether the student's call is this mistake exactly: same result, same inputs afterwards. A returned
+        view of an input and a copy are the same mistake (whether a result aliases an input is an aspect of its
+        own, judged apart), so the mistake is named either way."""
         same_inputs = all(not diagnostics.equal_inputs(a, b) for a, b in zip(self.after, outcome.args_after))
         value = fill_free(self.value, outcome.value) if self.mistake.free else self.value
-        return same_inputs and self.aliases == outcome.aliases and diagnostics.same(value, outcome.value)
+        return same_inputs and diagnostics.same(value, outcome.value)
 
 
 def _determined(value: Any) -> bool:

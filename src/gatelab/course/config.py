@@ -40,6 +40,7 @@ class TestSpec:
     cases: tuple[Case, ...]
     points: float
     visibility: str
+    title: str = ""  # the case's title as this function's test shows it (Case.label_for); default its label
 
     @property
     def case(self) -> Case:
@@ -48,7 +49,7 @@ class TestSpec:
 
     @property
     def name(self) -> str:
-        detail = self.case.label if self.aspect == VALUES else ASPECTS[self.aspect]
+        detail = (self.title or self.case.label) if self.aspect == VALUES else ASPECTS[self.aspect]
         return f"{self.function.qualname}: {detail}"
 
     @property
@@ -240,7 +241,7 @@ def _is_off(doc: YamlSource, node: yaml.Node | None) -> bool:
     return isinstance(node, yaml.ScalarNode) and doc.value(node) is False
 
 
-def _function_tests(doc: YamlSource, fn: Function, node: yaml.Node, cases: dict[str, Case],
+def _function_tests(doc: YamlSource, contract: Contract, fn: Function, node: yaml.Node, cases: dict[str, Case],
                     aspect_defaults: dict[str, tuple[float, str] | None]) -> list[TestSpec]:
     entries = doc.mapping(node, f"tests.{fn.qualname}")
     names = [*cases, *ASPECTS]
@@ -250,8 +251,9 @@ def _function_tests(doc: YamlSource, fn: Function, node: yaml.Node, cases: dict[
     own_cases = tuple(cases[k] for k in entries if k in cases)
     if not own_cases:
         raise ConfigError(f"{fn.qualname} is tested on no case", doc.where(node))
+    dimensions, used = {d.name for d in contract.dimensions}, contract.dimensions_used(fn)
     specs = [TestSpec(fn, VALUES, (case,), *_settings(doc, entries[case.name], f"tests.{fn.qualname}.{case.name}",
-                                                        (1.0, "hidden")))
+                                                        (1.0, "hidden")), title=case.label_for(dimensions, used))
              for case in own_cases]
     for aspect, default in aspect_defaults.items():
         setting = entries.get(aspect)
@@ -276,7 +278,7 @@ def _tests(doc: YamlSource, node: yaml.Node | None, cases: dict[str, Case],
             raise ConfigError(f"{qualname!r} is not a function of the contract."
                               f"{did_you_mean(qualname, contract.by_name)}", doc.where(per_function))
         seen.add(qualname)
-        specs.extend(_function_tests(doc, contract.lookup(qualname), per_function, cases, aspect_defaults))
+        specs.extend(_function_tests(doc, contract, contract.lookup(qualname), per_function, cases, aspect_defaults))
     untested = [f.qualname for f in contract.functions if f.qualname not in seen]
     if untested:
         raise ConfigError(f"no tests for {', '.join(untested)}: every function of the contract needs some",

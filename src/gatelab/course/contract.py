@@ -151,6 +151,21 @@ class Contract:
     def lookup(self, qualname: str) -> Function:
         return self.by_name[qualname]
 
+    def dimensions_used(self, fn: Function) -> frozenset[str]:
+        """The dimensions that size ``fn``'s arguments (read from their shapes, through any ``let`` values)."""
+        names: set[str] = set()
+        for _, kind_name in fn.args:
+            kind = self.kinds[kind_name]
+            lets = dict(kind.let)
+            draws = [kind.draw] if kind.draw is not None else [draw for _, draw in kind.entries]
+            pending = [name for draw in draws for expr in draw.shape for name in expr.names]
+            while pending:
+                name = pending.pop()
+                if name not in names:
+                    names.add(name)
+                    pending.extend(lets[name].names if name in lets else ())
+        return frozenset(names) & {d.name for d in self.dimensions}
+
     def functions_of(self, module: str) -> list[Function]:
         return [f for f in self.functions if f.module == module]
 

@@ -70,18 +70,31 @@ def _fmt_apart(expected: np.ndarray, got: np.ndarray) -> tuple[str, str]:
 FLOAT32_RTOL = 1e-5  # about a hundred float32 roundings of a value: float32's precision, far from float64's
 
 
-def _float32_hint(got: np.ndarray, expected: np.ndarray, dtype: np.dtype) -> list[str]:
-    """Where every value agrees with the expected one to float32's precision (but not float64's), say so first:
-    for a float32 result that is the whole mistake; for a float64 one, float32 on the way or a tiny constant."""
-    if not np.allclose(got, expected, rtol=FLOAT32_RTOL, atol=1e-7):
-        return []
-    if dtype == np.float32:
-        return ["Your result is float32, not float64, and every value agrees with the expected one to float32's "
-                "precision (about 7 digits): the dtype is all that is wrong. Keep float64 throughout (no astype, "
-                "no float32 arrays, no part that returns float32)."]
-    return ["Every value agrees with the expected one to within 1e-5 (relative): a difference this small is "
-            "float32 rounding on the way (an astype, a float32 array, a part of yours that returns float32) or a "
-            "small added constant, such as an epsilon."]
+@dataclass(frozen=True)
+class _DtypeNote:
+    """What to say about a result's dtype ahead of its wrong values (``lead``), the hints about precision, and
+    whether the dtype explains every difference (then no other hint is given)."""
+
+    lead: list[str]
+    hints: list[str]
+    whole: bool = False
+
+
+def _dtype_note(got: np.ndarray, expected: np.ndarray, dtype: np.dtype) -> _DtypeNote:
+    """A wrong dtype is said first; where every value agrees to float32's precision (not float64's), that names
+    the cause: for a float32 result, the whole mistake; for a float64 one, float32 on the way or a tiny constant."""
+    rounding = bool(np.allclose(got, expected, rtol=FLOAT32_RTOL, atol=1e-7))
+    if dtype == expected.dtype:
+        return _DtypeNote([], ["Every value agrees with the expected one to within 1e-5 (relative): a difference "
+                               "this small is float32 rounding on the way (an astype, a float32 array, a part of "
+                               "yours that returns float32) or a small added constant, such as an epsilon."]
+                          if rounding else [])
+    keep = f"keep {expected.dtype} throughout (no astype, no float32 arrays, no part that returns float32)."
+    if rounding and dtype == np.float32:
+        return _DtypeNote([f"Your result is float32, not {expected.dtype}, and every value agrees with the expected "
+                           f"one to float32's precision (about 7 digits): the dtype is all that is wrong; {keep}"],
+                          [], whole=True)
+    return _DtypeNote([f"Your result is {dtype}, not {expected.dtype}: {keep} Its values are wrong too:"], [])
 
 
 def _axis(output: Output, axis: int, ndim: int) -> Axis:
@@ -237,13 +250,12 @@ def _wrong_values(output: Output, expected: np.ndarray, got: np.ndarray, close: 
     worst = tuple(int(i) for i in np.unravel_index(int(np.nanargmax(diff)), diff.shape)) if diff.ndim else ()
     window, window_text = _window(output, got, worst) if worst else ((), "")
     expected_slice, got_slice = _fmt_apart(expected[window] if worst else expected, got[window] if worst else got)
-    rounding = _float32_hint(got, expected, dtype if dtype is not None else got.dtype)
-    whole = dtype == np.float32 and bool(rounding)  # the dtype explains every difference: no other hint
+    note = _dtype_note(got, expected, dtype if dtype is not None else got.dtype)
     return {
         "count": int((~close).sum()), "total": got.size, "worst_index": worst,
         "worst_diff": float(diff[worst]) if worst else float(diff),
-        "window": window_text, "expected_slice": expected_slice, "got_slice": got_slice,
-        "where": _localize(output, ~close), "hints": rounding + ([] if whole else _hints(output, got, expected)),
+        "window": window_text, "expected_slice": expected_slice, "got_slice": got_slice, "lead": note.lead,
+        "where": _localize(output, ~close), "hints": note.hints + ([] if note.whole else _hints(output, got, expected)),
     }
 
 
@@ -346,6 +358,23 @@ def same(one: Any, other: Any) -> bool:
     if isinstance(one, (int, float)) and isinstance(other, (int, float)):
         return bool(np.isclose(one, other, rtol=RTOL, atol=ATOL))
     return bool(one == other)
+
+
+def within_rounding(expected: Any, got: Any) -> bool:
+    """Whether ``got`` has ``expected``'s structure and shapes, and every number in it agrees to float32's
+    precision (``FLOAT32_RTOL``): what float32 on the way, built up over many calls, leaves."""
+    if isinstance(expected, np.ndarray):
+        return isinstance(got, np.ndarray) and got.shape == expected.shape and got.dtype.kind == "f" \
+            and bool(np.allclose(got, expected, rtol=FLOAT32_RTOL, atol=1e-7))
+    if isinstance(expected, (tuple, list)):
+        return isinstance(got, (tuple, list)) and len(got) == len(expected) and all(map(within_rounding, expected,
+                                                                                         got))
+    if isinstance(expected, dict):
+        return isinstance(got, dict) and got.keys() == expected.keys() and all(
+            within_rounding(expected[k], got[k]) for k in expected)
+    if isinstance(expected, float):
+        return isinstance(got, (int, float)) and bool(np.isclose(got, expected, rtol=FLOAT32_RTOL, atol=1e-7))
+    return False
 
 
 def equal_inputs(sent: Any, returned: Any) -> list[str]:

@@ -289,8 +289,9 @@ class Judge:
             return Verdict(False, self.renderer.feedback("no_evidence", qualname=fn.qualname), output)
         if trial.right is trial.outcome:
             return Verdict(True, "", output)
+        rounding = trial.outcome.ok and diagnostics.within_rounding(trial.expected, trial.outcome.value)
         note = self.renderer.feedback("own_parts", qualname=fn.qualname, wrong=trial.wrong_parts,
-                                      parts=list(fn.parts), dtypes=trial.part_dtypes)
+                                      parts=list(fn.parts), dtypes=trial.part_dtypes, rounding=rounding)
         return Verdict(True, note, output, [note])
 
     def _wrong_values(self, fn: Function, trial: Trial) -> str:

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Limits:
-    """What one call may use. ``strikes``: timeouts after which a function is no longer called;
-    ``budget``: wall-clock seconds for all the calls into one submission."""
+    """What one call may use. ``timeout``: seconds of active time (``clock``: CPU and waiting, not time spent
+    waiting for a core) per call; ``strikes``: timeouts after which a function is no longer called;
+    ``budget``: seconds of active time for all the calls into one submission."""
 
     timeout: float = 5.0
     memory_mb: int = 1024
     output_chars: int = 2000
     output_mb: int = 8
     strikes: int = 2
-    budget: float = 60.0  # seconds of wall clock for a whole submission
+    budget: float = 60.0  # seconds of active time for a whole submission

@@ -131,7 +131,7 @@ class Record:
 
     args: list[Any]
     expected: Any
-    candidates: list[dict[str, Any]] = field(default_factory=list)  # {id, value, after, aliases}
+    candidates: list[dict[str, Any]] = field(default_factory=list)  # {id, value, after}
     parts: list[dict[str, Any]] = field(default_factory=list)  # a composite's calls: {part, args, value}
 
 
@@ -193,7 +193,7 @@ class RecordedOracle:
 
     def candidates(self, qualname: str, case: Case, args: list[Any],
                    expected: Any) -> tuple[list[Candidate], list[str]]:
-        found = [Candidate(self.mistakes[c["id"]], c["value"], c["after"], c["aliases"])
+        found = [Candidate(self.mistakes[c["id"]], c["value"], c["after"])
                  for c in self._record(qualname, case).candidates if c["id"] in self.mistakes]
         return found, []
 
@@ -230,7 +230,7 @@ def record(oracle: LiveOracle, pairs: list[tuple[str, Case]]) -> bytes:
         parts = oracle.assignment.contract.lookup(qualname).parts
         records[f"{qualname}|{case.name}"] = {
             "args": args, "expected": expected,
-            "candidates": [{"id": c.mistake.id, "value": c.value, "after": c.after, "aliases": c.aliases}
+            "candidates": [{"id": c.mistake.id, "value": c.value, "after": c.after}
                            for c in candidates],
             "parts": [{"part": part, "args": made, "value": value}
                       for part, made, value in oracle.reference.calls_to_parts(qualname, parts, args)]}

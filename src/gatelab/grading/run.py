@@ -9,13 +9,14 @@ from __future__ import annotations
 import contextlib
 import shlex
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
 from gatelab.course.config import Assignment
 from gatelab.errors import ConfigError, UsageError, did_you_mean
 from gatelab.grading import isolation
+from gatelab.grading.limits import Limits
 from gatelab.grading.sandbox import HIDDEN, PUBLIC, Sandbox
 from gatelab.report.results import Kind, Results, Status, TestResult
 
@@ -35,6 +36,15 @@ def check_target(assignment: Assignment, target: str | None) -> None:
 def selects(target: str | None, function: str) -> bool:
     """Whether ``target`` (none, a module or a function) selects what grades ``function``."""
     return not target or target in (function, function.split(".")[0])
+
+
+def call_limits(assignment: Assignment, include_hidden: bool) -> Limits:
+    """What each call may use. A check of the public tests only stops calling a function after its first time
+    limit, where grading gives it ``strikes`` chances (a function that hangs on one case may pass another): an
+    endless loop costs a check one time limit, not several."""
+    if include_hidden:
+        return assignment.limits
+    return replace(assignment.limits, strikes=1)
 
 
 def forbidden(assignment: Assignment) -> list[Path]:
@@ -81,8 +91,9 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
             results.hidden_points += points
     if not quiz_only:
         template = warm.template if warm else None
-        _grade_code(assignment, results, renderer, target, include_hidden, on_result, warm,
-                    sandbox or Sandbox(submission, assignment.limits, forbid=forbidden(assignment), template=template),
+        box = sandbox or Sandbox(submission, call_limits(assignment, include_hidden), forbid=forbidden(assignment),
+                                 template=template)
+        _grade_code(assignment, results, renderer, target, include_hidden, on_result, warm, box,
                     owned=sandbox is None)
     if quiz != "none" and (not target or quiz_only):
         only = target.split(".", 1)[1] if target and "." in target and quiz_only else None

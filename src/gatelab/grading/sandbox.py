@@ -13,8 +13,10 @@ machine's kernel can build (``isolation``: Landlock, seccomp, namespaces,
 and as root a user per submission and lane). The worker learns nothing of
 the assignment's path. The grading process itself is made non-dumpable on
 Linux, so a worker of the same user cannot read its environment or memory
-through ``/proc``. A whole submission has a wall-clock ``budget``: once it is
-spent, the remaining calls are skipped at once.
+through ``/proc``. Each call has a time limit and a whole submission a
+``budget``, both counted in active time (``clock``: the same on a loaded
+machine as on an idle one); once the budget is spent, the remaining calls
+are skipped at once.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from gatelab.errors import UsageError
 from gatelab.grading import confine, isolation, pipes, wire
+from gatelab.grading.clock import BACKSTOP, POLL, Allowance, Stopwatch
 from gatelab.grading.hardening import non_dumpable
 from gatelab.grading.limits import Limits
 
@@ -203,6 +206,9 @@ class _Process:
         os.close(child_in)
         os.close(child_out)
         self.modules: set[str] = set()
+        self.spent = 0.0  # seconds of active time (see ``clock``) its requests used
+        self.stopped_by = ""  # why the last request was stopped: active, backstop or until (Allowance.spent)
+        self.allowance = Allowance(limits.timeout)  # what the last request was allowed
 
     def _start_posix(self, options: list[str], child_in: int, child_out: int, template: Any) -> None:
         """Fork the worker from ``template`` (if it is alive) or start it, its pipes handed over by number."""
@@ -234,9 +240,10 @@ class _Process:
         self.output = open(output, "rb")  # noqa: SIM115 - closed in kill()
         self.stacks = open(stacks, "rb")  # noqa: SIM115
 
-    def _next_frame(self, deadline: float) -> bytes | str:
-        """The payload of the next whole frame from the worker, or ``timeout``/``crashed``; raises
-        ``wire.WireError`` for a frame over the size limit."""
+    def _next_frame(self, allowance: Allowance, watch: Stopwatch, until: float = math.inf) -> bytes | str:
+        """The payload of the next whole frame from the worker, or ``timeout`` once the request is over its
+        ``allowance`` (``self.stopped_by`` says how) or past ``until`` (``time.monotonic()``), or ``crashed``;
+        raises ``wire.WireError`` for a frame over the size limit."""
         while True:
             if len(self._received) >= 4:
                 length = wire.frame_length(bytes(self._received[:4]))
@@ -244,24 +251,47 @@ class _Process:
                     payload = bytes(self._received[4:4 + length])
                     del self._received[:4 + length]
                     return payload
-            chunk = self.pipes.receive(deadline)
+            wait = allowance.limit - watch.wall() if not watch.counts_cpu else POLL
+            chunk = self.pipes.receive(min(time.monotonic() + max(wait, 0.0), until))
+            if chunk == pipes.TIMEOUT:
+                self.stopped_by = "until" if time.monotonic() >= until else allowance.spent(watch)
+                if self.stopped_by:
+                    return chunk
+                continue
             if isinstance(chunk, str):
                 return chunk
             self._received += chunk
 
-    def request(self, message: dict[str, Any], timeout: float,
-                parts: Mapping[str, PartServer] | None = None) -> dict[str, Any] | str:
+    def _watch(self) -> Stopwatch:
+        """A stopwatch for a request sent now; what it counts is added to ``spent`` by :meth:`_done`."""
+        self.stopped_by = ""
+        return Stopwatch(self.process.pid)
+
+    def _done(self, watch: Stopwatch) -> None:
+        self.spent += watch.active()
+
+    def request(self, message: dict[str, Any], allowance: Allowance,
+                parts: Mapping[str, PartServer] | None = None, until: float = math.inf) -> dict[str, Any] | str:
         """The worker's reply, or the status string ``timeout``/``crashed``/``protocol`` on failure.
 
         While the call runs, the worker may ask for the value of a part named
-        in ``parts``; each such request is answered here, in the trusted process.
+        in ``parts``; each such request is answered here, in the trusted
+        process, and the time the worker waits for it is not counted.
         """
-        deadline = time.monotonic() + timeout
+        self.allowance = allowance
+        watch = self._watch()
         self.pipes.send(wire.encode(message))  # trusted arguments: an error here is ours
+        try:
+            return self._replies_to(watch, allowance, parts or {}, until)
+        finally:
+            self._done(watch)
+
+    def _replies_to(self, watch: Stopwatch, allowance: Allowance, parts: Mapping[str, PartServer],
+                    until: float) -> dict[str, Any] | str:
         served = 0
         while True:
             try:
-                payload = self._next_frame(deadline)
+                payload = self._next_frame(allowance, watch, until)
                 if isinstance(payload, str):
                     return payload
                 reply = wire.decode(payload)
@@ -273,33 +303,40 @@ class _Process:
             served += 1
             if served > MAX_PART_CALLS:
                 return "protocol"
-            self.pipes.send(wire.encode(_serve_part(reply, parts or {})))
+            watch.pause()
+            self.pipes.send(wire.encode(_serve_part(reply, parts)))
+            watch.resume()
 
-    def pipeline(self, messages: list[dict[str, Any]], timeout: float,
-                 until: float | None = None) -> list[dict[str, Any] | str]:
+    def pipeline(self, messages: list[dict[str, Any]], limit: float, budget: float = math.inf,
+                 until: float = math.inf) -> list[dict[str, Any] | str]:
         """Send ``messages`` at once and read their replies in order: one round trip instead of one per call.
 
         The worker answers requests one after another, so each reply must come
-        within ``timeout`` of the one before, and all before ``until`` (a
-        ``time.monotonic()`` time, if given). The first failure (``timeout``,
-        ``crashed`` or ``protocol``, as for :meth:`request`) ends the list: the
-        worker is then to be replaced, and the calls after it were not answered.
-        No parts are served here: a part request is a protocol failure.
+        within ``limit`` seconds of active time (see ``clock``) of the one
+        before, all of them within ``budget``, and before ``until`` (a
+        ``time.monotonic()`` time). The first failure (``timeout``, ``crashed``
+        or ``protocol``, as for :meth:`request`) ends the list: the worker is
+        then to be replaced, and the calls after it were not answered. No
+        parts are served here: a part request is a protocol failure.
         """
         if not messages:
             return []
         self.pipes.send(b"".join(wire.encode(m) for m in messages))  # trusted arguments
         replies: list[dict[str, Any] | str] = []
-        end = math.inf if until is None else until
         while len(replies) < len(messages):
+            left = budget - self.spent
+            self.allowance = Allowance(min(limit, left), budget_binds=left < limit)
+            watch = self._watch()
             try:
-                payload = self._next_frame(min(time.monotonic() + timeout, end))
+                payload = self._next_frame(self.allowance, watch, until)
                 if isinstance(payload, str):
                     return [*replies, payload]
                 reply = wire.decode(payload)
             except wire.WireError as exc:
                 self.refused = str(exc)
                 return [*replies, "protocol"]
+            finally:
+                self._done(watch)
             if reply.get("op") == "part":
                 return [*replies, "protocol"]
             replies.append(reply)
@@ -495,7 +532,8 @@ class Sandbox:
         self._broken: dict[str, Outcome] = {}
         self._timeouts: dict[tuple[str, str], int] = {}
         self._staged: tempfile.TemporaryDirectory[str] | None = None
-        self._budget_end: float | None = None
+        self._until = math.inf  # the budget's wall-clock backstop (BACKSTOP times it), set when grading starts
+        self._spent = 0.0  # seconds of active time used by the workers already stopped
         self.notes: list[str] = []  # what the student should know about their folder (files left out)
         self.limits_hit: list[str] = []  # "module.function: timeout", for the class summary
         self.spawned = 0
@@ -514,7 +552,7 @@ class Sandbox:
             self._identity = isolation.lease((PUBLIC, HIDDEN)) if self.wall.root else None
             self._staged = tempfile.TemporaryDirectory(prefix="gatelab-submission-")
             self.notes = stage(self.submission, Path(self._staged.name), self._group)
-            self._budget_end = time.monotonic() + self.limits.budget
+            self._until = time.monotonic() + self.limits.budget * BACKSTOP
         if lane not in self._processes:
             self._processes[lane] = _Process(Path(self._staged.name), self.limits, self.wall, self._identity, lane,
                                              self.template)
@@ -542,7 +580,7 @@ class Sandbox:
             else:
                 child.unlink()
         self.notes = stage(self.submission, staged, self._group)
-        self._budget_end = time.monotonic() + self.limits.budget
+        self._until = time.monotonic() + self.limits.budget * BACKSTOP
 
     def close(self) -> None:
         for lane in list(self._processes):
@@ -579,9 +617,10 @@ class Sandbox:
         if module in self._broken:
             return self._broken[module]
         if self.struck(qualname, lane):
+            strikes = self._strikes(qualname, lane)
             return Outcome(CallStatus.SKIPPED, phase="call", message=(
                 f"not run: {qualname} already ran past the {self.limits.timeout:g} s time limit "
-                f"{self._strikes(qualname, lane)} times"))
+                + ("once" if strikes == 1 else f"{strikes} times")))
         if lane in self._processes and self._processes[lane].output_is_full():
             self._stop_process(lane)  # its later prints would fail; a fresh worker gets a fresh file
         self.start(lane)
@@ -627,15 +666,27 @@ class Sandbox:
             self.limits_hit.append(f"{qualname}: {hit}")
 
     def _remaining(self) -> float:
-        return (self._budget_end or 0.0) - time.monotonic()
+        """Seconds of active time left of the submission's budget (none once its wall-clock backstop passed)."""
+        if time.monotonic() >= self._until:
+            return 0.0
+        return self.limits.budget - self._spent - sum(p.spent for p in self._processes.values())
 
     def _out_of_budget(self) -> Outcome:
         return Outcome(CallStatus.BUDGET, message=f"not run: the submission used up its {self.limits.budget:g} s "
                                          "time budget for all its calls")
 
+    def _timeout_message(self, process: _Process) -> str:
+        """Why a call was stopped: its time limit, or the wall-clock backstop on a machine too busy to run it."""
+        said = f"ran past the {self.limits.timeout:g} s time limit"
+        if process.stopped_by != "backstop":
+            return said
+        return (f"{said} on the clock ({process.allowance.limit * BACKSTOP:g} s) before it had run that long: the "
+                "grading machine was too busy to give it its time (not your code's fault: tell your instructor)")
+
     def _stop_process(self, lane: str) -> None:
         process = self._processes.pop(lane, None)
         if process is not None:
+            self._spent += process.spent
             process.kill()
 
     def call_many(self, calls: Sequence[tuple[str, str, Sequence[Any]]], lane: str = PUBLIC) -> list[Outcome | None]:
@@ -670,14 +721,14 @@ class Sandbox:
                 and not self.struck(f"{m}.{f}", lane)]
         replies = process.pipeline([{"op": "call", "module": calls[i][0], "function": calls[i][1],
                                      "args": list(calls[i][2])} for i in sent], self.limits.timeout,
-                                   self._budget_end)
+                                   process.spent + self._remaining(), self._until)
         for index, reply in zip(sent, replies):
             module, function, args = calls[index]
             if isinstance(reply, dict):
                 outcome = _replied(process, reply, "call", args)
                 outcome.output = imported.pop(module, "") + outcome.output
             else:
-                outcome = self._failed(lane, process, reply, "call", self.limits.timeout, self._remaining())
+                outcome = self._failed(lane, process, reply, "call")
             outcomes[index] = self._counted(lane, f"{module}.{function}", outcome)
         return outcomes
 
@@ -687,22 +738,22 @@ class Sandbox:
         fresh = not process.modules and phase == "import"
         limit = self.limits.timeout + (STARTUP_SECONDS if fresh else 0.0)
         remaining = self._remaining()
-        reply = process.request(message, min(limit, remaining), parts)
+        reply = process.request(message, Allowance(min(limit, remaining), budget_binds=remaining < limit), parts,
+                                self._until)
         if isinstance(reply, dict):
             return _replied(process, reply, phase, message.get("args", ()))
-        return self._failed(lane, process, reply, phase, limit, remaining)
+        return self._failed(lane, process, reply, phase)
 
-    def _failed(self, lane: str, process: _Process, reply: str, phase: str, limit: float,
-                remaining: float) -> Outcome:
+    def _failed(self, lane: str, process: _Process, reply: str, phase: str) -> Outcome:
         """The outcome of a request that got no reply (``timeout``, ``crashed``, ``protocol``); the worker
         is replaced."""
-        if reply == "timeout" and remaining < limit:
+        if reply == "timeout" and (process.allowance.budget_binds or process.stopped_by == "until"):
             outcome = self._out_of_budget()
             outcome.message = outcome.message.replace("not run", "stopped")
             outcome.phase = phase
         elif reply == "timeout":
             outcome = Outcome(CallStatus.TIMEOUT, phase=phase, error={"frames": process.where_stopped()},
-                              message=f"ran past the {self.limits.timeout:g} s time limit")
+                              message=self._timeout_message(process))
         elif reply == "crashed":
             outcome = Outcome(CallStatus.CRASHED, phase=phase, message=process.exit_description())
         else:
