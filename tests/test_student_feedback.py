@@ -250,6 +250,46 @@ def test_a_composite_off_by_float32_rounding_with_its_own_parts_is_told_so(tmp_p
     assert "check how your parts behave" not in shown
 
 
+def test_a_broadcasting_error_is_said_in_the_contracts_shapes_and_hides_no_other_mistake(tmp_path):
+    """The reset gate applied to the whole stack: numpy's shapes are said as the contract writes them, with what
+    candidate_hidden takes and returns; the update gate's tanh, in the same file, is still named."""
+    folder = write_submission(tmp_path, {"gru": [
+        ("    concat = np.concatenate([r * h_prev, x_t], axis=0)\n",
+         "    concat = r * np.concatenate([h_prev, x_t], axis=0)\n"),
+        ('return sigmoid(params["Wz"] @ concat + params["bz"])',
+         'return np.tanh(params["Wz"] @ concat + params["bz"])')]})
+    shown = " ".join(check(folder, "gru").split())
+    assert "operands could not be broadcast together with shapes (4,5) (7,5)" in shown
+    assert "In the contract's terms (n_x=3, n_h=4, m=5 here): (4,5) is (n_h, m), (7,5) is (n_h + n_x, m). " \
+           "gru.candidate_hidden takes x_t (n_x, m), h_prev (n_h, m), r (n_h, m), params: Wz, Wr, Wh " \
+           "(n_h, n_h + n_x); bz, br, bh (n_h, 1), and returns h_tilde (n_h, m)." in shown, shown
+    assert "known mistake gru-update-gate-tanh" in shown
+
+
+def test_a_batch_first_loop_is_told_which_contract_shape_its_buffer_has(tmp_path):
+    """m, n_x, T = x.shape reads the sizes in the wrong order: the state buffer comes out (n_h, n_x)."""
+    folder = write_submission(tmp_path, {"rnn": ("    n_h, m = h0.shape\n    T = x.shape[2]\n",
+                                                 "    m, n_x, T = x.shape\n    n_h = h0.shape[0]\n")})
+    shown = " ".join(check(folder, "rnn.rnn_forward").split())
+    assert "(4,5) is (n_h, m), (4,3) is (n_h, n_x). rnn.rnn_forward takes x (n_x, m, T), h0 (n_h, m)" in shown, shown
+
+
+@pytest.mark.parametrize("module, function, right, wrong, says, never", [
+    ("rnn", "rnn.rnn_cell_forward", 'np.tanh(params["Wh"] @ concat + params["bh"])',
+     'np.maximum(0, params["Wh"] @ concat + params["bh"])', "Is there a ReLU, max(0, z), where tanh belongs?",
+     "sigmoid where tanh belongs"),
+    ("lstm", "lstm.forget_gate", 'sigmoid(params["Wf"] @ concat + params["bf"])',
+     'np.maximum(0, params["Wf"] @ concat + params["bf"])', "Is there a ReLU, max(0, z), where the sigmoid belongs?",
+     "tanh where sigmoid belongs"),
+])
+def test_a_relu_gets_its_own_hint(tmp_path, module, function, right, wrong, says, never):
+    """max(0, z) where tanh or the sigmoid belongs: the hint names what cuts values at 0, not another squashing."""
+    folder = write_submission(tmp_path, {module: (right, wrong)})
+    shown = " ".join(check(folder, function).split())
+    assert "values are exactly 0 and none is negative" in shown and says in shown, shown
+    assert never not in shown, shown
+
+
 def test_differences_below_four_digits_print_with_the_digits_that_show_them():
     """Two arrays that differ in the 7th digit print alike with 4: the feedback prints as many as it takes."""
     import numpy as np

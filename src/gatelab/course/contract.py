@@ -21,7 +21,7 @@ from gatelab.errors import ConfigError, did_you_mean
 CONTRACT_NAME = "contract.yaml"
 ROLES = ("features", "examples", "time")
 DRAWS = ("normal", "uniform", "value")
-RANGE_HINTS = ("outside", "never_negative")
+RANGE_HINTS = ("outside", "never_negative", "cut_at_zero")
 
 
 @dataclass(frozen=True)

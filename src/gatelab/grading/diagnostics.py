@@ -136,16 +136,34 @@ def _close(got: np.ndarray, expected: np.ndarray, tolerance: Tolerance = (RTOL, 
 
 
 def _range_hints(output: Output, got: np.ndarray, expected: np.ndarray) -> list[str]:
+    """What a result's range says: values outside the output's range, none negative where some should be, or
+    every negative value cut to exactly 0 (then the course's hint for that, not those for the other two)."""
     hints = []
+    cut = _cut_at_zero(got, expected)
     if output.range is not None:
         low, high = output.range
         if got.min() < low or got.max() > high:
             hints.append(" ".join(filter(None, [f"Some values are outside [{low:g}, {high:g}], where "
-                                                f"{output.name} always lies.", output.hint("outside")])))
-    if got.min() >= 0 and expected.min() < 0:
+                                                f"{output.name} always lies.", "" if cut else output.hint("outside")])))
+    if cut:
+        zeros = int((got == 0).sum())
+        hints.append(" ".join(filter(None, [f"{zeros} of {got.size} values are exactly 0 and none is negative, where "
+                                            f"{output.name} has no zero: everything below 0 is cut to 0, as "
+                                            "max(0, z) does.", output.hint("cut_at_zero")])))
+    elif got.min() >= 0 and expected.min() < 0 and not np.all(got == got.flat[0]):  # a constant: hinted apart
         hints.append(" ".join(filter(None, [f"No value is negative, but some of {output.name} should be.",
                                             output.hint("never_negative")])))
     return hints
+
+
+def _cut_at_zero(got: np.ndarray, expected: np.ndarray) -> bool:
+    """Whether ``got`` looks cut off below at 0 (max(0, z)): no negative value, some above 0, and exactly 0 at
+    a tenth of its entries or more, or wherever the expected result is negative; never where it is 0 itself."""
+    zeros = got == 0
+    if got.size < 2 or got.min() < 0 or got.max() <= 0 or not zeros.any() or (expected[zeros] == 0).any():
+        return False
+    negative = expected < 0
+    return int(zeros.sum()) >= got.size // 10 or bool(negative.any() and zeros[negative].all())
 
 
 def _hints(output: Output, got: np.ndarray, expected: np.ndarray) -> list[str]:

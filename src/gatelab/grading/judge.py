@@ -32,7 +32,7 @@ import numpy as np
 from gatelab.course.catalog import Candidate
 from gatelab.course.config import ASPECTS, VALUES, Assignment, TestSpec
 from gatelab.course.contract import Contract, Function
-from gatelab.grading import diagnostics, wire
+from gatelab.grading import diagnostics, shapenames, wire
 from gatelab.grading.cases import Case, dimensions_of, refusal
 from gatelab.grading.oracle import NotRecorded, Oracle
 from gatelab.grading.sandbox import HIDDEN, PUBLIC, CallStatus, Outcome, PartRefused, Sandbox
@@ -311,7 +311,7 @@ class Judge:
             return "\n".join([*upstream, lead, *self._describe(fn, trial, served)])
         outcome = self._failed_call(trial) or trial.outcome
         if not outcome.ok:
-            explained = self.explain_outcome(fn, outcome)
+            explained = self.explain_outcome(fn, outcome, trial.case)
             return "\n".join([explained] if self._explains_itself(fn, outcome) else [*upstream, explained])
         messages = self._describe(fn, trial, outcome)
         if trial.warned:
@@ -492,8 +492,9 @@ class Judge:
         innermost = self._contract_frames(frames)[-1:]
         return innermost[0] if innermost and innermost[0] != fn.qualname else ""
 
-    def explain_outcome(self, fn: Function, outcome: Outcome) -> str:
-        """Feedback for a call that did not return: it raised, hung, crashed, or was never found."""
+    def explain_outcome(self, fn: Function, outcome: Outcome, case: Case | None = None) -> str:
+        """Feedback for a call that did not return: it raised, hung, crashed, or was never found (on ``case``,
+        when known: the shapes an error names are then said in the contract's symbols)."""
         render = self.renderer.feedback
         error = outcome.error
         if _not_implemented(outcome):
@@ -501,9 +502,12 @@ class Judge:
                           upstream=self._upstream(fn, error.get("frames", [])))
         if outcome.status is CallStatus.RAISED:
             type_name, message = error.get("type", "?"), error.get("message", "")
+            upstream = self._upstream(fn, error.get("frames", []))
+            values = {**dict(self.contract.variables), **dict(case.values)} if case is not None else {}
+            shapes = shapenames.translate(self.contract, fn, values, message) if values and not upstream else None
             return render("raised", qualname=fn.qualname, type=type_name, message=message,
-                          frames=error.get("frames", []), upstream=self._upstream(fn, error.get("frames", [])),
-                          hint=self.contract.error_hint(type_name, message))
+                          frames=error.get("frames", []), upstream=upstream,
+                          hint=self.contract.error_hint(type_name, message), shapes=shapes)
         if outcome.status is CallStatus.IMPORT_ERROR:
             return self._import_error(fn, error)
         if outcome.status is CallStatus.MISSING:
