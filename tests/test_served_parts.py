@@ -100,3 +100,24 @@ def test_a_release_recorded_before_parts_serves_none(tmp_path):
     cannot run the composite with correct parts, as it did."""
     old = _recorded_oracle(tmp_path, {"m.f|small": {"args": [], "expected": 0.0}})
     assert not old.serves_parts and not old.serves_any_call
+
+
+def test_a_release_records_the_part_calls_of_the_instructors_own_public_tests(tmp_path):
+    """The reference's forget gate, in the instructor's own public test (Wf = 0, bf = +-10), calls the sigmoid:
+    the release records those calls, so at home a wrong sigmoid leaves that test to judge the gate's own work,
+    as grading does; a recorded call already among a case's is not written twice."""
+    from conftest import COURSE, build_release, write_submission
+    from gatelab import grading
+    from gatelab.course import config
+    from gatelab.grading import wire
+
+    student = build_release(tmp_path / "release") / "student"
+    data = wire.decode((student / "grader" / "recorded.bin").read_bytes()[4:], bounded=False)
+    assert {call["part"] for call in data["served"]} == {"activations.sigmoid"}
+    folder = write_submission(tmp_path / "submission", {"activations": (
+        "z = np.asarray(z, dtype=np.float64)", "z = np.asarray(z, dtype=np.float64) * 0.5")})
+    own = "lstm.forget_gate: With Wf = 0"
+    for course in (config.load(student), config.load(COURSE)):
+        results = grading.grade(course, folder, target="lstm.forget_gate", include_hidden=False, quiz="none")
+        [test] = [t for t in results.tests if t.name.startswith(own)]
+        assert test.passed, (course.root, test.feedback)

@@ -82,6 +82,25 @@ def _copy(source: Path, target: Path, pattern: str = "*") -> None:
             shutil.copyfile(path, target / path.name)
 
 
+def _own_test_calls(assignment: Assignment, oracle: Any, renderer: Renderer) -> list[dict[str, Any]]:
+    """The calls the reference's composites make to their parts in the instructor's own public tests: the
+    reference graded as a submission on the public tests, every part the grader serves it heard."""
+    from gatelab.grading.oracle import Listening
+    from gatelab.grading.run import Warm, grade
+    from gatelab.grading.session import Resident
+
+    listening = Listening(oracle)
+    with tempfile.TemporaryDirectory(prefix="gatelab-reference-") as scratch:
+        submission = Path(scratch) / "reference"
+        shutil.copytree(assignment.solutions, submission, ignore=shutil.ignore_patterns("__pycache__", "*.yaml"))
+        warm = Warm(listening, [], renderer, Resident(assignment, renderer), None)
+        try:
+            grade(assignment, submission, include_hidden=False, quiz="none", renderer=renderer, warm=warm)
+        finally:
+            warm.close()
+    return listening.heard
+
+
 def _student(assignment: Assignment, folder: Path, wheel: Path, renderer: Renderer) -> None:
     """The student's folder: exercises, a grader with public tests and recorded answers, README, wheel."""
     from gatelab.course import catalog
@@ -102,7 +121,7 @@ def _student(assignment: Assignment, folder: Path, wheel: Path, renderer: Render
                         lambda: catalog.load(assignment.grader / "mistakes", assignment.contract))
     pairs = [(s.function.qualname, s.case) for s in assignment.tests if s.aspect == VALUES
              and s.visibility == "visible"]
-    (grader / RECORDING).write_bytes(record(oracle, pairs))
+    (grader / RECORDING).write_bytes(record(oracle, pairs, _own_test_calls(assignment, oracle, renderer)))
     (folder / "wheels").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(wheel, folder / "wheels" / wheel.name)
     withheld = sum(entry["tests"] for entry in config["withheld"].values())

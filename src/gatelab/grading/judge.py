@@ -87,6 +87,14 @@ class Trial:
     unrecorded: str = ""  # a student release: the first call of a part it recorded no answer for
 
 
+@dataclass
+class _Heard:
+    """What serving parts to an instructor's own test ran into, as a :class:`Trial` notes it for a case."""
+
+    refused: str = ""
+    unrecorded: str = ""
+
+
 class Judge:
     """Grades contract functions of one submission against an oracle (the reference, or its recording)."""
 
@@ -204,7 +212,8 @@ class Judge:
         return outcome.ok and not self._problems(fn, trial, outcome) and not (fn.warn_free and outcome.warnings)
 
     def _part_servers(self, fn: Function, used: dict[str, list[tuple[list[Any], Any]]],
-                      dimensions: Mapping[str, float], trial: Trial | None = None) -> dict[str, Callable[..., Any]]:
+                      dimensions: Mapping[str, float], trial: Trial | _Heard | None = None
+                      ) -> dict[str, Callable[..., Any]]:
         """The reference's parts, as the sandbox serves them; each remembers what it was asked, and refuses
         (``PartRefused``, noted in ``trial.refused``) arguments not of the contract's shapes for ``dimensions``."""
 
@@ -435,11 +444,17 @@ class Judge:
 
     def call_student(self, qualname: str, args: list[Any], lane: str) -> Outcome:
         """The student's ``qualname(*args)``, run in the sandbox (never in this process), with the
-        function's parts served by the grader: an instructor's test, too, measures its own work."""
+        function's parts served by the grader: an instructor's test, too, measures its own work (at home, on
+        the calls the release recorded; a call it did not record runs on the student's own parts)."""
         fn = self.contract.lookup(qualname)
-        parts = self._part_servers(fn, {}, dimensions_of(self.contract, fn, args)) \
-            if fn.parts and self.oracle.serves_any_call else None
-        return self.sandbox.call(fn.module, fn.name, args, parts, lane)
+        if not fn.parts or not (self.oracle.serves_any_call or self.oracle.serves_parts):
+            return self.sandbox.call(fn.module, fn.name, args, None, lane)
+        heard = _Heard()
+        parts = self._part_servers(fn, {}, dimensions_of(self.contract, fn, args), heard)
+        outcome = self.sandbox.call(fn.module, fn.name, args, parts, lane)
+        if heard.unrecorded:  # a student release recorded no such call: the student's own parts, as ever
+            outcome = self.sandbox.call(fn.module, fn.name, args, None, lane)
+        return outcome
 
     def difference(self, quantity: str, expected: Any, got: Any, rtol: float, atol: float) -> str:
         """How ``got`` differs from ``expected``, in the judge's words; empty when they agree."""

@@ -14,6 +14,10 @@ gives), and, to judge a composite on its own work, the reference's parts.
   a call it recorded: with right parts a correct composite makes exactly those
   calls, so at home it is judged on its own work as at grading. A call it did
   not record is refused (``NotRecorded``), and the composite is left to grading.
+  The release also records the calls the reference's composites make to their
+  parts in the instructor's own public tests (heard through ``Listening`` while
+  it grades the reference), so those tests, too, judge a composite's own work
+  at home as at grading.
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -76,6 +80,30 @@ class LiveOracle:
         fn = self.assignment.contract.lookup(qualname)
         assert self.namespace is not None
         return self.catalog().candidates(fn, self.namespace, args, expected)
+
+
+class Listening:
+    """An oracle that writes down every call of a part it serves (part, arguments, value): what the release
+    records of the calls the reference's composites make in the instructor's own tests."""
+
+    def __init__(self, oracle: LiveOracle) -> None:
+        self.oracle = oracle
+        self.serves_parts, self.serves_any_call = oracle.serves_parts, oracle.serves_any_call
+        self.namespace = oracle.namespace
+        self.heard: list[dict[str, Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.oracle, name)
+
+    def part(self, qualname: str) -> Callable[..., Any]:
+        inner = self.oracle.part(qualname)
+
+        def heard(*args: Any) -> Any:
+            value = inner(*args)
+            self.heard.append({"part": qualname, "args": wire.copied(list(args)), "value": wire.copied(value)})
+            return value
+
+        return heard
 
 
 class Remembered:
@@ -150,9 +178,8 @@ class RecordedOracle:
         self.records = {key: Record(**value) for key, value in data["records"].items()}
         self._catalog = catalog
         self.calls: dict[str, list[tuple[list[Any], Any]]] = {}  # by part: the calls composites made of it
-        for each in self.records.values():
-            for call in each.parts:
-                self.calls.setdefault(call["part"], []).append((call["args"], call["value"]))
+        for call in [c for each in self.records.values() for c in each.parts] + list(data.get("served", [])):
+            self.calls.setdefault(call["part"], []).append((call["args"], call["value"]))
         self.serves_parts = bool(self.calls)  # a release built before parts were recorded serves none
 
     def read_catalog(self) -> None:
@@ -217,9 +244,10 @@ def _matches(recorded: Any, given: Any) -> bool:
     return type(recorded) is type(given) and recorded == given
 
 
-def record(oracle: LiveOracle, pairs: list[tuple[str, Case]]) -> bytes:
+def record(oracle: LiveOracle, pairs: list[tuple[str, Case]], heard: Sequence[dict[str, Any]] = ()) -> bytes:
     """The recording a release ships: inputs, right results and catalog results for these (function, case),
-    and for a composite the calls its reference makes to its parts there."""
+    for a composite the calls its reference makes to its parts there, and the part calls ``heard`` elsewhere
+    (the instructor's own tests) that those do not already hold."""
     records = {}
     for qualname, case in pairs:
         args = oracle.inputs(qualname, case)
@@ -234,4 +262,9 @@ def record(oracle: LiveOracle, pairs: list[tuple[str, Case]]) -> bytes:
                            for c in candidates],
             "parts": [{"part": part, "args": made, "value": value}
                       for part, made, value in oracle.reference.calls_to_parts(qualname, parts, args)]}
-    return wire.encode({"records": records})
+    known = [call for each in records.values() for call in each["parts"]]
+    served: list[dict[str, Any]] = []
+    for call in heard:
+        if not any(c["part"] == call["part"] and _matches(c["args"], call["args"]) for c in known + served):
+            served.append(call)
+    return wire.encode({"records": records, "served": served})
