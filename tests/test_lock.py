@@ -180,7 +180,7 @@ def test_grade_check_in_a_release_marks_only_when_marked(release, tmp_path):
         assert run.returncode == 0, run.stderr
         outputs.append(run.stdout)
         assert "marked at grading" in run.stdout and "Correct." not in run.stdout and "Not right." not in run.stdout
-        assert "hidden tests" in run.stdout and "run at grading" in run.stdout  # counted as marked at grading
+        assert "1 hidden test (" in run.stdout and "run at grading" in run.stdout  # counted as marked at grading
         assert "? 1 answered, marked at grading" in run.stdout  # neither a tick nor a cross
         assert question.feedback_wrong.splitlines()[0] not in run.stdout
     assert outputs[0] == outputs[1]
@@ -216,3 +216,31 @@ def test_autograde_marks_the_quiz_alike_marked_or_unmarked(make_assignment, tmp_
         scores.append(json.dumps([(t.name, t.score, t.max_score, t.feedback) for t in results.tests]))
     assert scores[0] == scores[1]
     assert f"quiz.{question.id}" in scores[0] and "Not right." in scores[0]
+
+
+def test_a_check_shows_the_feedback_of_what_changed_since_the_last_one(release, tmp_path):
+    """The whole quiz answered right, in a real student release: the first check explains every answer, the
+    next one puts them in one row; a changed answer shows its own feedback, the rest stay folded; --verbose
+    shows every explanation again."""
+    from gatelab.quiz.marking import right_answer
+
+    templates = quiz.Templates()
+    answers = {q.id: right_answer(quiz.variant(q, "s1"), templates) for q in BANK.questions}
+    home = _student(release, tmp_path / "student", answers)
+    first = _check(home).stdout
+    count = len(BANK.questions)
+    assert first.count("Explanation:") > count // 2 and "as at your last check" not in first
+    second = _check(home).stdout
+    assert f"✓ {count} right, as at your last check" in second and "Explanation:" not in second, second
+    assert len(second.splitlines()) < 12
+    question = _true_false()
+    (home / "exercises" / "answers.yaml").write_text(
+        yaml.safe_dump({"student": "s1", **answers, question.id: not question.answer}))
+    third = _check(home).stdout
+    assert question.feedback_wrong.split()[0] in third and f"{count - 1} right, as at your last check" in third
+    assert "Explanation:" not in third
+    assert "As at your last check (grade check --verbose shows its feedback)." in _check(home).stdout
+    verbose = subprocess.run([sys.executable, "-m", "gatelab", "check", "quiz", "--verbose"], cwd=home,
+                             capture_output=True, text=True, env={**os.environ, "GATELAB_SERVER": "0"}, timeout=300)
+    assert verbose.stdout.count("Explanation:") == first.count("Explanation:") - 1
+    assert question.feedback_wrong.split()[0] in verbose.stdout

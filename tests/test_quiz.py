@@ -198,7 +198,7 @@ def test_locked_bank_has_no_plaintext_answers_yet_marks_alike(bank):
         assert "You left out the biases." in marker.mark(params, 4 * n_h * (n_h + n_x)).feedback
     highway = quiz.variant(locked.bank.get("highway"), "s1")
     assert marker.mark(highway, "cell state").status == "correct"
-    assert marker.mark(highway, "memory cell").status == "unknown"  # regex-only: the autograder decides
+    assert marker.mark(highway, "memory cell").status == "correct"  # a pattern's few strings count as at grading
     assert "Explanation: s(1 - s)" in marker.mark(quiz.variant(locked.bank.get("peak"), "s1"),
                                                   answer_for(bank, "peak", "s1")).feedback
 
@@ -579,3 +579,52 @@ def test_scaled_quiz_points_add_up_exactly_in_any_order():
     assert scaled["q0"] > scaled["q1"]  # a 2-point question stays worth about twice a 1-point one
     assert abs(scaled["q0"] - 2 * scaled["q1"]) <= 1 / GRID
     assert quiz_points(0.25, 0.0, raw) == raw  # no code points: nothing to weigh against
+
+
+def _every_answer(question, shown, templates):
+    """Answers a student may give, in answers.yaml form: every accepted text (each string a listable pattern
+    matches, each known wrong one), every subset of a multiple-select's choices, every ordering, both truth
+    values, the right number and a known wrong one."""
+    import itertools
+
+    from gatelab.quiz.patterns import expand
+
+    letters = [shown.letter_of(i) for i in range(len(question.choices or question.items))]
+    if question.type == "single":
+        return letters
+    if question.type == "multiple":
+        return [list(s) for n in range(1, len(letters) + 1) for s in itertools.combinations(letters, n)]
+    if question.type == "ordering":
+        return [list(p) for p in itertools.permutations(letters)]
+    if question.type == "true_false":
+        return [True, False]
+    if question.type == "numeric":
+        return [templates.number(a, shown.values) for a in [question.answer, *(w.answer for w in question.wrong)]]
+    texts = [templates.render(a.text, shown.values) for a in question.accepted if not a.regex]
+    for pattern in [a.text for a in question.accepted if a.regex] + [w.answer for w in question.wrong if w.regex]:
+        texts += expand(templates.render(pattern, shown.values)) or []
+    return texts + [templates.render(w.answer, shown.values) for w in question.wrong if not w.regex]
+
+
+def test_a_marked_lock_scores_every_answer_as_grading_does():
+    """Over the whole bank of the tests' course (its lock is marked), for two students: every answer in every
+    accepted form ("norm clipping", "f"), every subset of choices and every ordering earns at home exactly
+    the points grading gives it (partial credit by the same rules), and says it is right or partly right
+    as grading does."""
+    full = quiz.load(COURSE / "grader" / "quiz")
+    locked = lock.load_locked(COURSE / "exercises" / lock.LOCK_NAME)
+    assert locked.marked
+    templates, grading_marker, home_marker = Templates(), Marker(), lock.LockedMarker(locked)
+    checked = 0
+    for question in full.questions:
+        for student in ("s1", "s2"):
+            shown, at_home = quiz.variant(question, student), quiz.variant(locked.bank.get(question.id), student)
+            for raw in _every_answer(question, shown, templates):
+                graded, home = grading_marker.mark(shown, raw), home_marker.mark(at_home, raw)
+                assert home.score == pytest.approx(graded.score), (question.id, raw, graded.feedback, home.feedback)
+                assert (home.status == graded.status) or graded.status == "wrong" and home.status == "unknown", \
+                    (question.id, raw, graded.status, home.status)
+                checked += 1
+    assert checked > 1000
+    clipping = quiz.variant(locked.bank.get("clipping-name"), "s1")
+    assert home_marker.mark(clipping, "norm clipping").status == "correct"

@@ -32,10 +32,12 @@ class CheckResult:
     notebook shows ``_repr_html_``, the same report as a table.
     """
 
-    def __init__(self, results: Results, renderer: Renderer, *, verbose: bool = False) -> None:
+    def __init__(self, results: Results, renderer: Renderer, *, verbose: bool = False,
+                 unchanged: frozenset[str] = frozenset()) -> None:
         self.results = results
         self.renderer = renderer
         self.verbose = verbose
+        self.unchanged = unchanged  # questions whose mark and feedback are those of the last check
 
     @property
     def score(self) -> float:
@@ -60,14 +62,14 @@ class CheckResult:
 
         from gatelab.report.exporters import terminal
 
-        report = terminal.render(self.results, self.renderer, verbose=self.verbose)
+        report = terminal.render(self.results, self.renderer, verbose=self.verbose, unchanged=self.unchanged)
         return report if styled else click.unstyle(report)
 
     def html(self) -> str:
         """The report as an HTML fragment; every text the student's code could have shaped is escaped."""
         from gatelab.report.exporters import terminal
 
-        rows = terminal.function_rows(self.results, self.verbose)
+        rows = terminal.function_rows(self.results, self.verbose, self.unchanged)
         return self.renderer.render(HTML_TEMPLATE, results=self.results, rows=rows, verbose=self.verbose,
                                     number=terminal.number)
 
@@ -104,4 +106,17 @@ def check(target: str | None = None, submission: str | Path | None = None, *, as
     results = grading.grade(spec, Path(submission) if submission else spec.exercises, target=target,
                             include_hidden=include_hidden, quiz=quiz_mode(spec, locked), student=student,
                             renderer=renderer, warm=kept)
-    return CheckResult(results, renderer, verbose=verbose)
+    return CheckResult(results, renderer, verbose=verbose, unchanged=_since_last_check(results))
+
+
+def _since_last_check(results: Results) -> frozenset[str]:
+    """The questions this check marks as the last one in the same folder did; this check is kept for the next."""
+    from gatelab.report import seen
+    from gatelab.report.results import Kind
+
+    questions = [t for t in results.tests if t.kind is Kind.QUESTION
+                 and t.mark not in ("unanswered", "unreadable", "answered")]  # answered: marked only at grading
+    folder = Path(results.submission)
+    unchanged = frozenset(seen.unchanged(folder, questions))
+    seen.remember(folder, questions)
+    return unchanged

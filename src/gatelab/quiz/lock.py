@@ -13,10 +13,15 @@ sealed texts at all: the local check says an answer was read, and only the
 autograder marks it. ``marked`` suits practice quizzes, with the honest limit
 that a question with few possible answers (true/false, choices, an ordering,
 a numeric grid as fine as its tolerance) gives its answer to whoever tries
-them all; PBKDF2 only makes each try cost. Locally, multiple-select and
-ordering questions are all or nothing, numeric answers are accepted within
-about twice their tolerance, and an answer accepted only by a regex is
-reported as "not recognised here" rather than wrong.
+them all; PBKDF2 only makes each try cost. Locally, a pattern an answer is
+accepted by counts through every string it matches when those are few
+(``patterns``: ``(gradient )?(norm )?clipping`` is 20 strings); partial credit
+follows grading's rules (``marking.multiple_score``, ``marking.ordering_score``)
+through a check value per right choice and per pair of items in the right
+order, which tells no more than trying the answers would, and the number of
+right choices; numeric answers are accepted within about twice their
+tolerance; and an answer a pattern too wide to list might accept is reported
+as "not recognised here" rather than wrong.
 """
 from __future__ import annotations
 
@@ -34,9 +39,9 @@ import yaml
 
 from gatelab.course.yamlsource import FAST_SAFE_LOADER
 from gatelab.errors import ConfigError
-from gatelab.quiz import seal
+from gatelab.quiz import patterns, seal
 from gatelab.quiz.bank import TEMPLATE_ERRORS, Accepted, Bank, Choice, Question, Templates, Variant, order_digest
-from gatelab.quiz.marking import Mark, normalise, read_answer
+from gatelab.quiz.marking import Mark, missed, multiple_score, normalise, ordering_score, read_answer, text_matches
 
 LOCK_NAME = "quiz.lock.yaml"
 FORMAT = 2
@@ -115,7 +120,35 @@ def _correct_forms(question: Question, templates: Templates, values: dict[str, A
         return [f"num:{bucket(templates.number(question.answer, values), question.tolerance)}"]
     forms = [f"text:{normalise(templates.render(a.text, values))}" for a in question.accepted if not a.regex]
     forms += [f"text:{normalise(a.example)}" for a in question.accepted if a.regex]
-    return forms
+    for accepted in (a for a in question.accepted if a.regex):
+        forms += [f"text:{text}" for text in _listed(templates.render(accepted.text, values))]
+    return list(dict.fromkeys(forms))
+
+
+def _listed(pattern: str) -> list[str]:
+    """The normalised answers a pattern accepts, when they are few enough to list (else none)."""
+    return [text for text in dict.fromkeys(normalise(s) for s in patterns.expand(pattern) or [])
+            if text_matches(text, pattern, True)]
+
+
+def _unlisted(question: Question, templates: Templates) -> bool:
+    """Whether some accepted pattern, in some variant, matches too many answers to list."""
+    return any(patterns.expand(templates.render(a.text, values)) is None
+               for values in question.all_values() for a in question.accepted if a.regex)
+
+
+def _partial_checks(question: Question, salt: str, key: str, iterations: int) -> dict[str, Any]:
+    """What a marked local check needs for grading's partial credit: a check value per right choice (and
+    their number), or per pair of items in the right order."""
+    if question.type == "multiple":
+        right = [c.text for c in question.choices if c.correct]
+        return {"right_picks": [_derived(salt, question.id, key, f"pick:{text}", iterations).check
+                                for text in right], "right_count": len(right)}
+    if question.type == "ordering":
+        items = list(question.items)
+        return {"right_pairs": [_derived(salt, question.id, key, f"before:{a}\x1e{b}", iterations).check
+                                for i, a in enumerate(items) for b in items[i + 1:]]}
+    return {}
 
 
 def _earned(question: Question, templates: Templates, values: dict[str, Any]) -> list[tuple[str, str]]:
@@ -131,6 +164,8 @@ def _earned(question: Question, templates: Templates, values: dict[str, Any]) ->
         elif not wrong.regex:
             form = f"text:{normalise(templates.render(wrong.answer, values))}"
         else:
+            text = templates.render(wrong.feedback, values)
+            pairs += [(f"text:{listed}", text) for listed in _listed(templates.render(wrong.answer, values))]
             continue
         pairs.append((form, templates.render(wrong.feedback, values)))
     if question.type == "true_false" and question.feedback_wrong:
@@ -145,7 +180,7 @@ def _locked_question(question: Question, salt: str, templates: Templates, marked
         "prompt": question.prompt, "hints": list(question.hints), "shuffle": question.shuffle,
         "variables": {name: list(values) for name, values in question.variables},
         "tolerance": list(question.tolerance),
-        "regex_accepted": any(a.regex for a in question.accepted), "variants": {},
+        "regex_accepted": _unlisted(question, templates), "variants": {},
     }
     order = sorted(range(len(question.choices)), key=lambda i: question.choices[i].text) \
         if question.shuffle else list(range(len(question.choices)))
@@ -163,7 +198,8 @@ def _locked_question(question: Question, salt: str, templates: Templates, marked
             if text.strip():  # a right answer's keys come from the cache: derived once
                 keys = _derived(salt, question.id, key, form, iterations)
                 sealed.append({"tag": keys.tag, "box": seal.seal(keys, text)})
-        record["variants"][key] = {"right": right, "sealed": sealed}
+        record["variants"][key] = {"right": right, "sealed": sealed,
+                                   **_partial_checks(question, salt, key, iterations)}
     return record
 
 
@@ -267,7 +303,34 @@ class LockedMarker:
         if any(k.check in entry["right"] for k in keys):
             return Mark(question.points, question.points, "correct",
                         "\n".join(filter(None, ["Correct.", opened and f"Explanation: {opened}"])))
+        partial = self._partial(question, key, entry, answer)
+        if partial is not None:
+            fraction, said = partial
+            return Mark(question.points * fraction, question.points, "partial" if fraction else "wrong",
+                        "\n".join(filter(None, ["Partly right." if fraction else "Not right.", opened, said,
+                                                *self._hints(shown)])))
         return self._not_right(shown, opened)
+
+    def _partial(self, question: Question, key: str, entry: dict[str, Any],
+                 answer: Any) -> tuple[float, str] | None:
+        """(share of the points, what to say) by grading's rules, for a multiple-select or ordering answer
+        whose lock carries partial checks; None otherwise (an older lock: all or nothing)."""
+        def right(form: str) -> str:
+            return self.locked.keys(question.id, key, form).check
+
+        if question.type == "multiple" and "right_picks" in entry:
+            hits = sum(right(f"pick:{question.choices[i].text}") in entry["right_picks"] for i in answer)
+            count = int(entry["right_count"])
+            return multiple_score(hits, len(answer) - hits, count), missed(count, hits)
+        if question.type == "ordering" and "right_pairs" in entry:
+            order = [question.items[i] for i in answer]
+            pairs = [(a, b) for i, a in enumerate(order) for b in order[i + 1:]]
+            hits = sum(right(f"before:{a}\x1e{b}") in entry["right_pairs"] for a, b in pairs)
+            return ordering_score(hits, len(pairs)), "The order is not right."
+        return None
+
+    def _hints(self, shown: Variant) -> list[str]:
+        return [f"Hint: {self.templates.render(h, shown.values)}" for h in shown.question.hints]
 
     def _opened(self, entry: dict[str, Any], keys: list[seal.Keys]) -> str:
         texts = []
@@ -289,5 +352,4 @@ class LockedMarker:
                                        "be right when graded.")
         if question.type in ("multiple", "ordering"):
             said += "\n(Here this is all or nothing; the autograder gives partial credit.)"
-        hints = [f"Hint: {self.templates.render(h, shown.values)}" for h in question.hints]
-        return Mark(0.0, question.points, status, "\n".join(filter(None, [head, said, *hints])))
+        return Mark(0.0, question.points, status, "\n".join(filter(None, [head, said, *self._hints(shown)])))

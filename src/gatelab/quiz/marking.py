@@ -136,12 +136,27 @@ def text_matches(answer: str, pattern: str, regex: bool) -> bool:
     return answer == normalise(pattern)
 
 
+def multiple_score(hits: int, wrong_picks: int, right_choices: int) -> float:
+    """A multiple-select answer's share of the points: right picks less wrong ones, over the right choices, at
+    least 0 (the rule grading and a marked local check both use)."""
+    return max(0.0, (hits - wrong_picks) / right_choices) if right_choices else 0.0
+
+
+def ordering_score(right_pairs: int, pairs: int) -> float:
+    """An ordering's share of the points: pairs of items in the right relative order, corrected for chance (a
+    random order gets half the pairs right on average, so only pairs beyond that pay: Kendall's tau, at least
+    0). The rule grading and a marked local check both use."""
+    return max(0.0, (right_pairs - (pairs - right_pairs)) / pairs) if pairs else 1.0
+
+
 def _ordering_score(order: list[int]) -> float:
-    """The share of item pairs in the right relative order, corrected for chance: a random order gets half
-    the pairs right on average, so only pairs beyond that pay (Kendall's tau, at least 0)."""
     pairs = [(a, b) for i, a in enumerate(order) for b in order[i + 1:]]
-    right = sum(a < b for a, b in pairs)
-    return max(0.0, (right - (len(pairs) - right)) / len(pairs))
+    return ordering_score(sum(a < b for a, b in pairs), len(pairs))
+
+
+def missed(right_choices: int, hits: int) -> str:
+    """What a multiple-select answer is told of the right choices it left out."""
+    return f"{right_choices - hits} right choice(s) not selected." if hits < right_choices else ""
 
 
 class Marker:
@@ -183,9 +198,8 @@ class Marker:
             wrong_picks = [i for i in answer if not q.choices[i].correct]
             hits = len(set(answer) & set(right))
             said = [f"({shown.letter_of(i)}) {self.text(shown, q.choices[i].feedback)}" for i in wrong_picks]
-            if hits < len(right):
-                said.append(f"{len(right) - hits} right choice(s) not selected.")
-            return max(0.0, (hits - len(wrong_picks)) / len(right)), said
+            said.append(missed(len(right), hits))
+            return multiple_score(hits, len(wrong_picks), len(right)), said
         if q.type == "true_false":
             return (1.0, []) if answer == q.answer else (0.0, [self.text(shown, q.feedback_wrong)])
         if q.type == "numeric":

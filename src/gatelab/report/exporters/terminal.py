@@ -12,30 +12,43 @@ from gatelab.report.render import Renderer
 from gatelab.report.results import Cause, Kind, Results, TestResult
 
 
-def function_rows(results: Results, verbose: bool) -> list[dict[str, Any]]:
+def function_rows(results: Results, verbose: bool, unchanged: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """One row per graded function (and one for the quiz questions not answered or not readable): its points,
-    the failing tests to show, the rest named in a line; shared by the terminal and the notebook report."""
+    the failing tests to show, the rest named in a line; shared by the terminal and the notebook report. The
+    questions ``unchanged`` since the last check show no feedback (unless ``verbose``): the right ones share a
+    row, the others keep theirs, without the text already read."""
     rows = []
+    quiet = set() if verbose else unchanged
+    same_right = [t for t in results.tests if t.name in quiet and t.passed and t.mark == "correct"]
     unanswered = [t for t in results.tests if t.kind is Kind.QUESTION and t.mark == "unanswered"]
     unreadable = [t for t in results.tests if t.kind is Kind.QUESTION and t.mark == "unreadable"]
     answered = [t for t in results.tests if t.kind is Kind.QUESTION and t.mark == "answered"]  # marked at grading
     for function, tests in results.by_function().items():
-        if tests[0] in unanswered or tests[0] in unreadable or tests[0] in answered:
+        if tests[0] in unanswered or tests[0] in unreadable or tests[0] in answered or tests[0] in same_right:
             continue
         failing = [t for t in tests if not t.passed]
         judged = [t for t in failing if t.judged] or failing
         shown: list[TestResult] = judged if verbose else judged[:1]
         unrun = _did_not_run(judged)
+        if failing and failing[0].name in quiet:
+            shown = []
         rows.append({
             "module": function.split(".")[0], "name": function.split(".", 1)[-1], "qualname": function,
             "score": sum(t.score for t in tests), "max_score": sum(t.max_score for t in tests),
             "passed": not failing, "shown": shown,
             "also": [] if verbose or unrun else [_heading(t) for t in judged[1:]],
             "unjudged": [] if unrun else [_heading(t) for t in failing if t not in judged],
-            "same_feedback": len({t.feedback for t in judged}) == 1, "note": "",
+            "same_feedback": len({t.feedback for t in judged}) == 1,
+            "note": "As at your last check (grade check --verbose shows its feedback)." if failing and not shown
+            else "",
             "printed": "" if failing else next((t.output for t in tests if t.output), ""),
             "remark": "" if failing else next((t.feedback for t in tests if t.feedback), ""),
         })
+    if same_right:
+        rows.append({"module": "quiz", "name": f"{len(same_right)} right, as at your last check", "qualname": "quiz",
+                     "score": sum(t.score for t in same_right), "max_score": sum(t.max_score for t in same_right),
+                     "passed": True, "shown": [], "also": [], "unjudged": [], "same_feedback": True, "printed": "",
+                     "remark": "grade check --verbose shows their explanations.", "note": ""})
     if unanswered:
         rows.append({"module": "quiz", "name": f"{len(unanswered)} not answered yet", "qualname": "quiz",
                      "score": 0.0, "max_score": sum(t.max_score for t in unanswered), "passed": False,
@@ -64,11 +77,12 @@ def _heading(test: TestResult) -> str:
     return test.name.split(": ", 1)[-1]
 
 
-def render(results: Results, renderer: Renderer, *, verbose: bool = False) -> str:
+def render(results: Results, renderer: Renderer, *, verbose: bool = False,
+           unchanged: frozenset[str] = frozenset()) -> str:
     """The report ``grade check`` prints (with ANSI styles; click strips them off a tty); what a submission
     put in it (printed text, exception messages, file names) has its control characters spelt out."""
     text = renderer.terminal(
-        "terminal.j2", style=click.style, results=results, rows=function_rows(results, verbose),
+        "terminal.j2", style=click.style, results=results, rows=function_rows(results, verbose, unchanged),
         marks=console.marks(sys.stdout), verbose=verbose, number=number)
     return re.sub(r"\n{3,}", "\n\n", text)  # one blank line between blocks, however the rows end
 
