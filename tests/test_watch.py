@@ -169,3 +169,25 @@ def test_watch_in_a_real_terminal_regrades_on_save_and_stops_cleanly_on_ctrl_c(t
     finally:
         child.close(force=True)
     assert child.exitstatus == 0 and "Traceback" not in (child.before or "")
+
+
+def test_fixing_a_syntax_error_regrades_what_imports_the_file_and_says_so(watcher) -> None:
+    """A syntax error in activations.py, then its fix: each save regrades activations and the modules that import
+    it (lstm, gru), says exactly that, and leaves rnn and gradients as they were."""
+    watcher.first()
+    score = watcher.results.score
+    kept = {t.name: t for t in watcher.results.tests if t.function.split(".")[0] in ("rnn", "gradients")}
+    activations = watcher.folder / "activations.py"
+    good = activations.read_text()
+    activations.write_text(good + "\ndef half_typed(:\n")
+    broken = click.unstyle(watcher.regrade({activations}))
+    said = "activations.py changed; regraded activations and the modules that import it: lstm, gru in"
+    assert said in broken.splitlines()[0] and "SyntaxError" in broken, broken
+    watcher.prepare()
+    activations.write_text(good)
+    fixed = click.unstyle(watcher.regrade({activations}))
+    assert said in fixed.splitlines()[0], fixed
+    assert "all functions" not in broken + fixed
+    assert watcher.results.score == score  # all right again
+    assert all(watcher.results.tests[[t.name for t in watcher.results.tests].index(name)] is test
+               for name, test in kept.items())

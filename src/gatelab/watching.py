@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator
 
 from gatelab.errors import GatelabError, UsageError
 from gatelab.report import console
@@ -163,9 +163,24 @@ class Watcher:
             except GatelabError as exc:  # a folder that vanished mid-save, a broken assignment: say so, go on
                 errors.append(str(exc))
                 continue
-            self._merge(fresh, target, quiz)
+            self._merge(fresh, target, quiz, modules)
         rows = self._changed_rows()
-        return self._render(paths, runs, rows, errors, time.perf_counter() - started)
+        labels = [target or self._label(changed_modules, modules) for target, _, _ in runs]
+        return self._render(paths, labels, rows, errors, time.perf_counter() - started)
+
+    def _label(self, changed: set[str], modules: set[str]) -> str:
+        """The modules a run of the whole code regraded, said as what changed and what imports it
+        ("activations and the modules that import it: rnn, lstm, gru, gradients")."""
+        order = [m for m in self.spec.contract.modules if m in modules]
+        saved = [m for m in order if m in changed]
+        others = [m for m in order if m not in changed]
+        if not others:
+            return ", ".join(saved)
+        files = sorted(changed)
+        subject = " and ".join(saved) if saved else ", ".join(files)
+        pronoun = "it" if len(saved or files) == 1 else "them"
+        lead = f"{subject} and the modules that import {pronoun}" if saved else f"the modules that import {subject}"
+        return f"{lead}: {', '.join(others)}"
 
     def close(self) -> None:
         """Stop the worker kept ready, the session and the template."""
@@ -225,20 +240,27 @@ class Watcher:
             self._ready = self._start_sandbox()
 
     # What changed.
-    def _merge(self, fresh: Results, target: str | None, quiz: str) -> None:
-        """Put ``fresh``'s tests in place of the ones it regraded, keeping the order of the first run."""
+    def _merge(self, fresh: Results, target: str | None, quiz: str, modules: Collection[str] = ()) -> None:
+        """Put ``fresh``'s tests in place of the ones it regraded, keeping the order of the first run. A run of
+        the whole code for a change to ``modules`` (and what imports them) regrades those modules only: the
+        others, whose files and imports did not change, keep their results (one pytest run costs less than one
+        per module, so the whole code runs, and only what the change can reach is taken)."""
         assert self.results is not None
 
         def regraded(test: TestResult) -> bool:
             module = test.function.split(".")[0]
             if target is None:
-                return module != QUIZ if quiz == "none" else True
+                return (module in modules if modules else module != QUIZ) if quiz == "none" else True
             return target in (test.function, module) or (target.startswith(f"{QUIZ}.") and test.function == target)
 
         tests = self.results.tests
-        first = next((n for n, t in enumerate(tests) if regraded(t)), len(tests))
-        kept = [t for t in tests if not regraded(t)]
-        self.results.tests = kept[:first] + fresh.tests + kept[first:]
+        if target is None and quiz == "none" and modules:
+            taken = {t.name: t for t in fresh.tests if regraded(t)}
+            self.results.tests = [taken.pop(t.name, t) if regraded(t) else t for t in tests] + list(taken.values())
+        else:
+            first = next((n for n, t in enumerate(tests) if regraded(t)), len(tests))
+            kept = [t for t in tests if not regraded(t)]
+            self.results.tests = kept[:first] + fresh.tests + kept[first:]
         self.results.notices = fresh.notices if quiz != "none" or not target else self.results.notices
         self.results.instructor_notes.extend(n for n in fresh.instructor_notes
                                              if n not in self.results.instructor_notes)
@@ -258,7 +280,7 @@ class Watcher:
         self._remember()
         return rows
 
-    def _render(self, paths: list[Path], runs: list[tuple[str | None, str, bool]], rows: list[dict[str, Any]],
+    def _render(self, paths: list[Path], regraded: list[str], rows: list[dict[str, Any]],
                 errors: list[str], seconds: float) -> str:
         import click
 
@@ -269,7 +291,6 @@ class Watcher:
         self._notes.update(self.results.notices)
         names = [str(p.resolve().relative_to(self.folder.resolve())) if p.resolve().is_relative_to(
             self.folder.resolve()) else str(p) for p in paths]
-        regraded = [target or "all functions" for target, _, _ in runs]
         return self.renderer.terminal(TEMPLATE, style=click.style, clock=time.strftime("%H:%M:%S"), files=names,
                                       regraded=regraded, seconds=seconds, rows=rows, notices=notices,
                                       errors=errors, results=self.results, marks=console.marks(sys.stdout),
