@@ -255,6 +255,18 @@ BROKEN_FAMILIES = [
     (FAMILIES_YAML.replace('  lesson: "LSTM: gates"\n', ""), "lacks lesson", 7),
     (FAMILIES_YAML + "  severity: high\n", "unknown key 'severity'", 12),
     (FAMILIES_YAML.replace("kind: gate", "kind: gate\n  when: member.nope.x"), "cannot evaluate when", 9),
+    (FAMILIES_YAML.replace('inputs: [{zero: "params.{{ member.b }}"}]',
+                           'on: lstm.lstm_cell_forward\n'
+                           '  calls: [{part: rnn.rnn_cell_forward, calls: lstm.input_gate}]'),
+     "'rnn.rnn_cell_forward' is not a part of lstm.lstm_cell_forward", 10),
+    (FAMILIES_YAML.replace('inputs: [{zero: "params.{{ member.b }}"}]',
+                           'on: lstm.lstm_cell_forward\n  calls: [{part: lstm.cell_state, calls: lstm.input_gate}]'),
+     "'lstm.input_gate' must be a function of the contract that takes what lstm.cell_state takes", 10),
+    (FAMILIES_YAML.replace('inputs: [{zero: "params.{{ member.b }}"}]',
+                           'on: lstm.lstm_forward\n  outputs: [{shift: 1, only: q}]'),
+     "only must name one of lstm.lstm_forward's outputs", 10),
+    (FAMILIES_YAML.replace('inputs: [{zero: "params.{{ member.b }}"}]', 'on: lstm.lstm_celll_forward\n  inputs: []'),
+     "Did you mean 'lstm.lstm_cell_forward'", 9),
 ]
 
 
@@ -264,6 +276,62 @@ def test_family_errors_cite_file_and_line(tmp_path, text, message, line):
     with pytest.raises(ConfigError, match=message) as caught:
         catalog.load(_families(tmp_path, text), SHIPPED)
     assert f"families.yaml:{line}" in str(caught.value)
+
+
+def test_a_swap_family_gives_the_value_of_the_code_it_names():
+    """The shipped swap families reproduce, exactly, the code they name: the LSTM cell with forget_gate called
+    for input_gate, the GRU cell given h_prev for its candidate, lstm_forward storing c before the step; and the
+    reference module is left as it was."""
+    import importlib.util
+    import sys
+
+    import numpy as np
+
+    from gatelab.grading import cases, reference
+
+    ref = reference.Reference(COURSE / "solutions", SHIPPED.modules)
+    namespace = catalog.reference_namespace(ref.modules)
+    by_id = {m.id: m for m in _shipped_catalog().mistakes}
+    small = config.load(COURSE).cases["small"]
+
+    def student(module: str, old: str, new: str) -> object:
+        text = (COURSE / "solutions" / f"{module}.py").read_text()
+        assert text.count(old) == 1
+        folder = Path(tempfile.mkdtemp())
+        for source in (COURSE / "solutions").glob("*.py"):
+            (folder / source.name).write_text(text.replace(old, new) if source.stem == module else source.read_text())
+        sys.path.insert(0, str(folder))
+        try:
+            for name in SHIPPED.modules:
+                sys.modules.pop(name, None)
+            return importlib.import_module(module)
+        finally:
+            sys.path.remove(str(folder))
+            for name in SHIPPED.modules:
+                sys.modules.pop(name, None)
+
+    for mistake_id, qualname, old, new in [
+        ("lstm-cell-f-as-input", "lstm.lstm_cell_forward", "    i = input_gate(x_t, h_prev, params)\n",
+         "    i = forget_gate(x_t, h_prev, params)\n"),
+        ("gru-cell-h-prev-in-hidden-state", "gru.gru_cell_forward", "return hidden_state(h_prev, z, h_tilde)",
+         "return hidden_state(h_prev, z, h_prev)"),
+        ("lstm-forward-c-stored-before-the-step", "lstm.lstm_forward",
+         "        h_t, c_t = lstm_cell_forward(x[:, :, t], h_t, c_t, params)\n        h[:, :, t] = h_t\n"
+         "        c[:, :, t] = c_t\n",
+         "        c[:, :, t] = c_t\n        h_t, c_t = lstm_cell_forward(x[:, :, t], h_t, c_t, params)\n"
+         "        h[:, :, t] = h_t\n"),
+    ]:
+        fn = SHIPPED.lookup(qualname)
+        args = cases.make_args(SHIPPED, fn, small, 0)
+        value, _ = by_id[mistake_id].evaluate(namespace, args)
+        got = getattr(student(fn.module, old, new), fn.name)(*args)
+        expected = ref.function(qualname)(*args)
+        for mine, theirs in zip(*(v if isinstance(v, tuple) else (v,) for v in (value, got))):
+            determined = ~np.isnan(mine)
+            assert np.allclose(mine[determined], theirs[determined], rtol=1e-12, atol=1e-14), mistake_id
+        assert not all(np.allclose(a, b) for a, b in zip(*(v if isinstance(v, tuple) else (v,)
+                                                           for v in (got, expected)))), mistake_id
+    assert namespace.lstm.input_gate is ref.function("lstm.input_gate")  # the swap was undone
 
 
 def test_a_broken_families_file_is_left_out_with_its_reason(tmp_path):

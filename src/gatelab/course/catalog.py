@@ -80,8 +80,13 @@ class Catalog:
 
         A mistake is a candidate only where it is one: its result or what it
         does to the inputs differs from the reference's on these very inputs.
+        Two mistakes that give the same result and leave the inputs alike cannot
+        be told apart by any submission: only the first in the catalog (a
+        hand-written entry before a family's) is a candidate, so one bug is
+        never named twice.
         """
-        found, failures = [], []
+        found: list[Candidate] = []
+        failures: list[str] = []
         for mistake in self.for_function(fn.qualname):
             try:
                 value, after = mistake.evaluate(ref, args)
@@ -97,6 +102,8 @@ class Catalog:
             seen = fill_free(value, expected) if mistake.free else value
             if not changes_inputs and not diagnostics.compare(fn, expected, seen) and not mistake.names_free_steps:
                 continue  # on these inputs the mistake gives the right answer: it is no mistake here
+            if any(_alike(c, value, after) for c in found):
+                continue
             found.append(Candidate(mistake, value, after))
         return found, failures
 
@@ -116,6 +123,12 @@ class Candidate:
         same_inputs = all(not diagnostics.equal_inputs(a, b) for a, b in zip(self.after, outcome.args_after))
         value = fill_free(self.value, outcome.value) if self.mistake.free else self.value
         return same_inputs and diagnostics.same(value, outcome.value)
+
+
+def _alike(candidate: Candidate, value: Any, after: list[Any]) -> bool:
+    """Whether a mistake giving ``value`` and leaving ``after`` is ``candidate`` to any submission."""
+    return diagnostics.same(candidate.value, value) and \
+        all(not diagnostics.equal_inputs(a, b) for a, b in zip(candidate.after, after))
 
 
 def _determined(value: Any) -> bool:

@@ -28,8 +28,10 @@ from gatelab.report.render import StringTemplates
 FAMILIES_NAME = "families.yaml"
 TOP = ("kinds", "families")
 KIND_FIELDS = ("about", "members")
-FAMILY_FIELDS = ("id", "kind", "when", "pairs", "inputs", "outputs", "feedback", "lesson")
-OP_EXTRAS = {"copy": ("to",), "scale": ("by",), "swap_stack": ("top",)}  # the keys an op takes besides its own
+FAMILY_FIELDS = ("id", "kind", "when", "pairs", "on", "inputs", "calls", "outputs", "feedback", "lesson")
+OP_EXTRAS = {"copy": ("to",), "scale": ("by",), "swap_stack": ("top",),  # the keys an op takes besides its own
+             "calls": ("part",), "argument": ("part", "gets")}
+OP_OPTIONS = {op: ("only",) for op in mutations.OUTPUT_OPS}  # an output op may change one named output only
 TIME_OPS = ("shift", "last_step", "free", "repeat_last", "pad_first", "time_first")
 
 
@@ -131,7 +133,8 @@ class _Reader:
             raise ConfigError(f"an op is one of {', '.join(allowed)} (with its extra keys), not {sorted(fields)}"
                               + (did_you_mean(next(iter(fields)), allowed) if fields and not names else ""),
                               self.doc.where(node))
-        self.doc.check_keys(fields, (names[0], *OP_EXTRAS.get(names[0], ())), f"op {names[0]}")
+        self.doc.check_keys(fields, (names[0], *OP_EXTRAS.get(names[0], ()), *OP_OPTIONS.get(names[0], ())),
+                            f"op {names[0]}")
         self.doc.require(fields, OP_EXTRAS.get(names[0], ()), f"op {names[0]}", node)
         op = {}
         for key, value_node in fields.items():
@@ -156,6 +159,26 @@ class _Reader:
             raise ConfigError(f"{fn.qualname}'s {name} has no key {key!r}.{did_you_mean(key, entries)}",
                               self.doc.where(node))
 
+    def _calls(self, fn: Function, fields: dict[str, yaml.Node], context: dict[str, Any]) -> list[dict[str, Any]]:
+        """The changed part calls: each names a part of ``fn``, and another part with the same arguments
+        (``calls``) or one of the part's arguments and one of ``fn``'s (``argument``, ``gets``)."""
+        nodes = self.doc.sequence(fields.get("calls"), "calls")
+        calls = [self._op(n, mutations.CALL_OPS, context) for n in nodes]
+        for op, node in zip(calls, nodes):
+            if op["part"] not in fn.parts:
+                raise ConfigError(f"{op['part']!r} is not a part of {fn.qualname} (its parts: "
+                                  f"{', '.join(fn.parts) or 'none'})", self.doc.where(node))
+            part = self.contract.lookup(op["part"])
+            if "calls" in op:
+                other = self.contract.by_name.get(op["calls"])
+                if other is None or [k for _, k in other.args] != [k for _, k in part.args]:
+                    raise ConfigError(f"{op['calls']!r} must be a function of the contract that takes what "
+                                      f"{part.qualname} takes", self.doc.where(node))
+            elif op["argument"] not in part.arg_names or op["gets"] not in fn.arg_names:
+                raise ConfigError(f"argument must be one of {part.qualname}'s ({', '.join(part.arg_names)}) and gets "
+                                  f"one of {fn.qualname}'s ({', '.join(fn.arg_names)})", self.doc.where(node))
+        return calls
+
     def _ops(self, fn: Function, fields: dict[str, yaml.Node], context: dict[str, Any]) -> tuple[list, list]:
         inputs = [self._op(n, mutations.INPUT_OPS, context) for n in self.doc.sequence(fields.get("inputs"), "inputs")]
         outputs = [self._op(n, mutations.OUTPUT_OPS, context)
@@ -172,15 +195,19 @@ class _Reader:
             if any(k in op for k in TIME_OPS) and all(axis is None for axis in _out_time(fn)):
                 raise ConfigError(f"{fn.qualname}'s result has no time axis (a dimension of role time)",
                                   self.doc.where(node))
+            names = [o.name for o in fn.returns]
+            if "only" in op and (len(names) < 2 or op["only"] not in names):
+                raise ConfigError(f"only must name one of {fn.qualname}'s outputs ({', '.join(names)}), and it has "
+                                  "to have more than one", self.doc.where(node))
         return inputs, outputs
 
     def family(self, node: yaml.Node, kinds: dict[str, list[tuple[str, dict[str, Any]]]]) -> list[Expanded]:
         fields = self.doc.mapping(node, "a family")
         self.doc.check_keys(fields, FAMILY_FIELDS, "a family")
         self.doc.require(fields, ("id", "kind", "feedback", "lesson"), "a family", node)
-        if "inputs" not in fields and "outputs" not in fields:
-            raise ConfigError("a family changes the reference's inputs, its outputs, or both: it has neither",
-                              self.doc.where(node))
+        if not {"inputs", "outputs", "calls"} & set(fields):
+            raise ConfigError("a family changes the reference's inputs, the parts it calls or its outputs: it has "
+                              "none of them", self.doc.where(node))
         kind = self.doc.typed(fields["kind"], str, "kind")
         if kind not in kinds:
             raise ConfigError(f"no kind {kind!r}.{did_you_mean(kind, kinds)}", self.doc.where(fields["kind"]))
@@ -197,8 +224,18 @@ class _Reader:
                 if "when" in fields and not self.templates.test(self.doc.typed(fields["when"], str, "when"),
                                                                 fields["when"], context):
                     continue
-                expanded.append(self._expand(fn, fields, node, context))
+                expanded.append(self._expand(self._on(fn, fields, context), fields, node, context))
         return expanded
+
+    def _on(self, member: Function, fields: dict[str, yaml.Node], context: dict[str, Any]) -> Function:
+        """The function the mistake is of: the member, or the one ``on`` names (a composite calling it)."""
+        if "on" not in fields:
+            return member
+        qualname = self.templates.render(self.doc.typed(fields["on"], str, "on"), fields["on"], context)
+        if qualname not in self.contract.by_name:
+            raise ConfigError(f"on: {qualname!r} is not a function of the contract."
+                              f"{did_you_mean(qualname, self.contract.by_name)}", self.doc.where(fields["on"]))
+        return self.contract.lookup(qualname)
 
     def _expand(self, fn: Function, fields: dict[str, yaml.Node], node: yaml.Node,
                 context: dict[str, Any]) -> Expanded:
@@ -206,7 +243,8 @@ class _Reader:
                 for key in ("id", "feedback", "lesson")}
         inputs, outputs = self._ops(fn, fields, context)
         options = {"function": fn.qualname, "arg_names": list(fn.arg_names), "inputs": inputs, "outputs": outputs,
-                   "arg_time": _arg_time(self.contract, fn), "out_time": _out_time(fn)}
+                   "arg_time": _arg_time(self.contract, fn), "out_time": _out_time(fn),
+                   "calls": self._calls(fn, fields, context), "out_names": [o.name for o in fn.returns]}
         free = any(k in op for op in outputs for k in mutations.FREE_OPS)
         return Expanded(text["id"], fn.qualname, " ".join(text["feedback"].split()), text["lesson"],
                         f"{self.doc.where(node)} ({fn.qualname})", options, free)

@@ -3,9 +3,11 @@
 A mistake family (``grader/mistakes/families.yaml``) says what a whole kind of
 wrong code does as plain data: "this key of the parameters set to zero",
 "another part's weights", "W's column blocks swapped" (inputs stacked in the
-other order), "the result one step late along time". :func:`apply` is the one formula every
-family mistake shares: it changes copies of the arguments, calls the
-reference function, and changes its result. Entries of a result that a
+other order), "the result one step late along time", "one part called where another
+belongs". :func:`apply` is the one formula every family mistake
+shares: it changes copies of the arguments, calls the reference function
+(with any part it calls swapped for another, or given another argument), and
+changes its result (all of it, or one named output). Entries of a result that a
 mistake leaves undetermined (the step a shifted sequence has no value for)
 are NaN: they match whatever the student's code put there.
 
@@ -14,12 +16,15 @@ submission, where nothing of gatelab is importable.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+import inspect
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 INPUT_OPS = ("zero", "copy", "scale", "swap_stack", "drop_first_step")
 OUTPUT_OPS = ("affine", "add", "shift", "last_step", "free", "repeat_last", "pad_first", "time_first")
+CALL_OPS = ("calls", "argument")  # {part: Q, calls: P}: P's value where Q's belongs; {part, argument, gets}
 FREE_OPS = ("shift", "free", "pad_first")  # output ops that leave entries undetermined (NaN)
 
 
@@ -108,23 +113,69 @@ def _change_array(value: Any, op: dict[str, Any], axis: int | None, named: dict[
     return np.moveaxis(out, 0, axis)
 
 
-def _change_output(result: Any, op: dict[str, Any], out_time: list[int | None], named: dict[str, Any]) -> Any:
+def _change_output(result: Any, op: dict[str, Any], out_time: list[int | None], named: dict[str, Any],
+                   out_names: Sequence[str] = ()) -> Any:
+    """``op`` on the result; with ``only``, on the output of that name alone (the others stay right)."""
     if isinstance(result, tuple):
-        return tuple(_change_array(r, op, axis, named) for r, axis in zip(result, out_time))
+        return tuple(_change_array(r, op, axis, named) if op.get("only") in (None, name) else r
+                     for r, axis, name in zip(result, out_time, [*out_names, *[None] * len(result)]))
     return _change_array(result, op, out_time[0] if out_time else None, named)
+
+
+def _part(ref: Any, qualname: str) -> Any:
+    module, name = qualname.split(".")
+    return getattr(getattr(ref, module), name)
+
+
+def _stand_in(ref: Any, op: dict[str, Any], named: dict[str, Any]) -> Any:
+    """What the composite calls in place of ``op["part"]``: another part, or the part given one argument of
+    the composite's own in place of its ``argument``."""
+    if "calls" in op:
+        return _part(ref, op["calls"])
+    part = _part(ref, op["part"])
+    if op["gets"] not in named:
+        raise NotApplicable(f"the function has no argument {op['gets']!r}")
+    signature = inspect.signature(part)
+
+    def given(*args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(*args, **kwargs)
+        bound.arguments[op["argument"]] = named[op["gets"]]
+        return part(*bound.args, **bound.kwargs)
+
+    return given
+
+
+@contextmanager
+def _calls_changed(function: Any, ref: Any, calls: Sequence[dict[str, Any]], named: dict[str, Any]) -> Iterator[None]:
+    """While the block runs, ``function``'s module finds each changed part's stand-in under the part's name."""
+    scope = function.__globals__
+    saved: dict[str, Any] = {}
+    try:
+        for op in calls:
+            name = op["part"].split(".")[1]
+            if name not in scope:
+                raise NotApplicable(f"{op['part']} is not called by its plain name here")
+            saved.setdefault(name, scope[name])
+            scope[name] = _stand_in(ref, op, named)
+        yield
+    finally:
+        scope.update(saved)
 
 
 def apply(ref: Any, *args: Any, function: str, arg_names: Sequence[str], inputs: Sequence[dict[str, Any]] = (),
           outputs: Sequence[dict[str, Any]] = (), arg_time: dict[str, int] | None = None,
-          out_time: Sequence[int | None] = ()) -> Any:
+          out_time: Sequence[int | None] = (), calls: Sequence[dict[str, Any]] = (),
+          out_names: Sequence[str] = ()) -> Any:
     """What the mistaken ``function`` returns: the reference (``ref.module.name``) on changed copies of
-    ``args``, its result then changed by ``outputs``. Raises NotApplicable where the mistake cannot be made."""
+    ``args``, with the part calls ``calls`` changed, its result then changed by ``outputs``. Raises
+    NotApplicable where the mistake cannot be made."""
     named = dict(zip(arg_names, args))
     original = dict(named)
     for op in inputs:
         _change_input(named, op, arg_time or {})
-    module, name = function.split(".")
-    result = getattr(getattr(ref, module), name)(*[named[n] for n in arg_names])
+    reference = _part(ref, function)
+    with _calls_changed(reference, ref, calls, original):
+        result = reference(*[named[n] for n in arg_names])
     for op in outputs:
-        result = _change_output(result, op, list(out_time), original)
+        result = _change_output(result, op, list(out_time), original, out_names)
     return result
