@@ -80,7 +80,9 @@ class Catalog:
 
         A mistake is a candidate only where it is one: its result or what it
         does to the inputs differs from the reference's on these very inputs.
-        Two mistakes that give the same result and leave the inputs alike cannot
+        A result that needs no work (a constant, an input as it was given) names
+        no mistake: a submission that does nothing would earn the name. Two
+        mistakes that give the same result and leave the inputs alike cannot
         be told apart by any submission: only the first in the catalog (a
         hand-written entry before a family's) is a candidate, so one bug is
         never named twice.
@@ -102,6 +104,8 @@ class Catalog:
             seen = fill_free(value, expected) if mistake.free else value
             if not changes_inputs and not diagnostics.compare(fn, expected, seen) and not mistake.names_free_steps:
                 continue  # on these inputs the mistake gives the right answer: it is no mistake here
+            if not diagnostics.needs_work(value, args):
+                continue  # a constant or an input as given: a submission doing no work returns it too
             if any(_alike(c, value, after) for c in found):
                 continue
             found.append(Candidate(mistake, value, after))

@@ -30,7 +30,7 @@ TOP = ("kinds", "families")
 KIND_FIELDS = ("about", "members")
 FAMILY_FIELDS = ("id", "kind", "when", "pairs", "on", "inputs", "calls", "outputs", "feedback", "lesson")
 OP_EXTRAS = {"copy": ("to",), "scale": ("by",), "swap_stack": ("top",),  # the keys an op takes besides its own
-             "calls": ("part",), "argument": ("part", "gets")}
+             "calls": ("part",)}
 OP_OPTIONS = {op: ("only",) for op in mutations.OUTPUT_OPS}  # an output op may change one named output only
 TIME_OPS = ("shift", "last_step", "free", "repeat_last", "pad_first", "time_first")
 
@@ -160,8 +160,8 @@ class _Reader:
                               self.doc.where(node))
 
     def _calls(self, fn: Function, fields: dict[str, yaml.Node], context: dict[str, Any]) -> list[dict[str, Any]]:
-        """The changed part calls: each names a part of ``fn``, and another part with the same arguments
-        (``calls``) or one of the part's arguments and one of ``fn``'s (``argument``, ``gets``)."""
+        """The changed part calls: each names a part of ``fn`` and another function that takes the same
+        arguments, called in its place."""
         nodes = self.doc.sequence(fields.get("calls"), "calls")
         calls = [self._op(n, mutations.CALL_OPS, context) for n in nodes]
         for op, node in zip(calls, nodes):
@@ -169,14 +169,10 @@ class _Reader:
                 raise ConfigError(f"{op['part']!r} is not a part of {fn.qualname} (its parts: "
                                   f"{', '.join(fn.parts) or 'none'})", self.doc.where(node))
             part = self.contract.lookup(op["part"])
-            if "calls" in op:
-                other = self.contract.by_name.get(op["calls"])
-                if other is None or [k for _, k in other.args] != [k for _, k in part.args]:
-                    raise ConfigError(f"{op['calls']!r} must be a function of the contract that takes what "
-                                      f"{part.qualname} takes", self.doc.where(node))
-            elif op["argument"] not in part.arg_names or op["gets"] not in fn.arg_names:
-                raise ConfigError(f"argument must be one of {part.qualname}'s ({', '.join(part.arg_names)}) and gets "
-                                  f"one of {fn.qualname}'s ({', '.join(fn.arg_names)})", self.doc.where(node))
+            other = self.contract.by_name.get(op["calls"])
+            if other is None or [k for _, k in other.args] != [k for _, k in part.args]:
+                raise ConfigError(f"{op['calls']!r} must be a function of the contract that takes what "
+                                  f"{part.qualname} takes", self.doc.where(node))
         return calls
 
     def _ops(self, fn: Function, fields: dict[str, yaml.Node], context: dict[str, Any]) -> tuple[list, list]:

@@ -6,7 +6,7 @@ wrong code does as plain data: "this key of the parameters set to zero",
 other order), "the result one step late along time", "one part called where another
 belongs". :func:`apply` is the one formula every family mistake
 shares: it changes copies of the arguments, calls the reference function
-(with any part it calls swapped for another, or given another argument), and
+(with any part it calls swapped for another), and
 changes its result (all of it, or one named output). Entries of a result that a
 mistake leaves undetermined (the step a shifted sequence has no value for)
 are NaN: they match whatever the student's code put there.
@@ -16,7 +16,6 @@ submission, where nothing of gatelab is importable.
 """
 from __future__ import annotations
 
-import inspect
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 
@@ -24,7 +23,7 @@ import numpy as np
 
 INPUT_OPS = ("zero", "copy", "scale", "swap_stack", "drop_first_step")
 OUTPUT_OPS = ("affine", "add", "shift", "last_step", "free", "repeat_last", "pad_first", "time_first")
-CALL_OPS = ("calls", "argument")  # {part: Q, calls: P}: P's value where Q's belongs; {part, argument, gets}
+CALL_OPS = ("calls",)  # {part: Q, calls: P}: P's value where Q's belongs
 FREE_OPS = ("shift", "free", "pad_first")  # output ops that leave entries undetermined (NaN)
 
 
@@ -127,26 +126,8 @@ def _part(ref: Any, qualname: str) -> Any:
     return getattr(getattr(ref, module), name)
 
 
-def _stand_in(ref: Any, op: dict[str, Any], named: dict[str, Any]) -> Any:
-    """What the composite calls in place of ``op["part"]``: another part, or the part given one argument of
-    the composite's own in place of its ``argument``."""
-    if "calls" in op:
-        return _part(ref, op["calls"])
-    part = _part(ref, op["part"])
-    if op["gets"] not in named:
-        raise NotApplicable(f"the function has no argument {op['gets']!r}")
-    signature = inspect.signature(part)
-
-    def given(*args: Any, **kwargs: Any) -> Any:
-        bound = signature.bind(*args, **kwargs)
-        bound.arguments[op["argument"]] = named[op["gets"]]
-        return part(*bound.args, **bound.kwargs)
-
-    return given
-
-
 @contextmanager
-def _calls_changed(function: Any, ref: Any, calls: Sequence[dict[str, Any]], named: dict[str, Any]) -> Iterator[None]:
+def _calls_changed(function: Any, ref: Any, calls: Sequence[dict[str, Any]]) -> Iterator[None]:
     """While the block runs, ``function``'s module finds each changed part's stand-in under the part's name."""
     scope = function.__globals__
     saved: dict[str, Any] = {}
@@ -156,7 +137,7 @@ def _calls_changed(function: Any, ref: Any, calls: Sequence[dict[str, Any]], nam
             if name not in scope:
                 raise NotApplicable(f"{op['part']} is not called by its plain name here")
             saved.setdefault(name, scope[name])
-            scope[name] = _stand_in(ref, op, named)
+            scope[name] = _part(ref, op["calls"])
         yield
     finally:
         scope.update(saved)
@@ -174,7 +155,7 @@ def apply(ref: Any, *args: Any, function: str, arg_names: Sequence[str], inputs:
     for op in inputs:
         _change_input(named, op, arg_time or {})
     reference = _part(ref, function)
-    with _calls_changed(reference, ref, calls, original):
+    with _calls_changed(reference, ref, calls):
         result = reference(*[named[n] for n in arg_names])
     for op in outputs:
         result = _change_output(result, op, list(out_time), original, out_names)

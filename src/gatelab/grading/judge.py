@@ -417,12 +417,18 @@ class Judge:
     # --- words -------------------------------------------------------------------------------------
 
     def _describe(self, fn: Function, trial: Trial, outcome: Outcome, kinds: set[str] = VALUE_KINDS) -> list[str]:
-        """A named mistake and the first difference, or, when none is named, every difference."""
+        """A named mistake and the first difference, or, when none is named, every difference (and the
+        argument the result is, when it is one of them as given)."""
         problems = [p for p in diagnostics.compare(fn, trial.expected, outcome.value) if p.kind in kinds]
         if not problems:
             return []
         named = self._named_mistakes(fn, trial, outcome)
-        return named + [self._render(problems[0])] if named else [self._render(p) for p in problems]
+        if named:
+            return named + [self._render(problems[0])]
+        echoed = [name for name, arg in zip(fn.arg_names, trial.args) if diagnostics.same(arg, outcome.value)]
+        echo = [self.renderer.feedback("echo", qualname=fn.qualname, argument=echoed[0])] if echoed and \
+            kinds is VALUE_KINDS else []
+        return [self._render(p) for p in problems] + echo
 
     def _render(self, problem: diagnostics.Problem) -> str:
         extra = {"hint": self.contract.shape_hint("transposed")} if problem.kind == "shape" else {}
