@@ -88,3 +88,17 @@ def test_sigmoid_overflow_warning_fails_only_saturated(assignment, tmp_path, old
     """The naive sigmoid is right on small inputs but warns at z = -1000, which the contract forbids."""
     results = grading.grade(assignment, submission(tmp_path, activations=(old, new)), target="activations.sigmoid")
     assert [t.case for t in results.tests if not t.passed] == ["saturated"]
+
+
+def test_a_norm_of_zero_is_not_paid_where_the_right_norm_is_tiny(assignment, tmp_path):
+    """Over the hidden 30-step sequence the right norms fall to about 1e-14: a loop that never fills norms[0]
+    (left 0) is wrong there too, since the contract gives norms an absolute tolerance of 0 (relative only)."""
+    from conftest import write_submission
+    from gatelab import grading
+
+    folder = write_submission(tmp_path, {"gradients": ("    for k in range(T - 1, -1, -1):\n",
+                                                      "    for k in range(T - 1, 0, -1):\n")})
+    results = grading.grade(assignment, folder, target="gradients.gradient_norms_through_time", quiz="none")
+    [long] = [t for t in results.tests if t.name.endswith("long sequence (T=30)")]
+    assert not long.passed and "gradients-norms-first-step-missing" in long.mistakes, long.feedback
+    assert assignment.contract.lookup("gradients.gradient_norms_through_time").returns[0].atol == 0

@@ -120,13 +120,13 @@ class Candidate:
     value: Any
     after: list[Any]
 
-    def explains(self, outcome: Any) -> bool:
+    def explains(self, outcome: Any, tolerance: diagnostics.Tolerance = (diagnostics.RTOL, diagnostics.ATOL)) -> bool:
         """Whether the student's call is this mistake exactly: same result, same inputs afterwards. A returned
         view of an input and a copy are the same mistake (whether a result aliases an input is an aspect of its
         own, judged apart), so the mistake is named either way."""
         same_inputs = all(not diagnostics.equal_inputs(a, b) for a, b in zip(self.after, outcome.args_after))
         value = fill_free(self.value, outcome.value) if self.mistake.free else self.value
-        return same_inputs and diagnostics.same(value, outcome.value)
+        return same_inputs and diagnostics.same(value, outcome.value, tolerance)
 
 
 def _alike(candidate: Candidate, value: Any, after: list[Any]) -> bool:

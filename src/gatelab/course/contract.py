@@ -88,6 +88,7 @@ class Output:
     axes: tuple[Axis, ...] = ()
     range: tuple[float, float] | None = None
     hints: tuple[tuple[str, str], ...] = ()
+    atol: float | None = None  # its own absolute tolerance (0 for a result whose tiny values carry the answer)
 
     def hint(self, key: str) -> str:
         return dict(self.hints).get(key, "")
@@ -297,7 +298,7 @@ class _FunctionReader:
     """Reads the ``modules`` section, once dimensions and kinds are known."""
 
     FIELDS = ("args", "returns", "parts", "quiet", "about")
-    OUTPUT_FIELDS = ("name", "shape", "like", "number", "range", "hints")
+    OUTPUT_FIELDS = ("name", "shape", "like", "number", "range", "hints", "atol")
 
     def __init__(self, reader: _Reader, dims: tuple[Dimension, ...], kinds: dict[str, Kind]) -> None:
         self.reader = reader
@@ -380,7 +381,10 @@ class _FunctionReader:
         hints_node = self.doc.mapping(fields.get("hints"), f"{what}.hints")
         self.doc.check_keys(hints_node, RANGE_HINTS, f"{what}.hints")
         hints = tuple((k, self.doc.typed(v, str, f"{what}.hints.{k}").strip()) for k, v in hints_node.items())
-        return Output(name, symbols, axes, value_range, hints)
+        atol = self.doc.typed(fields["atol"], float, f"{what}.atol") if "atol" in fields else None
+        if atol is not None and not atol >= 0:
+            raise ConfigError(f"{what}.atol must be 0 or more", self.doc.where(fields["atol"]))
+        return Output(name, symbols, axes, value_range, hints, atol)
 
 
 def _error_hints(doc: YamlSource, node: yaml.Node | None) -> tuple[ErrorHint, ...]:

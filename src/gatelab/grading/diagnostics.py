@@ -166,7 +166,8 @@ def _cut_at_zero(got: np.ndarray, expected: np.ndarray) -> bool:
     return int(zeros.sum()) >= got.size // 10 or bool(negative.any() and zeros[negative].all())
 
 
-def _hints(output: Output, got: np.ndarray, expected: np.ndarray) -> list[str]:
+def _hints(output: Output, got: np.ndarray, expected: np.ndarray,
+           tolerance: Tolerance = (RTOL, ATOL)) -> list[str]:
     """Patterns in a wrong array that point towards a cause."""
     hints = _range_hints(output, got, expected)
     if np.allclose(got, -expected, rtol=RTOL, atol=1e-9):
@@ -188,14 +189,14 @@ def _hints(output: Output, got: np.ndarray, expected: np.ndarray) -> list[str]:
                          "on the example, such as a bias.")
     time = _time_axis(output, got.ndim)
     if time is not None and got.shape[time] > 1:
-        hints.extend(_time_hints(np.moveaxis(got, time, -1), np.moveaxis(expected, time, -1)))
+        hints.extend(_time_hints(np.moveaxis(got, time, -1), np.moveaxis(expected, time, -1), tolerance))
     return hints
 
 
-def _time_hints(got: np.ndarray, expected: np.ndarray) -> list[str]:
+def _time_hints(got: np.ndarray, expected: np.ndarray, tolerance: Tolerance = (RTOL, ATOL)) -> list[str]:
     """Hints for a result whose last axis is time."""
     T = got.shape[-1]
-    right = [bool(np.all(_close(got[..., t], expected[..., t]))) for t in range(T)]
+    right = [bool(np.all(_close(got[..., t], expected[..., t], tolerance))) for t in range(T)]
     if np.allclose(got[..., 1:], expected[..., :-1], rtol=RTOL, atol=1e-9):
         return ["Each step holds what the step before should: an off-by-one in the time index?"]
     if np.allclose(got[..., :-1], expected[..., 1:], rtol=RTOL, atol=1e-9):
@@ -257,11 +258,11 @@ def _compare_array(output: Output, quantity: str, expected: np.ndarray, got: Any
     close = _close(got, expected, tolerance)
     if close.all():
         return
-    yield Problem("values", quantity, functools.partial(_wrong_values, output, expected, got, close, dtype))
+    yield Problem("values", quantity, functools.partial(_wrong_values, output, expected, got, close, dtype, tolerance))
 
 
 def _wrong_values(output: Output, expected: np.ndarray, got: np.ndarray, close: np.ndarray,
-                  dtype: np.dtype | None = None) -> dict[str, Any]:
+                  dtype: np.dtype | None = None, tolerance: Tolerance = (RTOL, ATOL)) -> dict[str, Any]:
     """What the feedback says of an array with wrong values: how many, the worst, around it, and hints
     (float32's precision first: when it explains every difference, it is the cause)."""
     diff = np.where(close, 0.0, np.abs(got - expected))
@@ -273,7 +274,8 @@ def _wrong_values(output: Output, expected: np.ndarray, got: np.ndarray, close: 
         "count": int((~close).sum()), "total": got.size, "worst_index": worst,
         "worst_diff": float(diff[worst]) if worst else float(diff),
         "window": window_text, "expected_slice": expected_slice, "got_slice": got_slice, "lead": note.lead,
-        "where": _localize(output, ~close), "hints": note.hints + ([] if note.whole else _hints(output, got, expected)),
+        "where": _localize(output, ~close),
+        "hints": note.hints + ([] if note.whole else _hints(output, got, expected, tolerance)),
     }
 
 
@@ -304,16 +306,26 @@ def _compare(output: Output, quantity: str, expected: Any, got: Any,
         raise TypeError(f"the reference returned {describe_type(expected)}, which the judge cannot compare")
 
 
+def _tolerance(output: Output) -> Tolerance:
+    """(rtol, atol) for one output: the judge's, with the contract's own atol where it gives one."""
+    return RTOL, ATOL if output.atol is None else output.atol
+
+
+def strictest(fn: Function) -> Tolerance:
+    """The tightest tolerance among ``fn``'s outputs: what telling its whole result apart needs."""
+    return RTOL, min(_tolerance(output)[1] for output in fn.returns)
+
+
 def compare(fn: Function, expected: Any, got: Any) -> list[Problem]:
     """Every problem with ``got`` as a result of ``fn``, judged against ``expected``."""
     if len(fn.returns) == 1:
-        return list(_compare(fn.returns[0], fn.returns[0].name, expected, got))
+        return list(_compare(fn.returns[0], fn.returns[0].name, expected, got, _tolerance(fn.returns[0])))
     names = ", ".join(o.name for o in fn.returns)
     if not isinstance(got, (tuple, list)) or len(got) != len(expected):
         return [Problem("type", f"({names})", {"expected": f"a tuple ({names})", "got": describe_type(got)})]
     problems: list[Problem] = []
     for output, want, have in zip(fn.returns, expected, got):
-        problems.extend(_compare(output, output.name, want, have))
+        problems.extend(_compare(output, output.name, want, have, _tolerance(output)))
     return problems
 
 
@@ -359,7 +371,7 @@ def needs_work(expected: Any, args: list[Any]) -> bool:
     return False
 
 
-def same(one: Any, other: Any) -> bool:
+def same(one: Any, other: Any, tolerance: Tolerance = (RTOL, ATOL)) -> bool:
     """Whether two results are the same, whatever their structure: arrays of one shape and dtype whose values
     agree within the tolerance, equal numbers (a 0-d array counts as its number), and tuples, lists and
     dicts of such."""
@@ -367,14 +379,16 @@ def same(one: Any, other: Any) -> bool:
                   for v in (one, other))
     if isinstance(one, np.ndarray) or isinstance(other, np.ndarray):
         return isinstance(one, np.ndarray) and isinstance(other, np.ndarray) and one.shape == other.shape \
-            and one.dtype == other.dtype and (one.dtype.kind not in "biufc" or bool(np.all(_close(one, other))))
+            and one.dtype == other.dtype \
+            and (one.dtype.kind not in "biufc" or bool(np.all(_close(one, other, tolerance))))
     if isinstance(one, (tuple, list)) or isinstance(other, (tuple, list)):
-        return type(one) is type(other) and len(one) == len(other) and all(map(same, one, other))
+        return type(one) is type(other) and len(one) == len(other) and \
+            all(same(a, b, tolerance) for a, b in zip(one, other))
     if isinstance(one, dict) or isinstance(other, dict):
         return isinstance(one, dict) and isinstance(other, dict) and one.keys() == other.keys() \
-            and all(same(one[k], other[k]) for k in one)
+            and all(same(one[k], other[k], tolerance) for k in one)
     if isinstance(one, (int, float)) and isinstance(other, (int, float)):
-        return bool(np.isclose(one, other, rtol=RTOL, atol=ATOL))
+        return bool(np.isclose(one, other, rtol=tolerance[0], atol=tolerance[1]))
     return bool(one == other)
 
 

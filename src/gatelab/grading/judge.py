@@ -442,7 +442,7 @@ class Judge:
                 note = f"{failure} (on case {trial.case.name})"
                 if note not in self.instructor_notes:
                     self.instructor_notes.append(note)
-        found = [c.mistake for c in trial.candidates if c.explains(outcome)]
+        found = [c.mistake for c in trial.candidates if c.explains(outcome, diagnostics.strictest(fn))]
         self._named.extend(m.id for m in found)
         return [self.renderer.feedback("mistake", id=m.id, feedback=m.feedback, lesson=m.lesson) for m in found]
 
