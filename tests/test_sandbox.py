@@ -170,7 +170,8 @@ def test_infinite_loop_times_out_and_the_worker_is_replaced(write, sandbox):
     assert "1 s time limit" in outcome.message
     [where] = outcome.error["frames"]  # where it was stopped, written by the worker shortly before
     assert (where["file"], where["function"]) == ("m.py", "spin") and where["code"] in ("while True:", "pass")
-    assert LIMITS.timeout <= elapsed < LIMITS.timeout + 1.0
+    # stopped after a second of its own time: on a machine whose cores are busy that is more on the clock
+    assert LIMITS.timeout <= elapsed < LIMITS.timeout * BACKSTOP + 1.0
     assert not pid_exists(old_pid)  # the spinning worker was killed, not left behind
     after = box.call("m", "ok", [])
     assert after.status == "ok" and after.value == 42
