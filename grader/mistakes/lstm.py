@@ -83,6 +83,14 @@ def cell_state_gates_swapped(ref, c_prev, f, i, c_tilde):
     return i * c_prev + f * c_tilde
 
 
+def cell_state_f_as_input(ref, c_prev, f, i, c_tilde):
+    return f * c_prev + f * c_tilde
+
+
+def cell_state_i_as_forget(ref, c_prev, f, i, c_tilde):
+    return i * c_prev + i * c_tilde
+
+
 def cell_state_squashed(ref, c_prev, f, i, c_tilde):
     return np.tanh(f * c_prev + i * c_tilde)
 
