@@ -14,8 +14,8 @@ def sigmoid(z):
     Shapes: z is any array; the result has the same shape.
     Must not warn about overflow for z = +1000 or z = -1000.
     """
-    # TODO: for z < 0 use exp(z) / (1 + exp(z)) so exp never overflows
-    raise NotImplementedError('for z < 0 use exp(z) / (1 + exp(z)) so exp never overflows')
+    # TODO: e = np.exp(-np.abs(z)) never overflows; 1 / (1 + e) for z >= 0, e / (1 + e) below
+    raise NotImplementedError('e = np.exp(-np.abs(z)) never overflows; 1 / (1 + e) for z >= 0, e / (1 + e) below')
 
 
 def sigmoid_derivative(z):

@@ -62,8 +62,10 @@ def cell_state(c_prev, f, i, c_tilde):
 
     c_next = f * c_prev + i * c_tilde         lesson: c<t> = Γf * c<t-1> + Γu * c~<t>
 
-    Shapes: every argument and the result are (n_h, m). The sum (not a
-    product) is why gradients flow along the cell state: the "highway".
+    Shapes: every argument and the result are (n_h, m). Along the cell state a
+    step multiplies the gradient only by f, elementwise (dc_prev = f * dc_next):
+    no weight matrix and no squashing derivative on that path, so with f near 1
+    it carries the gradient across many steps: the "highway".
     """
     # TODO: elementwise products, then a sum; no matrix multiply here
     raise NotImplementedError('elementwise products, then a sum; no matrix multiply here')

@@ -14,7 +14,7 @@ def sigmoid(z):
     Shapes: z is any array; the result has the same shape.
     Must not warn about overflow for z = +1000 or z = -1000.
     """
-    # BEGIN SOLUTION (hint: for z < 0 use exp(z) / (1 + exp(z)) so exp never overflows)
+    # BEGIN SOLUTION (hint: e = np.exp(-np.abs(z)) never overflows; 1 / (1 + e) for z >= 0, e / (1 + e) below)
     z = np.asarray(z, dtype=np.float64)
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
