@@ -104,6 +104,11 @@ class Allowance:
     limit: float
     budget_binds: bool = False
 
+    @classmethod
+    def within(cls, limit: float, left: float) -> "Allowance":
+        """A call's own ``limit``, or what is ``left`` of the budget when that is less."""
+        return cls(min(limit, left), budget_binds=left < limit)
+
     def spent(self, watch: Stopwatch) -> str:
         """Why ``watch``'s request is over its allowance: ``active`` or ``backstop``; empty while it is not."""
         if watch.active() >= self.limit:

@@ -67,7 +67,8 @@ def _fmt_apart(expected: np.ndarray, got: np.ndarray) -> tuple[str, str]:
     return shown
 
 
-FLOAT32_RTOL = 1e-5  # about a hundred float32 roundings of a value: float32's precision, far from float64's
+# (rtol, atol) of agreeing to float32's precision: about a hundred float32 roundings, far from float64's
+FLOAT32 = (1e-5, 1e-7)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class _DtypeNote:
 def _dtype_note(got: np.ndarray, expected: np.ndarray, dtype: np.dtype) -> _DtypeNote:
     """A wrong dtype is said first; where every value agrees to float32's precision (not float64's), that names
     the cause: for a float32 result, the whole mistake; for a float64 one, float32 on the way or a tiny constant."""
-    rounding = bool(np.allclose(got, expected, rtol=FLOAT32_RTOL, atol=1e-7))
+    rounding = bool(np.all(_close(got, expected, FLOAT32)))
     if dtype == expected.dtype:
         return _DtypeNote([], ["Every value agrees with the expected one to within 1e-5 (relative): a difference "
                                "this small is float32 rounding on the way (an astype, a float32 array, a part of "
@@ -371,42 +372,31 @@ def needs_work(expected: Any, args: list[Any]) -> bool:
     return False
 
 
-def same(one: Any, other: Any, tolerance: Tolerance = (RTOL, ATOL)) -> bool:
-    """Whether two results are the same, whatever their structure: arrays of one shape and dtype whose values
-    agree within the tolerance, equal numbers (a 0-d array counts as its number), and tuples, lists and
-    dicts of such."""
+def same(one: Any, other: Any, tolerance: Tolerance = (RTOL, ATOL), dtypes: bool = True) -> bool:
+    """Whether two results are the same, whatever their structure: arrays of one shape and dtype (of one kind
+    only, without ``dtypes``) whose values agree within the tolerance, equal numbers (a 0-d array counts as its
+    number), and tuples, lists and dicts of such."""
     one, other = (float(v) if isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "iuf" else v
                   for v in (one, other))
     if isinstance(one, np.ndarray) or isinstance(other, np.ndarray):
         return isinstance(one, np.ndarray) and isinstance(other, np.ndarray) and one.shape == other.shape \
-            and one.dtype == other.dtype \
+            and (one.dtype == other.dtype if dtypes else one.dtype.kind == other.dtype.kind) \
             and (one.dtype.kind not in "biufc" or bool(np.all(_close(one, other, tolerance))))
     if isinstance(one, (tuple, list)) or isinstance(other, (tuple, list)):
         return type(one) is type(other) and len(one) == len(other) and \
-            all(same(a, b, tolerance) for a, b in zip(one, other))
+            all(same(a, b, tolerance, dtypes) for a, b in zip(one, other))
     if isinstance(one, dict) or isinstance(other, dict):
         return isinstance(one, dict) and isinstance(other, dict) and one.keys() == other.keys() \
-            and all(same(one[k], other[k], tolerance) for k in one)
+            and all(same(one[k], other[k], tolerance, dtypes) for k in one)
     if isinstance(one, (int, float)) and isinstance(other, (int, float)):
         return bool(np.isclose(one, other, rtol=tolerance[0], atol=tolerance[1]))
     return bool(one == other)
 
 
 def within_rounding(expected: Any, got: Any) -> bool:
-    """Whether ``got`` has ``expected``'s structure and shapes, and every number in it agrees to float32's
-    precision (``FLOAT32_RTOL``): what float32 on the way, built up over many calls, leaves."""
-    if isinstance(expected, np.ndarray):
-        return isinstance(got, np.ndarray) and got.shape == expected.shape and got.dtype.kind == "f" \
-            and bool(np.allclose(got, expected, rtol=FLOAT32_RTOL, atol=1e-7))
-    if isinstance(expected, (tuple, list)):
-        return isinstance(got, (tuple, list)) and len(got) == len(expected) and all(map(within_rounding, expected,
-                                                                                         got))
-    if isinstance(expected, dict):
-        return isinstance(got, dict) and got.keys() == expected.keys() and all(
-            within_rounding(expected[k], got[k]) for k in expected)
-    if isinstance(expected, float):
-        return isinstance(got, (int, float)) and bool(np.isclose(got, expected, rtol=FLOAT32_RTOL, atol=1e-7))
-    return False
+    """Whether ``got`` has ``expected``'s structure, shapes and kind of numbers, and every number in it agrees
+    to float32's precision: what float32 on the way, built up over many calls, leaves."""
+    return same(expected, got, FLOAT32, dtypes=False)
 
 
 def equal_inputs(sent: Any, returned: Any) -> list[str]:

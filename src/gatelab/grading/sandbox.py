@@ -324,8 +324,7 @@ class _Process:
         self.pipes.send(b"".join(wire.encode(m) for m in messages))  # trusted arguments
         replies: list[dict[str, Any] | str] = []
         while len(replies) < len(messages):
-            left = budget - self.spent
-            self.allowance = Allowance(min(limit, left), budget_binds=left < limit)
+            self.allowance = Allowance.within(limit, budget - self.spent)
             watch = self._watch()
             try:
                 payload = self._next_frame(self.allowance, watch, until)
@@ -737,9 +736,7 @@ class Sandbox:
         process = self._processes[lane]
         fresh = not process.modules and phase == "import"
         limit = self.limits.timeout + (STARTUP_SECONDS if fresh else 0.0)
-        remaining = self._remaining()
-        reply = process.request(message, Allowance(min(limit, remaining), budget_binds=remaining < limit), parts,
-                                self._until)
+        reply = process.request(message, Allowance.within(limit, self._remaining()), parts, self._until)
         if isinstance(reply, dict):
             return _replied(process, reply, phase, message.get("args", ()))
         return self._failed(lane, process, reply, phase)

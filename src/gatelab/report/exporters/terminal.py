@@ -45,26 +45,29 @@ def function_rows(results: Results, verbose: bool, unchanged: frozenset[str] = f
             "remark": "" if failing else next((t.feedback for t in tests if t.feedback), ""),
         })
     if same_right:
-        rows.append({"module": "quiz", "name": f"{len(same_right)} right, as at your last check", "qualname": "quiz",
-                     "score": sum(t.score for t in same_right), "max_score": sum(t.max_score for t in same_right),
-                     "passed": True, "shown": [], "also": [], "unjudged": [], "same_feedback": True, "printed": "",
-                     "remark": "grade check --verbose shows their explanations.", "note": ""})
+        rows.append(_quiz_row(f"{len(same_right)} right, as at your last check", True,
+                              sum(t.score for t in same_right), sum(t.max_score for t in same_right),
+                              remark="grade check --verbose shows their explanations."))
     if unanswered:
-        rows.append({"module": "quiz", "name": f"{len(unanswered)} not answered yet", "qualname": "quiz",
-                     "score": 0.0, "max_score": sum(t.max_score for t in unanswered), "passed": False,
-                     "shown": [], "also": [], "unjudged": [], "same_feedback": True, "printed": "", "remark": "",
-                     "note": "Run grade quiz to answer them (it saves each answer to answers.yaml as you go)."})
+        rows.append(_quiz_row(f"{len(unanswered)} not answered yet", False, 0.0,
+                              sum(t.max_score for t in unanswered),
+                              note="Run grade quiz to answer them (it saves each answer to answers.yaml as you go)."))
     if answered:  # quiz.local_feedback: unmarked: one line, its mark neither a tick nor a cross
-        rows.append({"module": "quiz", "name": f"{len(answered)} answered, marked at grading", "qualname": "quiz",
-                     "score": 0.0, "max_score": 0.0, "passed": True, "pending": True, "shown": [], "also": [],
-                     "unjudged": [], "same_feedback": True, "printed": "", "remark": answered[0].feedback,
-                     "note": ""})
+        rows.append(_quiz_row(f"{len(answered)} answered, marked at grading", True, 0.0, 0.0,
+                              remark=answered[0].feedback, pending=True))
     if unreadable:  # one line for the file, not one per question
-        rows.append({"module": "quiz", "name": f"{len(unreadable)} questions: answers could not be read",
-                     "qualname": "quiz", "score": 0.0, "max_score": sum(t.max_score for t in unreadable),
-                     "passed": False, "shown": [], "also": [], "unjudged": [], "same_feedback": True, "printed": "",
-                     "remark": "", "note": unreadable[0].feedback})
+        rows.append(_quiz_row(f"{len(unreadable)} questions: answers could not be read", False, 0.0,
+                              sum(t.max_score for t in unreadable), note=unreadable[0].feedback))
     return rows
+
+
+def _quiz_row(name: str, passed: bool, score: float, max_score: float, *, note: str = "", remark: str = "",
+              pending: bool = False) -> dict[str, Any]:
+    """One row standing for several questions (not answered, unreadable, marked at grading, unchanged)."""
+    row = {"module": "quiz", "name": name, "qualname": "quiz", "score": score, "max_score": max_score,
+           "passed": passed, "shown": [], "also": [], "unjudged": [], "same_feedback": True, "printed": "",
+           "remark": remark, "note": note}
+    return {**row, "pending": True} if pending else row
 
 
 def _did_not_run(judged: list[TestResult]) -> bool:
