@@ -36,7 +36,11 @@ def unchanged(folder: Path, questions: Iterable[TestResult]) -> set[str]:
 
 
 def remember(folder: Path, questions: Iterable[TestResult]) -> None:
-    """Keep what this check said of ``questions`` (the others' entries stay, for a check of one question)."""
+    """Keep what this check said of ``questions`` (the others' entries stay, for a check of one question); a
+    check that marked none writes nothing."""
+    questions = list(questions)
+    if not questions:
+        return
     seen = _read(folder)
     seen.update({t.name: _digest(t) for t in questions})
     try:
