@@ -1,7 +1,9 @@
-"""Exploding and vanishing gradients: clipping, and the RNN's step Jacobian."""
+"""Exploding and vanishing gradients: clipping, the RNN's step Jacobian, and the three cells' gradient flow."""
 import numpy as np
 
-from rnn import rnn_cell_forward
+from gru import gru_cell_backward, gru_forward
+from lstm import lstm_cell_backward, lstm_forward
+from rnn import rnn_cell_backward, rnn_cell_forward, rnn_forward
 
 
 def clip_by_value(grads, max_value):
@@ -55,3 +57,50 @@ def gradient_norms_through_time(x, h0, params):
     """
     # TODO: run the RNN, then multiply step Jacobians backwards from T
     raise NotImplementedError('run the RNN, then multiply step Jacobians backwards from T')
+
+
+def state_gradient_norms(cell, x, h0, params):
+    """How much of the gradient of L = sum(h<T>) reaches each earlier hidden state, for one cell.
+
+    entry k = 2-norm of dL/dh<k>, k = 0 .. T-1, in the lesson's step numbers
+    (h<0> = h0, h<t> the state after step t). cell is "rnn", "lstm" or "gru";
+    params are that cell's. Going back one step is that cell's own backward
+    step (rnn_cell_backward, lstm_cell_backward, gru_cell_backward) fed with
+    the gradient on h<k+1>, starting from ones on h<T>. For the LSTM, dL/dh<k>
+    is the gradient on h<k> with c<k> held fixed: its dh_prev, while dc_prev
+    carries the rest back along the cell state (c<0> = 0).
+
+    Shapes: x (n_x, 1, T), h0 (n_h, 1): one example. Returns a 1-D array (T,).
+    Put the three cells' vectors side by side to see which keeps the gradient.
+    """
+    # TODO: run the cell forward, then its cell backward from k = T-1 down to 0, carrying dh (and dc)
+    raise NotImplementedError('run the cell forward, then its cell backward from k = T-1 down to 0, carrying dh (and dc)')
+
+
+def cell_gradient_norms(x, h0, params):
+    """How much of the gradient of L = sum(h<T>) reaches each earlier LSTM cell state.
+
+    entry k = 2-norm of dL/dc<k>, k = 0 .. T-1 (c<0> = 0, the first cell
+    state): the dc_prev that lstm_cell_backward passes back, step by step.
+    Along the cell state each step multiplies it by f, elementwise: with Wf =
+    0 and bf = b every factor is sigmoid(b), and dL/dc<k> shrinks as
+    sigmoid(b)**(T-k), slowly when b is large.
+
+    Shapes: x (n_x, 1, T), h0 (n_h, 1): one example, LSTM params. Returns a
+    1-D array (T,).
+    """
+    # TODO: the same backward loop as for the LSTM in state_gradient_norms; keep dc_prev's norms
+    raise NotImplementedError("the same backward loop as for the LSTM in state_gradient_norms; keep dc_prev's norms")
+
+
+def sgd_step(params, grads, lr, max_norm):
+    """One step of gradient descent, after clipping the gradients by their global norm.
+
+    clipped, _ = clip_by_global_norm(grads, max_norm)
+    new[name] = params[name] - lr * clipped["d" + name]   for every parameter
+
+    Shapes: params maps names to arrays; grads maps "d" + name to an array of
+    the same shape. Returns a new dict; params and grads are not changed.
+    """
+    # TODO: clip with clip_by_global_norm first; the gradient of params["Wh"] is grads["dWh"]
+    raise NotImplementedError('clip with clip_by_global_norm first; the gradient of params["Wh"] is grads["dWh"]')

@@ -81,3 +81,38 @@ def gru_forward(x, h0, params):
     """
     # TODO: loop t over range(T); store every step's state
     raise NotImplementedError("loop t over range(T); store every step's state")
+
+
+def gru_cell_backward(dh_next, x_t, h_prev, params):
+    """Backward pass of one GRU step: from dL/dh_next to the step's inputs and weights.
+
+    Recompute z, r and h_tilde (no cache); h_prev reaches h_next three ways:
+    directly (1 - z), through both gates, and through r * h_prev in the candidate.
+    dz = dh_next * (h_tilde - h_prev)       dh_tilde = dh_next * z
+    da_h = dh_tilde * (1 - h_tilde**2)      dWh = da_h @ [r * h_prev; x_t].T
+    [d(r * h_prev); dx_t] = Wh.T @ da_h     so dr = d(r * h_prev) * h_prev
+    da_z = dz * z * (1 - z)   da_r = dr * r * (1 - r)   dWz, dWr against [h_prev; x_t]
+    dh_prev = dh_next * (1 - z) + d(r * h_prev) * r + rows :n_h of (Wz.T @ da_z + Wr.T @ da_r)
+
+    Shapes: dh_next, h_prev (n_h, m), x_t (n_x, m). Returns a new dict:
+    "dx_t" (n_x, m), "dh_prev" (n_h, m), and "dWz", "dbz", "dWr", "dbr",
+    "dWh", "dbh", each the shape of its parameter. With z near 0 the term
+    dh_next * (1 - z) passes the gradient to h_prev almost unchanged.
+    """
+    # TODO: the candidate read [r * h_prev; x_t], the gates read [h_prev; x_t]: two stacks, two splits
+    raise NotImplementedError('the candidate read [r * h_prev; x_t], the gates read [h_prev; x_t]: two stacks, two splits')
+
+
+def gru_backward(dh, x, h0, params):
+    """Backpropagation through time for the GRU.
+
+    As for the RNN: going backwards from t = T-1, step t gets dh[:, :, t] plus
+    the dh_prev of step t+1; the weights act at every step, so their gradients
+    are summed over the steps.
+
+    Shapes: dh (n_h, m, T), x (n_x, m, T), h0 (n_h, m). Returns a new dict:
+    "dx" (n_x, m, T), "dh0" (n_h, m), and "dWz", "dbz", "dWr", "dbr", "dWh",
+    "dbh", each the shape of its parameter.
+    """
+    # TODO: run gru_forward once; loop t from T-1 down to 0 with gru_cell_backward
+    raise NotImplementedError('run gru_forward once; loop t from T-1 down to 0 with gru_cell_backward')

@@ -107,3 +107,43 @@ def lstm_forward(x, h0, params):
     """
     # TODO: start from c = zeros like h0; feed each step's h and c into the next
     raise NotImplementedError("start from c = zeros like h0; feed each step's h and c into the next")
+
+
+def lstm_cell_backward(dh_next, dc_next, x_t, h_prev, c_prev, params):
+    """Backward pass of one LSTM step: from dL/dh_next and dL/dc_next to the step's inputs and weights.
+
+    Recompute f, i, c_tilde, o and c_next (no cache). Then, with tc = tanh(c_next):
+    do = dh_next * tc
+    dc = dc_next + dh_next * o * (1 - tc**2)     c_next reaches the loss both ways
+    df = dc * c_prev    di = dc * c_tilde    dc_tilde = dc * i
+    dc_prev = dc * f                             the cell-state path: one elementwise gate
+    through each gate's squashing: da_f = df * f * (1 - f), da_i, da_o alike,
+    da_c = dc_tilde * (1 - c_tilde**2)
+    dW* = da_* @ [h_prev; x_t].T, db* = da_* summed over the batch, as a column
+    [dh_prev; dx_t] = Wf.T @ da_f + Wi.T @ da_i + Wc.T @ da_c + Wo.T @ da_o
+
+    Shapes: dh_next, dc_next, h_prev, c_prev (n_h, m), x_t (n_x, m). Returns a
+    new dict: "dx_t" (n_x, m), "dh_prev" and "dc_prev" (n_h, m), and "dWf",
+    "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo", each the shape of its
+    parameter.
+    """
+    # TODO: the cell state gets dc_next plus the part of dh_next that went through tanh(c_next)
+    raise NotImplementedError('the cell state gets dc_next plus the part of dh_next that went through tanh(c_next)')
+
+
+def lstm_backward(dh, x, h0, params):
+    """Backpropagation through time for the LSTM.
+
+    dh[:, :, t] is the loss's direct gradient on the hidden state after step t
+    (the loss reads only hidden states, so nothing reaches the cell states
+    directly). Going backwards from t = T-1, step t gets dh[:, :, t] plus the
+    dh_prev of step t+1, and the dc_prev of step t+1 as its dc_next (zeros for
+    t = T-1). The weights act at every step, so their gradients are summed. The
+    first cell state is zeros, not an input: it has no gradient here.
+
+    Shapes: dh (n_h, m, T), x (n_x, m, T), h0 (n_h, m). Returns a new dict:
+    "dx" (n_x, m, T), "dh0" (n_h, m), and "dWf", "dbf", "dWi", "dbi", "dWc",
+    "dbc", "dWo", "dbo", each the shape of its parameter.
+    """
+    # TODO: run lstm_forward once; carry both dh_prev and dc_prev back, step by step
+    raise NotImplementedError('run lstm_forward once; carry both dh_prev and dc_prev back, step by step')

@@ -1,7 +1,9 @@
-"""Exploding and vanishing gradients: clipping, and the RNN's step Jacobian."""
+"""Exploding and vanishing gradients: clipping, the RNN's step Jacobian, and the three cells' gradient flow."""
 import numpy as np
 
-from rnn import rnn_cell_forward
+from gru import gru_cell_backward, gru_forward
+from lstm import lstm_cell_backward, lstm_forward
+from rnn import rnn_cell_backward, rnn_cell_forward, rnn_forward
 
 
 def clip_by_value(grads, max_value):
@@ -70,4 +72,86 @@ def gradient_norms_through_time(x, h0, params):
         product = product @ rnn_step_jacobian(states[k + 1], params)
         norms[k] = np.linalg.norm(product)
     return norms
+    # END SOLUTION
+
+
+def state_gradient_norms(cell, x, h0, params):
+    """How much of the gradient of L = sum(h<T>) reaches each earlier hidden state, for one cell.
+
+    entry k = 2-norm of dL/dh<k>, k = 0 .. T-1, in the lesson's step numbers
+    (h<0> = h0, h<t> the state after step t). cell is "rnn", "lstm" or "gru";
+    params are that cell's. Going back one step is that cell's own backward
+    step (rnn_cell_backward, lstm_cell_backward, gru_cell_backward) fed with
+    the gradient on h<k+1>, starting from ones on h<T>. For the LSTM, dL/dh<k>
+    is the gradient on h<k> with c<k> held fixed: its dh_prev, while dc_prev
+    carries the rest back along the cell state (c<0> = 0).
+
+    Shapes: x (n_x, 1, T), h0 (n_h, 1): one example. Returns a 1-D array (T,).
+    Put the three cells' vectors side by side to see which keeps the gradient.
+    """
+    # BEGIN SOLUTION (hint: run the cell forward, then its cell backward from k = T-1 down to 0, carrying dh (and dc))
+    T = x.shape[2]
+    if cell == "lstm":
+        h, c = lstm_forward(x, h0, params)
+    else:
+        h = (rnn_forward if cell == "rnn" else gru_forward)(x, h0, params)
+    dh = np.ones_like(h0, dtype=np.float64)  # dL/dh<T>
+    dc = np.zeros_like(h0, dtype=np.float64)  # dL/dc<T>: L reads only h<T>
+    norms = np.zeros(T)
+    for k in range(T - 1, -1, -1):  # code step k reads x[:, :, k] and turns h<k> into h<k+1>
+        h_prev = h0 if k == 0 else h[:, :, k - 1]
+        if cell == "lstm":
+            c_prev = np.zeros_like(h0, dtype=np.float64) if k == 0 else c[:, :, k - 1]
+            step = lstm_cell_backward(dh, dc, x[:, :, k], h_prev, c_prev, params)
+            dc = step["dc_prev"]
+        elif cell == "rnn":
+            step = rnn_cell_backward(dh, x[:, :, k], h_prev, params)
+        else:
+            step = gru_cell_backward(dh, x[:, :, k], h_prev, params)
+        dh = step["dh_prev"]
+        norms[k] = np.linalg.norm(dh)
+    return norms
+    # END SOLUTION
+
+
+def cell_gradient_norms(x, h0, params):
+    """How much of the gradient of L = sum(h<T>) reaches each earlier LSTM cell state.
+
+    entry k = 2-norm of dL/dc<k>, k = 0 .. T-1 (c<0> = 0, the first cell
+    state): the dc_prev that lstm_cell_backward passes back, step by step.
+    Along the cell state each step multiplies it by f, elementwise: with Wf =
+    0 and bf = b every factor is sigmoid(b), and dL/dc<k> shrinks as
+    sigmoid(b)**(T-k), slowly when b is large.
+
+    Shapes: x (n_x, 1, T), h0 (n_h, 1): one example, LSTM params. Returns a
+    1-D array (T,).
+    """
+    # BEGIN SOLUTION (hint: the same backward loop as for the LSTM in state_gradient_norms; keep dc_prev's norms)
+    T = x.shape[2]
+    h, c = lstm_forward(x, h0, params)
+    dh = np.ones_like(h0, dtype=np.float64)
+    dc = np.zeros_like(h0, dtype=np.float64)
+    norms = np.zeros(T)
+    for k in range(T - 1, -1, -1):
+        h_prev = h0 if k == 0 else h[:, :, k - 1]
+        c_prev = np.zeros_like(h0, dtype=np.float64) if k == 0 else c[:, :, k - 1]
+        step = lstm_cell_backward(dh, dc, x[:, :, k], h_prev, c_prev, params)
+        dh, dc = step["dh_prev"], step["dc_prev"]
+        norms[k] = np.linalg.norm(dc)
+    return norms
+    # END SOLUTION
+
+
+def sgd_step(params, grads, lr, max_norm):
+    """One step of gradient descent, after clipping the gradients by their global norm.
+
+    clipped, _ = clip_by_global_norm(grads, max_norm)
+    new[name] = params[name] - lr * clipped["d" + name]   for every parameter
+
+    Shapes: params maps names to arrays; grads maps "d" + name to an array of
+    the same shape. Returns a new dict; params and grads are not changed.
+    """
+    # BEGIN SOLUTION (hint: clip with clip_by_global_norm first; the gradient of params["Wh"] is grads["dWh"])
+    clipped, _ = clip_by_global_norm(grads, max_norm)
+    return {name: value - lr * clipped["d" + name] for name, value in params.items()}
     # END SOLUTION

@@ -100,3 +100,69 @@ def gru_forward(x, h0, params):
         h[:, :, t] = h_t
     return h
     # END SOLUTION
+
+
+def gru_cell_backward(dh_next, x_t, h_prev, params):
+    """Backward pass of one GRU step: from dL/dh_next to the step's inputs and weights.
+
+    Recompute z, r and h_tilde (no cache); h_prev reaches h_next three ways:
+    directly (1 - z), through both gates, and through r * h_prev in the candidate.
+    dz = dh_next * (h_tilde - h_prev)       dh_tilde = dh_next * z
+    da_h = dh_tilde * (1 - h_tilde**2)      dWh = da_h @ [r * h_prev; x_t].T
+    [d(r * h_prev); dx_t] = Wh.T @ da_h     so dr = d(r * h_prev) * h_prev
+    da_z = dz * z * (1 - z)   da_r = dr * r * (1 - r)   dWz, dWr against [h_prev; x_t]
+    dh_prev = dh_next * (1 - z) + d(r * h_prev) * r + rows :n_h of (Wz.T @ da_z + Wr.T @ da_r)
+
+    Shapes: dh_next, h_prev (n_h, m), x_t (n_x, m). Returns a new dict:
+    "dx_t" (n_x, m), "dh_prev" (n_h, m), and "dWz", "dbz", "dWr", "dbr",
+    "dWh", "dbh", each the shape of its parameter. With z near 0 the term
+    dh_next * (1 - z) passes the gradient to h_prev almost unchanged.
+    """
+    # BEGIN SOLUTION (hint: the candidate read [r * h_prev; x_t], the gates read [h_prev; x_t]: two stacks, two splits)
+    n_h = h_prev.shape[0]
+    concat = np.concatenate([h_prev, x_t], axis=0)
+    z = update_gate(x_t, h_prev, params)
+    r = reset_gate(x_t, h_prev, params)
+    h_tilde = candidate_hidden(x_t, h_prev, r, params)
+    da_h = dh_next * z * (1.0 - h_tilde ** 2)
+    dreset_concat = params["Wh"].T @ da_h
+    drh = dreset_concat[:n_h]
+    da_z = dh_next * (h_tilde - h_prev) * z * (1.0 - z)
+    da_r = drh * h_prev * r * (1.0 - r)
+    dconcat = params["Wz"].T @ da_z + params["Wr"].T @ da_r
+    return {"dx_t": dreset_concat[n_h:] + dconcat[n_h:],
+            "dh_prev": dh_next * (1.0 - z) + drh * r + dconcat[:n_h],
+            "dWz": da_z @ concat.T, "dbz": np.sum(da_z, axis=1, keepdims=True),
+            "dWr": da_r @ concat.T, "dbr": np.sum(da_r, axis=1, keepdims=True),
+            "dWh": da_h @ np.concatenate([r * h_prev, x_t], axis=0).T,
+            "dbh": np.sum(da_h, axis=1, keepdims=True)}
+    # END SOLUTION
+
+
+def gru_backward(dh, x, h0, params):
+    """Backpropagation through time for the GRU.
+
+    As for the RNN: going backwards from t = T-1, step t gets dh[:, :, t] plus
+    the dh_prev of step t+1; the weights act at every step, so their gradients
+    are summed over the steps.
+
+    Shapes: dh (n_h, m, T), x (n_x, m, T), h0 (n_h, m). Returns a new dict:
+    "dx" (n_x, m, T), "dh0" (n_h, m), and "dWz", "dbz", "dWr", "dbr", "dWh",
+    "dbh", each the shape of its parameter.
+    """
+    # BEGIN SOLUTION (hint: run gru_forward once; loop t from T-1 down to 0 with gru_cell_backward)
+    h = gru_forward(x, h0, params)
+    T = x.shape[2]
+    dx = np.zeros_like(x, dtype=np.float64)
+    grads = {"d" + key: np.zeros_like(params[key], dtype=np.float64)
+             for key in ("Wz", "bz", "Wr", "br", "Wh", "bh")}
+    carry = np.zeros_like(h0, dtype=np.float64)
+    for t in range(T - 1, -1, -1):
+        h_prev = h0 if t == 0 else h[:, :, t - 1]
+        step = gru_cell_backward(dh[:, :, t] + carry, x[:, :, t], h_prev, params)
+        dx[:, :, t] = step["dx_t"]
+        for key in grads:
+            grads[key] += step[key]
+        carry = step["dh_prev"]
+    return {"dx": dx, "dh0": carry, **grads}
+    # END SOLUTION

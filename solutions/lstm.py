@@ -135,3 +135,76 @@ def lstm_forward(x, h0, params):
         c[:, :, t] = c_t
     return h, c
     # END SOLUTION
+
+
+def lstm_cell_backward(dh_next, dc_next, x_t, h_prev, c_prev, params):
+    """Backward pass of one LSTM step: from dL/dh_next and dL/dc_next to the step's inputs and weights.
+
+    Recompute f, i, c_tilde, o and c_next (no cache). Then, with tc = tanh(c_next):
+    do = dh_next * tc
+    dc = dc_next + dh_next * o * (1 - tc**2)     c_next reaches the loss both ways
+    df = dc * c_prev    di = dc * c_tilde    dc_tilde = dc * i
+    dc_prev = dc * f                             the cell-state path: one elementwise gate
+    through each gate's squashing: da_f = df * f * (1 - f), da_i, da_o alike,
+    da_c = dc_tilde * (1 - c_tilde**2)
+    dW* = da_* @ [h_prev; x_t].T, db* = da_* summed over the batch, as a column
+    [dh_prev; dx_t] = Wf.T @ da_f + Wi.T @ da_i + Wc.T @ da_c + Wo.T @ da_o
+
+    Shapes: dh_next, dc_next, h_prev, c_prev (n_h, m), x_t (n_x, m). Returns a
+    new dict: "dx_t" (n_x, m), "dh_prev" and "dc_prev" (n_h, m), and "dWf",
+    "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo", each the shape of its
+    parameter.
+    """
+    # BEGIN SOLUTION (hint: the cell state gets dc_next plus the part of dh_next that went through tanh(c_next))
+    n_h = h_prev.shape[0]
+    concat = np.concatenate([h_prev, x_t], axis=0)
+    f = forget_gate(x_t, h_prev, params)
+    i = input_gate(x_t, h_prev, params)
+    c_tilde = candidate_cell(x_t, h_prev, params)
+    o = output_gate(x_t, h_prev, params)
+    tc = np.tanh(cell_state(c_prev, f, i, c_tilde))
+    dc = dc_next + dh_next * o * (1.0 - tc ** 2)
+    pre = {"f": dc * c_prev * f * (1.0 - f), "i": dc * c_tilde * i * (1.0 - i),
+           "c": dc * i * (1.0 - c_tilde ** 2), "o": dh_next * tc * o * (1.0 - o)}
+    grads = {}
+    dconcat = np.zeros_like(concat)
+    for gate, da in pre.items():
+        grads["dW" + gate] = da @ concat.T
+        grads["db" + gate] = np.sum(da, axis=1, keepdims=True)
+        dconcat += params["W" + gate].T @ da
+    return {"dx_t": dconcat[n_h:], "dh_prev": dconcat[:n_h], "dc_prev": dc * f, **grads}
+    # END SOLUTION
+
+
+def lstm_backward(dh, x, h0, params):
+    """Backpropagation through time for the LSTM.
+
+    dh[:, :, t] is the loss's direct gradient on the hidden state after step t
+    (the loss reads only hidden states, so nothing reaches the cell states
+    directly). Going backwards from t = T-1, step t gets dh[:, :, t] plus the
+    dh_prev of step t+1, and the dc_prev of step t+1 as its dc_next (zeros for
+    t = T-1). The weights act at every step, so their gradients are summed. The
+    first cell state is zeros, not an input: it has no gradient here.
+
+    Shapes: dh (n_h, m, T), x (n_x, m, T), h0 (n_h, m). Returns a new dict:
+    "dx" (n_x, m, T), "dh0" (n_h, m), and "dWf", "dbf", "dWi", "dbi", "dWc",
+    "dbc", "dWo", "dbo", each the shape of its parameter.
+    """
+    # BEGIN SOLUTION (hint: run lstm_forward once; carry both dh_prev and dc_prev back, step by step)
+    h, c = lstm_forward(x, h0, params)
+    T = x.shape[2]
+    dx = np.zeros_like(x, dtype=np.float64)
+    grads = {"d" + key: np.zeros_like(params[key], dtype=np.float64)
+             for key in ("Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo")}
+    dh_carry = np.zeros_like(h0, dtype=np.float64)
+    dc_carry = np.zeros_like(h0, dtype=np.float64)
+    for t in range(T - 1, -1, -1):
+        h_prev = h0 if t == 0 else h[:, :, t - 1]
+        c_prev = np.zeros_like(h0, dtype=np.float64) if t == 0 else c[:, :, t - 1]
+        step = lstm_cell_backward(dh[:, :, t] + dh_carry, dc_carry, x[:, :, t], h_prev, c_prev, params)
+        dx[:, :, t] = step["dx_t"]
+        for key in grads:
+            grads[key] += step[key]
+        dh_carry, dc_carry = step["dh_prev"], step["dc_prev"]
+    return {"dx": dx, "dh0": dh_carry, **grads}
+    # END SOLUTION

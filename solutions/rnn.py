@@ -42,3 +42,59 @@ def rnn_forward(x, h0, params):
         h[:, :, t] = h_t
     return h
     # END SOLUTION
+
+
+def rnn_cell_backward(dh_next, x_t, h_prev, params):
+    """Backward pass of one RNN step: from dL/dh_next to the step's inputs and weights.
+
+    With a = Wh [h_prev; x_t] + bh and h_next = tanh(a) (recomputed here, no cache):
+    da = dh_next * (1 - h_next**2)          tanh'(a), written with the output h_next
+    dWh = da @ [h_prev; x_t].T              summed over the batch by the product
+    dbh = da summed over the batch (axis 1), kept as a column (n_h, 1)
+    [dh_prev; dx_t] = Wh.T @ da             split at row n_h, as [h_prev; x_t] was stacked
+
+    Shapes: dh_next and h_prev (n_h, m), x_t (n_x, m). Returns a new dict:
+    "dx_t" (n_x, m), "dh_prev" (n_h, m), "dWh" (n_h, n_h + n_x), "dbh" (n_h, 1).
+    Along the state the gradient is multiplied by Wh[:, :n_h].T and by tanh',
+    once per step: that product, repeated, is what vanishes or explodes.
+    """
+    # BEGIN SOLUTION (hint: recompute h_next with rnn_cell_forward; da = dh_next * (1 - h_next**2))
+    n_h = h_prev.shape[0]
+    concat = np.concatenate([h_prev, x_t], axis=0)
+    h_next = rnn_cell_forward(x_t, h_prev, params)
+    da = dh_next * (1.0 - h_next ** 2)
+    dconcat = params["Wh"].T @ da
+    return {"dx_t": dconcat[n_h:], "dh_prev": dconcat[:n_h], "dWh": da @ concat.T,
+            "dbh": np.sum(da, axis=1, keepdims=True)}
+    # END SOLUTION
+
+
+def rnn_backward(dh, x, h0, params):
+    """Backpropagation through time for the RNN: every step's gradient, summed.
+
+    dh[:, :, t] is the loss's direct gradient on the state after step t (the
+    lesson's a<t+1>), not through later steps. Going backwards from t = T-1,
+    the gradient on that state is dh[:, :, t] plus what flows back from step
+    t+1 (nothing for t = T-1); rnn_cell_backward turns it into the step's
+    gradients. The same Wh and bh act at every step, so dWh and dbh are the
+    sums over all steps.
+
+    Shapes: dh (n_h, m, T), x (n_x, m, T), h0 (n_h, m). Returns a new dict:
+    "dx" (n_x, m, T), "dh0" (n_h, m), "dWh" (n_h, n_h + n_x), "dbh" (n_h, 1).
+    """
+    # BEGIN SOLUTION (hint: run rnn_forward once; loop t from T-1 down to 0, adding the step's weight gradients)
+    h = rnn_forward(x, h0, params)
+    T = x.shape[2]
+    dx = np.zeros_like(x, dtype=np.float64)
+    dWh = np.zeros_like(params["Wh"], dtype=np.float64)
+    dbh = np.zeros_like(params["bh"], dtype=np.float64)
+    carry = np.zeros_like(h0, dtype=np.float64)
+    for t in range(T - 1, -1, -1):
+        h_prev = h0 if t == 0 else h[:, :, t - 1]
+        step = rnn_cell_backward(dh[:, :, t] + carry, x[:, :, t], h_prev, params)
+        dx[:, :, t] = step["dx_t"]
+        dWh += step["dWh"]
+        dbh += step["dbh"]
+        carry = step["dh_prev"]
+    return {"dx": dx, "dh0": carry, "dWh": dWh, "dbh": dbh}
+    # END SOLUTION

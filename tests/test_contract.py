@@ -29,6 +29,24 @@ CURRICULUM = {
     "gradients.clip_by_value": ("grads", "max_value"), "gradients.clip_by_global_norm": ("grads", "max_norm"),
     "gradients.rnn_step_jacobian": ("h_next", "params"),
     "gradients.gradient_norms_through_time": ("x", "h0", "params"),
+    # "Backward passes, gradient flow and training (extension)"
+    "rnn.rnn_cell_backward": ("dh_next", "x_t", "h_prev", "params"), "rnn.rnn_backward": ("dh", "x", "h0", "params"),
+    "lstm.lstm_cell_backward": ("dh_next", "dc_next", "x_t", "h_prev", "c_prev", "params"),
+    "lstm.lstm_backward": ("dh", "x", "h0", "params"),
+    "gru.gru_cell_backward": ("dh_next", "x_t", "h_prev", "params"), "gru.gru_backward": ("dh", "x", "h0", "params"),
+    "gradients.state_gradient_norms": ("cell", "x", "h0", "params"),
+    "gradients.cell_gradient_norms": ("x", "h0", "params"),
+    "gradients.sgd_step": ("params", "grads", "lr", "max_norm"),
+    "training.softmax": ("z",), "training.cross_entropy": ("logits", "y"),
+    "training.train_step": ("cell", "params", "x", "y", "lr", "max_norm"),
+}
+# What each backward function returns (the curriculum's keys), and its parameter gradients' keys.
+RETURNED_KEYS = {
+    "rnn.rnn_cell_backward": {"dx_t", "dh_prev", "dWh", "dbh"}, "rnn.rnn_backward": {"dx", "dh0", "dWh", "dbh"},
+    "lstm.lstm_cell_backward": {"dx_t", "dh_prev", "dc_prev", "dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo"},
+    "lstm.lstm_backward": {"dx", "dh0", "dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo"},
+    "gru.gru_cell_backward": {"dx_t", "dh_prev", "dWz", "dbz", "dWr", "dbr", "dWh", "dbh"},
+    "gru.gru_backward": {"dx", "dh0", "dWz", "dbz", "dWr", "dbr", "dWh", "dbh"},
 }
 PARAMETER_KEYS = {"rnn": ["Wh", "bh"], "lstm": ["Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo"],
                   "gru": ["Wz", "bz", "Wr", "br", "Wh", "bh"]}
@@ -44,15 +62,15 @@ def test_the_shipped_contract_says_what_the_curriculum_says(shipped):
     """Modules, functions and argument names are the curriculum's, in its order; parameter dicts carry its keys;
     every array is float64 of the documented shape."""
     assert {f.qualname: f.arg_names for f in shipped.functions} == CURRICULUM
-    assert shipped.modules == ("activations", "rnn", "lstm", "gru", "gradients")
+    assert shipped.modules == ("activations", "rnn", "lstm", "gru", "gradients", "training")
     for fn in shipped.functions:
         args = dict(zip(fn.arg_names, make_args(shipped, fn, SMALL, 0)))
         if "params" in args and fn.module in PARAMETER_KEYS:
             assert list(args["params"]) == PARAMETER_KEYS[fn.module], fn.qualname
             assert all(args["params"][k].shape == ((4, 7) if k.startswith("W") else (4, 1)) for k in args["params"])
         for name, value in args.items():
-            if isinstance(value, np.ndarray):
-                assert value.dtype == np.float64, (fn.qualname, name)
+            if isinstance(value, np.ndarray):  # labels are integers; every other array is float64
+                assert value.dtype == (np.int64 if name == "y" else np.float64), (fn.qualname, name)
         if "x" in args:
             assert args["x"].shape[0] == 3 and args["x"].shape[2] == 2
 
@@ -64,29 +82,57 @@ def test_every_function_exists_in_the_reference_with_its_argument_names(shipped)
         assert tuple(inspect.signature(reference.function(fn.qualname)).parameters) == fn.arg_names
 
 
+def test_the_backward_functions_return_the_curriculum_keys(shipped):
+    """Each backward function of the reference returns exactly the keys the curriculum lists, every gradient
+    the shape of its variable, and the contract's output says so."""
+    reference = Reference(ROOT / "solutions", shipped.modules)
+    for qualname, keys in RETURNED_KEYS.items():
+        fn = shipped.lookup(qualname)
+        args = dict(zip(fn.arg_names, make_args(shipped, fn, SMALL, 3)))
+        grads = reference.function(qualname)(*args.values())
+        assert set(grads) == keys, qualname
+        for key, value in grads.items():
+            name = key[1:]
+            variable = args["params"][name] if name in args["params"] else args.get(name, args.get("x"))
+            assert value.shape == variable.shape and value.dtype == np.float64, (qualname, key)
+        assert all(f"{key} (" in fn.returns[0].symbols for key in keys), qualname
+
+
+def _flat(value) -> np.ndarray:
+    """Every number in a result (arrays, numbers, tuples and dicts of them), in order."""
+    if isinstance(value, dict):
+        return np.concatenate([_flat(value[k]) for k in sorted(value)])
+    if isinstance(value, tuple):
+        return np.concatenate([_flat(v) for v in value])
+    return np.ravel(value)
+
+
 def test_reference_composites_run_on_served_parts(shipped):
     """Run in a worker with its parts served by the grader, each reference composite asks for every part
-    and returns what it returns on its own: parts served by name reach code that calls them by name."""
+    (over the cells a choosing argument picks) and returns what it returns on its own: parts served by name
+    reach code that calls them by name."""
     from gatelab.grading.sandbox import Limits, Sandbox
 
     reference = Reference(ROOT / "solutions", shipped.modules)
+    asked: dict[str, set[str]] = {}
     with Sandbox(ROOT / "solutions", Limits(timeout=10)) as box:
-        for fn in (f for f in shipped.functions if f.parts):
-            args = make_args(shipped, fn, SMALL, 1)
+        for fn, cell in ((f, cell) for f in shipped.functions if f.parts for cell in (0, 1, 2)):
+            case = Case("small", (*SMALL.values, ("cell", float(cell)), ("K", 4.0)))
+            args = make_args(shipped, fn, case, 1)
             plain = reference.function(fn.qualname)(*args)
-            asked: list[str] = []
+            heard = asked.setdefault(fn.qualname, set())
 
-            def server(name, asked=asked):
+            def server(name, heard=heard):
                 def serve(*a):
-                    asked.append(name)
+                    heard.add(name)
                     return reference.function(name)(*a)
                 return serve
 
             outcome = box.call(fn.module, fn.name, args, {p: server(p) for p in fn.parts})
             assert outcome.ok, (fn.qualname, outcome.status, outcome.error)
-            assert set(asked) == set(fn.parts), fn.qualname
-            flat = lambda v: np.concatenate([np.ravel(x) for x in (v if isinstance(v, tuple) else (v,))])  # noqa: E731
-            assert np.allclose(flat(plain), flat(outcome.value)), fn.qualname
+            assert np.allclose(_flat(plain), _flat(outcome.value)), fn.qualname
+    for fn in (f for f in shipped.functions if f.parts):
+        assert asked[fn.qualname] == set(fn.parts), fn.qualname
 
 
 def test_draws_follow_the_contract():
@@ -145,7 +191,7 @@ def write_contract(text: str, folder: Path | None = None) -> contracts.Contract:
     ("normal: s / sqrt(n)", "normal: s / sqrt(nn)", "Did you mean 'n'", 11),
     ("normal: s / sqrt(n)", "normal: __import__('os')", "only calls of numpy", 11),
     ("then: 1 / (1 + exp(-x))", "then: x.real", "Attribute is not allowed", 6),
-    ("{value: 2}", "{shape: [d], value: 2, normal: 1}", "exactly one of normal, uniform, value", 13),
+    ("{value: 2}", "{shape: [d], value: 2, normal: 1}", "exactly one of normal, uniform, integers, value", 13),
     ("returns: {name: z2, like: z}", "returns: {name: z2, like: q}", "'q' is not an argument", 21),
     ("hints: {outside: \"Squash it.\"}", "hints: {outsid: \"Squash it.\"}", "Did you mean 'outside'", 18),
 ])
@@ -184,7 +230,7 @@ def test_the_engine_names_nothing_of_the_course(shipped):
         names |= {d.name for d in course.dimensions if len(d.name) > 1}
         names |= {k for kind in course.kinds.values() for k, _ in kind.entries}
     names |= {"sigmoid", "tanh", "softmax", "lstm", "gru", "rnn", "gate"}
-    names -= {"input", "sequence", "bound", "params", "grads", "state", "cell", "scores", "mask"}  # plain words
+    names -= {"input", "sequence", "bound", "params", "grads", "state", "cell", "scores", "mask", "by"}  # plain words
     pattern = re.compile(rf"(?<![A-Za-z0-9_])({'|'.join(map(re.escape, sorted(names)))})(?![A-Za-z0-9_])", re.I)
     found = [f"{path.relative_to(ROOT)}:{n}: {m.group(0)}"
              for path in sorted((ROOT / "src" / "gatelab").rglob("*")) if path.suffix in (".py", ".j2")

@@ -170,7 +170,7 @@ class Watcher:
 
     def _label(self, changed: set[str], modules: set[str]) -> str:
         """The modules a run of the whole code regraded, said as what changed and what imports it
-        ("base and the modules that import it: cells, training")."""
+        ("base and the modules that import it: cells, fitting")."""
         order = [m for m in self.spec.contract.modules if m in modules]
         saved = [m for m in order if m in changed]
         others = [m for m in order if m not in changed]

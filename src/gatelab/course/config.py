@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from gatelab.course import contract as contracts
-from gatelab.course.contract import Contract, Function
+from gatelab.course.contract import Contract, Function, choice_index
 from gatelab.course.yamlsource import YamlSource
 from gatelab.errors import ConfigError, UsageError, did_you_mean
 from gatelab.grading.cases import Case
@@ -208,8 +208,13 @@ def _cases(doc: YamlSource, node: yaml.Node | None, contract: Contract) -> dict[
             if key == "title":
                 continue
             values[key] = doc.typed(value_node, int if key in dimensions else float, f"cases.{name}.{key}")
-            if values[key] <= 0:
+            if key in dimensions and values[key] <= 0:
                 raise ConfigError(f"cases.{name}.{key} must be positive", doc.where(value_node))
+            for kind in (k for k in contract.kinds.values() if k.by == key):
+                try:
+                    choice_index(kind, values)
+                except ConfigError as exc:
+                    raise ConfigError(f"cases.{name}.{key}: {exc.args[0]}", doc.where(value_node)) from None
         title = doc.typed(entries["title"], str, f"cases.{name}.title") if "title" in entries else ""
         ordered = tuple((k, values[k]) for k in (*dimensions, *defaults))
         cases[name] = Case(name=name, values=ordered, title=title)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Mapping
 
 import yaml
 
@@ -20,7 +21,7 @@ from gatelab.errors import ConfigError, did_you_mean
 
 CONTRACT_NAME = "contract.yaml"
 ROLES = ("features", "examples", "time")
-DRAWS = ("normal", "uniform", "value")
+DRAWS = ("normal", "uniform", "integers", "value")
 RANGE_HINTS = ("outside", "never_negative", "cut_at_zero")
 
 
@@ -48,8 +49,8 @@ class Saturation:
 class Draw:
     """How one array (or number) is drawn: a distribution over a shape, then an optional transform."""
 
-    distribution: str  # normal | uniform | value
-    parameters: tuple[Expression, ...]  # (sd,) | (low, high) | (value,)
+    distribution: str  # normal | uniform | integers | value
+    parameters: tuple[Expression, ...]  # (sd,) | (low, high) | (low, high), high excluded | (value,)
     shape: tuple[Expression, ...] = ()
     then: Expression | None = None  # over ``x``, the drawn array
     saturate: Saturation | None = None
@@ -57,13 +58,17 @@ class Draw:
 
 @dataclass(frozen=True)
 class Kind:
-    """A kind of argument: one draw, or a dict of named draws (a parameter dict, say)."""
+    """A kind of argument: one draw, a dict of named draws (a parameter dict, say), or a choice made by a
+    case's variable ``by``: one of ``texts`` (a word, such as which cell to run) or one of ``kinds``."""
 
     name: str
     about: str
     draw: Draw | None = None
     entries: tuple[tuple[str, Draw], ...] = ()
     let: tuple[tuple[str, Expression], ...] = ()  # local values, computed before the draws
+    by: str = ""  # a variable or dimension whose value (0, 1, ...) picks one of texts or kinds
+    texts: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
 
     @property
     def symbols(self) -> str:
@@ -84,7 +89,7 @@ class Output:
     """One quantity a function returns: its name, its shape in symbols, its axes, range and hints."""
 
     name: str
-    symbols: str  # "(n, d)", "the same shape as x", "a number", "the same keys and shapes as table"
+    symbols: str  # "(n, d)", "the same shape as x", "a number", "the same keys and shapes as table", "a dict: ..."
     axes: tuple[Axis, ...] = ()
     range: tuple[float, float] | None = None
     hints: tuple[tuple[str, str], ...] = ()
@@ -92,6 +97,17 @@ class Output:
 
     def hint(self, key: str) -> str:
         return dict(self.hints).get(key, "")
+
+
+@dataclass(frozen=True)
+class GradientOf:
+    """A backward function's forward pass: ``function``, whose arguments the backward takes too, and the
+    backward's ``upstream`` arguments, one per result of the forward (in order; results after them get none).
+    The backward returns ``"d" + name`` for each of the forward's array arguments and dict entries it names:
+    the gradient of L = the sum over the results of (upstream * result)."""
+
+    function: str
+    upstream: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -105,6 +121,7 @@ class Function:
     parts: tuple[str, ...] = ()  # qualified names of the functions it is built from
     quiet: str | None = None  # None: warnings allowed; else the hint shown when it warns
     where: str = ""
+    gradient_of: GradientOf | None = None  # a backward function: checked against the student's own forward
 
     @property
     def qualname(self) -> str:
@@ -152,11 +169,26 @@ class Contract:
     def lookup(self, qualname: str) -> Function:
         return self.by_name[qualname]
 
+    def picked(self, kind: Kind, values: Mapping[str, float]) -> Kind:
+        """The kind a choosing ``kind`` picks with these case ``values``; any other kind itself."""
+        if not kind.kinds:
+            return kind
+        return self.kinds[kind.kinds[choice_index(kind, values)]]
+
+    def alternatives(self, kind: Kind) -> list[Kind]:
+        """Every kind ``kind`` may stand for: its choices, or itself."""
+        return [self.kinds[name] for name in kind.kinds] or [kind]
+
+    def matching(self, kind: Kind, value: Any) -> Kind:
+        """The kind a choosing ``kind`` stands for, read from a ``value`` (the choice whose dict keys it has)."""
+        choices = self.alternatives(kind)
+        found = [k for k in choices if isinstance(value, dict) and {e for e, _ in k.entries} == set(value)]
+        return found[0] if found else choices[0]
+
     def dimensions_used(self, fn: Function) -> frozenset[str]:
         """The dimensions that size ``fn``'s arguments (read from their shapes, through any ``let`` values)."""
         names: set[str] = set()
-        for _, kind_name in fn.args:
-            kind = self.kinds[kind_name]
+        for kind in (k for _, name in fn.args for k in self.alternatives(self.kinds[name])):
             lets = dict(kind.let)
             draws = [kind.draw] if kind.draw is not None else [draw for _, draw in kind.entries]
             pending = [name for draw in draws for expr in draw.shape for name in expr.names]
@@ -187,6 +219,16 @@ class Contract:
                 seen.append(name)
                 stack.extend(self.lookup(name).parts)
         return seen
+
+
+def choice_index(kind: Kind, values: Mapping[str, float]) -> int:
+    """Which of a choosing kind's choices the case's value of ``kind.by`` picks (0 for the first)."""
+    value = values.get(kind.by, 0)
+    count = len(kind.texts or kind.kinds)
+    if value != int(value) or not 0 <= value < count:
+        raise ConfigError(f"inputs.{kind.name} picks by {kind.by}, which must be 0 .. {count - 1} on every case "
+                          f"that uses it, not {value:g}")
+    return int(value)
 
 
 class _Reader:
@@ -234,11 +276,11 @@ class _Reader:
             raise ConfigError(f"{what} needs exactly one of {', '.join(DRAWS)}", self.doc.where(node))
         distribution = chosen[0]
         names = (*let,)
-        if distribution == "uniform":
-            bounds = self.doc.sequence(fields["uniform"], f"{what}.uniform")
+        if distribution in ("uniform", "integers"):
+            bounds = self.doc.sequence(fields[distribution], f"{what}.{distribution}")
             if len(bounds) != 2:
-                raise ConfigError(f"{what}.uniform must be [low, high]", self.doc.where(fields["uniform"]))
-            parameters = tuple(self.expression(b, f"{what}.uniform", names) for b in bounds)
+                raise ConfigError(f"{what}.{distribution} must be [low, high]", self.doc.where(fields[distribution]))
+            parameters = tuple(self.expression(b, f"{what}.{distribution}", names) for b in bounds)
         else:
             parameters = (self.expression(fields[distribution], f"{what}.{distribution}", names),)
         shape = tuple(self.expression(n, f"{what}.shape", names)
@@ -277,7 +319,9 @@ class _Reader:
             local = tuple(k for k, _ in let)
             about = self.text(fields, "about", what)
             rest = {k: v for k, v in fields.items() if k not in ("about", "let")}
-            if "dict" in rest:
+            if "by" in rest:
+                kinds[name] = self.choice(name, about, rest, entry)
+            elif "dict" in rest:
                 self.doc.check_keys(rest, ("dict",), what)
                 entries = tuple((key, self.draw(self.doc.mapping(value, f"{what}.dict.{key}"), value,
                                                 f"{what}.dict.{key}", local))
@@ -287,7 +331,31 @@ class _Reader:
                 kinds[name] = Kind(name, about, self.draw(rest, entry, what, local), (), tuple(let))
         if not kinds:
             raise ConfigError("the contract describes no inputs", self.doc.where(node))
+        for kind in kinds.values():
+            for choice in kind.kinds:
+                if choice not in kinds or kinds[choice].by:
+                    raise ConfigError(f"inputs.{kind.name}.kinds: {choice!r} is not an input kind that draws."
+                                      f"{did_you_mean(choice, [k for k in kinds if not kinds[k].by])}",
+                                      self.doc.where(node))
         return kinds
+
+    def choice(self, name: str, about: str, fields: dict[str, yaml.Node], node: yaml.Node) -> Kind:
+        """A kind chosen by a case's value of ``by``: ``texts`` (words) or ``kinds`` (other kinds' names)."""
+        what = f"inputs.{name}"
+        self.doc.check_keys(fields, ("by", "texts", "kinds"), what)
+        by = self.doc.typed(fields["by"], str, f"{what}.by")
+        if by not in self.names:
+            raise ConfigError(f"{what}.by: {by!r} is not a dimension or variable.{did_you_mean(by, self.names)}",
+                              self.doc.where(fields["by"]))
+        chosen = [k for k in ("texts", "kinds") if k in fields]
+        if len(chosen) != 1:
+            raise ConfigError(f"{what} needs exactly one of texts, kinds", self.doc.where(node))
+        items = tuple(self.doc.typed(n, str, f"{what}.{chosen[0]}")
+                      for n in self.doc.sequence(fields[chosen[0]], f"{what}.{chosen[0]}"))
+        if not items:
+            raise ConfigError(f"{what}.{chosen[0]} is empty", self.doc.where(fields[chosen[0]]))
+        return Kind(name, about, by=by, texts=items if chosen[0] == "texts" else (),
+                    kinds=items if chosen[0] == "kinds" else ())
 
 
 def _axes(shape: list[str], dims: dict[str, Dimension]) -> tuple[Axis, ...]:
@@ -297,8 +365,8 @@ def _axes(shape: list[str], dims: dict[str, Dimension]) -> tuple[Axis, ...]:
 class _FunctionReader:
     """Reads the ``modules`` section, once dimensions and kinds are known."""
 
-    FIELDS = ("args", "returns", "parts", "quiet", "about")
-    OUTPUT_FIELDS = ("name", "shape", "like", "number", "range", "hints", "atol")
+    FIELDS = ("args", "returns", "parts", "quiet", "about", "gradient_of")
+    OUTPUT_FIELDS = ("name", "shape", "like", "number", "keys", "range", "hints", "atol")
 
     def __init__(self, reader: _Reader, dims: tuple[Dimension, ...], kinds: dict[str, Kind]) -> None:
         self.reader = reader
@@ -306,6 +374,7 @@ class _FunctionReader:
         self.dims = {d.name: d for d in dims}
         self.kinds = kinds
         self.parts_where: dict[str, str] = {}
+        self.gradient_where: dict[str, str] = {}
 
     def functions(self, node: yaml.Node | None) -> tuple[Function, ...]:
         functions = []
@@ -322,7 +391,30 @@ class _FunctionReader:
                                       f"{did_you_mean(part, known)}", self.parts_where[fn.qualname])
                 if part == fn.qualname:
                     raise ConfigError(f"{fn.qualname} cannot be one of its own parts", self.parts_where[fn.qualname])
+        by_name = {f.qualname: f for f in functions}
+        for fn in (f for f in functions if f.gradient_of):
+            self.check_gradient(fn, by_name)
         return tuple(functions)
+
+    def check_gradient(self, fn: Function, by_name: dict[str, Function]) -> None:
+        """A backward's forward is a contract function whose arguments the backward takes as well, and its
+        upstream arguments are the backward's own, no more than the forward's results."""
+        assert fn.gradient_of is not None
+        forward, where = fn.gradient_of.function, self.gradient_where[fn.qualname]
+        if forward not in by_name:
+            raise ConfigError(f"{fn.qualname}.gradient_of: {forward!r} is not a function of the contract."
+                              f"{did_you_mean(forward, by_name)}", where)
+        missing = [a for a in by_name[forward].arg_names if a not in fn.arg_names]
+        if missing:
+            raise ConfigError(f"{fn.qualname}.gradient_of: {forward} takes {', '.join(missing)}, which "
+                              f"{fn.qualname} does not", where)
+        for name in fn.gradient_of.upstream:
+            if name not in fn.arg_names or name in by_name[forward].arg_names:
+                raise ConfigError(f"{fn.qualname}.gradient_of.upstream: {name!r} is not an argument of "
+                                  f"{fn.qualname} that {forward} does not take", where)
+        if len(fn.gradient_of.upstream) > len(by_name[forward].returns):
+            raise ConfigError(f"{fn.qualname}.gradient_of.upstream names more upstream arguments than {forward} has "
+                              "results", where)
 
     def function(self, module: str, name: str, node: yaml.Node) -> Function:
         what = f"{module}.{name}"
@@ -344,16 +436,29 @@ class _FunctionReader:
                                                                                         f"{what}.parts"))
         self.parts_where[what] = self.doc.where(fields.get("parts", node))
         quiet = self.reader.text(fields, "quiet", what) if "quiet" in fields else None
-        return Function(module, name, tuple(args), returns, parts, quiet, self.doc.where(node))
+        return Function(module, name, tuple(args), returns, parts, quiet, self.doc.where(node),
+                        self.gradient_of(fields.get("gradient_of"), what))
+
+    def gradient_of(self, node: yaml.Node | None, what: str) -> GradientOf | None:
+        """``gradient_of: {function: module.name, upstream: [arg, ...]}``, checked once every function is read."""
+        if node is None:
+            return None
+        fields = self.doc.mapping(node, f"{what}.gradient_of")
+        self.doc.check_keys(fields, ("function", "upstream"), f"{what}.gradient_of")
+        self.doc.require(fields, ("function", "upstream"), f"{what}.gradient_of", node)
+        self.gradient_where[what] = self.doc.where(node)
+        upstream = tuple(self.doc.typed(n, str, f"{what}.gradient_of.upstream")
+                         for n in self.doc.sequence(fields["upstream"], f"{what}.gradient_of.upstream"))
+        return GradientOf(self.doc.typed(fields["function"], str, f"{what}.gradient_of.function"), upstream)
 
     def output(self, node: yaml.Node, what: str, args: dict[str, str]) -> Output:
         fields = self.doc.mapping(node, what)
         self.doc.check_keys(fields, self.OUTPUT_FIELDS, what)
         self.doc.require(fields, ("name",), what, node)
         name = self.reader.text(fields, "name", what)
-        shapes = [k for k in ("shape", "like", "number") if k in fields]
+        shapes = [k for k in ("shape", "like", "number", "keys") if k in fields]
         if len(shapes) != 1:
-            raise ConfigError(f"{what} {name!r} needs exactly one of shape, like, number", self.doc.where(node))
+            raise ConfigError(f"{what} {name!r} needs exactly one of shape, like, number, keys", self.doc.where(node))
         axes: tuple[Axis, ...] = ()
         if "shape" in fields:
             shape = [str(self.doc.value(n)) for n in self.doc.sequence(fields["shape"], f"{what}.shape")]
@@ -366,9 +471,18 @@ class _FunctionReader:
                 raise ConfigError(f"{what}.like: {like!r} is not an argument.{did_you_mean(like, args)}",
                                   self.doc.where(fields["like"]))
             kind = self.kinds[args[like]]
-            symbols = f"the same keys and shapes as {like}" if kind.entries else f"the same shape as {like}"
+            symbols = f"the same keys and shapes as {like}" if kind.entries or kind.kinds \
+                else f"the same shape as {like}"
             if kind.draw is not None:
                 axes = _axes([e.text for e in kind.draw.shape], self.dims)
+        elif "keys" in fields:
+            keyed = []
+            for key, shape_node in self.doc.mapping(fields["keys"], f"{what}.keys").items():
+                shape = [str(self.doc.value(n)) for n in self.doc.sequence(shape_node, f"{what}.keys.{key}")]
+                for n in self.doc.sequence(shape_node, f"{what}.keys.{key}"):
+                    self.reader.expression(n, f"{what}.keys.{key}")
+                keyed.append(f"{key} ({', '.join(shape)})")
+            symbols = "a dict: " + ", ".join(keyed)
         else:
             symbols = "a number"
         value_range = None

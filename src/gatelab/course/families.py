@@ -154,7 +154,8 @@ class _Reader:
         if name not in fn.arg_names:
             raise ConfigError(f"{fn.qualname} has no argument {name!r}.{did_you_mean(name, fn.arg_names)}",
                               self.doc.where(node))
-        entries = [k for k, _ in self.contract.kinds[dict(fn.args)[name]].entries]
+        kind = self.contract.kinds[dict(fn.args)[name]]
+        entries = [k for choice in self.contract.alternatives(kind) for k, _ in choice.entries]
         if key and key not in entries:
             raise ConfigError(f"{fn.qualname}'s {name} has no key {key!r}.{did_you_mean(key, entries)}",
                               self.doc.where(node))

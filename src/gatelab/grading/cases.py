@@ -14,7 +14,7 @@ from typing import Any, Collection, Mapping
 
 import numpy as np
 
-from gatelab.course.contract import Contract, Draw, Function, Kind
+from gatelab.course.contract import Contract, Draw, Function, Kind, choice_index
 
 _SIZES = re.compile(r"\((?P<items>\s*\w+\s*=\s*[^,()=]+(?:,\s*\w+\s*=\s*[^,()=]+)*)\)\s*$")
 
@@ -60,6 +60,8 @@ def _draw(draw: Draw, env: Mapping[str, Any], rng: np.random.Generator) -> Any:
     shape = tuple(int(e(env)) for e in draw.shape)
     if draw.distribution == "normal":
         x = rng.normal(0.0, draw.parameters[0](env), shape)
+    elif draw.distribution == "integers":
+        return rng.integers(int(draw.parameters[0](env)), int(draw.parameters[1](env)), shape)
     else:
         x = rng.uniform(draw.parameters[0](env), draw.parameters[1](env), shape)
     if draw.saturate is not None and draw.saturate.when(env):
@@ -72,9 +74,15 @@ def _draw(draw: Draw, env: Mapping[str, Any], rng: np.random.Generator) -> Any:
     return x
 
 
-def build(kind: Kind, case: Case, rng: np.random.Generator) -> Any:
-    """One argument of ``kind`` for ``case``: an array, a number, or a dict of them."""
-    env: dict[str, Any] = dict(case.values)
+def build(kind: Kind, case: Case, rng: np.random.Generator, contract: Contract | None = None) -> Any:
+    """One argument of ``kind`` for ``case``: an array, a number, a word, or a dict of them (a choosing kind
+    needs the ``contract`` whose kinds it picks from; its variables' defaults fill what the case leaves out)."""
+    env: dict[str, Any] = {**(dict(contract.variables) if contract else {}), **dict(case.values)}
+    if kind.texts:
+        return kind.texts[choice_index(kind, env)]
+    if kind.kinds:
+        assert contract is not None, "a choosing kind is built with its contract"
+        kind = contract.picked(kind, env)
     for name, expression in kind.let:
         env[name] = expression(env)
     if kind.draw is not None:
@@ -85,7 +93,7 @@ def build(kind: Kind, case: Case, rng: np.random.Generator) -> Any:
 def make_args(contract: Contract, fn: Function, case: Case, base_seed: int) -> list[Any]:
     """Fresh inputs for ``fn`` on ``case``; the same values always give the same arrays."""
     rng = np.random.default_rng(seed_for(base_seed, fn.qualname, case.name))
-    return [build(contract.kinds[kind], case, rng) for _, kind in fn.args]
+    return [build(contract.kinds[kind], case, rng, contract) for _, kind in fn.args]
 
 
 def _shape(value: Any) -> tuple[int, ...] | None:
@@ -100,7 +108,7 @@ def dimensions_of(contract: Contract, fn: Function, args: list[Any]) -> dict[str
     dimensions = {d.name for d in contract.dimensions}
     found: dict[str, float] = {}
     for (_, kind_name), value in zip(fn.args, args):
-        kind = contract.kinds[kind_name]
+        kind = contract.matching(contract.kinds[kind_name], value)
         draws = [(kind.draw, value)] if kind.draw is not None else \
             [(d, value.get(k)) for k, d in kind.entries] if isinstance(value, dict) else []
         for draw, item in draws:
@@ -119,8 +127,11 @@ def refusal(contract: Contract, part: Function, args: list[Any], values: Mapping
         return f"asked for {part.qualname} with {len(args)} arguments where the contract says {len(part.args)}"
     checks: list[tuple[str, tuple[int, ...] | None, Draw, Kind]] = []  # (argument, its shape, draw, kind)
     for (name, kind_name), value in zip(part.args, args):
-        kind = contract.kinds[kind_name]
-        if kind.draw is not None:
+        kind = contract.matching(contract.kinds[kind_name], value)
+        if kind.texts:
+            if value not in kind.texts:
+                return f"asked for {part.qualname} with {name} = {wire_text(value)}, not one of {', '.join(kind.texts)}"
+        elif kind.draw is not None:
             checks.append((name, _shape(value), kind.draw, kind))
         elif not isinstance(value, dict):
             return f"asked for {part.qualname} with an argument {name} that is not a dict of arrays"
@@ -144,6 +155,12 @@ def refusal(contract: Contract, part: Function, args: list[Any], values: Mapping
                     f"{said}: {wanted} with its other arguments" + (f", at most {largest} on this case"
                                                                     if largest != wanted else ""))
     return None
+
+
+def wire_text(value: Any) -> str:
+    """A short, safe rendering of a value a worker sent."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _evaluated(draw: Draw, kind: Kind, values: Mapping[str, Any]) -> tuple[int, ...]:

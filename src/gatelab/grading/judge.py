@@ -32,7 +32,7 @@ import numpy as np
 from gatelab.course.catalog import Candidate
 from gatelab.course.config import ASPECTS, VALUES, Assignment, TestSpec
 from gatelab.course.contract import Contract, Function
-from gatelab.grading import diagnostics, shapenames, wire
+from gatelab.grading import diagnostics, gradcheck, shapenames, wire
 from gatelab.grading.cases import Case, dimensions_of, refusal
 from gatelab.grading.oracle import NotRecorded, Oracle
 from gatelab.grading.sandbox import HIDDEN, PUBLIC, CallStatus, Outcome, PartRefused, Sandbox
@@ -314,20 +314,48 @@ class Judge:
                                           unrecorded=trial.unrecorded)
         if trial.refused:
             upstream.append(self.renderer.feedback("part_refused", qualname=fn.qualname, why=trial.refused))
+        checked = self._gradient_check(fn, trial, trial.outcome) if trial.outcome.ok else []
         served = trial.served
         if served is not None and served.ok and trial.wrong_parts:
             lead = self.renderer.feedback("with_served_parts", qualname=fn.qualname, parts=trial.wrong_parts)
-            return "\n".join([*upstream, lead, *self._describe(fn, trial, served)])
+            return "\n".join([*upstream, *checked, lead, *self._describe(fn, trial, served)])
         outcome = self._failed_call(trial) or trial.outcome
         if not outcome.ok:
             explained = self.explain_outcome(fn, outcome, trial.case)
             return "\n".join([explained] if self._explains_itself(fn, outcome) else [*upstream, explained])
-        messages = self._describe(fn, trial, outcome)
+        messages = checked + self._describe(fn, trial, outcome)
         if trial.warned:
             numeric = any(w.startswith(NUMERIC_WARNING) for w in outcome.warnings)  # what ``quiet`` is about
             messages.append(self.renderer.feedback("warned", qualname=fn.qualname, warnings=outcome.warnings,
                                                    hint=(fn.quiet or "") if numeric else ""))
         return "\n".join(upstream + messages)
+
+    def _gradient_check(self, fn: Function, trial: Trial, outcome: Outcome) -> list[str]:
+        """For a backward function with wrong values: whether its derivatives are the derivative of the student's
+        own forward pass (``gradcheck``), said as which of the two passes holds the mistake."""
+        if fn.gradient_of is None:
+            return []
+        forward = self.contract.lookup(fn.gradient_of.function)
+        found = gradcheck.probes(self.contract, fn, trial.args, outcome.value, f"{fn.qualname}:{trial.case.name}")
+        if not found:
+            return []
+        calls = [(forward.module, forward.name, args) for probe in found for args in (probe.plus, probe.minus)]
+        made = self.sandbox.call_many(calls, trial.lane)
+        results = [o if o is not None else self.sandbox.call(m, n, a, lane=trial.lane)
+                   for o, (m, n, a) in zip(made, calls)]
+        values: list[tuple[Any, Any] | str] = []
+        for up, down in zip(results[::2], results[1::2]):
+            failed = next((o for o in (up, down) if not o.ok), None)
+            values.append((up.value, down.value) if failed is None else
+                          self.explain_outcome(forward, failed, trial.case).splitlines()[0])
+        check = gradcheck.settle(fn, trial.args, found, values)
+        return [self.renderer.feedback("gradient_check", qualname=fn.qualname, forward=check.forward,
+                                       agree=check.agree, disagree=check.disagree, flat=check.flat,
+                                       failed=check.failed, forward_wrong=bool(self._fails_own_tests(forward)))]
+
+    def _fails_own_tests(self, fn: Function) -> list[str]:
+        """The cases of this run on which ``fn`` is wrong."""
+        return [case.name for case in self._cases.get(fn.qualname, ()) if self.trial(fn, case).right is None]
 
     @staticmethod
     def _failed_call(trial: Trial) -> Outcome | None:
@@ -448,12 +476,13 @@ class Judge:
 
     # --- for instructors' own tests ---------------------------------------------------------------
 
-    def call_student(self, qualname: str, args: list[Any], lane: str) -> Outcome:
+    def call_student(self, qualname: str, args: list[Any], lane: str, own: bool = False) -> Outcome:
         """The student's ``qualname(*args)``, run in the sandbox (never in this process), with the
         function's parts served by the grader: an instructor's test, too, measures its own work (at home, on
-        the calls the release recorded; a call it did not record runs on the student's own parts)."""
+        the calls the release recorded; a call it did not record runs on the student's own parts). ``own``:
+        the student's code as written, parts and all."""
         fn = self.contract.lookup(qualname)
-        if not fn.parts or not (self.oracle.serves_any_call or self.oracle.serves_parts):
+        if own or not fn.parts or not (self.oracle.serves_any_call or self.oracle.serves_parts):
             return self.sandbox.call(fn.module, fn.name, args, None, lane)
         heard = _Heard()
         parts = self._part_servers(fn, {}, dimensions_of(self.contract, fn, args), heard)

@@ -65,18 +65,26 @@ class Submission:
     """The student's functions for an instructor's test: ``student.module.function(*args)``.
 
     Each call runs in the sandbox, in the lane of the test's visibility; a call
-    that does not return fails the test with the judge's explanation.
+    that does not return fails the test with the judge's explanation. A
+    composite runs with the grader's parts, so a test measures its own work;
+    ``student.as_written`` runs the student's code as written, parts and all
+    (a long run that shows what the student's own code does).
     """
 
-    def __init__(self, judge: Judge, lane: str, printed: list[str], module: str = "") -> None:
-        self._judge, self._lane, self._printed, self._module = judge, lane, printed, module
+    def __init__(self, judge: Judge, lane: str, printed: list[str], module: str = "", own: bool = False) -> None:
+        self._judge, self._lane, self._printed, self._module, self._own = judge, lane, printed, module, own
+
+    @property
+    def as_written(self) -> "Submission":
+        """The same functions, each composite calling the student's own parts."""
+        return Submission(self._judge, self._lane, self._printed, self._module, own=True)
 
     def __getattr__(self, name: str) -> Any:
         contract = self._judge.contract
         if not self._module:
             if name not in contract.modules:
                 raise AttributeError(f"the assignment has no module {name!r}.{did_you_mean(name, contract.modules)}")
-            return Submission(self._judge, self._lane, self._printed, name)
+            return Submission(self._judge, self._lane, self._printed, name, self._own)
         qualname = f"{self._module}.{name}"
         if qualname not in contract.by_name:
             raise AttributeError(f"{self._module} has no function {name!r} in the contract."
@@ -84,7 +92,7 @@ class Submission:
         return lambda *args: self._call(qualname, list(args))
 
     def _call(self, qualname: str, args: list[Any]) -> Any:
-        outcome = self._judge.call_student(qualname, args, self._lane)
+        outcome = self._judge.call_student(qualname, args, self._lane, own=self._own)
         if outcome.output:
             self._printed.append(outcome.output)
         if not outcome.ok:

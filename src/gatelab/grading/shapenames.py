@@ -32,6 +32,9 @@ def _environment(contract: Contract, fn: Function, values: Mapping[str, float]) 
     found = []
     for name, kind_name in fn.args:
         kind = contract.kinds[kind_name]
+        if kind.texts:
+            continue
+        kind = contract.picked(kind, values)
         env: dict[str, Any] = dict(values)
         for let, expression in kind.let:
             env[let] = expression(env)
