@@ -2,7 +2,8 @@
 
 The project's tests grade their own frozen copy of the course (tests/fixtures/rnn);
 only test_contract.py (what the curriculum fixes: names, arguments, shapes), test_docstrings.py
-and test_quiz.py (what the shipped docstrings and bank must say) read the shipped one.
+test_quiz.py (what the shipped docstrings and bank must say) and test_backward.py (the lessons' claims about
+gradients, on the shipped reference) read the shipped one.
 `grade audit` checks the shipped course in CI.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ READS_SHIPPED = {  # what the shipped course must say, whoever edits its wording
     "test_contract.py",  # the curriculum's names, arguments and shapes, which instructors keep
     "test_docstrings.py",  # the exercises' docstrings agree with the reference (time indexing, notation)
     "test_quiz.py",  # the shipped bank gives nothing away by length and passes grade validate
+    "test_backward.py",  # the reference's backward passes, gradient flow and training outcome: the lessons' claims
 }
 EDITS = {  # file of the shipped course -> (text, replacement): a hint, feedback, a range hint, points, a prompt
     "solutions/lstm.py": ("(hint: stack h_prev above x_t, apply Wf and bf, squash with sigmoid)",
@@ -58,5 +60,6 @@ def test_editing_the_shipped_course_keeps_the_tests_green(tmp_path):
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
                           "tests/test_contract.py", "tests/test_docstrings.py", "tests/test_cli.py",
                           "tests/test_grading.py",
-                          "tests/test_instructor_tests.py"], cwd=copy, capture_output=True, text=True, env=env)
+                          "tests/test_instructor_tests.py", "tests/test_backward.py"],
+                         cwd=copy, capture_output=True, text=True, env=env)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]

@@ -151,3 +151,34 @@ def ratio_inverted(ref, grads, max_norm):
 
 def jacobian_all_columns(ref, h_next, params):
     return (1.0 - h_next ** 2) * params["Wh"]
+
+
+# --- gradient flow and descent ------------------------------------------------------------------------------
+
+def state_norms_one_step_late(ref, cell, x, h0, params):
+    """Entry k holds the norm of dL/dh<k+1>: the norm stored before the step back, not after it."""
+    right = ref.gradients.state_gradient_norms(cell, x, h0, params)
+    return np.concatenate([right[1:], [np.sqrt(h0.shape[0])]])
+
+
+def state_norms_reversed(ref, cell, x, h0, params):
+    return ref.gradients.state_gradient_norms(cell, x, h0, params)[::-1].copy()
+
+
+def cell_norms_one_step_late(ref, x, h0, params):
+    """Entry k holds the norm of dL/dc<k+1>; dL/dc<T> is dh<T> * o * (1 - tanh(c<T>)**2)."""
+    right = ref.gradients.cell_gradient_norms(x, h0, params)
+    h, c = ref.lstm.lstm_forward(x, h0, params)
+    T = x.shape[2]
+    o = ref.lstm.output_gate(x[:, :, T - 1], h0 if T == 1 else h[:, :, T - 2], params)
+    last = np.linalg.norm(o * (1.0 - np.tanh(c[:, :, T - 1]) ** 2))
+    return np.concatenate([right[1:], [last]])
+
+
+def sgd_unclipped(ref, params, grads, lr, max_norm):
+    return {name: value - lr * grads["d" + name] for name, value in params.items()}
+
+
+def sgd_ascent(ref, params, grads, lr, max_norm):
+    clipped, _ = ref.gradients.clip_by_global_norm(grads, max_norm)
+    return {name: value + lr * clipped["d" + name] for name, value in params.items()}

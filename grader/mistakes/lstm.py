@@ -208,3 +208,72 @@ def o_as_candidate(ref, x_t, h_prev, c_prev, params):
 def forward_h_and_c_one_buffer(ref, x, h0, params):
     _, c = ref.lstm.lstm_forward(x, h0, params)
     return c, c
+
+
+# --- backward passes ---------------------------------------------------------------------------------------
+
+def _sig(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _cell_backward(ref, dh_next, dc_next, x_t, h_prev, c_prev, params, highway=True, gated=True,
+                   through_tanh=True, gate_prime=None):
+    """lstm_cell_backward with one step changed: ``highway`` False leaves dc_next out of dc, ``gated`` False
+    passes dc back without the forget gate, ``through_tanh`` False drops tanh'(c_next) on the path from h,
+    ``gate_prime(s)`` the derivative a sigmoid gate's output s is multiplied by."""
+    n_h = h_prev.shape[0]
+    concat = _stack(h_prev, x_t)
+    f, i = _sig(_pre(params, "Wf", "bf", x_t, h_prev)), _sig(_pre(params, "Wi", "bi", x_t, h_prev))
+    o, c_tilde = _sig(_pre(params, "Wo", "bo", x_t, h_prev)), np.tanh(_pre(params, "Wc", "bc", x_t, h_prev))
+    tc = np.tanh(f * c_prev + i * c_tilde)
+    prime = gate_prime or (lambda s: s * (1.0 - s))
+    dc = (dc_next if highway else 0.0) + dh_next * o * ((1.0 - tc ** 2) if through_tanh else 1.0)
+    pre = {"f": dc * c_prev * prime(f), "i": dc * c_tilde * prime(i), "c": dc * i * (1.0 - c_tilde ** 2),
+           "o": dh_next * tc * prime(o)}
+    grads, dconcat = {}, np.zeros(concat.shape)
+    for gate, da in pre.items():
+        grads["dW" + gate] = da @ concat.T
+        grads["db" + gate] = np.sum(da, axis=1, keepdims=True)
+        dconcat = dconcat + params["W" + gate].T @ da
+    return {"dx_t": dconcat[n_h:], "dh_prev": dconcat[:n_h], "dc_prev": dc * f if gated else dc, **grads}
+
+
+def backward_highway_cut(ref, dh_next, dc_next, x_t, h_prev, c_prev, params):
+    return _cell_backward(ref, dh_next, dc_next, x_t, h_prev, c_prev, params, highway=False)
+
+
+def backward_dc_prev_not_gated(ref, dh_next, dc_next, x_t, h_prev, c_prev, params):
+    return _cell_backward(ref, dh_next, dc_next, x_t, h_prev, c_prev, params, gated=False)
+
+
+def backward_no_tanh_prime_of_c(ref, dh_next, dc_next, x_t, h_prev, c_prev, params):
+    return _cell_backward(ref, dh_next, dc_next, x_t, h_prev, c_prev, params, through_tanh=False)
+
+
+def backward_gate_prime_as_tanh(ref, dh_next, dc_next, x_t, h_prev, c_prev, params):
+    return _cell_backward(ref, dh_next, dc_next, x_t, h_prev, c_prev, params, gate_prime=lambda s: 1.0 - s ** 2)
+
+
+def _through_time(ref, dh, x, h0, params, dh_on=True, dc_on=True):
+    """lstm_backward with the gradient from later steps dropped on h (``dh_on`` False) or on c (``dc_on`` False)."""
+    h, c = ref.lstm.lstm_forward(x, h0, params)
+    zeros = np.zeros(h0.shape)
+    dx = np.zeros(x.shape)
+    grads = {"d" + key: np.zeros(params[key].shape) for key in ("Wf", "bf", "Wi", "bi", "Wc", "bc", "Wo", "bo")}
+    dh_carry, dc_carry = zeros, zeros
+    for t in range(x.shape[2] - 1, -1, -1):
+        h_prev, c_prev = (h0, zeros) if t == 0 else (h[:, :, t - 1], c[:, :, t - 1])
+        step = ref.lstm.lstm_cell_backward(dh[:, :, t] + (dh_carry if dh_on else 0.0), dc_carry if dc_on else zeros,
+                                           x[:, :, t], h_prev, c_prev, params)
+        dx[:, :, t] = step["dx_t"]
+        grads = {key: grads[key] + step[key] for key in grads}
+        dh_carry, dc_carry = step["dh_prev"], step["dc_prev"]
+    return {"dx": dx, "dh0": dh_carry, **grads}
+
+
+def through_time_cell_gradient_dropped(ref, dh, x, h0, params):
+    return _through_time(ref, dh, x, h0, params, dc_on=False)
+
+
+def through_time_hidden_gradient_dropped(ref, dh, x, h0, params):
+    return _through_time(ref, dh, x, h0, params, dh_on=False)

@@ -143,14 +143,19 @@ def refusal(contract: Contract, part: Function, args: list[Any], values: Mapping
     bound: dict[str, float] = {}
     for _, shape, draw, _ in checks:  # a dimension written alone on an axis takes that axis's length
         for expr, length in zip(draw.shape, shape or ()):
-            if expr.text in dimensions and length <= case_values.get(expr.text, 0):
+            if expr.text in dimensions and length <= case_values.get(expr.text, length):  # unknown: the call's own
                 bound.setdefault(expr.text, length)
+    known = {**case_values, **bound}
     for name, shape, draw, kind in checks:
-        wanted = _evaluated(draw, kind, {**case_values, **bound})
+        if not _names(draw) - {local for local, _ in kind.let} <= set(known):  # a size no argument shows
+            return (f"asked for {part.qualname} with an argument {name} whose shape does not show every size the "
+                    f"contract writes for it, ({', '.join(e.text for e in draw.shape)})")
+        wanted = _evaluated(draw, kind, known)
         if shape != wanted:
             said = f"({', '.join(e.text for e in draw.shape)})" if draw.shape else "a number"
             got = "a value that is not a number or an array" if shape is None else f"shape {shape}"
-            largest = _evaluated(draw, kind, case_values)
+            largest = _evaluated(draw, kind, case_values) if _names(draw) - {local for local, _ in kind.let} \
+                <= set(case_values) else wanted
             return (f"asked for {part.qualname} with an argument {name} of {got} where the contract says "
                     f"{said}: {wanted} with its other arguments" + (f", at most {largest} on this case"
                                                                     if largest != wanted else ""))
@@ -161,6 +166,10 @@ def wire_text(value: Any) -> str:
     """A short, safe rendering of a value a worker sent."""
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _names(draw: Draw) -> set[str]:
+    return {name for expr in draw.shape for name in expr.names}
 
 
 def _evaluated(draw: Draw, kind: Kind, values: Mapping[str, Any]) -> tuple[int, ...]:
