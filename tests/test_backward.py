@@ -230,3 +230,80 @@ def test_the_gated_cells_learn_to_remember_and_the_rnn_does_not(ref):
         shares[cell] = run.accuracy(getattr(ref[cell], f"{cell}_forward"), cell, params)
     assert shares["lstm"] >= 0.95 and shares["gru"] >= 0.95, shares
     assert shares["rnn"] <= 0.4, shares
+
+
+# --- what a student reads: the gradient check, the catalog and the training run, on the shipped course -----
+
+def _submission(tmp_path: Path, changes: dict[str, list[tuple[str, str]]]) -> Path:
+    """The shipped reference (no answer key), with ``old`` replaced by ``new`` in the named modules."""
+    folder = tmp_path / "submission"
+    folder.mkdir(parents=True)
+    for source in (ROOT / "solutions").glob("*.py"):
+        text = source.read_text()
+        for old, new in changes.get(source.stem, []):
+            assert old in text, (source.stem, old)
+            text = text.replace(old, new)
+        (folder / source.name).write_text(text)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    from gatelab.course import config
+
+    return config.load(ROOT)
+
+
+def _failing(results, function: str) -> str:
+    return "\n".join(t.feedback for t in results.tests if t.function == function and not t.passed)
+
+
+def test_a_wrong_backward_is_told_it_disagrees_with_its_own_forward(shipped, tmp_path):
+    """tanh' taken at h_prev: the gradient check names every gradient that is not the derivative of the
+    student's own forward, and the catalog names the mistake."""
+    from gatelab import grading
+
+    folder = _submission(tmp_path, {"rnn": [("da = dh_next * (1.0 - h_next ** 2)",
+                                              "da = dh_next * (1.0 - h_prev ** 2)")]})
+    results = grading.grade(shipped, folder, target="rnn.rnn_cell_backward", quiz="none")
+    said = _failing(results, "rnn.rnn_cell_backward")
+    assert "dx_t, dh_prev, dWh, dbh are not the derivative of your forward pass" in said
+    assert "the mistake is in the backward pass" in said
+    assert "rnn-cell-backward-tanh-prime-at-h-prev" in said
+
+
+def test_a_backward_true_to_a_wrong_forward_is_told_to_fix_the_forward(shipped, tmp_path):
+    """[x_t; h_prev] in the forward and the matching split in the backward: the check says the backward is the
+    exact derivative of the student's forward, and that the forward fails its own tests."""
+    from gatelab import grading
+
+    folder = _submission(tmp_path, {"rnn": [
+        ("    concat = np.concatenate([h_prev, x_t], axis=0)\n    return np.tanh",
+         "    concat = np.concatenate([x_t, h_prev], axis=0)\n    return np.tanh"),
+        ('    concat = np.concatenate([h_prev, x_t], axis=0)\n    h_next = rnn_cell_forward(x_t, h_prev, params)',
+         '    n_x = x_t.shape[0]\n    concat = np.concatenate([x_t, h_prev], axis=0)\n'
+         '    h_next = rnn_cell_forward(x_t, h_prev, params)'),
+        ('"dx_t": dconcat[n_h:], "dh_prev": dconcat[:n_h]', '"dx_t": dconcat[:n_x], "dh_prev": dconcat[n_x:]')]})
+    results = grading.grade(shipped, folder, target="rnn", quiz="none")
+    said = _failing(results, "rnn.rnn_cell_backward")
+    assert "is the exact derivative of your forward pass" in said
+    assert "rnn.rnn_cell_forward fails its own tests" in said
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnknownMarkWarning")
+def test_the_training_run_pays_nothing_for_a_step_that_learns_nothing_and_sees_the_highway_cut(shipped, tmp_path):
+    """A train_step that returns its params unchanged (and a loss of 0) loses the training run; an LSTM whose
+    backward leaves dc_next out of dc trains to chance while the GRU learns, and the feedback shows it."""
+    from gatelab import grading
+
+    idle = _submission(tmp_path / "idle", {"training": [
+        ('    forward = {"rnn": rnn_forward', '    return dict(params), 0.0\n    forward = {"rnn": rnn_forward')]})
+    results = grading.grade(shipped, idle, target="training.train_step", quiz="none")
+    assert all(not t.passed for t in results.tests if t.function == "training.train_step")
+    cut = _submission(tmp_path / "cut", {"lstm": [("dc = dc_next + dh_next", "dc = dh_next")]})
+    results = grading.grade(shipped, cut, target="training.train_step", quiz="none")
+    run = [t for t in results.tests if t.function == "training.train_step" and "remember" in t.name]
+    assert len(run) == 1 and not run[0].passed
+    assert "lstm did not learn" in run[0].feedback and "gru   loss" in run[0].feedback
+    exact = [t for t in results.tests if t.function == "training.train_step" and t is not run[0]]
+    assert exact and all(t.passed for t in exact)  # train_step's own work, with the grader's parts, is right

@@ -236,3 +236,78 @@ def test_the_engine_names_nothing_of_the_course(shipped):
              for path in sorted((ROOT / "src" / "gatelab").rglob("*")) if path.suffix in (".py", ".j2")
              for n, line in enumerate(path.read_text().splitlines(), 1) for m in [pattern.search(line)] if m]
     assert found == []
+
+
+CHOOSING = """\
+dimensions:
+  d: {about: features, role: features}
+  n: {about: examples, role: examples}
+variables: {pick: 0, K: 3}
+inputs:
+  small: {dict: {w: {shape: [d, d], normal: 1}}}
+  large: {dict: {w: {shape: [d, d], normal: 1}, v: {shape: [d, 1], normal: 1}}}
+  which: {about: which model, by: pick, texts: [small, large]}
+  weights: {by: pick, kinds: [small, large]}
+  labels: {shape: [n], integers: [0, K]}
+  upstream: {shape: [d, n], normal: 1}
+  x: {shape: [d, n], normal: 1}
+modules:
+  m:
+    f:
+      args: {name: which, params: weights, y: labels}
+      returns: {name: loss, number: true}
+    forward:
+      args: {x: x, params: small}
+      returns: {name: y, shape: [d, n]}
+    backward:
+      args: {dy: upstream, x: x, params: small}
+      returns: {name: grads, keys: {dx: [d, n], dw: [d, d]}}
+      gradient_of: {function: m.forward, upstream: [dy]}
+"""
+
+
+def test_a_case_variable_picks_a_word_and_a_kind_and_labels_are_integers():
+    """``by`` picks one of ``texts`` or ``kinds`` by the case's value (0 first); ``integers`` draws labels in
+    [low, high); a dict result with ``keys`` names each key's shape; ``gradient_of`` is read."""
+    contract = write_contract(CHOOSING)
+    fn = contract.lookup("m.f")
+    first = make_args(contract, fn, Case("a", (("d", 2), ("n", 7), ("pick", 0.0))), 1)
+    second = make_args(contract, fn, Case("b", (("d", 2), ("n", 7), ("pick", 1.0))), 1)
+    assert first[0] == "small" and set(first[1]) == {"w"}
+    assert second[0] == "large" and set(second[1]) == {"w", "v"}
+    assert first[2].dtype == np.int64 and first[2].shape == (7,) and set(first[2]) <= {0, 1, 2}
+    assert contract.dimensions_used(fn) == {"d", "n"}
+    backward = contract.lookup("m.backward")
+    assert backward.returns[0].symbols == "a dict: dx (d, n), dw (d, d)"
+    assert backward.gradient_of == contracts.GradientOf("m.forward", ("dy",))
+    assert contract.matching(contract.kinds["weights"], {"w": 0, "v": 1}).name == "large"
+
+
+@pytest.mark.parametrize("old, new, says, line", [
+    ("by: pick, texts", "by: pik, texts", "Did you mean 'pick'", 8),
+    ("kinds: [small, large]", "kinds: [small, larg]", "Did you mean 'large'", 9),
+    ("by: pick, texts: [small, large]", "by: pick", "exactly one of texts, kinds", 8),
+    ("integers: [0, K]", "integers: [0]", r"integers must be \[low, high\]", 10),
+    ("upstream: [dy]", "upstream: [x]", "'x' is not an argument of m.backward that m.forward does not take", 24),
+    ("function: m.forward,", "function: m.forwrd,", "Did you mean 'm.forward'", 24),
+    ("args: {dy: upstream, x: x, params: small}", "args: {dy: upstream, params: small}", "m.forward takes x", 24),
+])
+def test_choosing_kinds_and_gradients_cite_file_and_line(tmp_path, old, new, says, line):
+    """Mistakes in the newer contract fields name the problem and where it is."""
+    assert CHOOSING.count(old) == 1
+    with pytest.raises(ConfigError, match=says) as caught:
+        write_contract(CHOOSING.replace(old, new), tmp_path)
+    assert f"contract.yaml:{line}" in str(caught.value)
+
+
+def test_a_case_must_pick_one_of_the_choices(tmp_path):
+    """A case whose ``pick`` is not 0 .. count-1 is refused in config.yaml, with its line."""
+    from gatelab.course import config as configs
+    from gatelab.course.yamlsource import YamlSource
+
+    contract = write_contract(CHOOSING, tmp_path)
+    (tmp_path / "config.yaml").write_text("cases:\n  a: {d: 2, n: 3, pick: 2}\n")
+    doc = YamlSource(tmp_path / "config.yaml")
+    with pytest.raises(ConfigError, match=r"picks by pick, which must be 0 \.\. 1") as caught:
+        configs._cases(doc, doc.mapping(doc.root, "config")["cases"], contract)
+    assert "config.yaml:2" in str(caught.value)
