@@ -1,12 +1,16 @@
 """Training a recurrent cell on one task: softmax, cross-entropy, and one step of clipped gradient descent.
 
-The task the course trains on (see train_step): a sequence of T = 20 steps
-whose first step shows one of K symbols and whose other steps show random
-distractor symbols; the label is the first symbol. To answer, the cell must
-carry one symbol across 20 steps. With the same settings an LSTM and a GRU
-learn it, and a plain RNN stays near chance: its gradient from the last step
-has all but vanished by the time it reaches the first (see
-gradients.state_gradient_norms).
+The task the course trains on (grader/tests/test_training.py): sequences of
+T = 20 steps whose first step shows one of K = 4 symbols (one-hot, with a
+start flag: n_x = 5) and whose other 19 steps show random distractor
+symbols; the label is the first symbol. To answer, a cell must carry one
+symbol across 20 steps. Each cell (n_h = 8) starts from small random
+weights; the LSTM starts keeping and barely writing (bf = +3, bi = -3), the
+GRU barely taking new content (bz = -3). 600 calls of train_step on fresh
+batches of 32, lr = 1.0, max_norm = 1.0: the LSTM and the GRU name the first
+symbol of unseen sequences (the reference: accuracy 1.0), the plain RNN stays
+near chance (0.25): its gradient from the last step has all but vanished by
+the first (see gradients.state_gradient_norms).
 """
 import numpy as np
 

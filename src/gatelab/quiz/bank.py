@@ -488,6 +488,8 @@ def lint(bank: Bank, templates: Templates | None = None, seeds: int = 100) -> li
 
 def validate(folder: Path, seeds: int = 100) -> tuple[Bank, list[str]]:
     """The bank and every problem in it (schema first, then lint), each with file:line and id."""
+    from gatelab.quiz import giveaways  # giveaways reads this module's types
+
     errors: list[str] = []
     bank = load(folder, errors)
-    return bank, errors + lint(bank, seeds=seeds)
+    return bank, errors + lint(bank, seeds=seeds) + giveaways.tells(bank)
