@@ -331,13 +331,13 @@ class _Reader:
                 kinds[name] = Kind(name, about, self.draw(rest, entry, what, local), (), tuple(let))
         if not kinds:
             raise ConfigError("the contract describes no inputs", self.doc.where(node))
-        entries = self.doc.mapping(node, "inputs")
+        written = self.doc.mapping(node, "inputs")
         for kind in kinds.values():
             for choice in kind.kinds:
                 if choice not in kinds or kinds[choice].by:
                     raise ConfigError(f"inputs.{kind.name}.kinds: {choice!r} is not an input kind that draws."
                                       f"{did_you_mean(choice, [k for k in kinds if not kinds[k].by])}",
-                                      self.doc.where(entries[kind.name]))
+                                      self.doc.where(written[kind.name]))
         return kinds
 
     def choice(self, name: str, about: str, fields: dict[str, yaml.Node], node: yaml.Node) -> Kind:
