@@ -65,3 +65,37 @@ def test_a_wrong_part_does_not_cost_an_instructors_test_of_the_function_above_it
     zero_sigmoid = ("    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))\n", "    return np.zeros_like(z)\n")
     folder = write_submission(tmp_path, {"activations": zero_sigmoid})
     assert _property(grading.grade(assignment, folder, target="lstm.forget_gate", quiz="none")).passed
+
+
+NOTED = '''\
+import numpy as np
+import pytest
+
+
+@pytest.mark.grades("rnn.rnn_forward")
+@pytest.mark.visibility("visible")
+def test_noted(student, note):
+    """What the student's own forward pass gives, shown whether the test passes or fails."""
+    x, h0 = np.zeros((3, 1, 4)), np.zeros((4, 1))
+    params = {"Wh": np.zeros((4, 7)), "bh": np.full((4, 1), 0.5)}
+    h = student.as_written.rnn.rnn_forward(x, h0, params)
+    note(f"your h[0, 0, -1] is {float(h[0, 0, -1]):.4f}")
+    if abs(h[0, 0, -1] - np.tanh(0.5)) > 1e-9:
+        pytest.fail("tanh(0.5) expected", pytrace=False)
+'''
+
+
+def test_a_note_reaches_the_student_when_the_test_passes_and_when_it_fails(make_assignment, tmp_path):
+    """``note`` lines are the feedback of a passing test and follow the failure of a failing one;
+    ``student.as_written`` runs the student's own parts (a wrong cell makes the forward pass wrong)."""
+    root = make_assignment()
+    (root / "grader" / "tests" / "test_noted.py").write_text(NOTED)
+    assignment = config.load(root)
+    passed = next(t for t in grading.grade(assignment, COURSE / "solutions", target="rnn.rnn_forward",
+                                           quiz="none").tests if t.name.startswith("rnn.rnn_forward: What"))
+    assert passed.passed and passed.feedback == "your h[0, 0, -1] is 0.4621"
+    folder = write_submission(tmp_path, {"rnn": ("return np.tanh(params[\"Wh\"] @ concat + params[\"bh\"])",
+                                                 "return params[\"Wh\"] @ concat + params[\"bh\"]")})
+    failed = next(t for t in grading.grade(assignment, folder, target="rnn.rnn_forward", quiz="none").tests
+                  if t.name.startswith("rnn.rnn_forward: What"))
+    assert not failed.passed and failed.feedback.splitlines() == ["tanh(0.5) expected", "your h[0, 0, -1] is 0.5000"]

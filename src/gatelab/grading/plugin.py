@@ -46,6 +46,7 @@ MARKERS = {
 }
 _VERDICT = pytest.StashKey[Verdict]()
 _PRINTED = pytest.StashKey[list[str]]()
+_NOTES = pytest.StashKey[list[str]]()
 _OWN_MARKERS = set(MARKERS) | {"parametrize"}  # markers that change nothing about how a test runs
 
 
@@ -160,6 +161,14 @@ class GradingPlugin:
         return self._current.judge.ref
 
     @pytest.fixture
+    def note(self, request: pytest.FixtureRequest) -> Callable[[str], None]:
+        """``note(text)``: a line the student reads under this test whether it passes or fails (a table of what
+        their own code computed, say)."""
+        notes: list[str] = []
+        request.node.stash[_NOTES] = notes
+        return notes.append
+
+    @pytest.fixture
     def close(self) -> Callable[..., None]:
         """``close(got, expected, what="result", rtol=1e-6, atol=1e-12)``: fail with the judge's words unless equal."""
 
@@ -242,10 +251,11 @@ class GradingPlugin:
 
     def _keep(self, job: Job, item: pytest.Item, verdict: Verdict | None, error: BaseException | None) -> None:
         points = _points(item)
+        notes = item.stash.get(_NOTES, [])
         if error is None:
-            status, feedback = Status.PASSED, verdict.feedback if verdict else ""
+            status, feedback = Status.PASSED, verdict.feedback if verdict else "\n".join(notes)
         elif isinstance(error, (AssertionError, pytest.fail.Exception)):
-            status, feedback = Status.FAILED, str(error)
+            status, feedback = Status.FAILED, "\n".join([str(error), *notes])
         else:
             status, feedback = Status.ERROR, self.renderer.feedback("grader_error")
             job.results.faults.append(f"{item.nodeid}: {type(error).__name__}: {error}")
