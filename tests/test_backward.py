@@ -5,11 +5,12 @@ across 20 steps; the plain RNN does not)."""
 from __future__ import annotations
 
 import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from gatelab.grading.reference import Reference
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = ("activations", "rnn", "lstm", "gru", "gradients", "training")
@@ -19,21 +20,8 @@ N_X, N_H, M, T = 3, 4, 5, 6
 
 @pytest.fixture(scope="module")
 def ref():
-    """The shipped reference modules, imported by plain name and taken out of sys.modules afterwards."""
-    sys.path.insert(0, str(ROOT / "solutions"))
-    try:
-        loaded = {}
-        for name in MODULES:
-            spec = importlib.util.spec_from_file_location(name, ROOT / "solutions" / f"{name}.py")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-            spec.loader.exec_module(module)
-            loaded[name] = module
-        yield loaded
-    finally:
-        sys.path.remove(str(ROOT / "solutions"))
-        for name in MODULES:
-            sys.modules.pop(name, None)
+    """The shipped reference modules, loaded as the grader loads them (by plain name, then out of sys.modules)."""
+    return Reference(ROOT / "solutions", MODULES).modules
 
 
 def _params(cell: str, rng: np.random.Generator, scale: float = 1.5) -> dict:

@@ -6,12 +6,12 @@ against what the reference computes, so a docstring cannot drift from the code i
 from __future__ import annotations
 
 import ast
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from gatelab.grading.reference import Reference
 
 ROOT = Path(__file__).resolve().parent.parent
 GATES = ("lstm.forget_gate", "lstm.input_gate", "lstm.candidate_cell", "lstm.output_gate", "lstm.cell_state",
@@ -29,21 +29,9 @@ def docstring(qualname: str) -> str:
 
 @pytest.fixture(scope="module")
 def reference():
-    """The shipped reference modules (imported by plain name, as students' modules import each other)."""
-    sys.path.insert(0, str(ROOT / "solutions"))
-    try:
-        modules = {}
-        for name in ("activations", "rnn", "gradients"):
-            spec = importlib.util.spec_from_file_location(name, ROOT / "solutions" / f"{name}.py")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-            spec.loader.exec_module(module)
-            modules[name] = module
-        yield modules
-    finally:
-        sys.path.remove(str(ROOT / "solutions"))
-        for name in ("activations", "rnn", "lstm", "gru", "gradients"):  # gradients imports every cell
-            sys.modules.pop(name, None)
+    """The shipped reference modules (imported by plain name, as students' modules import each other, and taken
+    back out of sys.modules: the grader's own loader)."""
+    return Reference(ROOT / "solutions", ("activations", "rnn", "lstm", "gru", "gradients")).modules
 
 
 @pytest.mark.parametrize("qualname", GATES)
