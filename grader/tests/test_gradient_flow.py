@@ -58,14 +58,15 @@ def _course_params(cell: str, rng: np.random.Generator) -> dict:
 
 
 @pytest.mark.grades("gradients.state_gradient_norms")
-@pytest.mark.points(1)
+@pytest.mark.points(0)  # a view of the student's own code: random norms could meet its claim, so it pays nothing
 @pytest.mark.visibility("visible")
 def test_the_three_cells_side_by_side(student, note):
     """Side by side, with your own code: the gradient that reaches each earlier step, for the three cells.
 
     One sequence of 30 steps, the course's small weights; the LSTM starts with bf = +3 and the GRU with
     bz = -3 (both start out keeping). Your state_gradient_norms, as you wrote it, for each cell: the RNN's
-    gradient at step 0 must be below a millionth of both gated cells'."""
+    gradient at step 0 should be below a millionth of both gated cells'. For you to compare, worth no points:
+    state_gradient_norms earns its points on its cases."""
     rng = np.random.default_rng(13)
     steps = 30
     x, h0 = rng.normal(size=(N_X, 1, steps)), np.tanh(rng.normal(size=(N_H, 1)))
