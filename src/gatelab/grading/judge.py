@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -318,12 +318,12 @@ class Judge:
         served = trial.served
         if served is not None and served.ok and trial.wrong_parts:
             lead = self.renderer.feedback("with_served_parts", qualname=fn.qualname, parts=trial.wrong_parts)
-            return "\n".join([*upstream, *checked, lead, *self._describe(fn, trial, served)])
+            return "\n".join([*upstream, *checked, lead, *self._describe(fn, trial, served)])  # check: own parts
         outcome = self._failed_call(trial) or trial.outcome
         if not outcome.ok:
             explained = self.explain_outcome(fn, outcome, trial.case)
             return "\n".join([explained] if self._explains_itself(fn, outcome) else [*upstream, explained])
-        messages = checked + self._describe(fn, trial, outcome)
+        messages = self._describe(fn, trial, outcome, then=checked)
         if trial.warned:
             numeric = any(w.startswith(NUMERIC_WARNING) for w in outcome.warnings)  # what ``quiet`` is about
             messages.append(self.renderer.feedback("warned", qualname=fn.qualname, warnings=outcome.warnings,
@@ -444,19 +444,21 @@ class Judge:
 
     # --- words -------------------------------------------------------------------------------------
 
-    def _describe(self, fn: Function, trial: Trial, outcome: Outcome, kinds: set[str] = VALUE_KINDS) -> list[str]:
+    def _describe(self, fn: Function, trial: Trial, outcome: Outcome, kinds: set[str] = VALUE_KINDS,
+                  then: Sequence[str] = ()) -> list[str]:
         """A named mistake and the first difference, or, when none is named, every difference (and the
-        argument the result is, when it is one of them as given)."""
+        argument the result is, when it is one of them as given); ``then`` (a gradient check's verdict, say)
+        follows the named mistake and comes before the differences."""
         problems = [p for p in diagnostics.compare(fn, trial.expected, outcome.value) if p.kind in kinds]
         if not problems:
-            return []
+            return list(then)
         named = self._named_mistakes(fn, trial, outcome)
         if named:
-            return named + [self._render(problems[0])]
+            return named + list(then) + [self._render(problems[0])]
         echoed = [name for name, arg in zip(fn.arg_names, trial.args) if diagnostics.same(arg, outcome.value)]
         echo = [self.renderer.feedback("echo", qualname=fn.qualname, argument=echoed[0])] if echoed and \
             kinds is VALUE_KINDS else []
-        return [self._render(p) for p in problems] + echo
+        return list(then) + [self._render(p) for p in problems] + echo
 
     def _render(self, problem: diagnostics.Problem) -> str:
         extra = {"hint": self.contract.shape_hint("transposed")} if problem.kind == "shape" else {}
