@@ -177,3 +177,12 @@ def test_the_release_records_the_calls_a_right_composite_makes(built):
                                          "lstm.output_gate", "lstm.cell_state", "lstm.hidden_state"]
     assert [c["part"] for c in records["rnn.rnn_forward|small"]["parts"]] == ["rnn.rnn_cell_forward"] * 6
     assert records["activations.sigmoid|small"]["parts"] == []
+
+
+def test_the_student_folder_ignores_what_grade_check_writes(built):
+    """A student's repository (GitHub Classroom) does not commit the quiz's seen-state file or bytecode."""
+    from gatelab.report.seen import SEEN_NAME
+
+    assert ".gitignore" in zipfile.ZipFile(built / "student.zip").namelist()
+    ignored = (built / "github-classroom" / ".gitignore").read_text().splitlines()
+    assert SEEN_NAME in ignored and "__pycache__/" in ignored

@@ -106,6 +106,7 @@ def _student(assignment: Assignment, folder: Path, wheel: Path, renderer: Render
     from gatelab.course import catalog
     from gatelab.grading.oracle import RECORDING, LiveOracle, record
     from gatelab.grading.reference import Reference
+    from gatelab.report.seen import SEEN_NAME
 
     _copy(assignment.exercises, folder / "exercises")
     (folder / "exercises" / "answers.yaml").unlink(missing_ok=True)
@@ -130,6 +131,8 @@ def _student(assignment: Assignment, folder: Path, wheel: Path, renderer: Render
         modules=assignment.contract.modules, public=len(pairs), withheld=withheld,
         has_quiz=(folder / "exercises" / "quiz.lock.yaml").is_file()))
     notebook.write(assignment, folder, wheel.name, renderer)
+    (folder / ".gitignore").write_text("# What grade check writes on your machine: not part of your work.\n"
+                                       f"__pycache__/\n{SEEN_NAME}\n", encoding="utf-8")
 
 
 def _gradescope(assignment: Assignment, target: Path, wheel: Path, renderer: Renderer) -> Path:
