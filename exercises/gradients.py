@@ -82,9 +82,10 @@ def cell_gradient_norms(x, h0, params):
 
     entry k = 2-norm of dL/dc<k>, k = 0 .. T-1 (c<0> = 0, the first cell
     state): the dc_prev that lstm_cell_backward passes back, step by step.
-    Along the cell state each step multiplies it by f, elementwise: with Wf =
-    0 and bf = b every factor is sigmoid(b), and dL/dc<k> shrinks as
-    sigmoid(b)**(T-k), slowly when b is large.
+    Along the cell state each step multiplies it by f, elementwise. With every
+    weight on h zero (so nothing else reaches c), Wf = 0 and bf = b, each
+    factor is sigmoid(b): the norms shrink by sigmoid(b) a step, slowly when b
+    is large.
 
     Shapes: x (n_x, 1, T), h0 (n_h, 1): one example, LSTM params. Returns a
     1-D array (T,).
