@@ -197,9 +197,14 @@ def write_contract(text: str, folder: Path | None = None) -> contracts.Contract:
 ])
 def test_contract_errors_cite_file_and_line(tmp_path, old, new, says, line):
     """A mistake in the contract names the problem and where it is."""
-    assert GOOD.count(old) == 1
+    _cites(GOOD, old, new, says, line, tmp_path)
+
+
+def _cites(text: str, old: str, new: str, says: str, line: int, folder: Path) -> None:
+    """``text`` with ``old`` made ``new`` is refused with ``says``, at contract.yaml:``line``."""
+    assert text.count(old) == 1
     with pytest.raises(ConfigError, match=says) as caught:
-        write_contract(GOOD.replace(old, new), tmp_path)
+        write_contract(text.replace(old, new), folder)
     assert f"contract.yaml:{line}" in str(caught.value)
 
 
@@ -294,10 +299,7 @@ def test_a_case_variable_picks_a_word_and_a_kind_and_labels_are_integers():
 ])
 def test_choosing_kinds_and_gradients_cite_file_and_line(tmp_path, old, new, says, line):
     """Mistakes in the newer contract fields name the problem and where it is."""
-    assert CHOOSING.count(old) == 1
-    with pytest.raises(ConfigError, match=says) as caught:
-        write_contract(CHOOSING.replace(old, new), tmp_path)
-    assert f"contract.yaml:{line}" in str(caught.value)
+    _cites(CHOOSING, old, new, says, line, tmp_path)
 
 
 def test_a_case_must_pick_one_of_the_choices(tmp_path):
