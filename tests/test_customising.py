@@ -31,7 +31,7 @@ EDITS = {  # file of the shipped course -> (text, replacement): a hint, feedback
     "grader/contract.yaml": ('tanh never leaves [-1, 1]: is the tanh missing?', 'Did you forget the tanh?'),
     "grader/config.yaml": ("    saturated: {points: 2, visibility: visible}",
                            "    saturated: {points: 3, visibility: visible}"),
-    "grader/quiz/lstm.yaml": ("What does the LSTM's forget gate", "Which job does the LSTM's forget gate"),
+    "grader/quiz/lstm.yaml": ("At one step an LSTM unit has f = 0", "At one step, an LSTM unit has f = 0"),
 }
 
 
