@@ -178,60 +178,73 @@ def _loaded(root: str) -> tuple[Assignment, Renderer, dict[str, Mistake]]:
     return assignment, Renderer(assignment.grader / "templates"), {m.id: m for m in mistakes}
 
 
-def _mistake_row(root: str, mistake_id: str) -> Row:
-    """``check_mistake`` in a process of the pool: only the root and the mistake's id cross."""
+def _whole_runs(assignment: Assignment, renderer: Renderer) -> dict[str, Callable[[], Row]]:
+    """The checks that grade a whole submission (the slow ones), by the name the progress shows."""
+    def reference() -> Row:
+        results = grading.grade(assignment, assignment.solutions, quiz="none", renderer=renderer)
+        return Row("reference gets full marks", results.full_marks, _summary(results))
+
+    def stubs() -> Row:
+        results = grading.grade(assignment, assignment.exercises, quiz="none", renderer=renderer)
+        return Row("stubs get zero", results.score == 0, _summary(results))
+
+    runs: dict[str, Callable[[], Row]] = {"reference": reference, "stubs": stubs,
+                                          "determinism": lambda: check_determinism(assignment, renderer)}
+    for kind in NO_WORK:
+        runs[f"no work ({kind})"] = functools.partial(check_no_work, assignment, kind, renderer)
+    return runs
+
+
+def _pooled_row(root: str, name: str) -> Row:
+    """One check in a process of the pool: a mistake's id, or the name of a whole run; only names cross."""
     assignment, renderer, mistakes = _loaded(root)
-    return check_mistake(assignment, mistakes[mistake_id], renderer)
+    if name in mistakes:
+        return check_mistake(assignment, mistakes[name], renderer)
+    return _whole_runs(assignment, renderer)[name]()
 
 
-def _mistake_rows(assignment: Assignment, renderer: Renderer, mistakes: list[Mistake], jobs: int,
-                  step: Callable[[str], None]) -> list[Row]:
-    """Every mistake planted and graded, ``jobs`` at a time; rows in catalog order."""
+def _rows(assignment: Assignment, renderer: Renderer, names: list[str], mistakes: dict[str, Mistake], jobs: int,
+          step: Callable[[str], None]) -> dict[str, Row]:
+    """The named checks (whole runs and planted mistakes), ``jobs`` at a time, each in a process of a pool."""
     if jobs <= 1:
-        rows = []
-        for mistake in mistakes:
-            step(mistake.id)
-            rows.append(check_mistake(assignment, mistake, renderer))
-        return rows
+        runs = _whole_runs(assignment, renderer)
+        done = {}
+        for name in names:
+            done[name] = check_mistake(assignment, mistakes[name], renderer) if name in mistakes else runs[name]()
+            step(name)
+        return done
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_mistake_row, str(assignment.root), m.id) for m in mistakes]
-        rows = []
-        for mistake, future in zip(mistakes, futures):
-            rows.append(future.result())
-            step(mistake.id)
-        return rows
+        futures = {name: pool.submit(_pooled_row, str(assignment.root), name) for name in names}
+        done = {}
+        for name, future in futures.items():
+            done[name] = future.result()
+            step(name)
+        return done
 
 
 def run(assignment: Assignment, renderer: Renderer, on_step: Callable[[str], None] | None = None,
         jobs: int = 1) -> list[Row]:
-    """Every audit check, in order; ``on_step`` hears the name of each check as it ends (mistakes: ``jobs`` at
-    a time, each in a process of its own pool)."""
+    """Every audit check, in order; ``on_step`` hears the name of each slow check as it ends. The whole runs
+    (reference, stubs, determinism, no work) and the planted mistakes go ``jobs`` at a time, each in a process
+    of one pool: the reference's run is as long as the longest test, and waits for nothing else."""
     step = on_step or (lambda _name: None)
-    rows = []
     bank, problems = quiz.validate(assignment.grader / "quiz")
-    rows.append(Row("question bank validates", not problems,
-                    f"{len(problems)} problem(s): {problems[0]}" if problems else f"{len(bank.questions)} questions"))
-    step("reference")
-    reference = grading.grade(assignment, assignment.solutions, quiz="none", renderer=renderer)
-    rows.append(Row("reference gets full marks", reference.full_marks, _summary(reference)))
-    step("stubs")
-    stub_results = grading.grade(assignment, assignment.exercises, quiz="none", renderer=renderer)
-    rows.append(Row("stubs get zero", stub_results.score == 0, _summary(stub_results)))
+    catalogued = catalog.load(assignment.grader / "mistakes", assignment.contract)
+    mistakes = {m.id: m for m in catalogued.mistakes}
+    whole = list(_whole_runs(assignment, renderer))
+    done = _rows(assignment, renderer, whole + list(mistakes), mistakes, jobs, step)
     stale = generate.stale(assignment)
-    rows.append(Row("generated files are up to date", not stale,
-                    "in sync" if not stale else f"out of date: {', '.join(p.name for p in stale)}; run grade generate"))
-    step("determinism")
-    rows.append(check_determinism(assignment, renderer))
-    rows.append(check_public_evidence(assignment))
-    for kind in NO_WORK:
-        step(f"no work ({kind})")
-        rows.append(check_no_work(assignment, kind, renderer))
-    mistakes = catalog.load(assignment.grader / "mistakes", assignment.contract)
-    rows.append(Row("catalog loads", True, f"{len(mistakes.mistakes)} mistakes"))
-    rows += _mistake_rows(assignment, renderer, list(mistakes.mistakes), jobs, step)
-    return rows
+    return [Row("question bank validates", not problems,
+                f"{len(problems)} problem(s): {problems[0]}" if problems else f"{len(bank.questions)} questions"),
+            done["reference"], done["stubs"],
+            Row("generated files are up to date", not stale,
+                "in sync" if not stale else f"out of date: {', '.join(p.name for p in stale)}; run grade generate"),
+            done["determinism"], check_public_evidence(assignment),
+            *(done[f"no work ({kind})"] for kind in NO_WORK),
+            Row("catalog loads", True, f"{len(mistakes)} mistakes"),
+            *(done[name] for name in mistakes)]
 
 
 def render(assignment: Assignment, renderer: Renderer, rows: list[Row], style: Callable[..., str]) -> str:
