@@ -147,7 +147,8 @@ def test_the_student_readme_says_which_id_picks_the_quiz_numbers(built):
     readme = (built / "student" / "README.md").read_text()
     section = readme.split("## Your quiz numbers", 1)[1].split("\n## ", 1)[0]
     for said in ("**Gradescope**: the email address of your Gradescope account", "**GitHub Classroom**: your GitHub "
-                 "username", "`grade batch`", "grade quiz --student THAT-ID", "Upper and lower case do not matter"):
+                 "username", "`grade batch`", "grade quiz --student THAT-ID", "Upper and lower case do not matter",
+                 "**Canvas**", "`lovelaceada_12345`"):
         assert said in section, said
 
 
