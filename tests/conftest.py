@@ -25,15 +25,16 @@ def values_tests(results) -> list:
     return [t for t in results.tests if t.kind is Kind.VALUES]
 
 
-def write_submission(folder: Path, changes: dict[str, Replacement | list[Replacement]]) -> Path:
-    """The reference, without solution markers, with ``old`` replaced by ``new`` in each named module.
+def write_submission(folder: Path, changes: dict[str, Replacement | list[Replacement]], course: Path = COURSE) -> Path:
+    """The reference of ``course`` (the tests' frozen copy unless told), without solution markers, with ``old``
+    replaced by ``new`` in each named module.
 
     A module maps to one ``(old, new)`` pair or to a list of them, applied in order.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    unknown = set(changes) - {source.stem for source in (COURSE / "solutions").glob("*.py")}
+    unknown = set(changes) - {source.stem for source in (course / "solutions").glob("*.py")}
     assert not unknown, f"no reference module named {sorted(unknown)}"
-    for source in (COURSE / "solutions").glob("*.py"):
+    for source in (course / "solutions").glob("*.py"):
         text = _MARKER.sub("", source.read_text())
         replacements = changes.get(source.stem, [])
         for old, new in [replacements] if isinstance(replacements, tuple) else replacements:

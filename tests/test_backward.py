@@ -224,15 +224,9 @@ def test_the_gated_cells_learn_to_remember_and_the_rnn_does_not(ref):
 
 def _submission(tmp_path: Path, changes: dict[str, list[tuple[str, str]]]) -> Path:
     """The shipped reference (no answer key), with ``old`` replaced by ``new`` in the named modules."""
-    folder = tmp_path / "submission"
-    folder.mkdir(parents=True)
-    for source in (ROOT / "solutions").glob("*.py"):
-        text = source.read_text()
-        for old, new in changes.get(source.stem, []):
-            assert old in text, (source.stem, old)
-            text = text.replace(old, new)
-        (folder / source.name).write_text(text)
-    return folder
+    from conftest import write_submission
+
+    return write_submission(tmp_path / "submission", changes, course=ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -288,7 +282,8 @@ def test_the_training_run_pays_nothing_for_a_step_that_learns_nothing_and_sees_t
         ('    forward = {"rnn": rnn_forward', '    return dict(params), 0.0\n    forward = {"rnn": rnn_forward')]})
     results = grading.grade(shipped, idle, target="training.train_step", quiz="none")
     assert all(not t.passed for t in results.tests if t.function == "training.train_step")
-    cut = _submission(tmp_path / "cut", {"lstm": [("dc = dc_next + dh_next", "dc = dh_next")]})
+    cut = _submission(tmp_path / "cut", {"lstm": [("dc = dc_next + dh_next * o * (1.0 - tc ** 2)",
+                                                             "dc = dh_next * o * (1.0 - tc ** 2)")]})
     results = grading.grade(shipped, cut, target="training.train_step", quiz="none")
     run = [t for t in results.tests if t.function == "training.train_step" and "remember" in t.name]
     assert len(run) == 1 and not run[0].passed

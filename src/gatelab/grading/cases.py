@@ -15,6 +15,7 @@ from typing import Any, Collection, Mapping
 import numpy as np
 
 from gatelab.course.contract import Contract, Draw, Function, Kind, choice_index
+from gatelab.grading.wire import safe_str
 
 _SIZES = re.compile(r"\((?P<items>\s*\w+\s*=\s*[^,()=]+(?:,\s*\w+\s*=\s*[^,()=]+)*)\)\s*$")
 
@@ -130,7 +131,8 @@ def refusal(contract: Contract, part: Function, args: list[Any], values: Mapping
         kind = contract.matching(contract.kinds[kind_name], value)
         if kind.texts:
             if value not in kind.texts:
-                return f"asked for {part.qualname} with {name} = {wire_text(value)}, not one of {', '.join(kind.texts)}"
+                return (f"asked for {part.qualname} with {name} = {safe_str(value, 40)}, not one of "
+                        f"{', '.join(kind.texts)}")
         elif kind.draw is not None:
             checks.append((name, _shape(value), kind.draw, kind))
         elif not isinstance(value, dict):
@@ -147,29 +149,23 @@ def refusal(contract: Contract, part: Function, args: list[Any], values: Mapping
                 bound.setdefault(expr.text, length)
     known = {**case_values, **bound}
     for name, shape, draw, kind in checks:
-        if not _names(draw) - {local for local, _ in kind.let} <= set(known):  # a size no argument shows
+        if not _sizes_read(draw, kind) <= set(known):  # a size no argument shows
             return (f"asked for {part.qualname} with an argument {name} whose shape does not show every size the "
                     f"contract writes for it, ({', '.join(e.text for e in draw.shape)})")
         wanted = _evaluated(draw, kind, known)
         if shape != wanted:
             said = f"({', '.join(e.text for e in draw.shape)})" if draw.shape else "a number"
             got = "a value that is not a number or an array" if shape is None else f"shape {shape}"
-            largest = _evaluated(draw, kind, case_values) if _names(draw) - {local for local, _ in kind.let} \
-                <= set(case_values) else wanted
+            largest = _evaluated(draw, kind, case_values) if _sizes_read(draw, kind) <= set(case_values) else wanted
             return (f"asked for {part.qualname} with an argument {name} of {got} where the contract says "
                     f"{said}: {wanted} with its other arguments" + (f", at most {largest} on this case"
                                                                     if largest != wanted else ""))
     return None
 
 
-def wire_text(value: Any) -> str:
-    """A short, safe rendering of a value a worker sent."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _names(draw: Draw) -> set[str]:
-    return {name for expr in draw.shape for name in expr.names}
+def _sizes_read(draw: Draw, kind: Kind) -> set[str]:
+    """The dimensions and variables ``draw``'s shape reads from the case (its kind's ``let`` names aside)."""
+    return {name for expr in draw.shape for name in expr.names} - {local for local, _ in kind.let}
 
 
 def _evaluated(draw: Draw, kind: Kind, values: Mapping[str, Any]) -> tuple[int, ...]:

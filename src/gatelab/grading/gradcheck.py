@@ -53,11 +53,8 @@ class GradientCheck:
         return not self.failed and not self.disagree and not self.flat and bool(self.agree)
 
 
-def _targets(contract: Contract, fn: Function, args: list[Any]) -> dict[str, tuple[str, str | None]]:
+def _targets(forward: Function, named: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
     """Each gradient key the backward owes, and the forward argument (and dict entry) it is the gradient of."""
-    assert fn.gradient_of is not None
-    forward = contract.lookup(fn.gradient_of.function)
-    named = dict(zip(fn.arg_names, args))
     targets: dict[str, tuple[str, str | None]] = {}
     for name in forward.arg_names:
         value = named.get(name)
@@ -91,7 +88,7 @@ def probes(contract: Contract, fn: Function, args: list[Any], grads: Any, seed: 
         return []
     named = dict(zip(fn.arg_names, args))
     found = []
-    for key, target in _targets(contract, fn, args).items():
+    for key, target in _targets(forward, named).items():
         value = named[target[0]] if target[1] is None else named[target[0]][target[1]]
         grad = grads.get(key)
         if not isinstance(grad, np.ndarray) or grad.shape != value.shape or not np.issubdtype(grad.dtype, np.number):

@@ -351,11 +351,11 @@ class Judge:
         check = gradcheck.settle(fn, trial.args, found, values)
         return [self.renderer.feedback("gradient_check", qualname=fn.qualname, forward=check.forward,
                                        agree=check.agree, disagree=check.disagree, flat=check.flat,
-                                       failed=check.failed, forward_wrong=bool(self._fails_own_tests(forward)))]
+                                       failed=check.failed, forward_wrong=self._fails_own_tests(forward))]
 
-    def _fails_own_tests(self, fn: Function) -> list[str]:
-        """The cases of this run on which ``fn`` is wrong."""
-        return [case.name for case in self._cases.get(fn.qualname, ()) if self.trial(fn, case).right is None]
+    def _fails_own_tests(self, fn: Function) -> bool:
+        """Whether ``fn`` is wrong on one of its own cases in this run."""
+        return any(self.trial(fn, case).right is None for case in self._cases.get(fn.qualname, ()))
 
     @staticmethod
     def _failed_call(trial: Trial) -> Outcome | None:
@@ -390,9 +390,7 @@ class Judge:
 
     def _parts_failing_their_tests(self, fn: Function) -> list[str]:
         """The parts of ``fn`` that are wrong on one of their own cases in this run."""
-        return [part for part in fn.parts
-                if any(self.trial(self.contract.lookup(part), case).right is None
-                       for case in self._cases.get(part, ()))]
+        return [part for part in fn.parts if self._fails_own_tests(self.contract.lookup(part))]
 
     def _aspect(self, spec: TestSpec) -> Verdict:
         fn = spec.function
