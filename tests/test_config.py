@@ -1,6 +1,8 @@
 """grader/config.yaml validation: every mistake is reported with file:line."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from gatelab.course import config
@@ -33,6 +35,29 @@ def test_config_errors_cite_file_and_line(make_assignment, text, message):
     with pytest.raises(ConfigError, match=message) as caught:
         config.load(root)
     assert "config.yaml:" in str(caught.value)
+
+
+@pytest.mark.parametrize("value, message, below", [
+    ({"image": "My Image"}, "prairielearn.image must be a Docker image name like yourname/gatelab:1.0, not 'My Image'",
+     1),
+    ({"imgae": "a/b"}, "unknown key 'imgae' in prairielearn. Did you mean 'image'", 1),
+    ("a/b:1", "prairielearn must be a mapping", 0),
+])
+def test_a_bad_prairielearn_image_cites_file_and_line(make_assignment, value, message, below):
+    """prairielearn.image is a Docker image name, or grading refuses the course saying where (the line of the
+    entry at fault, ``below`` the line of ``prairielearn:``)."""
+    root = make_assignment(prairielearn=value)
+    with pytest.raises(ConfigError, match=re.escape(message)) as caught:
+        config.load(root)
+    line = next(n for n, text in enumerate((root / "grader" / "config.yaml").read_text().splitlines(), 1)
+                if text.startswith("prairielearn:"))
+    assert f"config.yaml:{line + below}: " in str(caught.value)
+
+
+@pytest.mark.parametrize("image", ["ada/gatelab:1.0", "ghcr.io/ada-lab/gatelab-rnn:2026.1", "localhost:5000/g",
+                                   "docker.io/library/python@sha256:" + "a" * 64])
+def test_a_prairielearn_image_is_read(make_assignment, image):
+    assert config.load(make_assignment(prairielearn={"image": image})).prairielearn_image == image
 
 
 def test_untested_function_is_an_error(make_assignment):

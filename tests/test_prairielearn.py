@@ -15,7 +15,9 @@ import jsonschema
 import pytest
 
 from conftest import build_release, write_submission
+from gatelab import __version__ as gatelab_version
 from gatelab import grading
+from gatelab.course import pins
 from gatelab.report.exporters import prairielearn
 from gatelab.report.results import Kind, Results, Status, TestResult
 
@@ -116,7 +118,71 @@ def test_the_question_passes_prairielearns_schema(question, assignment):
     assert [n.strip() for n in upload["file-names"].split(",")] == [f"{m}.py" for m in assignment.contract.modules]
     image = question.parent.parent / "image"
     (wheel,) = image.glob("gatelab-*.whl")
-    assert f"pip install --no-cache-dir \"/tmp/{wheel.name}\"" in (image / "Dockerfile").read_text()
+    dockerfile = (image / "Dockerfile").read_text()
+    assert f"--constraint /tmp/gatelab/constraints.txt \"/tmp/gatelab/{wheel.name}\"" in dockerfile
+    assert f"COPY {wheel.name} constraints.txt /tmp/gatelab/" in dockerfile
+    assert (image / "constraints.txt").read_text() == pins.constraints()  # the versions the release was tested with
+
+
+def test_the_dockerfile_installs_into_a_python_without_pip_as_the_base_image_has(question, tmp_path):
+    """PrairieLearn's grader-python image is a uv virtual environment (Python 3.13 at this writing) without pip:
+    the Dockerfile's own RUN line, run as written in such an environment with uv on PATH, installs gatelab with
+    the pinned versions and ends by running it (Docker itself is out of reach here; the registry is not)."""
+    import re
+
+    try:
+        import uv as uv_package
+    except ImportError:  # in the test extra: CI has it, and there a test that cannot run is a failure
+        if os.environ.get("CI"):
+            pytest.fail("CI must run this test, but uv (in the test extra) is not installed")
+        pytest.skip("uv (in the test extra) is not installed")
+    uv = uv_package.find_uv_bin()
+    image = question.parent.parent / "image"
+    dockerfile = (image / "Dockerfile").read_text()
+    copied = re.search(r"^COPY (.+) /tmp/gatelab/$", dockerfile, re.M)
+    run = re.search(r"^RUN (.*?)(?=\n[A-Z#]|\Z)", dockerfile, re.S | re.M)
+    assert copied and run, dockerfile
+    stage = tmp_path / "stage"
+    stage.mkdir()
+    for name in copied[1].split():
+        shutil.copy(image / name, stage / name)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    assert subprocess.run([venv / "bin" / "python3", "-m", "pip", "--version"], capture_output=True).returncode != 0
+    command = run[1].replace("\\\n", " ").replace("/tmp/gatelab", str(stage))
+    env = {"PATH": f"{venv / 'bin'}:{Path(uv).parent}:/usr/bin:/bin", "HOME": str(tmp_path),
+           "UV_CACHE_DIR": str(tmp_path / "uv-cache")}
+    for bundle in ("/etc/ssl/certs/ca-certificates.crt", os.environ.get("SSL_CERT_FILE", "")):
+        if bundle and os.path.isfile(bundle):
+            env["SSL_CERT_FILE"] = bundle
+    done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip().endswith("gatelab, version " + gatelab_version) and not stage.exists()
+    frozen = subprocess.run([uv, "pip", "freeze", "--python", str(venv / "bin" / "python3")], capture_output=True,
+                            text=True, timeout=120, env=env).stdout
+    pinned = {line.split("==")[0] for line in pins.constraints().splitlines() if "==" in line}
+    installed = {line.split("==")[0].lower(): line for line in frozen.splitlines() if "==" in line}
+    assert all(installed[name.lower()].lower() == f"{name}=={pins.runtime_versions()[name]}".lower()
+               for name in pinned), frozen
+
+
+def test_the_image_is_named_in_the_course_or_the_release_says_it_is_still_to_do(assignment, make_assignment,
+                                                                                 tmp_path):
+    """Without prairielearn.image, info.json names a placeholder and grade release says what to do; with it,
+    info.json and the Dockerfile's build line name the instructor's image, and nothing is left to do."""
+    from gatelab.course import config
+    from gatelab.course import release as releasing
+
+    placeholder = releasing.reminders(assignment)
+    assert len(placeholder) == 1 and "set prairielearn: {image: NAME:TAG} in grader/config.yaml" in placeholder[0]
+    root = make_assignment(prairielearn={"image": "ada-lab/gatelab-rnn:2026.1"})
+    course = config.load(root)
+    assert course.prairielearn_image == "ada-lab/gatelab-rnn:2026.1" and releasing.reminders(course) == []
+    out = build_release(tmp_path / "release", root)
+    (question,) = (out / "prairielearn" / "questions").iterdir()
+    assert json.loads((question / "info.json").read_text())["externalGradingOptions"]["image"] == \
+        "ada-lab/gatelab-rnn:2026.1"
+    assert "docker build -t ada-lab/gatelab-rnn:2026.1 ." in (out / "prairielearn" / "image" / "Dockerfile").read_text()
 
 
 def test_the_entry_point_grades_a_submission_as_prairielearn_runs_it(question, tmp_path):

@@ -103,6 +103,8 @@ def test_grade_release_publishes_a_sound_course_with_its_audit(tmp_path):
     audit = (out / releasing.AUDIT).read_text()
     assert "HOLE" not in audit and "checks hold." in audit and not audit.startswith(releasing.FORCED)
     assert f"wrote {out / releasing.AUDIT}" in result.stdout
+    assert ("still to do: prairielearn/: info.json names the image your-dockerhub-name/gatelab:" in result.stdout
+            and "then set prairielearn: {image: NAME:TAG} in grader/config.yaml" in result.stdout)
 
 
 def test_a_module_no_grader_test_runs_is_a_config_error(tmp_path):

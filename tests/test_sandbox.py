@@ -255,6 +255,41 @@ def test_os_exit_in_a_function_is_a_crash_and_the_next_call_works(write, sandbox
     assert box.spawned == 2
 
 
+def test_an_import_that_ends_the_worker_says_which_file_and_line(write, sandbox):
+    """os._exit in a module another imports: the crash names the inner file and its line, outermost first."""
+    write("inner", """
+        import os
+        os._exit(3)
+    """)
+    write("outer", """
+        import inner
+        def f():
+            return 1
+    """)
+    outcome = sandbox().call("outer", "f", [])
+    assert outcome.status == "crashed" and outcome.phase == "import"
+    assert "exit code 3" in outcome.message and outcome.error["signal"] == ""
+    assert [(f["file"], f["line"], f["code"]) for f in outcome.error["frames"]] == [
+        ("outer.py", 2, "import inner"), ("inner.py", 3, "os._exit(3)")]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no SIGSEGV on Windows")
+def test_a_segfault_in_a_call_names_the_signal_and_the_line(write, sandbox):
+    """Native code that reads address 0 kills the worker with SIGSEGV; faulthandler's stack says where."""
+    write("m", OK_MODULE + """
+    import ctypes
+    def crash():
+        return ctypes.string_at(0)
+    """)
+    box = sandbox()
+    outcome = box.call("m", "crash", [])
+    assert outcome.status == "crashed" and outcome.phase == "call"
+    assert outcome.message == "was killed by signal SIGSEGV" and outcome.error["signal"] == "SIGSEGV"
+    assert [(f["file"], f["function"], f["code"]) for f in outcome.error["frames"]] == [
+        ("m.py", "crash", "return ctypes.string_at(0)")]
+    assert box.call("m", "ok", []).value == 42
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is enforced on Linux only (README)")
 def test_huge_allocation_raises_memory_error_and_the_next_call_works(write, sandbox):
     """Allocating 4 GB under a 512 MB cap gives status raised with MemoryError, in the same worker."""

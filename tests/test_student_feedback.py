@@ -145,6 +145,40 @@ def test_an_import_error_is_shown_once(assignment, tmp_path):
     assert len(shown.splitlines()) < 120, len(shown.splitlines())
 
 
+def test_an_import_that_ends_the_process_is_blamed_on_its_file_and_line(assignment, tmp_path):
+    """os._exit at the top of activations.py ends every worker importing lstm.py: the feedback shows where (the
+    import line in lstm.py, then the line in activations.py) once, and says what to do; later functions say so
+    in one line."""
+    folder = write_submission(tmp_path, {"activations": ("import numpy as np\n",
+                                                         "import numpy as np\nimport os\nos._exit(3)\n")})
+    shown = check(folder, "lstm")
+    line = _line_of(folder / "activations.py", "os._exit(3)")
+    assert ("lstm.forget_gate could not run: importing lstm.py ended the process with exit code 3 in activations.py, "
+            "which it imports, here:\n") in shown, shown
+    assert f"lstm.py, line {_line_of(folder / 'lstm.py', 'from activations import sigmoid')}: from activations " \
+           "import sigmoid\n" in shown
+    assert f"activations.py, line {line}: os._exit(3)\n" in shown
+    assert shown.count("Do not call os._exit() or kill the process: return the result.") == 1
+    assert ("lstm.input_gate could not run: importing lstm.py ended the process with exit code 3 in activations.py, "
+            f"which it imports (line {line}); shown in full under lstm.forget_gate.") in shown
+
+
+def test_a_segfault_at_import_says_it_is_native_code(assignment, tmp_path):
+    """A SIGSEGV (ctypes reading address 0) is not told to stop calling os._exit: it is told the crash is
+    in native code, at the line that made it."""
+    folder = write_submission(tmp_path, {"gru": ("import numpy as np\n",
+                                                 "import numpy as np\nimport ctypes\nctypes.string_at(0)\n")})
+    shown = check(folder, "gru.update_gate")
+    assert "gru.update_gate could not run: importing gru.py was killed by signal SIGSEGV, here:\n" in shown, shown
+    assert f"gru.py, line {_line_of(folder / 'gru.py', 'ctypes.string_at(0)')}: ctypes.string_at(0)" in shown
+    assert "SIGSEGV is a crash in native code" in shown and "os._exit" not in shown
+
+
+def _line_of(path: Path, code: str) -> int:
+    """The number of the first line of ``path`` that is ``code``."""
+    return next(n for n, text in enumerate(path.read_text().splitlines(), 1) if text.strip() == code)
+
+
 def test_what_did_not_run_is_not_headed_shape_and_dtype(tmp_path):
     """An exception leaves the aspects unjudged: one line says so, no 'shape and dtype:' heading, even verbose."""
     shown = check(COURSE / "exercises", "lstm.forget_gate", "--verbose")

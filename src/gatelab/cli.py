@@ -510,6 +510,8 @@ def release(assignment: Path | None, out: Path, force: bool, jobs: int | None) -
         for path in releasing.build(spec, out.resolve(), renderer, audit=report, forced=bool(holes)):
             click.echo(f"wrote {path}")
         click.echo(f"audit: {len(rows) - holes} of {len(rows)} checks hold")
+        for reminder in releasing.reminders(spec):
+            click.secho(f"still to do: {reminder}", fg="yellow")
         return EXIT_OK
 
     _run(action)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -71,6 +72,9 @@ class QuizFeedback:
     later: str = "after_due_date"
 
 
+# A Docker image reference (Docker's own grammar, simplified): [registry[:port]/]path[:tag][@sha256:digest]
+IMAGE = re.compile(r"(?:[a-zA-Z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+                   r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?")
 DEFAULT_QUIZ_SHARE = 0.25  # the quiz is a quarter of the points: it never outweighs the code by default
 
 
@@ -134,6 +138,7 @@ class Assignment:
     quiz_share: float = DEFAULT_QUIZ_SHARE  # the quiz's part of code + quiz points (quiz.share)
     local_feedback: str = LOCAL_FEEDBACK[0]  # quiz.local_feedback: does the student's lock mark answers
     isolation: str = "strict"  # strict: autograde and batch refuse where the kernel's wall cannot be built; weak
+    prairielearn_image: str = ""  # prairielearn.image: the grading image a PrairieLearn question names
 
     @property
     def grader(self) -> Path:
@@ -297,7 +302,7 @@ def load(root: Path) -> Assignment:
     doc = YamlSource(path)
     top = doc.mapping(doc.root, "the file")
     doc.check_keys(top, ("title", "solutions", "exercises", "seed", "limits", "isolation", "cases", "aspects",
-                         "tests", "quiz", "checksum", "recorded", "withheld"), "the file")
+                         "tests", "quiz", "checksum", "recorded", "withheld", "prairielearn"), "the file")
 
     def folder_of(key: str, default: str) -> Path:
         return (path.parent / (doc.typed(top[key], str, key) if key in top else default)).resolve()
@@ -321,7 +326,21 @@ def load(root: Path) -> Assignment:
         recorded=path.parent / doc.typed(top["recorded"], str, "recorded") if "recorded" in top else None,
         withheld=_withheld(doc, top.get("withheld")),
         isolation=_isolation(doc, top.get("isolation")),
+        prairielearn_image=_prairielearn_image(doc, top.get("prairielearn")),
     )
+
+
+def _prairielearn_image(doc: YamlSource, node: yaml.Node | None) -> str:
+    """``prairielearn.image``: the Docker image a PrairieLearn question is graded in (``""`` when not set)."""
+    entries = doc.mapping(node, "prairielearn")
+    doc.check_keys(entries, ("image",), "prairielearn")
+    if "image" not in entries:
+        return ""
+    image = doc.typed(entries["image"], str, "prairielearn.image")
+    if not IMAGE.fullmatch(image):
+        raise ConfigError(f"prairielearn.image must be a Docker image name like yourname/gatelab:1.0, not {image!r}",
+                          doc.where(entries["image"]))
+    return image
 
 
 def _isolation(doc: YamlSource, node: yaml.Node | None) -> str:

@@ -54,7 +54,8 @@ def constraints() -> str:
     """``constraints.txt``: one ``name==version`` per runtime dependency, headed by where they were taken, each
     followed by the Pythons it installs on (a pip comment, which setup.sh reads to say why a pin cannot install)."""
     head = (f"# The versions this gatelab release was built and tested with (Python {platform.python_version()}, "
-            f"{platform.system()} {platform.machine()}).\n# setup.sh installs with --constraint this file.\n")
+            f"{platform.system()} {platform.machine()}).\n# Gradescope's setup.sh and the PrairieLearn image install "
+            "with --constraint this file.\n")
     lines = []
     for name, version in runtime_versions().items():
         pythons = requires_python(name)

@@ -38,6 +38,7 @@ from gatelab.report.render import Renderer
 
 STUDENT, GRADESCOPE, CLASSROOM, GITLAB = "student", "gradescope", "github-classroom", "gitlab"
 PRAIRIELEARN = "prairielearn"
+IMAGE_PLACEHOLDER = "your-dockerhub-name/gatelab"  # the image info.json names until config.yaml names one
 AUDIT = "audit.txt"  # the audit this release passed (or was forced past)
 FORCED = "RELEASED WITH --force DESPITE THE HOLES BELOW: the grader may miss or misreport these.\n\n"
 
@@ -176,7 +177,7 @@ def _prairielearn(assignment: Assignment, target: Path, wheel: Path, renderer: R
     info = {"uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"gatelab:{assignment.title}")), "type": "v3",
             "title": assignment.title, "topic": assignment.title, "tags": ["gatelab"], "singleVariant": True,
             "gradingMethod": "External",
-            "externalGradingOptions": {"image": f"your-dockerhub-name/gatelab:{__version__}",
+            "externalGradingOptions": {"image": prairielearn_image(assignment),
                                        "entrypoint": "/grade/tests/run_autograder", "timeout": 120}}
     (question / "info.json").write_text(json.dumps(info, indent=2) + "\n")
     files = [f"{module}.py" for module in assignment.contract.modules]
@@ -186,9 +187,25 @@ def _prairielearn(assignment: Assignment, target: Path, wheel: Path, renderer: R
     image = target / "image"
     image.mkdir(parents=True)
     shutil.copyfile(wheel, image / wheel.name)
+    (image / pins.CONSTRAINTS).write_text(pins.constraints())
     (image / "Dockerfile").write_text(renderer.render("prairielearn_dockerfile.j2", wheel=wheel.name,
-                                                      version=__version__))
+                                                      image=prairielearn_image(assignment)))
     return target
+
+
+def prairielearn_image(assignment: Assignment) -> str:
+    """The grading image the PrairieLearn question names: ``prairielearn.image`` in config.yaml, else a
+    placeholder for the instructor's own Docker Hub name (see :func:`reminders`)."""
+    return assignment.prairielearn_image or f"{IMAGE_PLACEHOLDER}:{__version__}"
+
+
+def reminders(assignment: Assignment) -> list[str]:
+    """What the instructor must still do before a part of the release can be used as it is."""
+    if assignment.prairielearn_image:
+        return []
+    return [f"{PRAIRIELEARN}/: info.json names the image {prairielearn_image(assignment)}, a placeholder: build "
+            f"{PRAIRIELEARN}/image/ and push it to Docker Hub, then set prairielearn: {{image: NAME:TAG}} in "
+            "grader/config.yaml and release again"]
 
 
 def require_fresh(assignment: Assignment) -> None:

@@ -385,7 +385,7 @@ class Judge:
         if outcome.status is CallStatus.TIMEOUT:
             return Cause.IMPORT_HANG, last_file
         if outcome.status is CallStatus.CRASHED:
-            return Cause.IMPORT_CRASH, module_file
+            return Cause.IMPORT_CRASH, last_file
         return Cause.NONE, ""
 
     def _parts_failing_their_tests(self, fn: Function) -> list[str]:
@@ -507,6 +507,20 @@ class Judge:
                                           type=key[0], file=where["file"], line=where["line"], first=first)
         return self.renderer.feedback("import_error", module=fn.module, type=key[0], message=key[1], frames=frames)
 
+    def _crashed(self, fn: Function, outcome: Outcome) -> str:
+        """A worker that ended in a call of ``fn`` or in importing its module, with the lines where it ended
+        when the worker wrote them down; an import's ending in full under the first function it stops."""
+        frames = outcome.error.get("frames") or []
+        file = str(frames[-1]["file"]) if frames else f"{fn.module}.py"
+        signal = str(outcome.error.get("signal") or "")
+        first = fn.qualname
+        if outcome.phase == "import":
+            first = self._import_errors.setdefault(("crashed", outcome.message, file, frames[-1]["line"] if frames
+                                                    else 0), fn.qualname)
+        return self.renderer.feedback("crashed", qualname=fn.qualname, module=fn.module, message=outcome.message,
+                                      phase=outcome.phase, frames=frames, file=file, signal=signal,
+                                      first="" if first == fn.qualname else first)
+
     def _not_written(self, fn: Function, outcome: Outcome) -> bool:
         """Whether ``fn`` itself raised NotImplementedError: the grader's parts cannot change that."""
         return _not_implemented(outcome) and not self._upstream(fn, outcome.error.get("frames", []))
@@ -567,7 +581,7 @@ class Judge:
             return render("timeout", qualname=fn.qualname, message=outcome.message, frames=frames,
                           upstream=self._hung_in(fn, frames))
         if outcome.status is CallStatus.CRASHED:
-            return render("crashed", qualname=fn.qualname, message=outcome.message, phase=outcome.phase)
+            return self._crashed(fn, outcome)
         return render(MACROS[outcome.status], qualname=fn.qualname, message=outcome.message)
 
 

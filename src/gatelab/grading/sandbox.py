@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from gatelab.errors import UsageError
-from gatelab.grading import confine, isolation, pipes, wire
+from gatelab.grading import confine, isolation, pipes, wire, worker
 from gatelab.grading.clock import BACKSTOP, POLL, Allowance, Stopwatch
 from gatelab.grading.hardening import non_dumpable
 from gatelab.grading.limits import Limits
@@ -368,27 +368,41 @@ class _Process:
 
     def where_stopped(self) -> list[dict[str, Any]]:
         """The submission's frames (outermost first) in the last stack the worker wrote before time ran out."""
-        self.stacks.seek(0)
-        text = self.stacks.read(1 << 16).decode("utf-8", errors="replace")
-        return stack_frames(text.rsplit("Timeout (", 1)[-1], self.submission)  # a watchdog thread's last dump, or
-        # the signal handler's (which writes no "Timeout (" line)
+        return stack_frames(self._stacks().rsplit("Timeout (", 1)[-1], self.submission)  # a watchdog thread's
+        # last dump, or the signal handler's (which writes no "Timeout (" line)
+
+    def where_ended(self) -> list[dict[str, Any]]:
+        """The submission's frames (outermost first) where the worker ended abruptly, when it wrote them down
+        (``worker.record_endings``): none for an ending it could not record."""
+        text = self._stacks()
+        return stack_frames(text.rsplit(worker.FATAL, 1)[-1], self.submission) if worker.FATAL in text else []
+
+    def _stacks(self) -> str:
+        """The last 64 KiB the worker wrote to its stack file."""
+        size = os.fstat(self.stacks.fileno()).st_size
+        self.stacks.seek(max(0, size - (1 << 16)))
+        return self.stacks.read(1 << 16).decode("utf-8", errors="replace")
 
     def output_is_full(self) -> bool:
         return self._offset * 2 > self.limits.output_mb * 1024 * 1024
 
-    def exit_description(self) -> str:
+    def ending(self) -> tuple[str, dict[str, Any]]:
+        """How the worker ended, in words, and as an outcome's ``error``: the name of the ``signal`` that
+        killed it (empty when none did) and the submission's ``frames`` where it ended, when it wrote them."""
         try:
             code = self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
-            return "stopped answering"
+            return "stopped answering", {}
+        error = {"signal": "", "frames": self.where_ended()}
         if code < 0:
-            name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
-            if name == "SIGXFSZ":
-                return f"was stopped for printing more than {self.limits.output_mb} MB"
-            return f"was killed by signal {name}"
+            error["signal"] = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+            if error["signal"] == "SIGXFSZ":
+                return f"was stopped for printing more than {self.limits.output_mb} MB", error
+            return f"was killed by signal {error['signal']}", error
         if code == confine.EXIT_UNCONFINED:
-            return "could not be started behind the grader's wall (the grader's fault, not yours: tell your instructor)"
-        return f"ended the process with exit code {code}"
+            return ("could not be started behind the grader's wall (the grader's fault, not yours: tell your "
+                    "instructor)"), {}
+        return f"ended the process with exit code {code}", error
 
     def kill(self) -> None:
         self.pipes.close()
@@ -752,7 +766,8 @@ class Sandbox:
             outcome = Outcome(CallStatus.TIMEOUT, phase=phase, error={"frames": process.where_stopped()},
                               message=self._timeout_message(process))
         elif reply == "crashed":
-            outcome = Outcome(CallStatus.CRASHED, phase=phase, message=process.exit_description())
+            message, error = process.ending()
+            outcome = Outcome(CallStatus.CRASHED, phase=phase, message=message, error=error)
         else:
             why = f": {process.refused}" if process.refused else " (or more than the size limit)"
             outcome = Outcome(CallStatus.PROTOCOL, phase=phase,

@@ -33,7 +33,7 @@ import time
 import traceback
 import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
 
 import numpy as np
 
@@ -235,6 +235,28 @@ class Watchdog:
             signal.setitimer(signal.ITIMER_REAL, 0)
         elif self.after > 0:
             faulthandler.cancel_dump_traceback_later()
+
+
+FATAL = "Fatal Python error"  # how faulthandler heads the stack it writes when a fatal signal ends the worker
+_REAL_EXIT = os._exit
+
+
+def record_endings(fd: int) -> None:
+    """Have the worker write its stack to the grader's file ``fd`` as it ends abruptly, so the feedback can say
+    which line ended it: ``faulthandler`` on a fatal signal (SIGSEGV, SIGABRT, ...), a wrapped ``os._exit``
+    otherwise. Feedback only: native code (``posix._exit`` through ctypes) ends the worker unrecorded."""
+    if fd < 0:
+        return
+    faulthandler.enable(file=fd, all_threads=False)
+
+    def told_exit(status: int) -> NoReturn:
+        try:
+            os.write(fd, f"\n{FATAL}: os._exit({status!r}) called\n\n".encode())
+            faulthandler.dump_traceback(file=fd, all_threads=False)
+        finally:
+            _REAL_EXIT(status)
+
+    os._exit = told_exit
 
 
 def _rename(name: str, present: list[str], suffix: str) -> str:
@@ -483,6 +505,7 @@ def _become_worker(options: argparse.Namespace) -> None:
         confine.build(plan)
     except confine.Unconfined as exc:
         confine.fail(str(exc))
+    record_endings(options.stack_fd)
     sys.addaudithook(_audit_hook(tuple(sorted({submission, scratch, *read}))))
     channel = Channel(options.in_fd, options.out_fd)
     serve(channel, Worker(submission, channel, Watchdog(options.stack_fd, options.stack_after)))
@@ -588,7 +611,7 @@ def _fork_worker(control: Any, waking: tuple[int, int], request: dict[str, Any],
         code = 1
     finally:
         _flush(sys.stdout, sys.stderr)
-        os._exit(code)
+        _REAL_EXIT(code)
 
 
 def _reap(control: Any, children: set[int]) -> None:
