@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from gatelab.course.limits import Limits  # noqa: E402
 from gatelab.grading import forkserver, isolation  # noqa: E402
-from gatelab.grading.limits import Limits  # noqa: E402
 from gatelab.grading.sandbox import Sandbox  # noqa: E402
 
 

@@ -71,7 +71,7 @@ def fast_course(root: Path) -> Path:
 
 def build_release(out: Path, root: Path = COURSE) -> Path:
     """``grade release`` of the course at ``root`` into ``out`` (as an instructor builds it); returns ``out``."""
-    from gatelab.course import release as releasing
+    from gatelab.authoring import release as releasing
     from gatelab.report.render import Renderer
 
     course = config.load(root)

@@ -1,7 +1,8 @@
 """`grade audit`'s own checks can fail: each is shown catching the hole it guards against."""
 from __future__ import annotations
 
-from gatelab.course import audit, config
+from gatelab.authoring import audit
+from gatelab.course import config
 from gatelab.grading import diagnostics
 from gatelab.report.render import Renderer
 

@@ -90,7 +90,7 @@ def _assignment_with_catalog(make_assignment, yaml_text: str, py_text: str) -> P
 
 def audit_catalog(root: Path) -> dict[str, Any]:
     """The audit's rows for the catalog of the assignment at ``root``: each mistake planted and graded."""
-    from gatelab.course import audit as auditing
+    from gatelab.authoring import audit as auditing
     from gatelab.report.render import Renderer
 
     assignment = config.load(root)
@@ -115,7 +115,7 @@ def test_audit_finds_a_mistake_no_test_catches(make_assignment):
 
 def test_audit_exits_1_on_a_hole_and_shows_it(monkeypatch):
     """`grade audit` prints every row, marks a failing one HOLE and exits 1; all rows holding exit 0."""
-    from gatelab.course import audit as auditing
+    from gatelab.authoring import audit as auditing
 
     for rows, code in (([auditing.Row("mistake m", False, "never named")], 1), ([auditing.Row("x", True, "")], 0)):
         monkeypatch.setattr(auditing, "run", lambda *args, rows=rows, **kwargs: rows)
@@ -347,6 +347,7 @@ def test_a_release_reads_the_families_without_code():
 
 
 def _candidate_ids(qualname: str, case: str, args_change=None) -> tuple[list[str], Any, list[Any]]:
+    from gatelab.grading import matching
     from gatelab.grading.cases import make_args
     from gatelab.grading.reference import Reference
 
@@ -355,7 +356,8 @@ def _candidate_ids(qualname: str, case: str, args_change=None) -> tuple[list[str
     reference = Reference(COURSE / "solutions", SHIPPED.modules)
     args = make_args(SHIPPED, fn, assignment.cases[case], assignment.seed)
     expected = reference.function(qualname)(*args)
-    found, failures = _shipped_catalog().candidates(fn, catalog.reference_namespace(reference.modules), args, expected)
+    found, failures = matching.candidates(_shipped_catalog(), fn, catalog.reference_namespace(reference.modules), args,
+                                          expected)
     assert failures == []
     return [c.mistake.id for c in found], expected, found
 

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from gatelab.course import contract as contracts
+from gatelab.course.case import Case
 from gatelab.course.expressions import ExpressionError, parse
 from gatelab.errors import ConfigError
-from gatelab.grading.cases import Case, make_args
+from gatelab.grading.cases import make_args
 from gatelab.grading.reference import Reference
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -305,7 +306,7 @@ def test_choosing_kinds_and_gradients_cite_file_and_line(tmp_path, old, new, say
 def test_a_case_must_pick_one_of_the_choices(tmp_path):
     """A case whose ``pick`` is not 0 .. count-1 is refused in config.yaml, with its line."""
     from gatelab.course import config as configs
-    from gatelab.course.yamlsource import YamlSource
+    from gatelab.yamlsource import YamlSource
 
     contract = write_contract(CHOOSING, tmp_path)
     (tmp_path / "config.yaml").write_text("cases:\n  a: {d: 2, n: 3, pick: 2}\n")

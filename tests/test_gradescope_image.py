@@ -35,8 +35,9 @@ HOST_FILES = ("etc/resolv.conf", "etc/ssl/certs/ca-certificates.crt", "etc/pip.c
 CLEAN_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "LANG": "C.UTF-8",
              "PIP_CERT": "/etc/ssl/certs/ca-certificates.crt", "PIP_DEFAULT_TIMEOUT": "180"}
 # What grade release writes, less its audit (the course's audit is tested apart, and takes minutes).
-BUILD = ("import sys; from pathlib import Path; from gatelab.course import config, release; "
-         "from gatelab.report.render import Renderer; course = config.load(Path(sys.argv[1])); "
+BUILD = ("import sys; from pathlib import Path; from gatelab.course import config; "
+         "from gatelab.authoring import release; from gatelab.report.render import Renderer; "
+         "course = config.load(Path(sys.argv[1])); "
          "release.build(course, Path(sys.argv[2]), Renderer(course.grader / 'templates'))")
 NUMPY_PYTHONS = importlib.metadata.metadata("numpy")["Requires-Python"]  # this environment's numpy's
 REFERENCE_USER = {"email": "Ada@Example.com", "id": 4242, "name": "Ada"}

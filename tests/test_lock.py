@@ -15,7 +15,8 @@ import yaml
 
 from conftest import COURSE, build_release
 from gatelab import grading
-from gatelab.course import config, generate
+from gatelab.authoring import generate
+from gatelab.course import config
 from gatelab.errors import ConfigError
 from gatelab.quiz import bank as quiz
 from gatelab.quiz import lock, seal

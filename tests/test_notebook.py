@@ -15,9 +15,9 @@ from click.testing import CliRunner
 
 import gatelab
 from conftest import COURSE, build_release, write_submission
+from gatelab.authoring import notebook as student_notebook
 from gatelab.cli import main
 from gatelab.course import config
-from gatelab.course import notebook as student_notebook
 
 HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)> & </pre></div>"
 ACTIVATIONS = ("activations.sigmoid", "activations.sigmoid_derivative", "activations.tanh_derivative")

@@ -17,7 +17,7 @@ import pytest
 from conftest import build_release, write_submission
 from gatelab import __version__ as gatelab_version
 from gatelab import grading
-from gatelab.course import pins
+from gatelab.authoring import pins
 from gatelab.report.exporters import prairielearn
 from gatelab.report.results import Kind, Results, Status, TestResult
 
@@ -170,8 +170,8 @@ def test_the_image_is_named_in_the_course_or_the_release_says_it_is_still_to_do(
                                                                                  tmp_path):
     """Without prairielearn.image, info.json names a placeholder and grade release says what to do; with it,
     info.json and the Dockerfile's build line name the instructor's image, and nothing is left to do."""
+    from gatelab.authoring import release as releasing
     from gatelab.course import config
-    from gatelab.course import release as releasing
 
     placeholder = releasing.reminders(assignment)
     assert len(placeholder) == 1 and "set prairielearn: {image: NAME:TAG} in grader/config.yaml" in placeholder[0]

@@ -12,7 +12,7 @@ from gatelab import grading
 from gatelab.cli import main
 from gatelab.course import config
 from gatelab.errors import ConfigError
-from gatelab.quiz import answers, asking, identity, lock
+from gatelab.quiz import answers, asking, identity, linting, lock
 from gatelab.quiz import bank as quiz
 from gatelab.quiz.bank import Templates
 from gatelab.quiz.marking import Marker
@@ -237,7 +237,7 @@ def test_shipped_bank_is_large_uses_every_type_and_validates():
     wrong, false statements two to one, and ids that name their answer."""
     from gatelab.quiz import giveaways
 
-    bank, problems = quiz.validate(COURSE / "grader" / "quiz")
+    bank, problems = linting.validate(COURSE / "grader" / "quiz")
     tells = giveaways.tells(bank)
     assert problems == tells
     assert [t.split(": ", 1)[1][:34] for t in tells[:3]] == ["all 7 multiple-select questions ha",
@@ -274,7 +274,7 @@ def test_validation_problems_cite_file_line_and_id(tmp_path, text, message):
     folder = tmp_path / "quiz"
     folder.mkdir()
     (folder / "bank.yaml").write_text(text)
-    _, problems = quiz.validate(folder)
+    _, problems = linting.validate(folder)
     assert any(message in p and "bank.yaml:" in p for p in problems), problems
 
 
@@ -539,7 +539,7 @@ def test_shipped_questions_give_nothing_away():
     """Shipped course: length tells nowhere, the right choice longest in at most a quarter of the single-choice
     questions, and no id word that appears in the right choice only."""
     shipped = ROOT / "grader" / "quiz"
-    bank, problems = quiz.validate(shipped)
+    bank, problems = linting.validate(shipped)
     assert problems == []
     singles = [q for q in bank.questions if q.type == "single"]
     longest = [q.id for q in singles if max(q.choices, key=lambda c: len(c.text)).correct]
@@ -549,7 +549,7 @@ def test_shipped_questions_give_nothing_away():
         wrong = " ".join(c.text.lower() for c in question.choices if not c.correct)
         telling = [w for w in question.id.split("-") if len(w) > 4 and w in right and w not in wrong]
         assert not telling, (question.id, telling)
-    _, attention = quiz.validate(ROOT / "examples" / "attention" / "grader" / "quiz")
+    _, attention = linting.validate(ROOT / "examples" / "attention" / "grader" / "quiz")
     assert attention == []
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import COURSE, ROOT
+from gatelab.authoring import release as releasing
 from gatelab.course import config
-from gatelab.course import release as releasing
 from gatelab.report.render import Renderer
 
 ATTENTION = ROOT / "examples" / "attention"  # the smallest course: its audit takes seconds

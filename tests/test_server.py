@@ -104,7 +104,7 @@ def test_a_server_stops_when_idle(runtime, monkeypatch):
     monkeypatch.setenv(server.IDLE, "2")
     path = server.address()
     assert path is not None
-    process = subprocess.Popen([sys.executable, "-m", "gatelab.server", str(path)])
+    process = subprocess.Popen([sys.executable, "-m", "gatelab.resident", str(path)])
     try:
         assert _started()["checks"] == 0
         assert process.wait(timeout=60) == 0

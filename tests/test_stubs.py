@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from conftest import COURSE
-from gatelab.course import stubs
+from gatelab.authoring import stubs
 from gatelab.errors import ConfigError
 from gatelab.report.render import Renderer
 
@@ -21,7 +21,7 @@ SOURCE = '''def f(x):
 
 def test_generated_files_are_in_sync(assignment):
     """exercises/, the locked bank and the answer key are what `grade generate` makes; rerun it after edits."""
-    from gatelab.course import generate
+    from gatelab.authoring import generate
 
     assert generate.stale(assignment) == []
 

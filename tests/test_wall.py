@@ -24,8 +24,8 @@ from click.testing import CliRunner
 
 from conftest import COURSE, write_submission
 from gatelab.cli import main
+from gatelab.course.limits import Limits
 from gatelab.grading import confine, forkserver, isolation, kernel, landlock, seccomp
-from gatelab.grading.limits import Limits
 from gatelab.grading.sandbox import HIDDEN, PUBLIC, Sandbox
 
 WALL = isolation.wall()

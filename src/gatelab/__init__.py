@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
     from gatelab.checking import CheckResult
 
-__version__ = "0.1.0"
+from gatelab.version import __version__
+
 __all__ = ["__version__", "check", "load_ipython_extension"]
 
 

@@ -9,9 +9,9 @@ from typing import Any, Callable
 
 import click
 
-from gatelab import __version__
 from gatelab.checking import quiz_mode
 from gatelab.errors import EXIT_ASSIGNMENT_DEFECT, EXIT_NOT_FULL_MARKS, EXIT_OK, GatelabError, GraderFault
+from gatelab.version import __version__
 
 EXIT_CODES = """\b
 Exit codes:
@@ -269,9 +269,10 @@ def validate(assignment: Path | None, seeds: int) -> None:
 
     def action() -> int:
         from gatelab.quiz import bank as quiz
+        from gatelab.quiz import linting
 
         spec = _assignment(assignment)
-        bank, problems = quiz.validate(spec.grader / "quiz", seeds=seeds)
+        bank, problems = linting.validate(spec.grader / "quiz", seeds=seeds)
         for problem in problems:
             click.secho(problem, fg="red")
         counts = {kind: sum(q.type == kind for q in bank.questions) for kind in quiz.TYPES}
@@ -349,7 +350,7 @@ def audit(assignment: Path | None, jobs: int | None) -> None:
     """
 
     def action() -> int:
-        from gatelab.course import audit as auditing
+        from gatelab.authoring import audit as auditing
         from gatelab.report.render import Renderer
 
         spec = _assignment(assignment)
@@ -363,7 +364,7 @@ def audit(assignment: Path | None, jobs: int | None) -> None:
 
 def _audited(spec: Any, renderer: Any, jobs: int | None) -> list[Any]:
     """The audit's rows, with a progress bar on stderr."""
-    from gatelab.course import audit as auditing
+    from gatelab.authoring import audit as auditing
     from gatelab.course import catalog
 
     steps = 3 + len(auditing.NO_WORK) + len(catalog.load(spec.grader / "mistakes", spec.contract).mistakes)
@@ -489,8 +490,8 @@ def release(assignment: Path | None, out: Path, force: bool, jobs: int | None) -
     """
 
     def action() -> int:
-        from gatelab.course import audit as auditing
-        from gatelab.course import release as releasing
+        from gatelab.authoring import audit as auditing
+        from gatelab.authoring import release as releasing
         from gatelab.report.render import Renderer
 
         spec = _assignment(assignment)
@@ -525,7 +526,7 @@ def generate(assignment: Path | None, check_only: bool) -> None:
     """Generate the exercises (stubs), the locked question bank and the answer key."""
 
     def action() -> int:
-        from gatelab.course import generate as generating
+        from gatelab.authoring import generate as generating
 
         spec = _assignment(assignment)
         if check_only:

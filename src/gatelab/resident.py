@@ -1,4 +1,5 @@
-"""What the check server (``gatelab.server``) keeps warm, and how it runs one caller's ``grade check``.
+"""The check server itself (``python -m gatelab.resident``, started by ``gatelab.server``): what it keeps warm,
+and how it runs one caller's ``grade check``.
 
 The server runs the ``grade`` command itself, in its own process, for one
 caller at a time: the caller's standard output and error become this
@@ -13,11 +14,17 @@ every check, as in a check run alone.
 from __future__ import annotations
 
 import io
+import json
 import os
+import socket
+import struct
 import sys
 import threading
 import traceback
+from pathlib import Path
 from typing import Any, Callable
+
+from gatelab import server
 
 
 def warm_up() -> None:
@@ -154,3 +161,110 @@ class _as_caller:
 def _text(fd: int, encoding: str, errors: str, line_buffering: bool) -> io.TextIOWrapper:
     return io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding=encoding, errors=errors,
                             line_buffering=line_buffering, write_through=True)
+
+
+def serve(path: Path, idle: float = server.IDLE_SECONDS, first: tuple[str, str] | None = None) -> None:
+    """Answer checks on ``path`` one after another until ``idle`` seconds pass without one; ``first`` (the
+    folder and ``--assignment`` of the check that started it) names the assignment to make warm at once."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if server.answers(path):
+        return  # another server got there first
+    path.unlink(missing_ok=True)  # a dead server's socket
+    os.umask(0o077)
+    listener.bind(str(path))
+    mine = path.stat().st_ino
+    listener.listen(16)
+    listener.settimeout(idle)
+    warm_up()
+    kept = Kept()
+    if first is not None:
+        kept.prepare(*first)
+    try:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except socket.timeout:
+                return
+            with connection:
+                if not _take(connection, kept):
+                    return
+    finally:
+        if path.exists() and path.stat().st_ino == mine:  # not a newer server's socket
+            path.unlink(missing_ok=True)
+        listener.close()
+        kept.close()
+
+
+def _take(connection: socket.socket, kept: Any) -> bool:
+    """Answer one connection; False when it asked the server to stop."""
+    connection.setblocking(True)
+    if not _same_user(connection):
+        return True
+    try:
+        head, fds, _, _ = socket.recv_fds(connection, server.FRAME.size, 2)
+        (length,) = server.FRAME.unpack(head) if len(head) == server.FRAME.size else (0,)
+        body = b""
+        while len(body) < length:
+            chunk = connection.recv(length - len(body))
+            if not chunk:
+                break
+            body += chunk
+        request = json.loads(body or b"{}")
+    except (OSError, ValueError):
+        return True
+    try:
+        if request.get("stop"):
+            connection.sendall(b'{"stopping": true}\n')
+            return False
+        if request.get("status"):
+            connection.sendall(json.dumps(kept.status()).encode() + b"\n")
+            return True
+        if len(fds) != 2 or not isinstance(request.get("argv"), list):
+            return True
+        connection.sendall(server.ACCEPTED)
+        try:
+            reply: dict[str, Any] = {"code": kept.run(request, fds, lambda: _gone(connection))}
+        except Exception:  # noqa: BLE001 - it could not act as the caller (its folder is gone, say)
+            reply = {"local": True}  # before anything was written: the caller runs the check itself
+        connection.sendall(json.dumps(reply).encode() + b"\n")
+    except OSError:
+        pass  # the caller left (Ctrl-C): its output went nowhere
+    finally:
+        for fd in fds:
+            os.close(fd)
+    return True
+
+
+def _same_user(connection: socket.socket) -> bool:
+    """On Linux, whether the caller runs as this server's user (elsewhere the private folder must do)."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return True
+    credentials = connection.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
+    _, uid, _ = struct.unpack("3i", credentials)
+    return uid == os.getuid()
+
+
+def _gone(connection: socket.socket) -> bool:
+    """Whether the caller closed its end (it was stopped while the check ran)."""
+    import select
+
+    ready, _, _ = select.select([connection], [], [], 0)
+    if not ready:
+        return False
+    try:
+        return connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m gatelab.resident SOCKET [FOLDER ASSIGNMENT]``, as ``server.start_later`` starts it."""
+    args = argv if argv is not None else sys.argv[1:]
+    first = (args[1], args[2]) if len(args) > 2 else None
+    serve(Path(args[0]), float(os.environ.get(server.IDLE, server.IDLE_SECONDS)), first)
+
+
+if __name__ == "__main__":
+    main()

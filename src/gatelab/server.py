@@ -21,8 +21,9 @@ for the student's code every time.
   It stops after ``GATELAB_SERVER_IDLE`` seconds without a check (15
   minutes), or with ``grade server stop``.
 
-Only the standard library is imported at module level: the client side of
-this module is on the path of every ``grade`` command.
+This module is the client: the ``grade`` command (``gatelab.__main__``) asks
+here first, and starts the server (``gatelab.resident``) after a check. Only
+the standard library is imported: it is on the path of every ``grade`` command.
 """
 from __future__ import annotations
 
@@ -34,12 +35,12 @@ import socket
 import struct
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 SWITCH = "GATELAB_SERVER"
 IDLE = "GATELAB_SERVER_IDLE"
 IDLE_SECONDS = 900.0
-_LEN = struct.Struct(">I")
+FRAME = struct.Struct(">I")
 _MAX_PATH = 100  # a Unix socket's path must be short (about 104-108 bytes, by OS)
 ACCEPTED = b"accepted\n"
 
@@ -117,7 +118,7 @@ def ask(argv: list[str]) -> int | None:
             stream.flush()
         request = json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ),
                               "streams": [_stream_settings(sys.stdout), _stream_settings(sys.stderr)]}).encode()
-        socket.send_fds(connection, [_LEN.pack(len(request))], [sys.stdout.fileno(), sys.stderr.fileno()])
+        socket.send_fds(connection, [FRAME.pack(len(request))], [sys.stdout.fileno(), sys.stderr.fileno()])
         connection.sendall(request)
         if _read_line(connection) != ACCEPTED:
             return None
@@ -157,12 +158,12 @@ def start_later(argv: list[str]) -> None:
     if not eligible(argv) or mode == "off" or (mode == "auto" and not _in_a_terminal()):
         return
     path = address()
-    if path is None or _answers(path):
+    if path is None or answers(path):
         return
     import subprocess
 
     assignment = argv[argv.index("--assignment") + 1] if "--assignment" in argv[:-1] else ""
-    subprocess.Popen([sys.executable, "-m", "gatelab.server", str(path), os.getcwd(), assignment],
+    subprocess.Popen([sys.executable, "-m", "gatelab.resident", str(path), os.getcwd(), assignment],
                      stdin=subprocess.DEVNULL,
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                      cwd=str(path.parent), close_fds=True)
@@ -175,7 +176,7 @@ def _in_a_terminal() -> bool:
         return False
 
 
-def _answers(path: Path) -> bool:
+def answers(path: Path) -> bool:
     """Whether a server listens on ``path``."""
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -205,7 +206,7 @@ def _tell(path: Path | None, request: dict[str, Any]) -> dict[str, Any] | None:
     try:
         connection.connect(str(path))
         body = json.dumps(request).encode()
-        socket.send_fds(connection, [_LEN.pack(len(body))], [])
+        socket.send_fds(connection, [FRAME.pack(len(body))], [])
         connection.sendall(body)
         reply = _read_line(connection)
         return json.loads(reply) if reply else None
@@ -213,141 +214,3 @@ def _tell(path: Path | None, request: dict[str, Any]) -> dict[str, Any] | None:
         return None
     finally:
         connection.close()
-
-
-# --- the server ---------------------------------------------------------------------------------
-
-
-def serve(path: Path, idle: float = IDLE_SECONDS, first: tuple[str, str] | None = None) -> None:
-    """Answer checks on ``path`` one after another until ``idle`` seconds pass without one; ``first`` (the
-    folder and ``--assignment`` of the check that started it) names the assignment to make warm at once."""
-    from gatelab.resident import Kept, warm_up
-
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    if _answers(path):
-        return  # another server got there first
-    path.unlink(missing_ok=True)  # a dead server's socket
-    os.umask(0o077)
-    listener.bind(str(path))
-    mine = path.stat().st_ino
-    listener.listen(16)
-    listener.settimeout(idle)
-    warm_up()
-    kept = Kept()
-    if first is not None:
-        kept.prepare(*first)
-    try:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except socket.timeout:
-                return
-            with connection:
-                if not _take(connection, kept):
-                    return
-    finally:
-        if path.exists() and path.stat().st_ino == mine:  # not a newer server's socket
-            path.unlink(missing_ok=True)
-        listener.close()
-        kept.close()
-
-
-def _take(connection: socket.socket, kept: Any) -> bool:
-    """Answer one connection; False when it asked the server to stop."""
-    connection.setblocking(True)
-    if not _same_user(connection):
-        return True
-    try:
-        head, fds, _, _ = socket.recv_fds(connection, _LEN.size, 2)
-        (length,) = _LEN.unpack(head) if len(head) == _LEN.size else (0,)
-        body = b""
-        while len(body) < length:
-            chunk = connection.recv(length - len(body))
-            if not chunk:
-                break
-            body += chunk
-        request = json.loads(body or b"{}")
-    except (OSError, ValueError):
-        return True
-    try:
-        if request.get("stop"):
-            connection.sendall(b'{"stopping": true}\n')
-            return False
-        if request.get("status"):
-            connection.sendall(json.dumps(kept.status()).encode() + b"\n")
-            return True
-        if len(fds) != 2 or not isinstance(request.get("argv"), list):
-            return True
-        connection.sendall(ACCEPTED)
-        try:
-            reply: dict[str, Any] = {"code": kept.run(request, fds, lambda: _gone(connection))}
-        except Exception:  # noqa: BLE001 - it could not act as the caller (its folder is gone, say)
-            reply = {"local": True}  # before anything was written: the caller runs the check itself
-        connection.sendall(json.dumps(reply).encode() + b"\n")
-    except OSError:
-        pass  # the caller left (Ctrl-C): its output went nowhere
-    finally:
-        for fd in fds:
-            os.close(fd)
-    return True
-
-
-def _same_user(connection: socket.socket) -> bool:
-    """On Linux, whether the caller runs as this server's user (elsewhere the private folder must do)."""
-    option = getattr(socket, "SO_PEERCRED", None)
-    if option is None:
-        return True
-    credentials = connection.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
-    _, uid, _ = struct.unpack("3i", credentials)
-    return uid == os.getuid()
-
-
-def _gone(connection: socket.socket) -> bool:
-    """Whether the caller closed its end (it was stopped while the check ran)."""
-    import select
-
-    ready, _, _ = select.select([connection], [], [], 0)
-    if not ready:
-        return False
-    try:
-        return connection.recv(1, socket.MSG_PEEK) == b""
-    except OSError:
-        return True
-
-
-def main(argv: list[str] | None = None) -> None:
-    args = argv if argv is not None else sys.argv[1:]
-    serve(Path(args[0]), float(os.environ.get(IDLE, IDLE_SECONDS)), (args[1], args[2]) if len(args) > 2 else None)
-
-
-def command() -> None:
-    """The ``grade`` console script (and ``python -m gatelab``)."""
-
-    def run_cli() -> None:
-        from gatelab.cli import main as cli
-
-        cli(prog_name="grade")
-
-    try:
-        launch(run_cli)
-    except KeyboardInterrupt:  # Ctrl-C before click took over (while importing): no traceback
-        sys.stderr.write("\nAborted!\n")
-        sys.exit(130)
-
-
-def launch(run_cli: Callable[[], None]) -> None:
-    """The ``grade`` command: a check goes to the server when one answers; else it runs here (and leaves a
-    server for the next check, when wanted)."""
-    argv = sys.argv[1:]
-    if eligible(argv):
-        code = ask(argv)
-        if code is not None:
-            sys.exit(code)
-    try:
-        run_cli()
-    finally:
-        start_later(argv)
-
-
-if __name__ == "__main__":
-    main()

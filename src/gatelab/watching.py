@@ -121,8 +121,8 @@ class Watcher:
     def __init__(self, spec: Assignment, submission: Path, renderer: Renderer, *, target: str | None = None,
                  include_hidden: bool = False, quiz: str = "full", student: str | None = None,
                  verbose: bool = False) -> None:
-        from gatelab.grading.run import check_target
         from gatelab.grading.submission import locate
+        from gatelab.grading.target import check_target
 
         check_target(spec, target)
         self.spec, self.renderer, self.target = spec, renderer, target

@@ -17,11 +17,11 @@ from pathlib import Path
 import yaml
 
 from gatelab.course import contract as contracts
+from gatelab.course.case import Case
 from gatelab.course.contract import Contract, Function, choice_index
-from gatelab.course.yamlsource import YamlSource
+from gatelab.course.limits import POLICIES, STRICT, Limits
 from gatelab.errors import ConfigError, UsageError, did_you_mean
-from gatelab.grading.cases import Case
-from gatelab.grading.limits import Limits
+from gatelab.yamlsource import YamlSource
 
 CONFIG_NAME = Path("grader") / "config.yaml"
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
@@ -345,8 +345,6 @@ def _prairielearn_image(doc: YamlSource, node: yaml.Node | None) -> str:
 
 def _isolation(doc: YamlSource, node: yaml.Node | None) -> str:
     """``isolation``: strict (the default) or weak."""
-    from gatelab.grading.isolation import POLICIES, STRICT
-
     if node is None:
         return STRICT
     value = doc.typed(node, str, "isolation")

@@ -16,8 +16,8 @@ from typing import Any, Mapping
 import yaml
 
 from gatelab.course.expressions import Expression, ExpressionError, parse
-from gatelab.course.yamlsource import YamlSource
 from gatelab.errors import ConfigError, did_you_mean
+from gatelab.yamlsource import YamlSource
 
 CONTRACT_NAME = "contract.yaml"
 ROLES = ("features", "examples", "time")

@@ -21,9 +21,9 @@ import yaml
 
 from gatelab.course import mutations
 from gatelab.course.contract import Contract, Function
-from gatelab.course.yamlsource import YamlSource
 from gatelab.errors import ConfigError, did_you_mean
 from gatelab.report.render import StringTemplates
+from gatelab.yamlsource import YamlSource
 
 FAMILIES_NAME = "families.yaml"
 TOP = ("kinds", "families")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_LAZY = ("grade", "check_target", "QUIZ", "QUIZ_MODES")
+_LAZY = ("grade", "QUIZ_MODES")
 
 
 def __getattr__(name: str) -> Any:

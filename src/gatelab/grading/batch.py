@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol, Sequence
 
-from gatelab import __version__
 from gatelab.errors import GatelabError, UsageError
+from gatelab.version import __version__
 
 STATE = "state.json"
 _SAFE = re.compile(r"[^\w.@+-]+")  # letters of any script stay (Zoë_Müller), as NFC: a Mac's names match

@@ -1,4 +1,4 @@
-"""Seeded inputs for a contract function on a named case.
+"""Seeded inputs for a contract function on a named case (``course.case.Case``).
 
 A case is data from ``grader/config.yaml``: a value for every dimension of
 the contract and for any of its variables. How each argument is drawn comes
@@ -7,46 +7,14 @@ the function and the case name, so a failing test replays exactly.
 """
 from __future__ import annotations
 
-import re
 import zlib
-from dataclasses import dataclass
-from typing import Any, Collection, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
+from gatelab.course.case import Case
 from gatelab.course.contract import Contract, Draw, Function, Kind, choice_index
 from gatelab.grading.wire import safe_str
-
-_SIZES = re.compile(r"\((?P<items>\s*\w+\s*=\s*[^,()=]+(?:,\s*\w+\s*=\s*[^,()=]+)*)\)\s*$")
-
-
-@dataclass(frozen=True)
-class Case:
-    """The values of the dimensions and variables for one family of tests."""
-
-    name: str
-    values: tuple[tuple[str, float], ...] = ()
-    title: str = ""
-
-    @property
-    def label(self) -> str:
-        """Human title: ``batch of one (m=1)``, or the name with spaces."""
-        return self.title or self.name.replace("_", " ")
-
-    def label_for(self, dimensions: Collection[str], used: Collection[str]) -> str:
-        """The title as one function's test shows it: a closing ``(a=3, b=4, c=5)`` keeps only the
-        ``dimensions`` among ``used`` (the function's), so a test never names a size its inputs do not have."""
-        match = _SIZES.search(self.label)
-        if not match:
-            return self.label
-        items = [item.strip() for item in match["items"].split(",")]
-        kept = [item for item in items if item.split("=")[0].strip() not in dimensions
-                or item.split("=")[0].strip() in used]
-        head = self.label[:match.start()].rstrip()
-        return f"{head} ({', '.join(kept)})" if kept else head
-
-    def value(self, name: str) -> float:
-        return dict(self.values)[name]
 
 
 def seed_for(base_seed: int, qualname: str, case: str) -> int:

@@ -30,9 +30,9 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import yaml
 
-from gatelab import __version__
 from gatelab.errors import UsageError
 from gatelab.grading.submission import IGNORED, UNPACK_LIMITS, unpack
+from gatelab.version import __version__
 
 INSTALL = 'grading on a Dask cluster needs Dask\'s distributed: pip install "gatelab[dask]"'
 CONNECT_SECONDS = 10  # to reach the scheduler, then for a first worker to be there
@@ -42,8 +42,8 @@ MAX_ASSIGNMENT_BYTES = 50 * 1024 * 1024  # the zipped assignment: grader, refere
 def pack_assignment(root: Path) -> bytes:
     """The whole assignment as a zip: grader/, solutions/ and exercises/ side by side, its config pointing at
     them and recording the title and checksum it has here (so results are the same wherever it is unpacked)."""
+    from gatelab.archive import folder_entries
     from gatelab.course import config
-    from gatelab.course.archive import folder_entries
 
     spec = config.load(root)
     entries = folder_entries(spec.grader, "grader/")

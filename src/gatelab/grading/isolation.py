@@ -31,11 +31,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from gatelab.course.limits import POLICIES, WEAK
 from gatelab.errors import GatelabError, UsageError
 from gatelab.grading import kernel, landlock, seccomp
 
-STRICT, WEAK = "strict", "weak"
-POLICIES = (STRICT, WEAK)
 EXIT_UNISOLATED = 6
 NOBODY = 65534
 ID_FLOOR = 200_000  # ids below this are left to the machine's own users

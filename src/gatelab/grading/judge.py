@@ -29,11 +29,12 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from gatelab.course.catalog import Candidate
+from gatelab.course.case import Case
 from gatelab.course.config import ASPECTS, VALUES, Assignment, TestSpec
 from gatelab.course.contract import Contract, Function
 from gatelab.grading import diagnostics, gradcheck, shapenames, wire
-from gatelab.grading.cases import Case, dimensions_of, refusal
+from gatelab.grading.cases import dimensions_of, refusal
+from gatelab.grading.matching import Candidate
 from gatelab.grading.oracle import NotRecorded, Oracle
 from gatelab.grading.sandbox import HIDDEN, PUBLIC, CallStatus, Outcome, PartRefused, Sandbox
 from gatelab.report.render import Renderer

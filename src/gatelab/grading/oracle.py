@@ -30,11 +30,13 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from gatelab.course.catalog import Candidate, Catalog, Mistake, reference_namespace
+from gatelab.course.case import Case
+from gatelab.course.catalog import Catalog, Mistake, reference_namespace
 from gatelab.course.config import Assignment
 from gatelab.errors import ConfigError
-from gatelab.grading import diagnostics, wire
-from gatelab.grading.cases import Case, make_args
+from gatelab.grading import diagnostics, matching, wire
+from gatelab.grading.cases import make_args
+from gatelab.grading.matching import Candidate
 from gatelab.grading.reference import Reference
 from gatelab.grading.sandbox import PartRefused
 
@@ -79,7 +81,7 @@ class LiveOracle:
                    expected: Any) -> tuple[list[Candidate], list[str]]:
         fn = self.assignment.contract.lookup(qualname)
         assert self.namespace is not None
-        return self.catalog().candidates(fn, self.namespace, args, expected)
+        return matching.candidates(self.catalog(), fn, self.namespace, args, expected)
 
 
 class Listening:

@@ -34,8 +34,8 @@ import pytest
 from gatelab.course.config import VALUES, Assignment, TestSpec
 from gatelab.errors import ConfigError, did_you_mean
 from gatelab.grading.judge import Judge, Verdict
-from gatelab.grading.run import selects
 from gatelab.grading.sandbox import HIDDEN, PUBLIC
+from gatelab.grading.target import selects
 from gatelab.report.render import Renderer
 from gatelab.report.results import Cause, Kind, Results, Status, TestResult
 

@@ -14,28 +14,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from gatelab.course.config import Assignment
+from gatelab.course.limits import Limits
 from gatelab.errors import ConfigError, UsageError, did_you_mean
 from gatelab.grading import isolation
-from gatelab.grading.limits import Limits
+from gatelab.grading import target as targets
 from gatelab.grading.sandbox import HIDDEN, PUBLIC, Sandbox
 from gatelab.report.results import Kind, Results, Status, TestResult
 
-QUIZ = "quiz"
 QUIZ_MODES = ("full", "locked", "none")
-
-
-def check_target(assignment: Assignment, target: str | None) -> None:
-    """Refuse a target that names no module or function of the contract, nor the quiz."""
-    contract = assignment.contract
-    if target and target not in contract.modules and target not in contract.by_name \
-            and not target.startswith(f"{QUIZ}.") and target != QUIZ:
-        raise UsageError(f"{target!r} is neither a module nor a function of the assignment, nor the quiz."
-                         f"{did_you_mean(target, [*contract.modules, *contract.by_name, QUIZ])}")
-
-
-def selects(target: str | None, function: str) -> bool:
-    """Whether ``target`` (none, a module or a function) selects what grades ``function``."""
-    return not target or target in (function, function.split(".")[0])
 
 
 def call_limits(assignment: Assignment, include_hidden: bool) -> Limits:
@@ -72,7 +58,7 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
     """
     from gatelab.grading.submission import holds_nothing, locate
 
-    check_target(assignment, target)
+    targets.check_target(assignment, target)
     wall = isolation.require(isolation.policy(assignment.isolation) if for_lms else isolation.WEAK)
     submission, notices = locate(Path(submission))
     started = time.perf_counter()
@@ -81,12 +67,12 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
                       isolation=wall.summary(), isolation_missing=wall.missing(), empty=holds_nothing(submission))
     if warm is not None and include_hidden:  # grading reads the catalog up front (see load_oracle): its notes
         results.instructor_notes.extend(warm.notes)
-    quiz_only = target is not None and (target == QUIZ or target.startswith(f"{QUIZ}."))
+    quiz_only = targets.quiz_only(target)
     from gatelab.report.render import Renderer
 
     renderer = renderer or (warm.renderer if warm else Renderer(assignment.grader / "templates"))
     for qualname, (count, points) in assignment.withheld.items():  # a student release: run only at grading
-        if selects(target, qualname):
+        if targets.selects(target, qualname):
             results.hidden_count += count
             results.hidden_points += points
     if not quiz_only:
@@ -96,7 +82,7 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
         _grade_code(assignment, results, renderer, target, include_hidden, on_result, warm, box,
                     owned=sandbox is None)
     if quiz != "none" and (not target or quiz_only):
-        only = target.split(".", 1)[1] if target and "." in target and quiz_only else None
+        only = targets.question(target)
         _grade_quiz(assignment, submission, results, renderer, locked=quiz == "locked", student=student,
                     only=only, for_lms=for_lms, banks=warm.banks if warm else None)
     results.seconds = time.perf_counter() - started

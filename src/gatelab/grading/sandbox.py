@@ -34,11 +34,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+from gatelab.course.limits import Limits
 from gatelab.errors import UsageError
 from gatelab.grading import confine, isolation, pipes, wire, worker
 from gatelab.grading.clock import BACKSTOP, POLL, Allowance, Stopwatch
 from gatelab.grading.hardening import non_dumpable
-from gatelab.grading.limits import Limits
 
 STARTUP_SECONDS = 3.0  # allowed on top of the limit for a new worker's own start-up (numpy import)
 _BOOTSTRAP = "import sys; sys.path.insert(0, {root!r}); from gatelab.grading.worker import main; main()"

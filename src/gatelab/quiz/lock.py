@@ -37,11 +37,11 @@ from typing import Any
 
 import yaml
 
-from gatelab.course.yamlsource import FAST_SAFE_LOADER
 from gatelab.errors import ConfigError
 from gatelab.quiz import patterns, seal
 from gatelab.quiz.bank import TEMPLATE_ERRORS, Accepted, Bank, Choice, Question, Templates, Variant, order_digest
 from gatelab.quiz.marking import Mark, missed, multiple_score, normalise, ordering_score, read_answer, text_matches
+from gatelab.yamlsource import FAST_SAFE_LOADER
 
 LOCK_NAME = "quiz.lock.yaml"
 FORMAT = 2

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gatelab import __version__
 from gatelab.report.results import Results, TestResult
+from gatelab.version import __version__
 
 
 def text_of(test: TestResult) -> str:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gatelab import __version__
 from gatelab.report.results import Results
+from gatelab.version import __version__
 
 
 def render(results: Results) -> dict[str, Any]:

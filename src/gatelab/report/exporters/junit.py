@@ -12,9 +12,9 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from gatelab import __version__
 from gatelab.report.exporters import facts, text_of
 from gatelab.report.results import Results, Status, TestResult
+from gatelab.version import __version__
 
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 

@@ -21,3 +21,9 @@ class Limits:
     output_mb: int = 8
     strikes: int = 2
     budget: float = 60.0  # seconds of active time for a whole submission
+
+
+# How strictly the kernel's wall around student code must hold (``isolation`` in config.yaml): ``strict``
+# refuses to grade for an LMS where it cannot be built; ``weak`` grades behind what the machine has.
+STRICT, WEAK = "strict", "weak"
+POLICIES = (STRICT, WEAK)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gatelab.course import stubs
+from gatelab.authoring import stubs
 from gatelab.course.config import Assignment
 from gatelab.errors import ConfigError
 from gatelab.quiz import answers, lock

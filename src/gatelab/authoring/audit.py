@@ -26,14 +26,16 @@ from pathlib import Path
 from typing import Callable
 
 from gatelab import grading
-from gatelab.course import catalog, generate
+from gatelab.authoring import generate
+from gatelab.course import catalog
+from gatelab.course.case import Case
 from gatelab.course.catalog import Mistake
 from gatelab.course.config import VALUES, Assignment
 from gatelab.course.contract import Contract, Function
 from gatelab.grading import diagnostics
-from gatelab.grading.cases import Case, make_args
+from gatelab.grading.cases import make_args
 from gatelab.grading.reference import Reference
-from gatelab.quiz import bank as quiz
+from gatelab.quiz import linting
 from gatelab.report.render import Renderer
 from gatelab.report.results import Results
 
@@ -230,7 +232,7 @@ def run(assignment: Assignment, renderer: Renderer, on_step: Callable[[str], Non
     (reference, stubs, determinism, no work) and the planted mistakes go ``jobs`` at a time, each in a process
     of one pool: the reference's run is as long as the longest test, and waits for nothing else."""
     step = on_step or (lambda _name: None)
-    bank, problems = quiz.validate(assignment.grader / "quiz")
+    bank, problems = linting.validate(assignment.grader / "quiz")
     catalogued = catalog.load(assignment.grader / "mistakes", assignment.contract)
     mistakes = {m.id: m for m in catalogued.mistakes}
     whole = list(_whole_runs(assignment, renderer))

@@ -15,8 +15,6 @@ import time
 import zipfile
 from pathlib import Path
 
-import gatelab
-
 _EARLIEST = 315532800  # 1980-01-01, the first moment a zip can record
 
 
@@ -58,7 +56,7 @@ def build_wheel(out_dir: Path) -> Path:
     distribution = importlib.metadata.distribution("gatelab")
     version = distribution.version
     info = f"gatelab-{version}.dist-info"
-    package = Path(gatelab.__file__).resolve().parent
+    package = Path(__file__).resolve().parent  # the gatelab package: this module lies at its top
     entries = folder_entries(package, "gatelab/")
     entries[f"{info}/METADATA"] = (distribution.read_text("METADATA") or f"Metadata-Version: 2.1\nName: gatelab\n"
                                    f"Version: {version}\n").encode()

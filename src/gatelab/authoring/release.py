@@ -30,11 +30,12 @@ from typing import Any
 
 import yaml
 
-from gatelab import __version__
-from gatelab.course import archive, generate, notebook, pins
+from gatelab import archive
+from gatelab.authoring import generate, notebook, pins
 from gatelab.course.config import ASPECTS, CONFIG_NAME, VALUES, Assignment
 from gatelab.errors import ConfigError
 from gatelab.report.render import Renderer
+from gatelab.version import __version__
 
 STUDENT, GRADESCOPE, CLASSROOM, GITLAB = "student", "gradescope", "github-classroom", "gitlab"
 PRAIRIELEARN = "prairielearn"
