@@ -96,14 +96,14 @@ def check(target: str | None = None, submission: str | Path | None = None, *, as
     and where) for an unknown target, a missing folder or a broken assignment.
     ``warm`` (the check server's) gives what it keeps warm for an assignment.
     """
-    from gatelab import grading
     from gatelab.course import config
+    from gatelab.grading.run import grade
     from gatelab.report.render import Renderer
 
     spec = config.load(Path(assignment) if assignment else config.find_root(Path.cwd()))
     kept = warm(spec) if warm else None
     renderer = kept.renderer if kept else Renderer(spec.grader / "templates")
-    results = grading.grade(spec, Path(submission) if submission else spec.exercises, target=target,
+    results = grade(spec, Path(submission) if submission else spec.exercises, target=target,
                             include_hidden=include_hidden, quiz=quiz_mode(spec, locked), student=student,
                             renderer=renderer, warm=kept)
     return CheckResult(results, renderer, verbose=verbose, unchanged=_since_last_check(results))

@@ -190,14 +190,14 @@ def autograde(submission: Path, fmt: str, output: Path | None, metadata: Path | 
     """
 
     def action() -> int:
-        from gatelab import grading
+        from gatelab.grading.run import grade
         from gatelab.grading.submission import Context, read_metadata
         from gatelab.report.exporters import markdown
 
         exporter = _exporter(fmt)
         context = read_metadata(metadata) if metadata else Context()
         try:
-            results = grading.grade(_assignment(assignment), submission, include_hidden=True,
+            results = grade(_assignment(assignment), submission, include_hidden=True,
                                     student=student or context.student, for_lms=True)
         except GatelabError as exc:
             reason = str(exc)

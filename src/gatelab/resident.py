@@ -242,7 +242,7 @@ def _same_user(connection: socket.socket) -> bool:
         return True
     credentials = connection.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
     _, uid, _ = struct.unpack("3i", credentials)
-    return uid == os.getuid()
+    return bool(uid == os.getuid())
 
 
 def _gone(connection: socket.socket) -> bool:

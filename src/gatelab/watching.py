@@ -206,10 +206,10 @@ class Watcher:
         return runs
 
     def _grade(self, target: str | None, quiz: str, sandbox: Sandbox | None) -> Results:
-        from gatelab import grading
+        from gatelab.grading.run import grade
 
         try:
-            return grading.grade(self.spec, self.folder, target=target, include_hidden=self.include_hidden,
+            return grade(self.spec, self.folder, target=target, include_hidden=self.include_hidden,
                                  quiz=quiz, student=self.student, renderer=self.renderer, warm=self._warm,
                                  sandbox=sandbox)
         finally:

@@ -83,7 +83,7 @@ def _quiz_share(doc: YamlSource, node: yaml.Node | None) -> float:
     entries = doc.mapping(node, "quiz")
     if "share" not in entries:
         return DEFAULT_QUIZ_SHARE
-    share = doc.typed(entries["share"], float, "quiz.share")
+    share: float = doc.typed(entries["share"], float, "quiz.share")
     if not 0 < share < 1:
         raise ConfigError(f"quiz.share must be a fraction between 0 and 1 (0.25: a quarter of the points), "
                           f"not {share:g}", doc.where(entries["share"]))
@@ -336,7 +336,7 @@ def _prairielearn_image(doc: YamlSource, node: yaml.Node | None) -> str:
     doc.check_keys(entries, ("image",), "prairielearn")
     if "image" not in entries:
         return ""
-    image = doc.typed(entries["image"], str, "prairielearn.image")
+    image: str = doc.typed(entries["image"], str, "prairielearn.image")
     if not IMAGE.fullmatch(image):
         raise ConfigError(f"prairielearn.image must be a Docker image name like yourname/gatelab:1.0, not {image!r}",
                           doc.where(entries["image"]))
@@ -347,7 +347,7 @@ def _isolation(doc: YamlSource, node: yaml.Node | None) -> str:
     """``isolation``: strict (the default) or weak."""
     if node is None:
         return STRICT
-    value = doc.typed(node, str, "isolation")
+    value: str = doc.typed(node, str, "isolation")
     if value not in POLICIES:
         raise ConfigError(f"isolation must be one of {', '.join(POLICIES)}, not {value!r}", doc.where(node))
     return value

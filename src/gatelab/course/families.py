@@ -176,7 +176,7 @@ class _Reader:
                                   f"{part.qualname} takes", self.doc.where(node))
         return calls
 
-    def _ops(self, fn: Function, fields: dict[str, yaml.Node], context: dict[str, Any]) -> tuple[list, list]:
+    def _ops(self, fn: Function, fields: dict[str, yaml.Node], context: dict[str, Any]) -> tuple[list[Any], list[Any]]:
         inputs = [self._op(n, mutations.INPUT_OPS, context) for n in self.doc.sequence(fields.get("inputs"), "inputs")]
         outputs = [self._op(n, mutations.OUTPUT_OPS, context)
                    for n in self.doc.sequence(fields.get("outputs"), "outputs")]

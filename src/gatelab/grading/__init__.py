@@ -5,7 +5,11 @@ so it loads nothing here: ``grade`` and its companions are looked up lazily.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what the lazy names below are, for the type checker
+    from gatelab.grading.run import QUIZ_MODES as QUIZ_MODES
+    from gatelab.grading.run import grade as grade
 
 _LAZY = ("grade", "QUIZ_MODES")
 

@@ -170,7 +170,7 @@ def grade_one(root: str, student: str, source: str, budget: float | None,
               notices: Sequence[str] = ()) -> dict[str, Any]:
     """Grade one submission (in a worker process of the batch); returns its row as plain data. ``notices``
     (how its files were found) go first in its feedback."""
-    from gatelab import grading
+    from gatelab.grading.run import grade
     from gatelab.grading.submission import unpack
 
     row = Row(student, source)
@@ -181,7 +181,7 @@ def grade_one(root: str, student: str, source: str, budget: float | None,
             if folder.is_file():
                 found += unpack(folder, Path(tmp))
                 folder = Path(tmp)
-            results = grading.grade(assignment, folder, include_hidden=True, student=student, for_lms=True,
+            results = grade(assignment, folder, include_hidden=True, student=student, for_lms=True,
                                     warm=warm)
             results.notices[:0] = found
             from gatelab.report import classbook

@@ -132,8 +132,9 @@ def _close(got: np.ndarray, expected: np.ndarray, tolerance: Tolerance = (RTOL, 
     overhead (the judge compares hundreds of small arrays per submission)."""
     rtol, atol = tolerance
     if got.shape == expected.shape and np.isfinite(got).all() and np.isfinite(expected).all():
-        return np.abs(got - expected) <= atol + rtol * np.abs(expected)
-    return np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
+        close: np.ndarray = np.abs(got - expected) <= atol + rtol * np.abs(expected)
+        return close
+    return np.asarray(np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True))
 
 
 def _range_hints(output: Output, got: np.ndarray, expected: np.ndarray) -> list[str]:

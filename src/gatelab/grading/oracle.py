@@ -114,7 +114,7 @@ class Remembered:
     assignment and its seed only). Each caller gets its own copy of the arrays, so nothing one judge does
     reaches the next."""
 
-    def __init__(self, oracle: Any) -> None:
+    def __init__(self, oracle: LiveOracle | RecordedOracle) -> None:
         self.oracle = oracle
         self.serves_parts = oracle.serves_parts
         self.serves_any_call = oracle.serves_any_call
@@ -128,7 +128,8 @@ class Remembered:
         key = (qualname, case.name)
         if key not in self._inputs:
             self._inputs[key] = self.oracle.inputs(qualname, case)
-        return wire.copied(self._inputs[key])
+        inputs: list[Any] = wire.copied(self._inputs[key])
+        return inputs
 
     def expected(self, qualname: str, case: Case, args: list[Any]) -> Any:
         """The right result on the case's own inputs (the only arguments a judge asks about)."""
@@ -200,7 +201,8 @@ class RecordedOracle:
             raise ConfigError(f"the release recorded nothing for {qualname} on case {case.name}") from None
 
     def inputs(self, qualname: str, case: Case) -> list[Any]:
-        return wire.copied(self._record(qualname, case).args)
+        inputs: list[Any] = wire.copied(self._record(qualname, case).args)
+        return inputs
 
     def expected(self, qualname: str, case: Case, args: list[Any]) -> Any:
         return wire.copied(self._record(qualname, case).expected)

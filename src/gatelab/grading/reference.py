@@ -28,7 +28,8 @@ class Reference:
     def function(self, qualname: str) -> Callable[..., Any]:
         module, name = qualname.split(".")
         try:
-            return getattr(self.modules[module], name)
+            found: Callable[..., Any] = getattr(self.modules[module], name)
+            return found
         except (KeyError, AttributeError):
             raise ConfigError(f"{self.folder / (module + '.py')}: the reference has no function {name}()") from None
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from gatelab.course.config import Assignment
-from gatelab.course.limits import Limits
+from gatelab.course.limits import WEAK, Limits
 from gatelab.errors import ConfigError, UsageError, did_you_mean
 from gatelab.grading import isolation
 from gatelab.grading import target as targets
@@ -59,7 +59,7 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
     from gatelab.grading.submission import holds_nothing, locate
 
     targets.check_target(assignment, target)
-    wall = isolation.require(isolation.policy(assignment.isolation) if for_lms else isolation.WEAK)
+    wall = isolation.require(isolation.policy(assignment.isolation) if for_lms else WEAK)
     submission, notices = locate(Path(submission))
     started = time.perf_counter()
     results = Results(title=assignment.title, submission=str(submission), seed=assignment.seed,

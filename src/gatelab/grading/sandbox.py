@@ -252,7 +252,7 @@ class _Process:
                     del self._received[:4 + length]
                     return payload
             wait = allowance.limit - watch.wall() if not watch.counts_cpu else POLL
-            chunk = self.pipes.receive(min(time.monotonic() + max(wait, 0.0), until))
+            chunk: bytes | str = self.pipes.receive(min(time.monotonic() + max(wait, 0.0), until))
             if chunk == pipes.TIMEOUT:
                 self.stopped_by = "until" if time.monotonic() >= until else allowance.spent(watch)
                 if self.stopped_by:
@@ -364,7 +364,8 @@ class _Process:
         if self._files is None:
             return os.pread(self.output.fileno(), size, self._offset)
         self.output.seek(self._offset)
-        return self.output.read(size)
+        data: bytes = self.output.read(size)
+        return data
 
     def where_stopped(self) -> list[dict[str, Any]]:
         """The submission's frames (outermost first) in the last stack the worker wrote before time ran out."""
@@ -381,7 +382,8 @@ class _Process:
         """The last 64 KiB the worker wrote to its stack file."""
         size = os.fstat(self.stacks.fileno()).st_size
         self.stacks.seek(max(0, size - (1 << 16)))
-        return self.stacks.read(1 << 16).decode("utf-8", errors="replace")
+        data: bytes = self.stacks.read(1 << 16)
+        return data.decode("utf-8", errors="replace")
 
     def output_is_full(self) -> bool:
         return self._offset * 2 > self.limits.output_mb * 1024 * 1024

@@ -27,7 +27,8 @@ class Translation:
     sizes: str  # "d=3, h=4, b=5": the dimensions on this case
 
 
-def _environment(contract: Contract, fn: Function, values: Mapping[str, float]) -> list[tuple[str, Any, dict]]:
+def _environment(contract: Contract, fn: Function,
+                 values: Mapping[str, float]) -> list[tuple[str, Any, dict[str, Any]]]:
     """(argument, its kind's draws by entry (None for a plain argument), the values its shapes read)."""
     found = []
     for name, kind_name in fn.args:

@@ -267,7 +267,7 @@ def aliases(result: Any, args: Any) -> bool:
 
 def frame_length(prefix: bytes) -> int:
     """The payload length announced by a 4-byte prefix; refuses oversized frames."""
-    (length,) = _LEN.unpack(prefix)
+    length = int(_LEN.unpack(prefix)[0])
     if length > MAX_FRAME_BYTES:
         raise WireError(f"frame of {length} bytes is over the {MAX_FRAME_BYTES}-byte limit")
     return length

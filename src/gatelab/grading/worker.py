@@ -33,7 +33,7 @@ import time
 import traceback
 import warnings
 from pathlib import Path
-from typing import Any, NoReturn, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 
 import numpy as np
 
@@ -81,7 +81,7 @@ def _own_proc(real: str) -> bool:
     return head in ("self", "thread-self", str(os.getpid()))
 
 
-def _audit_hook(readable: tuple[str, ...]):
+def _audit_hook(readable: tuple[str, ...]) -> Callable[[str, tuple[Any, ...]], None]:
     """An audit hook refusing what an exercise function never needs: processes, sockets, signals, writing
     files, and reading or listing anything outside the submission and the Python installation.
 

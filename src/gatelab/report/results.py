@@ -125,7 +125,7 @@ class Results:
         return groups
 
     def to_dict(self) -> dict[str, Any]:
-        data = _plain(self)
+        data: dict[str, Any] = _plain(self)
         data.update(score=self.score, max_score=self.max_score)
         return data
 
