@@ -26,7 +26,7 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -94,8 +94,21 @@ class Listening:
         self.namespace = oracle.namespace
         self.heard: list[dict[str, Any]] = []
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.oracle, name)
+    def read_catalog(self) -> None:
+        self.oracle.read_catalog()
+
+    def inputs(self, qualname: str, case: Case) -> list[Any]:
+        return self.oracle.inputs(qualname, case)
+
+    def expected(self, qualname: str, case: Case, args: list[Any]) -> Any:
+        return self.oracle.expected(qualname, case, args)
+
+    def needs_work(self, qualname: str, case: Case, args: list[Any], expected: Any) -> bool:
+        return self.oracle.needs_work(qualname, case, args, expected)
+
+    def candidates(self, qualname: str, case: Case, args: list[Any],
+                   expected: Any) -> tuple[list[Candidate], list[str]]:
+        return self.oracle.candidates(qualname, case, args, expected)
 
     def part(self, qualname: str) -> Callable[..., Any]:
         inner = self.oracle.part(qualname)
@@ -114,7 +127,7 @@ class Remembered:
     assignment and its seed only). Each caller gets its own copy of the arrays, so nothing one judge does
     reaches the next."""
 
-    def __init__(self, oracle: LiveOracle | RecordedOracle) -> None:
+    def __init__(self, oracle: Oracle) -> None:
         self.oracle = oracle
         self.serves_parts = oracle.serves_parts
         self.serves_any_call = oracle.serves_any_call
@@ -140,6 +153,9 @@ class Remembered:
 
     def part(self, qualname: str) -> Callable[..., Any]:
         return self.oracle.part(qualname)
+
+    def read_catalog(self) -> None:
+        self.oracle.read_catalog()
 
     def needs_work(self, qualname: str, case: Case, args: list[Any], expected: Any) -> bool:
         key = (qualname, case.name)
@@ -229,7 +245,26 @@ class RecordedOracle:
         return found, []
 
 
-Oracle = LiveOracle | RecordedOracle
+class Oracle(Protocol):
+    """What a judge asks of the right answers: the reference run here (``LiveOracle``), a release's recording
+    of it (``RecordedOracle``), or either remembered (``Remembered``) or listened to (``Listening``)."""
+
+    serves_parts: bool
+    serves_any_call: bool
+    namespace: SimpleNamespace | None
+
+    def read_catalog(self) -> None: ...
+
+    def inputs(self, qualname: str, case: Case) -> list[Any]: ...
+
+    def expected(self, qualname: str, case: Case, args: list[Any]) -> Any: ...
+
+    def part(self, qualname: str) -> Callable[..., Any]: ...
+
+    def needs_work(self, qualname: str, case: Case, args: list[Any], expected: Any) -> bool: ...
+
+    def candidates(self, qualname: str, case: Case, args: list[Any],
+                   expected: Any) -> tuple[list[Candidate], list[str]]: ...
 
 
 def _matches(recorded: Any, given: Any) -> bool:

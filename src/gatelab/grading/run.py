@@ -11,7 +11,7 @@ import shlex
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from gatelab.course.config import Assignment
 from gatelab.course.limits import WEAK, Limits
@@ -20,6 +20,15 @@ from gatelab.grading import isolation
 from gatelab.grading import target as targets
 from gatelab.grading.sandbox import HIDDEN, PUBLIC, Sandbox
 from gatelab.report.results import Kind, Results, Status, TestResult
+
+if TYPE_CHECKING:  # imported when first used: a check that never starts them never pays for them
+    from gatelab.grading.forkserver import Template
+    from gatelab.grading.oracle import Oracle
+    from gatelab.grading.session import Resident
+    from gatelab.report.render import Renderer
+
+T = TypeVar("T")
+BankKey = tuple[Path, int, int]  # a bank's file, its modification time and size: what a kept bank was read from
 
 QUIZ_MODES = ("full", "locked", "none")
 
@@ -91,7 +100,7 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
 
 def _grade_quiz(assignment: Assignment, submission: Path, results: Results, renderer: Any, *, locked: bool,
                 student: str | None, only: str | None, for_lms: bool = False,
-                banks: dict[Any, Any] | None = None) -> None:
+                banks: dict[BankKey, Any] | None = None) -> None:
     """Mark every question against answers.yaml and add one ``quiz.<id>`` result per question (``banks``: the
     question banks a resident caller keeps, by file, read once)."""
     from gatelab.quiz import answers as answers_file
@@ -161,7 +170,7 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
             results.tests.append(_unmarked(question.id, points[question.id], renderer))
 
 
-def _kept(kept: dict[Any, Any] | None, path: Path, load: Callable[[], Any]) -> Any:
+def _kept(kept: dict[BankKey, Any] | None, path: Path, load: Callable[[], T]) -> T:
     """What ``load`` reads from ``path``, kept in ``kept`` (a resident caller's; None: read every time) until
     the file at ``path`` changes (a regenerated locked bank; a bank folder changes the assignment's checksum)."""
     if kept is None:
@@ -171,7 +180,8 @@ def _kept(kept: dict[Any, Any] | None, path: Path, load: Callable[[], Any]) -> A
     if key not in kept:
         kept.clear()  # one version of each bank: what an older file gave is of no more use
         kept[key] = load()
-    return kept[key]
+    found: T = kept[key]
+    return found
 
 
 def _unmarked(question_id: str, points: float, renderer: Any) -> TestResult:
@@ -261,15 +271,15 @@ class Warm:
     template that forks each fresh worker (None where the OS has no fork), and the question banks read once.
     The student's code still runs in fresh workers of its own for every run."""
 
-    oracle: Any
+    oracle: Oracle  # Remembered; the release's Listening when it records the reference's part calls
     notes: list[str]
-    renderer: Any
-    session: Any
-    template: Any
-    banks: dict[Any, Any] = field(default_factory=dict)
+    renderer: Renderer
+    session: Resident
+    template: Template | None
+    banks: dict[BankKey, Any] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, assignment: Assignment, renderer: Any = None) -> Warm:
+    def start(cls, assignment: Assignment, renderer: Renderer | None = None) -> Warm:
         from gatelab.grading import forkserver
         from gatelab.grading.oracle import Remembered
         from gatelab.grading.session import Resident
