@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.metadata
+import io
 import os
 import time
 import zipfile
@@ -25,25 +26,43 @@ def _epoch() -> int:
         return _EARLIEST
 
 
-def write_zip(entries: dict[str, bytes], target: Path, executable: frozenset[str] = frozenset()) -> Path:
-    """A zip of ``entries`` (name -> bytes) that depends on nothing but them."""
+def zip_bytes(entries: dict[str, bytes], executable: frozenset[str] = frozenset()) -> bytes:
+    """A zip of ``entries`` (name -> bytes) that depends on nothing but them: sorted names, one timestamp
+    (``SOURCE_DATE_EPOCH``), fixed modes (``executable`` ones 0755)."""
     stamp = time.gmtime(_epoch())[:6]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(target, "w") as bundle:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
         for name in sorted(entries):
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = (0o100755 if name in executable else 0o100644) << 16
             info.create_system = 3  # unix, so the modes hold
             bundle.writestr(info, entries[name], compresslevel=9)
+    return buffer.getvalue()
+
+
+def write_zip(entries: dict[str, bytes], target: Path, executable: frozenset[str] = frozenset()) -> Path:
+    """:func:`zip_bytes` written to ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(zip_bytes(entries, executable))
     return target
+
+
+CACHES = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".ipynb_checkpoints"})
+
+
+def files(folder: Path) -> list[Path]:
+    """Every file under ``folder``, in a fixed order, caches left out (the one rule for what an assignment
+    folder holds: what is packed, released and fingerprinted)."""
+    if not folder.is_dir():
+        return []
+    return [path for path in sorted(folder.rglob("*")) if path.is_file() and path.suffix != ".pyc"
+            and not CACHES.intersection(path.relative_to(folder).parts)]
 
 
 def folder_entries(folder: Path, prefix: str = "") -> dict[str, bytes]:
     """Every file under ``folder`` as zip entries, caches left out."""
-    return {prefix + path.relative_to(folder).as_posix(): path.read_bytes()
-            for path in sorted(folder.rglob("*"))
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"}
+    return {prefix + path.relative_to(folder).as_posix(): path.read_bytes() for path in files(folder)}
 
 
 def _record_line(name: str, data: bytes) -> str:

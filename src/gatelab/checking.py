@@ -98,11 +98,11 @@ def check(target: str | None = None, submission: str | Path | None = None, *, as
     """
     from gatelab.course import config
     from gatelab.grading.run import grade
-    from gatelab.report.render import Renderer
 
     spec = config.load(Path(assignment) if assignment else config.find_root(Path.cwd()))
     kept = warm(spec) if warm else None
-    renderer = kept.renderer if kept else Renderer(spec.grader / "templates")
+    from gatelab.report import render
+    renderer = kept.renderer if kept else render.for_assignment(spec.grader)
     results = grade(spec, Path(submission) if submission else spec.exercises, target=target,
                             include_hidden=include_hidden, quiz=quiz_mode(spec, locked), student=student,
                             renderer=renderer, warm=kept)

@@ -129,10 +129,10 @@ def _watch(target: str | None, submission: Path | None, assignment: Path | None,
            verbose: bool, strict: bool, locked: bool, student: str | None) -> int:
     """``grade check --watch``: the check, then the changed feedback after each save, until Ctrl-C."""
     from gatelab import watching
-    from gatelab.report.render import Renderer
 
     spec = _assignment(assignment)
-    results = watching.watch(spec, submission or spec.exercises, Renderer(spec.grader / "templates"),
+    from gatelab.report import render
+    results = watching.watch(spec, submission or spec.exercises, render.for_assignment(spec.grader),
                              lambda text: click.echo(text, nl=False), target=target, include_hidden=include_hidden,
                              quiz=quiz_mode(spec, locked), student=student, verbose=verbose)
     if results is None:
@@ -306,7 +306,6 @@ def quiz(submission: Path | None, assignment: Path | None, student: str | None, 
         from gatelab.quiz import asking
         from gatelab.quiz import bank as quizzes
         from gatelab.quiz.marking import Marker
-        from gatelab.report.render import Renderer
         from gatelab.report.results import quiz_points
 
         spec = _assignment(assignment)
@@ -322,7 +321,8 @@ def quiz(submission: Path | None, assignment: Path | None, student: str | None, 
             raise UsageError(f"there is no question {question!r}.{did_you_mean(question, bank.ids)}")
         path = folder / answers_file.ANSWERS_NAME
         points = quiz_points(spec.quiz_share, spec.code_points, {q.id: q.points for q in bank.questions})
-        session = asking.Session(bank, marker, path, student, Renderer(spec.grader / "templates"),
+        from gatelab.report import render
+        session = asking.Session(bank, marker, path, student, render.for_assignment(spec.grader),
                                  ask=lambda text: click.prompt(text, default="", show_default=False),
                                  say=click.echo, points=points)
         try:
@@ -351,10 +351,10 @@ def audit(assignment: Path | None, jobs: int | None) -> None:
 
     def action() -> int:
         from gatelab.authoring import audit as auditing
-        from gatelab.report.render import Renderer
 
         spec = _assignment(assignment)
-        renderer = Renderer(spec.grader / "templates")
+        from gatelab.report import render
+        renderer = render.for_assignment(spec.grader)
         rows = _audited(spec, renderer, jobs)
         click.echo(auditing.render(spec, renderer, rows, click.style), nl=False)
         return EXIT_NOT_FULL_MARKS if any(not row.ok for row in rows) else EXIT_OK
@@ -429,12 +429,12 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
         from gatelab.grading import batch as batching
         from gatelab.grading import isolation
         from gatelab.report import classbook, console, reasons
-        from gatelab.report.render import Renderer
 
         spec = _assignment(assignment)
         wall = isolation.require(isolation.policy(spec.isolation))  # before a single submission is graded
         click.echo(f"isolation: {wall.summary()}", err=True)
-        renderer = Renderer(spec.grader / "templates")
+        from gatelab.report import render
+        renderer = render.for_assignment(spec.grader)
         folder = _submissions_folder(submissions, out)
         count = batching.count(folder)
         show = sys.stderr.isatty()
@@ -492,10 +492,10 @@ def release(assignment: Path | None, out: Path, force: bool, jobs: int | None) -
     def action() -> int:
         from gatelab.authoring import audit as auditing
         from gatelab.authoring import release as releasing
-        from gatelab.report.render import Renderer
 
         spec = _assignment(assignment)
-        renderer = Renderer(spec.grader / "templates")
+        from gatelab.report import render
+        renderer = render.for_assignment(spec.grader)
         releasing.require_fresh(spec)
         rows = _audited(spec, renderer, jobs)
         holes = sum(not row.ok for row in rows)

@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator
 
 from gatelab.errors import GatelabError, UsageError
+from gatelab.grading import target as targets
 from gatelab.report import console
+from gatelab.report.results import QUIZ
 
 if TYPE_CHECKING:
     from gatelab.course.config import Assignment
@@ -35,7 +37,6 @@ if TYPE_CHECKING:
     from gatelab.report.results import Results, TestResult
 
 ANSWERS = "answers.yaml"
-QUIZ = "quiz"
 TEMPLATE = "watch.j2"
 INSTALL_HINT = ('grade check --watch needs the watchfiles package: pip install "gatelab[watch]" '
                 "(or pip install watchfiles)")
@@ -251,7 +252,7 @@ class Watcher:
             module = test.function.split(".")[0]
             if target is None:
                 return (module in modules if modules else module != QUIZ) if quiz == "none" else True
-            return target in (test.function, module) or (target.startswith(f"{QUIZ}.") and test.function == target)
+            return targets.selects(target, test.function)
 
         tests = self.results.tests
         if target is None and quiz == "none" and modules:

@@ -36,7 +36,7 @@ from gatelab.grading.cases import make_args
 from gatelab.grading.reference import Reference
 from gatelab.grading.run import grade
 from gatelab.quiz import linting
-from gatelab.report.render import Renderer
+from gatelab.report.render import Renderer, for_assignment
 from gatelab.report.results import Results
 
 
@@ -177,7 +177,7 @@ def _loaded(root: str) -> tuple[Assignment, Renderer, dict[str, Mistake]]:
 
     assignment = config.load(Path(root))
     mistakes = catalog.load(assignment.grader / "mistakes", assignment.contract).mistakes
-    return assignment, Renderer(assignment.grader / "templates"), {m.id: m for m in mistakes}
+    return assignment, for_assignment(assignment.grader), {m.id: m for m in mistakes}
 
 
 def _whole_runs(assignment: Assignment, renderer: Renderer) -> dict[str, Callable[[], Row]]:

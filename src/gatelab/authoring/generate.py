@@ -37,7 +37,8 @@ def answer_key(bank: quiz.Bank, renderer: Renderer) -> str:
 
 def planned(assignment: Assignment) -> dict[Path, str]:
     """Every file ``grade generate`` writes, with its text."""
-    renderer = Renderer(assignment.grader / "templates")
+    from gatelab.report import render
+    renderer = render.for_assignment(assignment.grader)
     functions: dict[str, list[str]] = {}
     for fn in assignment.contract.functions:
         functions.setdefault(fn.module, []).append(fn.name)

@@ -32,7 +32,8 @@ import yaml
 
 from gatelab import archive
 from gatelab.authoring import generate, notebook, pins
-from gatelab.course.config import ASPECTS, CONFIG_NAME, VALUES, Assignment
+from gatelab.course.config import ASPECTS, VALUES, Assignment
+from gatelab.course.packing import assignment_entries
 from gatelab.errors import ConfigError
 from gatelab.report.render import Renderer
 from gatelab.version import __version__
@@ -144,19 +145,8 @@ def _gradescope(assignment: Assignment, target: Path, wheel: Path, renderer: Ren
                "run_autograder": renderer.render("run_autograder.j2").encode(),
                pins.CONSTRAINTS: pins.constraints().encode(),
                f"wheels/{wheel.name}": wheel.read_bytes()}
-    entries.update(_assignment_entries(assignment, "assignment/"))
+    entries.update(assignment_entries(assignment, "assignment/"))
     return archive.write_zip(entries, target, executable=frozenset({"setup.sh", "run_autograder"}))
-
-
-def _assignment_entries(assignment: Assignment, prefix: str) -> dict[str, bytes]:
-    """The whole assignment as zip entries, its config pointing at the solutions and exercises beside it."""
-    entries = archive.folder_entries(assignment.grader, prefix + "grader/")
-    entries.update(archive.folder_entries(assignment.solutions, prefix + "solutions/"))
-    entries.update(archive.folder_entries(assignment.exercises, prefix + "exercises/"))
-    data = yaml.safe_load((assignment.root / CONFIG_NAME).read_text(encoding="utf-8"))
-    data.update(solutions="../solutions", exercises="../exercises", checksum=assignment.checksum)
-    entries[prefix + "grader/config.yaml"] = yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode()
-    return entries
 
 
 def _prairielearn(assignment: Assignment, target: Path, wheel: Path, renderer: Renderer) -> Path:
@@ -169,7 +159,7 @@ def _prairielearn(assignment: Assignment, target: Path, wheel: Path, renderer: R
     name = re.sub(r"[^a-z0-9]+", "-", assignment.title.lower()).strip("-") or "assignment"
     question = target / "questions" / name
     tests = question / "tests"
-    for entry, data in _assignment_entries(assignment, "assignment/").items():
+    for entry, data in assignment_entries(assignment, "assignment/").items():
         (tests / entry).parent.mkdir(parents=True, exist_ok=True)
         (tests / entry).write_bytes(data)
     entrypoint = tests / "run_autograder"

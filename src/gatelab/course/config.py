@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from gatelab import archive
 from gatelab.course import contract as contracts
 from gatelab.course.case import Case
 from gatelab.course.contract import Contract, Function, choice_index
@@ -163,9 +164,7 @@ def fingerprint(folders: list[Path], root: Path) -> str:
     """sha256 over every file under ``folders`` (name and bytes, in a fixed order), caches left out."""
     digest = hashlib.sha256()
     for folder in folders:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []:
-            if "__pycache__" in path.parts or path.suffix == ".pyc":
-                continue
+        for path in archive.files(folder):
             name = path.relative_to(root) if path.is_relative_to(root) else path.relative_to(folder.parent)
             digest.update(str(name).replace("\\", "/").encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]

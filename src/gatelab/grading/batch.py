@@ -237,11 +237,11 @@ def run(root: Path, folder: Path, out: Path, jobs: int = 1, budget: float | None
     finished, so memory does not grow with every test's words). The students of a Canvas download in
     ``folder`` are staged in ``out/canvas/`` first, and their rows carry their Canvas id and LATE mark."""
     from gatelab.course import config
-    from gatelab.report.render import Renderer
 
     assignment = config.load(root)
     checksum = assignment.checksum
-    keep = functools.partial(_keep, out, renderer=Renderer(assignment.grader / "templates"))
+    from gatelab.report import render
+    keep = functools.partial(_keep, out, renderer=render.for_assignment(assignment.grader))
     canvas_students = stage_canvas(folder, out, expected_files(assignment))
     found, refused = sort_out(folder, {key: path for key, (path, _, _) in canvas_students.items()})
     notices = {key: staged[1] for key, staged in canvas_students.items()}

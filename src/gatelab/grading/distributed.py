@@ -20,15 +20,11 @@ from __future__ import annotations
 
 import atexit
 import hashlib
-import io
 import os
 import shutil
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
-
-import yaml
 
 from gatelab.errors import UsageError
 from gatelab.grading.submission import IGNORED, UNPACK_LIMITS, unpack
@@ -42,17 +38,12 @@ MAX_ASSIGNMENT_BYTES = 50 * 1024 * 1024  # the zipped assignment: grader, refere
 def pack_assignment(root: Path) -> bytes:
     """The whole assignment as a zip: grader/, solutions/ and exercises/ side by side, its config pointing at
     them and recording the title and checksum it has here (so results are the same wherever it is unpacked)."""
-    from gatelab.archive import folder_entries
+    from gatelab.archive import zip_bytes
     from gatelab.course import config
+    from gatelab.course.packing import assignment_entries
 
     spec = config.load(root)
-    entries = folder_entries(spec.grader, "grader/")
-    entries.update(folder_entries(spec.solutions, "solutions/"))
-    entries.update(folder_entries(spec.exercises, "exercises/"))
-    data = yaml.safe_load((spec.grader / "config.yaml").read_text(encoding="utf-8"))
-    data.update(title=spec.title, solutions="../solutions", exercises="../exercises", checksum=spec.checksum)
-    entries["grader/config.yaml"] = yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode()
-    packed = _zip(entries)
+    packed = zip_bytes(assignment_entries(spec))
     if len(packed) > MAX_ASSIGNMENT_BYTES:
         raise UsageError(f"the assignment {spec.root} is {len(packed) // 2**20} MB zipped; at most "
                          f"{MAX_ASSIGNMENT_BYTES // 2**20} MB is sent to a cluster")
@@ -86,15 +77,9 @@ def pack_submission(source: Path) -> tuple[bytes, list[str]]:
             raise UsageError(f"{source.name} holds more than {max_files} files or {max_bytes // 2**20} MB; "
                              "it was not sent to the cluster")
         entries[relative.as_posix()] = path.read_bytes()
-    return _zip(entries), notices
+    from gatelab.archive import zip_bytes
 
-
-def _zip(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for name in sorted(entries):
-            bundle.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), entries[name])
-    return buffer.getvalue()
+    return zip_bytes(entries), notices
 
 
 def held(data: bytes) -> bytes:

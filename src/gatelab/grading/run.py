@@ -19,7 +19,7 @@ from gatelab.errors import ConfigError, UsageError, did_you_mean
 from gatelab.grading import isolation
 from gatelab.grading import target as targets
 from gatelab.grading.sandbox import HIDDEN, PUBLIC, Sandbox
-from gatelab.report.results import Kind, Results, Status, TestResult
+from gatelab.report.results import Kind, Results, Status, TestResult, question_name
 
 if TYPE_CHECKING:  # imported when first used: a check that never starts them never pays for them
     from gatelab.grading.forkserver import Template
@@ -77,9 +77,9 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
     if warm is not None and include_hidden:  # grading reads the catalog up front (see load_oracle): its notes
         results.instructor_notes.extend(warm.notes)
     quiz_only = targets.quiz_only(target)
-    from gatelab.report.render import Renderer
 
-    renderer = renderer or (warm.renderer if warm else Renderer(assignment.grader / "templates"))
+    from gatelab.report import render
+    renderer = renderer or (warm.renderer if warm else render.for_assignment(assignment.grader))
     for qualname, (count, points) in assignment.withheld.items():  # a student release: run only at grading
         if targets.selects(target, qualname):
             results.hidden_count += count
@@ -159,12 +159,12 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
                                                                                       "unreadable")
         shown = renderer.feedback("quiz_verdict", status=mark.status, score=mark.score, points=mark.max_score,
                                   later=assignment.quiz.later) if later else feedback
-        results.tests.append(TestResult(f"quiz.{question.id}", f"quiz.{question.id}", mark.score, mark.max_score,
-                                        "visible", status, shown, kind=Kind.QUESTION, mark=mark.status))
+        name = question_name(question.id)
+        results.tests.append(TestResult(name, name, mark.score, mark.max_score, "visible", status, shown,
+                                        kind=Kind.QUESTION, mark=mark.status))
         if later:  # explanations and right answers, when the setting says: one submission cannot read the key
-            results.tests.append(TestResult(f"quiz.{question.id}: feedback", f"quiz.{question.id}", 0.0, 0.0,
-                                            assignment.quiz.later, Status.PASSED, feedback, kind=Kind.QUESTION,
-                                            mark=mark.status))
+            results.tests.append(TestResult(f"{name}: feedback", name, 0.0, 0.0, assignment.quiz.later,
+                                            Status.PASSED, feedback, kind=Kind.QUESTION, mark=mark.status))
     for question in unmarkable:
         if not only or question.id == only:
             results.tests.append(_unmarked(question.id, points[question.id], renderer))
@@ -186,7 +186,7 @@ def _kept(kept: dict[BankKey, Any] | None, path: Path, load: Callable[[], T]) ->
 
 def _unmarked(question_id: str, points: float, renderer: Any) -> TestResult:
     """A question the grader could not mark: no points, the same maximum, and the grader's fault."""
-    return TestResult(f"quiz.{question_id}", f"quiz.{question_id}", 0.0, points, "visible", Status.ERROR,
+    return TestResult(question_name(question_id), question_name(question_id), 0.0, points, "visible", Status.ERROR,
                       renderer.feedback("grader_error"), kind=Kind.QUESTION, mark="error")
 
 
@@ -283,11 +283,11 @@ class Warm:
         from gatelab.grading import forkserver
         from gatelab.grading.oracle import Remembered
         from gatelab.grading.session import Resident
-        from gatelab.report.render import Renderer
 
         notes = Results(title="", submission="")
         oracle = load_oracle(assignment, notes)  # the catalog read now, so that its problems are told once
-        renderer = renderer or Renderer(assignment.grader / "templates")
+        from gatelab.report import render
+        renderer = renderer or render.for_assignment(assignment.grader)
         return cls(Remembered(oracle), notes.instructor_notes, renderer, Resident(assignment, renderer),
                    forkserver.start())
 

@@ -28,15 +28,16 @@ PYTEST_ARGS = ("-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise
                "-p", "no:setupplan", "-p", "no:nose", "--capture=no", "--assert=plain",
                "--strict-markers", "--import-mode=importlib", "-o", "python_files=test_*.py",
                "-o", "addopts=", "-o", "testpaths=")
-_INTERRUPTED, _FINE = 2, (0, 1, 5)  # pytest's exit codes: Ctrl-C; OK, TESTS_FAILED, NO_TESTS_COLLECTED
 
 
 def run(assignment: Assignment, renderer: Renderer, jobs: Iterable[Job]) -> None:
     """Run ``jobs`` in one pytest session in this thread; what stops a job is left on the job."""
+    from pytest import ExitCode  # imported with pytest itself, by _main: a check that grades nothing needs neither
+
     code = _main(assignment, GradingPlugin(assignment, renderer, jobs))
-    if code == _INTERRUPTED:  # Ctrl-C, which pytest caught: the caller stops as it would
+    if code == ExitCode.INTERRUPTED:  # Ctrl-C, which pytest caught: the caller stops as it would
         raise KeyboardInterrupt
-    if code not in _FINE:
+    if code not in (ExitCode.OK, ExitCode.TESTS_FAILED, ExitCode.NO_TESTS_COLLECTED):
         raise GraderFault(f"pytest stopped with exit code {int(code)} while running {assignment.grader / 'tests'}")
 
 

@@ -3,10 +3,13 @@
 for the run, the pytest plugin and watch mode."""
 from __future__ import annotations
 
-from gatelab.course.config import Assignment
-from gatelab.errors import UsageError, did_you_mean
+from typing import TYPE_CHECKING
 
-QUIZ = "quiz"
+from gatelab.errors import UsageError, did_you_mean
+from gatelab.report.results import QUIZ
+
+if TYPE_CHECKING:
+    from gatelab.course.config import Assignment
 
 
 def check_target(assignment: Assignment, target: str | None) -> None:

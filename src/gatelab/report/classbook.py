@@ -29,6 +29,7 @@ from typing import Any, Sequence
 
 from gatelab.report import folding, reasons
 from gatelab.report.render import Renderer
+from gatelab.report.results import QUIZ
 
 COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 
@@ -166,7 +167,7 @@ def digest(results: dict[str, Any]) -> dict[str, Any]:
     for test in results.get("tests", []):
         if test.get("kind") == "question":
             if test["max_score"] > 0 and test.get("mark") != "unanswered":
-                questions[test["function"].removeprefix("quiz.")] = test["score"] / test["max_score"]
+                questions[test["function"].removeprefix(f"{QUIZ}.")] = test["score"] / test["max_score"]
             continue
         entry = functions.setdefault(test["function"], [0.0, 0.0, []])
         entry[0] += test["score"]

@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, Hashable, Mapping, Sequence, TypeVar
 
+from gatelab.report.results import QUIZ  # the questions' group: one row for the quiz, not one per question
+
 T = TypeVar("T")
-QUIZ = "quiz"  # the questions' group: one row for the quiz, not one per question
 
 
 @dataclass

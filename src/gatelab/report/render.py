@@ -9,6 +9,7 @@ control characters spelt out; Markdown fences what a student printed with the
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 from typing import Any, Callable
@@ -102,3 +103,10 @@ def _indent(text: Any, *args: Any, **kwargs: Any) -> str:
 def _shown(value: Any) -> Markup:
     """A value as a terminal template prints it: already safe (a macro's output, a style), or spelt out."""
     return value if isinstance(value, Markup) else Markup(visible(str(value)))
+
+
+@functools.lru_cache(maxsize=8)
+def for_assignment(grader: Path) -> Renderer:
+    """The renderer of an assignment (its ``grader/templates`` overriding gatelab's own), one per process: the
+    templates are compiled once however many commands, batches or checks use them."""
+    return Renderer(grader / "templates")

@@ -10,6 +10,13 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
 from typing import Any
 
+QUIZ = "quiz"  # the quiz's one name: the target that grades it, the questions' group, their names' prefix
+
+
+def question_name(question_id: str) -> str:
+    """The name of a question's result (and the target that grades it alone): ``quiz.<id>``."""
+    return f"{QUIZ}.{question_id}"
+
 
 class Status(str, Enum):
     """How a test ended: passed, failed (the student's work), or error (the grader's own failure)."""
