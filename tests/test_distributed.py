@@ -17,6 +17,7 @@ from test_batch import fast_root  # noqa: F401 - the fast assignment (timeout 1 
 
 from conftest import WALL_REPORT, write_submission
 from gatelab.cli import main
+from gatelab.course import config
 from gatelab.grading import batch
 
 dask = pytest.importorskip("distributed")
@@ -110,7 +111,7 @@ def test_a_worker_killed_mid_batch_costs_nothing_and_counts_nothing_twice(local,
             lost.extend(busy[worker])
             os.kill(pid, signal.SIGKILL)
 
-        rows = batch.run(fast_root, base / "submissions", out, budget=None, on_row=kill_one_that_grades,
+        rows = batch.run(config.load(fast_root), base / "submissions", out, budget=None, on_row=kill_one_that_grades,
                          engine=engine)
     assert lost and any(key.startswith("gatelab-grade-") for key in lost)  # a submission was being graded
     assert sorted(seen) == [row.student for row in rows] == students  # each student once

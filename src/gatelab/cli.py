@@ -197,16 +197,13 @@ def autograde(submission: Path, fmt: str, output: Path | None, metadata: Path | 
         exporter = _exporter(fmt)
         context = read_metadata(metadata) if metadata else Context()
         try:
-            results = grade(_assignment(assignment), submission, include_hidden=True,
-                                    student=student or context.student, for_lms=True)
+            results = grade(_assignment(assignment), submission, include_hidden=True, student=student, for_lms=True,
+                            context=context)
         except GatelabError as exc:
             reason = str(exc)
             _write(exporter.failure(reason), output, fmt)
             _step_summary(fmt, lambda: markdown.failure(reason))
             raise
-        results.notices.extend(context.notices)
-        results.instructor_notes.extend(context.problems)
-        results.due_date, results.submitted_at = context.due_date, context.submitted_at
         _write(exporter.render(results), output, fmt)
         _step_summary(fmt, lambda: markdown.render(results))
         if output:
@@ -428,28 +425,19 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
     def action() -> int:
         from gatelab.grading import batch as batching
         from gatelab.grading import isolation
-        from gatelab.report import classbook, console, reasons
+        from gatelab.report import console, render
 
         spec = _assignment(assignment)
         wall = isolation.require(isolation.policy(spec.isolation))  # before a single submission is graded
         click.echo(f"isolation: {wall.summary()}", err=True)
-        from gatelab.report import render
-        renderer = render.for_assignment(spec.grader)
         folder = _submissions_folder(submissions, out)
-        count = batching.count(folder)
         show = sys.stderr.isatty()
         with _engine(scheduler, spec.root) as engine, \
-                click.progressbar(length=count, label="grading", file=sys.stderr if show else open(os.devnull, "w"),
-                                  show_pos=True) as bar:
-            rows = batching.run(spec.root, folder, out, jobs=jobs, budget=budget,
-                                on_row=lambda _row: bar.update(1), engine=engine)
-        people = classbook.read_roster(roster) if roster else None
-        book = classbook.canvas_csv(rows, column or spec.title, people)
-        (out / "grades.csv").write_text(book.text, encoding="utf-8", newline="")
-        late = [row.student for row in rows if row.late]  # Canvas marked them LATE
-        explained = reasons.explain(rows, late=late, unmatched=book.unmatched)
-        (out / "summary.html").write_text(classbook.summary_html(rows, spec.title, renderer, explained,
-                                                                 book.unresolved))
+                click.progressbar(length=batching.count(folder), label="grading",
+                                  file=sys.stderr if show else open(os.devnull, "w"), show_pos=True) as bar:
+            report = batching.grade_class(spec, folder, out, jobs=jobs, budget=budget, roster=roster, column=column,
+                                          engine=engine, on_row=lambda _row: bar.update(1))
+        rows, book, late = report.rows, report.book, report.late
         for message in book.unresolved:
             click.echo(f"unresolved: {console.visible(message)}", err=True)  # roster names are the students'
         for student in book.unmatched:
@@ -462,7 +450,8 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
         failed = sum(bool(row.error) for row in rows)
         click.echo(f"{len(rows)} submissions ({reused} unchanged since the last run, {failed} not graded); "
                    f"wrote {out / 'grades.csv'} and {out / 'summary.html'}")
-        click.echo(renderer.terminal("reasons_terminal.j2", style=click.style, explained=explained), nl=False)
+        renderer = render.for_assignment(spec.grader)
+        click.echo(renderer.terminal("reasons_terminal.j2", style=click.style, explained=report.explained), nl=False)
         if (book.unmatched or book.unresolved) and not allow_unmatched:
             click.secho(f"grade: {len(book.unmatched)} submission(s) not in the roster and {len(book.unresolved)} "
                         "not told apart (listed above): check them, then import grades.csv, or rerun with "

@@ -29,10 +29,15 @@ import unicodedata
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Protocol, Sequence
 
+from gatelab.course.config import Assignment
 from gatelab.errors import GatelabError, UsageError
 from gatelab.version import __version__
+
+if TYPE_CHECKING:
+    from gatelab.report.classbook import Gradebook
+    from gatelab.report.reasons import Explained
 
 STATE = "state.json"
 _SAFE = re.compile(r"[^\w.@+-]+")  # letters of any script stay (Zoë_Müller), as NFC: a Mac's names match
@@ -229,18 +234,16 @@ class Local:
         self.pool.shutdown()
 
 
-def run(root: Path, folder: Path, out: Path, jobs: int = 1, budget: float | None = None,
+def run(assignment: Assignment, folder: Path, out: Path, jobs: int = 1, budget: float | None = None,
         on_row: Callable[[Row], None] | None = None, engine: Engine | None = None) -> list[Row]:
     """Grade every submission in ``folder`` into ``out`` on ``engine`` (default: ``jobs`` local processes);
     rows in student order, then the folders :func:`sort_out` refused (``unclear``, with why). Each holds its
     score and the ``digest`` the class summary needs (its results and feedback are in ``out``, written as it
     finished, so memory does not grow with every test's words). The students of a Canvas download in
     ``folder`` are staged in ``out/canvas/`` first, and their rows carry their Canvas id and LATE mark."""
-    from gatelab.course import config
-
-    assignment = config.load(root)
-    checksum = assignment.checksum
     from gatelab.report import render
+
+    root, checksum = assignment.root, assignment.checksum
     keep = functools.partial(_keep, out, renderer=render.for_assignment(assignment.grader))
     canvas_students = stage_canvas(folder, out, expected_files(assignment))
     found, refused = sort_out(folder, {key: path for key, (path, _, _) in canvas_students.items()})
@@ -281,6 +284,37 @@ def run(root: Path, folder: Path, out: Path, jobs: int = 1, budget: float | None
         else:
             row.canvas_id, row.canvas_name, row.late = "", "", False
     return [rows[s] for s in sorted(rows)] + unclear
+
+
+@dataclass(frozen=True)
+class ClassReport:
+    """What a class's grading gave, beyond the files it wrote (``grades.csv``, ``summary.html``, each
+    student's results and feedback): every row, the gradebook's matching, who came late, and why each zero."""
+
+    rows: list[Row]
+    book: Gradebook
+    late: list[str]
+    explained: Explained
+
+
+def grade_class(assignment: Assignment, folder: Path, out: Path, *, jobs: int = 1, budget: float | None = None,
+                roster: Path | None = None, column: str | None = None, engine: Engine | None = None,
+                on_row: Callable[[Row], None] | None = None) -> ClassReport:
+    """``grade batch``'s work: grade every submission in ``folder`` (see :func:`run`), then write Canvas's
+    ``grades.csv`` (matched to ``roster`` when given; the assignment column ``column``, default the title)
+    and the class summary ``summary.html`` into ``out``."""
+    from gatelab.report import classbook, reasons, render
+
+    rows = run(assignment, folder, out, jobs=jobs, budget=budget, on_row=on_row, engine=engine)
+    people = classbook.read_roster(roster) if roster else None
+    book = classbook.canvas_csv(rows, column or assignment.title, people)
+    (out / "grades.csv").write_text(book.text, encoding="utf-8", newline="")
+    late = [row.student for row in rows if row.late]  # Canvas marked them LATE
+    explained = reasons.explain(rows, late=late, unmatched=book.unmatched)
+    (out / "summary.html").write_text(classbook.summary_html(rows, assignment.title,
+                                                             render.for_assignment(assignment.grader), explained,
+                                                             book.unresolved))
+    return ClassReport(rows, book, late, explained)
 
 
 def _grade(engine: Engine, root: Path, budget: float | None, todo: dict[str, tuple[Path, str]], out: Path,

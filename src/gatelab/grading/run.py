@@ -19,6 +19,7 @@ from gatelab.errors import ConfigError, UsageError, did_you_mean
 from gatelab.grading import isolation
 from gatelab.grading import target as targets
 from gatelab.grading.sandbox import HIDDEN, PUBLIC, Sandbox
+from gatelab.grading.submission import Context
 from gatelab.report.results import Kind, Results, Status, TestResult, question_name
 
 if TYPE_CHECKING:  # imported when first used: a check that never starts them never pays for them
@@ -50,7 +51,7 @@ def forbidden(assignment: Assignment) -> list[Path]:
 def grade(assignment: Assignment, submission: Path, *, target: str | None = None, include_hidden: bool = True,
           on_result: Callable[[TestResult], None] | None = None, quiz: str = "full",
           student: str | None = None, renderer: Any = None, for_lms: bool = False, warm: Warm | None = None,
-          sandbox: Sandbox | None = None) -> Results:
+          sandbox: Sandbox | None = None, context: Context | None = None) -> Results:
     """Grade ``submission`` (exercise files and answers.yaml) and return every test's result.
 
     ``quiz`` is ``full`` (the autograder's bank), ``locked`` (the student's
@@ -58,7 +59,10 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
     question variants (default: the answers file's ``student``). Pass the
     command's ``renderer`` so that one is built per command. ``for_lms``:
     the results go to a student through an LMS, so the quiz shows what the
-    assignment's ``quiz`` setting allows now, and the rest later.
+    assignment's ``quiz`` setting allows now, and the rest later;
+    ``context`` is what the LMS said of the submission (its student, unless
+    ``student`` is given; its dates; notices for the student and problems for
+    the instructor), kept on the results.
 
     A caller that grades again and again (a batch's process, ``grade check
     --watch``) passes what it keeps between runs as ``warm`` (see
@@ -67,6 +71,8 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
     """
     from gatelab.grading.submission import holds_nothing, locate
 
+    context = context or Context()
+    student = student or context.student
     targets.check_target(assignment, target)
     wall = isolation.require(isolation.policy(assignment.isolation) if for_lms else WEAK)
     submission, notices = locate(Path(submission))
@@ -94,6 +100,9 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
         only = targets.question(target)
         _grade_quiz(assignment, submission, results, renderer, locked=quiz == "locked", student=student,
                     only=only, for_lms=for_lms, banks=warm.banks if warm else None)
+    results.notices.extend(context.notices)
+    results.instructor_notes.extend(context.problems)
+    results.due_date, results.submitted_at = context.due_date, context.submitted_at
     results.seconds = time.perf_counter() - started
     return results
 
