@@ -106,12 +106,12 @@ def test_python_dash_m_runs_the_cli():
     assert done.returncode == 0 and "gatelab" in done.stdout
 
 
-def test_readme_transcripts_are_what_grade_check_prints(tmp_path):
-    """The README's `grade check lstm.forget_gate` transcript (a forget gate with tanh) and its passing
-    lstm_cell_forward line are what the command prints, word for word."""
+def test_the_student_guides_transcripts_are_what_grade_check_prints(tmp_path):
+    """The student guide's `grade check lstm.forget_gate` transcript (a forget gate with tanh) and its passing
+    lstm_cell_forward line (docs/student.md, once the README's) are what the command prints, word for word."""
     from conftest import write_submission
 
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "student.md").read_text()
     folder = write_submission(tmp_path, {"lstm": ('return sigmoid(params["Wf"] @ concat + params["bf"])',
                                                   'return np.tanh(params["Wf"] @ concat + params["bf"])')})
     blocks, block = [], None
@@ -121,7 +121,7 @@ def test_readme_transcripts_are_what_grade_check_prints(tmp_path):
         elif block is not None:
             block.append(line)
     transcript = next(b for b in blocks if "$ grade check lstm.forget_gate" in b)
-    words = lambda text: " ".join(text.split())  # noqa: E731 - the README wraps long lines
+    words = lambda text: " ".join(text.split())  # noqa: E731 - the guide wraps long lines
     shown = run("check", "lstm.forget_gate", "--submission", str(folder), "--assignment", str(COURSE)).output
     assert words(transcript.split("$ grade check lstm.forget_gate", 1)[1]) in words(shown)
     cell = next(b for b in blocks if "✓ lstm_cell_forward" in b)

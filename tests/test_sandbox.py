@@ -290,7 +290,8 @@ def test_a_segfault_in_a_call_names_the_signal_and_the_line(write, sandbox):
     assert box.call("m", "ok", []).value == 42
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is enforced on Linux only (README)")
+@pytest.mark.skipif(not sys.platform.startswith("linux"),
+                    reason="RLIMIT_AS is enforced on Linux only (docs/design/isolation.md)")
 def test_huge_allocation_raises_memory_error_and_the_next_call_works(write, sandbox):
     """Allocating 4 GB under a 512 MB cap gives status raised with MemoryError, in the same worker."""
     write("m", OK_MODULE + """
