@@ -145,7 +145,7 @@ def _watch(target: str | None, submission: Path | None, assignment: Path | None,
 @main.command("server")
 @click.argument("action", type=click.Choice(["status", "stop"]))
 def server_command(action: str) -> None:
-    """The check server that answers `grade check` from a warm process (see GATELAB_SERVER in the README)."""
+    """The check server that answers `grade check` from a warm process (see GATELAB_SERVER in docs/student.md)."""
 
     def act() -> int:
         from gatelab import server

@@ -518,7 +518,8 @@ def load(grader: Path) -> Contract:
     """Read and validate ``grader/contract.yaml``."""
     path = Path(grader) / CONTRACT_NAME
     if not path.is_file():
-        raise ConfigError(f"{path}: the assignment has no contract (the functions students write); see the README")
+        raise ConfigError(f"{path}: the assignment has no contract (the functions students write); see "
+                          "docs/instructor/contract.md")
     reader = _Reader(path)
     doc = reader.doc
     top = doc.mapping(doc.root, "the contract")

@@ -2,7 +2,7 @@
 
 A question has an id, a type (single, multiple, true_false, numeric,
 short_text, ordering), a markdown prompt, points, tags, an explanation,
-optional hints, and type-specific keys (see the README). Parametrized
+optional hints, and type-specific keys (see docs/instructor/quiz.md). Parametrized
 questions draw their variables per student from a seed (the student id);
 prompt, answers and feedback are jinja2 templates over those variables, so
 the same student always gets the same variant. Choices and ordering items

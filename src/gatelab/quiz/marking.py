@@ -5,7 +5,7 @@ answers are letters as the student saw them (the order is shuffled per
 student); ``parse`` maps them back to the bank's own choices, so marking does
 not depend on the order shown.
 
-Scoring rules (also in the README):
+Scoring rules (also in docs/instructor/quiz.md):
 - single, true_false, numeric, short_text: all or nothing;
 - multiple: points x max(0, (right picks - wrong picks) / number of right choices);
 - ordering: points x max(0, (pairs in the right relative order - pairs in the wrong one) / all pairs),
