@@ -64,7 +64,7 @@ def test_an_instructors_wording_for_mistakes_opens_no_hole(make_assignment):
     shutil.rmtree(templates)
 
 
-def _mistake_row(root, mistake_id: str) -> audit.Row:
+def _mistake_row(root, mistake_id: str) -> audit.Check:
     from gatelab.course import catalog
 
     spec = config.load(root)

@@ -96,7 +96,7 @@ def audit_catalog(root: Path) -> dict[str, Any]:
     assignment = config.load(root)
     renderer = Renderer(assignment.grader / "templates")
     mistakes = catalog.load(assignment.grader / "mistakes", assignment.contract).mistakes
-    return {row.check: row for row in (auditing.check_mistake(assignment, m, renderer) for m in mistakes)}
+    return {row.name: row for row in (auditing.check_mistake(assignment, m, renderer) for m in mistakes)}
 
 
 def test_audit_passes_on_a_catchable_mistake(make_assignment):
@@ -117,7 +117,7 @@ def test_audit_exits_1_on_a_hole_and_shows_it(monkeypatch):
     """`grade audit` prints every row, marks a failing one HOLE and exits 1; all rows holding exit 0."""
     from gatelab.authoring import audit as auditing
 
-    for rows, code in (([auditing.Row("mistake m", False, "never named")], 1), ([auditing.Row("x", True, "")], 0)):
+    for rows, code in (([auditing.Check("mistake m", False, "never named")], 1), ([auditing.Check("x", True, "")], 0)):
         monkeypatch.setattr(auditing, "run", lambda *args, rows=rows, **kwargs: rows)
         result = CliRunner().invoke(main, ["audit", "--assignment", str(COURSE), "--jobs", "1"])
         assert result.exit_code == code, result.output

@@ -78,7 +78,7 @@ def test_the_right_answer_unseals_its_feedback_and_a_wrong_one_does_not():
     right = locked.keys(question.id, "{}", f"bool:{str(question.answer).lower()}")
     wrong = locked.keys(question.id, "{}", f"bool:{str(not question.answer).lower()}")
     boxes = {b["tag"]: b["box"] for b in entry["sealed"]}
-    assert right.check in entry["right"] and wrong.check not in entry["right"]
+    assert right.check_value in entry["right"] and wrong.check_value not in entry["right"]
     assert seal.unseal(wrong, boxes[wrong.tag]) == question.feedback_wrong
     assert seal.unseal(right, boxes[right.tag]) == question.explanation
     for keys, other in ((wrong, boxes[right.tag]), (right, boxes[wrong.tag])):

@@ -122,22 +122,23 @@ def test_the_magic_takes_the_commands_arguments(tmp_path, capsys):
     from gatelab import magic
 
     submission = write_submission(tmp_path / "reference", {})
-    result = magic.grade(f"check activations.sigmoid --verbose --submission '{submission}' --assignment '{COURSE}'")
+    result = magic.grade_magic(f"check activations.sigmoid --verbose --submission '{submission}' "
+                               f"--assignment '{COURSE}'")
     assert result is not None and result.verbose
     assert result.score == result.max_score > 0
     assert {t.function for t in result.tests} == {"activations.sigmoid"}
-    assert magic.grade("check --help") is None
+    assert magic.grade_magic("check --help") is None
     assert "Usage: %grade check [OPTIONS] [TARGET]" in capsys.readouterr().out
     with pytest.raises(UsageError, match="^%grade check: No such option.*--bogus"):
-        magic.grade("check --bogus")
+        magic.grade_magic("check --bogus")
     with pytest.raises(UsageError, match="Did you mean 'lstm'"):
-        magic.grade(f"check LSTM --assignment {COURSE}")
+        magic.grade_magic(f"check LSTM --assignment {COURSE}")
     with pytest.raises(UsageError, match="'quiz' is not run from a notebook"):
-        magic.grade("quiz")
+        magic.grade_magic("quiz")
     with pytest.raises(UsageError, match="say what to run"):
-        magic.grade("")
+        magic.grade_magic("")
     with pytest.raises(UsageError, match="--watch runs until Ctrl-C"):
-        magic.grade(f"check activations --watch --assignment {COURSE}")
+        magic.grade_magic(f"check activations --watch --assignment {COURSE}")
 
 
 def test_percent_script_becomes_notebook_cells():

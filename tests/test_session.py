@@ -129,7 +129,7 @@ def test_a_session_whose_tests_cannot_be_collected_says_so_to_every_job(make_ass
                 from gatelab.grading.judge import Judge
 
                 job = Job(Judge(sandbox, load_oracle(assignment, results), renderer, assignment), results)
-                session.grade(job)
+                session.run(job)
             assert isinstance(job.error, ConfigError) and "test_broken.py" in str(job.error)
     finally:
         session.close()

@@ -18,10 +18,10 @@ SUBCOMMAND = "check"
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register ``%grade`` with the running IPython."""
-    ipython.register_magic_function(grade, magic_kind="line", magic_name="grade")
+    ipython.register_magic_function(grade_magic, magic_kind="line", magic_name="grade")
 
 
-def grade(line: str) -> checking.CheckResult | None:
+def grade_magic(line: str) -> checking.CheckResult | None:
     """``%grade check [TARGET] [OPTIONS]``: grade as ``grade check`` does; a mistake in the line is one message.
 
     Returns ``None`` after ``--help`` (the help is printed). A bad option, an

@@ -41,7 +41,7 @@ def warm_up() -> None:
 KEPT_ASSIGNMENTS = 3  # a student may switch between a few courses; each kept one holds a session and a template
 
 
-class Kept:
+class WarmStates:
     """The warm state of the assignments checked last, and the way to run a check in this process."""
 
     def __init__(self) -> None:
@@ -176,9 +176,9 @@ def serve(path: Path, idle: float = server.IDLE_SECONDS, first: tuple[str, str] 
     listener.listen(16)
     listener.settimeout(idle)
     warm_up()
-    kept = Kept()
+    states = WarmStates()
     if first is not None:
-        kept.prepare(*first)
+        states.prepare(*first)
     try:
         while True:
             try:
@@ -186,16 +186,16 @@ def serve(path: Path, idle: float = server.IDLE_SECONDS, first: tuple[str, str] 
             except socket.timeout:
                 return
             with connection:
-                if not _take(connection, kept):
+                if not _take(connection, states):
                     return
     finally:
         if path.exists() and path.stat().st_ino == mine:  # not a newer server's socket
             path.unlink(missing_ok=True)
         listener.close()
-        kept.close()
+        states.close()
 
 
-def _take(connection: socket.socket, kept: Any) -> bool:
+def _take(connection: socket.socket, states: WarmStates) -> bool:
     """Answer one connection; False when it asked the server to stop."""
     connection.setblocking(True)
     if not _same_user(connection):
@@ -217,13 +217,13 @@ def _take(connection: socket.socket, kept: Any) -> bool:
             connection.sendall(b'{"stopping": true}\n')
             return False
         if request.get("status"):
-            connection.sendall(json.dumps(kept.status()).encode() + b"\n")
+            connection.sendall(json.dumps(states.status()).encode() + b"\n")
             return True
         if len(fds) != 2 or not isinstance(request.get("argv"), list):
             return True
         connection.sendall(server.ACCEPTED)
         try:
-            reply: dict[str, Any] = {"code": kept.run(request, fds, lambda: _gone(connection))}
+            reply: dict[str, Any] = {"code": states.run(request, fds, lambda: _gone(connection))}
         except Exception:  # noqa: BLE001 - it could not act as the caller (its folder is gone, say)
             reply = {"local": True}  # before anything was written: the caller runs the check itself
         connection.sendall(json.dumps(reply).encode() + b"\n")

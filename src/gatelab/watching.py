@@ -309,11 +309,11 @@ def watched(folder: Path) -> Callable[[Any, str], bool]:
     """The filter of changes worth a regrade: Python files of the submission and its answers.yaml."""
     root = folder.resolve()
 
-    def keep(_change: Any, path: str) -> bool:
+    def wanted(_change: Any, path: str) -> bool:
         changed = Path(path)
         return module_of(changed, root) is not None or (changed.name == ANSWERS and changed.parent == root)
 
-    return keep
+    return wanted
 
 
 def require_watcher() -> Any:

@@ -41,8 +41,10 @@ from gatelab.report.results import Results
 
 
 @dataclass(frozen=True)
-class Row:
-    check: str
+class Check:
+    """One audit check: what it checks, whether it holds, and why."""
+
+    name: str
     ok: bool
     detail: str
 
@@ -64,7 +66,7 @@ def _plant(assignment: Assignment, mistake: Mistake, folder: Path, renderer: Ren
     target.write_text(target.read_text() + renderer.render("mutant_tail.j2", **context))
 
 
-def check_mistake(assignment: Assignment, mistake: Mistake, renderer: Renderer) -> Row:
+def check_mistake(assignment: Assignment, mistake: Mistake, renderer: Renderer) -> Check:
     """Plant one mistake and grade its function: a public test must catch it (else a student learns of it
     only from the autograder), and it must be named.
 
@@ -75,20 +77,20 @@ def check_mistake(assignment: Assignment, mistake: Mistake, renderer: Renderer) 
         public = _caught(grade(assignment, Path(tmp), target=mistake.function, include_hidden=False,
                                        quiz="none", renderer=renderer), mistake)
         if public.caught and public.named:
-            return Row(f"mistake {mistake.id}", True,
+            return Check(f"mistake {mistake.id}", True,
                        f"caught by {len(public.caught)} public test(s), named in {len(public.named)}")
         full = _caught(grade(assignment, Path(tmp), target=mistake.function, quiz="none",
                                      renderer=renderer), mistake)
     if not full.caught:
-        return Row(f"mistake {mistake.id}", False, f"no test of {mistake.function} catches it ({mistake.where})")
+        return Check(f"mistake {mistake.id}", False, f"no test of {mistake.function} catches it ({mistake.where})")
     if not public.caught:
-        return Row(f"mistake {mistake.id}", False,
+        return Check(f"mistake {mistake.id}", False,
                    f"caught only by hidden tests ({', '.join(full.caught[:3])}), so a student's check never shows "
                    f"it ({mistake.where}): make public a case of {mistake.function} that catches it")
     if not full.named:
-        return Row(f"mistake {mistake.id}", False, f"caught by {len(full.caught)} test(s) but never named "
+        return Check(f"mistake {mistake.id}", False, f"caught by {len(full.caught)} test(s) but never named "
                                                    f"({mistake.where}): {full.first_feedback[:120]!r}")
-    return Row(f"mistake {mistake.id}", True, f"caught by {len(public.caught)} public test(s), named only "
+    return Check(f"mistake {mistake.id}", True, f"caught by {len(public.caught)} public test(s), named only "
                                               f"at grading, in {len(full.named)}")
 
 
@@ -127,15 +129,15 @@ def _no_work_results(assignment: Assignment, kind: str, renderer: Renderer) -> R
         return grade(assignment, Path(tmp), quiz="none", renderer=renderer)
 
 
-def check_no_work(assignment: Assignment, kind: str, renderer: Renderer) -> Row:
+def check_no_work(assignment: Assignment, kind: str, renderer: Renderer) -> Check:
     """A submission that does no work (of one ``kind``) must earn no code point."""
     results = _no_work_results(assignment, kind, renderer)
     paid = [t.name for t in results.tests if t.score > 0]
     detail = f"{results.score:g}/{results.max_score:g}" + (f"; paid: {', '.join(paid[:3])}" if paid else "")
-    return Row(f"no work earns nothing ({kind})", not paid, detail)
+    return Check(f"no work earns nothing ({kind})", not paid, detail)
 
 
-def check_determinism(assignment: Assignment, renderer: Renderer) -> Row:
+def check_determinism(assignment: Assignment, renderer: Renderer) -> Check:
     """Two runs on a submission whose feedback shows values drawn from the inputs must agree to the letter.
 
     A submission that returns random numbers is wrong everywhere, so every
@@ -148,7 +150,7 @@ def check_determinism(assignment: Assignment, renderer: Renderer) -> Row:
     differing = [a[0] for a, b in zip(first, second) if a != b]
     detail = f"seed {assignment.seed}, {len(first)} tests" if first == second and first else \
         f"{len(differing)} test(s) differ, first {differing[0] if differing else 'the number of tests'}"
-    return Row("same seed, same results", first == second and bool(first), detail)
+    return Check("same seed, same results", first == second and bool(first), detail)
 
 
 def _needs_work(reference: Reference, contract: Contract, fn: Function, case: Case, seed: int) -> bool:
@@ -156,7 +158,7 @@ def _needs_work(reference: Reference, contract: Contract, fn: Function, case: Ca
     return diagnostics.needs_work(reference.function(fn.qualname)(*copy.deepcopy(args)), args)
 
 
-def check_public_evidence(assignment: Assignment) -> Row:
+def check_public_evidence(assignment: Assignment) -> Check:
     """Every function has a visible case whose right answer needs work (else a local check cannot pay it)."""
     contract = assignment.contract
     reference = Reference(assignment.solutions, contract.modules)
@@ -166,7 +168,7 @@ def check_public_evidence(assignment: Assignment) -> Row:
                  and s.visibility == "visible"]
         if not any(_needs_work(reference, contract, fn, case, assignment.seed) for case in cases):
             lacking.append(fn.qualname)
-    return Row("each function has a public case needing work", not lacking,
+    return Check("each function has a public case needing work", not lacking,
                f"none for {', '.join(lacking)}" if lacking else f"{len(contract.functions)} functions")
 
 
@@ -180,24 +182,24 @@ def _loaded(root: str) -> tuple[Assignment, Renderer, dict[str, Mistake]]:
     return assignment, for_assignment(assignment.grader), {m.id: m for m in mistakes}
 
 
-def _whole_runs(assignment: Assignment, renderer: Renderer) -> dict[str, Callable[[], Row]]:
+def _whole_runs(assignment: Assignment, renderer: Renderer) -> dict[str, Callable[[], Check]]:
     """The checks that grade a whole submission (the slow ones), by the name the progress shows."""
-    def reference() -> Row:
+    def reference() -> Check:
         results = grade(assignment, assignment.solutions, quiz="none", renderer=renderer)
-        return Row("reference gets full marks", results.full_marks, _summary(results))
+        return Check("reference gets full marks", results.full_marks, _summary(results))
 
-    def stubs() -> Row:
+    def stubs() -> Check:
         results = grade(assignment, assignment.exercises, quiz="none", renderer=renderer)
-        return Row("stubs get zero", results.score == 0, _summary(results))
+        return Check("stubs get zero", results.score == 0, _summary(results))
 
-    runs: dict[str, Callable[[], Row]] = {"reference": reference, "stubs": stubs,
+    runs: dict[str, Callable[[], Check]] = {"reference": reference, "stubs": stubs,
                                           "determinism": lambda: check_determinism(assignment, renderer)}
     for kind in NO_WORK:
         runs[f"no work ({kind})"] = functools.partial(check_no_work, assignment, kind, renderer)
     return runs
 
 
-def _pooled_row(root: str, name: str) -> Row:
+def _pooled_row(root: str, name: str) -> Check:
     """One check in a process of the pool: a mistake's id, or the name of a whole run; only names cross."""
     assignment, renderer, mistakes = _loaded(root)
     if name in mistakes:
@@ -206,7 +208,7 @@ def _pooled_row(root: str, name: str) -> Row:
 
 
 def _rows(assignment: Assignment, renderer: Renderer, names: list[str], mistakes: dict[str, Mistake], jobs: int,
-          step: Callable[[str], None]) -> dict[str, Row]:
+          step: Callable[[str], None]) -> dict[str, Check]:
     """The named checks (whole runs and planted mistakes), ``jobs`` at a time, each in a process of a pool."""
     if jobs <= 1:
         runs = _whole_runs(assignment, renderer)
@@ -227,7 +229,7 @@ def _rows(assignment: Assignment, renderer: Renderer, names: list[str], mistakes
 
 
 def run(assignment: Assignment, renderer: Renderer, on_step: Callable[[str], None] | None = None,
-        jobs: int = 1) -> list[Row]:
+        jobs: int = 1) -> list[Check]:
     """Every audit check, in order; ``on_step`` hears the name of each slow check as it ends. The whole runs
     (reference, stubs, determinism, no work) and the planted mistakes go ``jobs`` at a time, each in a process
     of one pool: the reference's run is as long as the longest test, and waits for nothing else."""
@@ -238,17 +240,17 @@ def run(assignment: Assignment, renderer: Renderer, on_step: Callable[[str], Non
     whole = list(_whole_runs(assignment, renderer))
     done = _rows(assignment, renderer, whole + list(mistakes), mistakes, jobs, step)
     stale = generate.stale(assignment)
-    return [Row("question bank validates", not problems,
+    return [Check("question bank validates", not problems,
                 f"{len(problems)} problem(s): {problems[0]}" if problems else f"{len(bank.questions)} questions"),
             done["reference"], done["stubs"],
-            Row("generated files are up to date", not stale,
+            Check("generated files are up to date", not stale,
                 "in sync" if not stale else f"out of date: {', '.join(p.name for p in stale)}; run grade generate"),
             done["determinism"], check_public_evidence(assignment),
             *(done[f"no work ({kind})"] for kind in NO_WORK),
-            Row("catalog loads", True, f"{len(mistakes)} mistakes"),
+            Check("catalog loads", True, f"{len(mistakes)} mistakes"),
             *(done[name] for name in mistakes)]
 
 
-def render(assignment: Assignment, renderer: Renderer, rows: list[Row], style: Callable[..., str]) -> str:
+def render(assignment: Assignment, renderer: Renderer, rows: list[Check], style: Callable[..., str]) -> str:
     return renderer.render("audit.j2", title=assignment.title, rows=rows, holes=[r for r in rows if not r.ok],
                            style=style)

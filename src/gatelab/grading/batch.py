@@ -205,10 +205,10 @@ def grade_one(root: str, student: str, source: str, budget: float | None,
 
 
 class Engine(Protocol):
-    """Where submissions are graded: ``grade`` starts one and returns its future (its result: a row as plain
+    """Where submissions are graded: ``submit`` starts one and returns its future (its result: a row as plain
     data; ``notices`` go first in its feedback), ``finished`` yields futures as they end, in whatever order."""
 
-    def grade(self, root: Path, student: str, source: Path, budget: float | None,
+    def submit(self, root: Path, student: str, source: Path, budget: float | None,
               notices: Sequence[str] = ()) -> Any: ...
 
     def finished(self, futures: Iterable[Any]) -> Iterator[Any]: ...
@@ -220,7 +220,7 @@ class Local:
     def __init__(self, jobs: int) -> None:
         self.pool = ProcessPoolExecutor(max_workers=max(1, jobs))
 
-    def grade(self, root: Path, student: str, source: Path, budget: float | None,
+    def submit(self, root: Path, student: str, source: Path, budget: float | None,
               notices: Sequence[str] = ()) -> Future[dict[str, Any]]:
         return self.pool.submit(grade_one, str(root), student, str(source), budget, list(notices))
 
@@ -244,7 +244,7 @@ def run(assignment: Assignment, folder: Path, out: Path, jobs: int = 1, budget: 
     from gatelab.report import render
 
     root, checksum = assignment.root, assignment.checksum
-    keep = functools.partial(_keep, out, renderer=render.for_assignment(assignment.grader))
+    write_row = functools.partial(_write_row, out, renderer=render.for_assignment(assignment.grader))
     canvas_students = stage_canvas(folder, out, expected_files(assignment))
     found, refused = sort_out(folder, {key: path for key, (path, _, _) in canvas_students.items()})
     notices = {key: staged[1] for key, staged in canvas_students.items()}
@@ -258,7 +258,7 @@ def run(assignment: Assignment, folder: Path, out: Path, jobs: int = 1, budget: 
         kept = out / "results" / f"{student}.json"
         if state.get(student, {}).get("key") == key and kept.is_file():
             row = Row(**state[student]["row"], reused=True, results=json.loads(kept.read_text()))
-            keep(row, written=True)
+            write_row(row, written=True)
             rows[student] = row
             if on_row:
                 on_row(row)
@@ -266,9 +266,9 @@ def run(assignment: Assignment, folder: Path, out: Path, jobs: int = 1, budget: 
             todo[student] = (source, key)
     if engine is None:
         with Local(jobs) as local:
-            _grade(local, root, budget, todo, out, state, rows, on_row, keep, notices)
+            _grade(local, root, budget, todo, out, state, rows, on_row, write_row, notices)
     else:
-        _grade(engine, root, budget, todo, out, state, rows, on_row, keep, notices)
+        _grade(engine, root, budget, todo, out, state, rows, on_row, write_row, notices)
     for gone in set(state) - set(found):  # a submission removed from the folder leaves the run
         state.pop(gone)
         (out / "results" / f"{gone}.json").unlink(missing_ok=True)
@@ -319,12 +319,12 @@ def grade_class(assignment: Assignment, folder: Path, out: Path, *, jobs: int = 
 
 def _grade(engine: Engine, root: Path, budget: float | None, todo: dict[str, tuple[Path, str]], out: Path,
            state: dict[str, Any], rows: dict[str, Row], on_row: Callable[[Row], None] | None,
-           keep: Callable[[Row], None], notices: Mapping[str, list[str]]) -> None:
+           write_row: Callable[[Row], None], notices: Mapping[str, list[str]]) -> None:
     """Grade ``todo`` on ``engine``, keeping each row (and the state) as it finishes; once per student.
     ``notices``: per student, how their files were found (a Canvas download's renamings)."""
     if not todo:
         return
-    futures = {engine.grade(root, student, source, budget, notices.get(student, [])): student
+    futures = {engine.submit(root, student, source, budget, notices.get(student, [])): student
                for student, (source, _) in todo.items()}
     for future in engine.finished(futures):
         student = futures.pop(future)  # held no longer: a cluster forgets it, and need not remake it if lost
@@ -335,7 +335,7 @@ def _grade(engine: Engine, root: Path, budget: float | None, todo: dict[str, tup
         except Exception as exc:  # noqa: BLE001 - a worker process that died, and stayed dead
             row = Row(student, str(todo[student][0]), error=f"grading stopped: {type(exc).__name__}: {exc}")
         rows[student] = row
-        keep(row)
+        write_row(row)
         state[student] = {"key": todo[student][1], "row": {k: v for k, v in row.__dict__.items()
                                                            if k not in ("results", "reused", "markdown", "html",
                                                                         "digest")}}
@@ -344,7 +344,7 @@ def _grade(engine: Engine, root: Path, budget: float | None, todo: dict[str, tup
             on_row(row)
 
 
-def _keep(out: Path, row: Row, renderer: Any, written: bool = False) -> None:
+def _write_row(out: Path, row: Row, renderer: Any, written: bool = False) -> None:
     """results/<student>.json (gatelab's JSON, or why there are none) and feedback/<student>.md and .html
     (unless ``written`` by an earlier run and still there); then the row keeps only its digest."""
     from gatelab.report import classbook

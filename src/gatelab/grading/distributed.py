@@ -191,7 +191,7 @@ class Cluster:
         if other:
             raise UsageError(f"every Dask worker needs gatelab {__version__}, as here: {'; '.join(other)}")
 
-    def grade(self, root: Path, student: str, source: Path, budget: float | None,
+    def submit(self, root: Path, student: str, source: Path, budget: float | None,
               notices: Sequence[str] = ()) -> Any:
         """A Dask future of the row of one submission (``root`` was sent once, when connecting); ``notices``
         (how its files were found) go first in its results."""

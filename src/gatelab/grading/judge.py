@@ -270,7 +270,7 @@ class Judge:
 
     # --- tests -------------------------------------------------------------------------------------
 
-    def check(self, spec: TestSpec) -> Verdict:
+    def verdict(self, spec: TestSpec) -> Verdict:
         """Grade one test: the values on one case, or an aspect over the function's cases."""
         self._named = []
         if spec.aspect == VALUES:

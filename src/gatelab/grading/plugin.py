@@ -140,7 +140,7 @@ class GradingPlugin:
         """Judge one contract test; fail it with the feedback as message."""
 
         def run(spec: TestSpec) -> None:
-            verdict = self._current.judge.check(spec)
+            verdict = self._current.judge.verdict(spec)
             request.node.stash[_VERDICT] = verdict
             if not verdict.passed:
                 pytest.fail(verdict.feedback, pytrace=False)  # the feedback is the whole report
@@ -235,21 +235,21 @@ class GradingPlugin:
         spec = _spec_of(item)
         assert spec is not None
         try:
-            verdict = job.judge.check(spec)
+            verdict = job.judge.verdict(spec)
         except Exception as exc:  # noqa: BLE001 - the grader's own failure: an error result, never a crash
-            self._keep(job, item, None, exc)
+            self._record(job, item, None, exc)
             return
-        self._keep(job, item, verdict, None if verdict.passed else pytest.fail.Exception(verdict.feedback, False))
+        self._record(job, item, verdict, None if verdict.passed else pytest.fail.Exception(verdict.feedback, False))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item,
                                   call: pytest.CallInfo[Any]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         if self.job is not None and (call.when == "call" or (call.when == "setup" and report.failed)):
-            self._keep(self.job, item, item.stash.get(_VERDICT, None), call.excinfo.value if call.excinfo else None)
+            self._record(self.job, item, item.stash.get(_VERDICT, None), call.excinfo.value if call.excinfo else None)
         return report
 
-    def _keep(self, job: Job, item: pytest.Item, verdict: Verdict | None, error: BaseException | None) -> None:
+    def _record(self, job: Job, item: pytest.Item, verdict: Verdict | None, error: BaseException | None) -> None:
         points = _points(item)
         notes = item.stash.get(_NOTES, [])
         if error is None:

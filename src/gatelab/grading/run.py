@@ -124,7 +124,7 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
         if not lock_path.is_file():
             results.notices.append(f"{lock_path}: there is no locked question bank; run grade generate")
             return
-        locked_bank = _kept(banks, lock_path, lambda: load_locked(lock_path))
+        locked_bank = _cached(banks, lock_path, lambda: load_locked(lock_path))
         bank, marker = locked_bank.bank, LockedMarker(locked_bank)  # type: Any, LockedMarker | Marker
         unmarkable: list[Any] = []
     else:
@@ -132,7 +132,7 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
             problems: list[str] = []
             return quizzes.load(assignment.grader / "quiz", problems), problems
 
-        (bank, problems), marker = _kept(banks, assignment.grader / "quiz", full), Marker()
+        (bank, problems), marker = _cached(banks, assignment.grader / "quiz", full), Marker()
         results.instructor_notes.extend(f"question bank: {p} (run grade validate)" for p in problems)
         unmarkable = _released_but_broken(lock_path, bank, results) if problems else []
     if only and bank.get(only) is None:
@@ -179,7 +179,7 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
             results.tests.append(_unmarked(question.id, points[question.id], renderer))
 
 
-def _kept(kept: dict[BankKey, Any] | None, path: Path, load: Callable[[], T]) -> T:
+def _cached(kept: dict[BankKey, Any] | None, path: Path, load: Callable[[], T]) -> T:
     """What ``load`` reads from ``path``, kept in ``kept`` (a resident caller's; None: read every time) until
     the file at ``path`` changes (a regenerated locked bank; a bank folder changes the assignment's checksum)."""
     if kept is None:
@@ -236,7 +236,7 @@ def _grade_code(assignment: Assignment, results: Results, renderer: Any, target:
         judge = Judge(sandbox, oracle, renderer, assignment, include_hidden)
         job = Job(judge, results, target=target, include_hidden=include_hidden, on_result=on_result)
         if warm is not None:
-            warm.session.grade(job)
+            warm.session.run(job)
         else:
             sessions.run(assignment, renderer, [job])
         results.notices.extend(sandbox.notes)

@@ -3,7 +3,7 @@
 ``run`` grades in this thread and returns (``grade check``, ``grade
 autograde``). :class:`Resident` keeps a session open in a thread of its own
 for a caller that grades again and again (a batch's process, watch mode):
-the tests are collected once, and each :meth:`Resident.grade` runs one job
+the tests are collected once, and each :meth:`Resident.run` runs one job
 on them. Either way pytest runs with only what grading needs.
 """
 from __future__ import annotations
@@ -104,7 +104,7 @@ class Resident:
             finally:
                 done.set()
 
-    def grade(self, job: Job) -> None:
+    def run(self, job: Job) -> None:
         """Run ``job`` in the session and wait for it; what stopped it is on ``job.error``."""
         done = threading.Event()
         self._queue.put((job, done))

@@ -142,11 +142,11 @@ def _partial_checks(question: Question, salt: str, key: str, iterations: int) ->
     their number), or per pair of items in the right order."""
     if question.type == "multiple":
         right = [c.text for c in question.choices if c.correct]
-        return {"right_picks": [_derived(salt, question.id, key, f"pick:{text}", iterations).check
+        return {"right_picks": [_derived(salt, question.id, key, f"pick:{text}", iterations).check_value
                                 for text in right], "right_count": len(right)}
     if question.type == "ordering":
         items = list(question.items)
-        return {"right_pairs": [_derived(salt, question.id, key, f"before:{a}\x1e{b}", iterations).check
+        return {"right_pairs": [_derived(salt, question.id, key, f"before:{a}\x1e{b}", iterations).check_value
                                 for i, a in enumerate(items) for b in items[i + 1:]]}
     return {}
 
@@ -191,7 +191,7 @@ def _locked_question(question: Question, salt: str, templates: Templates, marked
         return record
     for values in question.all_values():
         key = variant_key(values)
-        right = [_derived(salt, question.id, key, form, iterations).check
+        right = [_derived(salt, question.id, key, form, iterations).check_value
                  for form in _correct_forms(question, templates, values)]
         sealed = []
         for form, text in _earned(question, templates, values):
@@ -300,7 +300,7 @@ class LockedMarker:
             forms += [f"pick:{question.choices[i].text}" for i in answer]
         keys = [self.locked.keys(question.id, key, form) for form in forms]
         opened = self._opened(entry, keys)
-        if any(k.check in entry["right"] for k in keys):
+        if any(k.check_value in entry["right"] for k in keys):
             return Mark(question.points, question.points, "correct",
                         "\n".join(filter(None, ["Correct.", opened and f"Explanation: {opened}"])))
         partial = self._partial(question, key, entry, answer)
@@ -316,7 +316,7 @@ class LockedMarker:
         """(share of the points, what to say) by grading's rules, for a multiple-select or ordering answer
         whose lock carries partial checks; None otherwise (an older lock: all or nothing)."""
         def right(form: str) -> str:
-            return self.locked.keys(question.id, key, form).check
+            return self.locked.keys(question.id, key, form).check_value
 
         if question.type == "multiple" and "right_picks" in entry:
             hits = sum(right(f"pick:{question.choices[i].text}") in entry["right_picks"] for i in answer)

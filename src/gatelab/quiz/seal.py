@@ -40,7 +40,7 @@ class Keys:
         return self.value(b"tag")
 
     @property
-    def check(self) -> str:
+    def check_value(self) -> str:
         """Listed for a variant's right answers only: what tells right from wrong."""
         return self.value(b"check")
 
