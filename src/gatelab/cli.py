@@ -10,7 +10,7 @@ from typing import Any, Callable
 import click
 
 from gatelab.checking import quiz_mode
-from gatelab.errors import EXIT_ASSIGNMENT_DEFECT, EXIT_NOT_FULL_MARKS, EXIT_OK, GatelabError, GraderFault
+from gatelab.errors import EXIT_NOT_FULL_MARKS, EXIT_OK, GatelabError, GraderFault
 from gatelab.version import __version__
 
 EXIT_CODES = """\b
@@ -117,10 +117,7 @@ def check(target: str | None, submission: Path | None, assignment: Path | None, 
         checked = checking.check(target, submission, assignment=assignment, include_hidden=include_hidden,
                                  locked=locked, student=student, verbose=verbose, warm=warm)
         click.echo(checked.text(styled=True), nl=False)
-        results = checked.results
-        if results.faults or results.defects:
-            return _instructor_exit(results)
-        return EXIT_NOT_FULL_MARKS if strict and not results.full_marks else EXIT_OK
+        return checked.results.exit_code(strict)
 
     _run(action)
 
@@ -135,11 +132,7 @@ def _watch(target: str | None, submission: Path | None, assignment: Path | None,
     results = watching.watch(spec, submission or spec.exercises, render.for_assignment(spec.grader),
                              lambda text: click.echo(text, nl=False), target=target, include_hidden=include_hidden,
                              quiz=quiz_mode(spec, locked), student=student, verbose=verbose)
-    if results is None:
-        return EXIT_OK
-    if results.faults or results.defects:
-        return _instructor_exit(results)
-    return EXIT_NOT_FULL_MARKS if strict and not results.full_marks else EXIT_OK
+    return results.exit_code(strict) if results is not None else EXIT_OK
 
 
 @main.command("server")
@@ -211,16 +204,9 @@ def autograde(submission: Path, fmt: str, output: Path | None, metadata: Path | 
         click.echo(f"isolation: {results.isolation}", err=True)
         for note in results.faults + results.instructor_notes:  # an LMS shows the autograder's output to staff only
             click.secho(f"note for the instructor: {note}", fg="yellow", err=True)
-        return _instructor_exit(results)
+        return results.exit_code()
 
     _run(action)
-
-
-def _instructor_exit(results: Any) -> int:
-    """4 when gatelab itself failed on a test, else 5 when part of the assignment did, else 0."""
-    if results.faults:
-        return GraderFault.exit_code
-    return EXIT_ASSIGNMENT_DEFECT if results.defects else EXIT_OK
 
 
 def _exporter(fmt: str) -> Any:
@@ -298,22 +284,17 @@ def quiz(submission: Path | None, assignment: Path | None, student: str | None, 
     """
 
     def action() -> int:
-        from gatelab.errors import UsageError, did_you_mean
+        from gatelab.errors import ConfigError, UsageError, did_you_mean
         from gatelab.quiz import answers as answers_file
-        from gatelab.quiz import asking
-        from gatelab.quiz import bank as quizzes
-        from gatelab.quiz.marking import Marker
+        from gatelab.quiz import asking, opening
         from gatelab.report.results import quiz_points
 
         spec = _assignment(assignment)
         folder = submission or spec.exercises
-        if quiz_mode(spec, locked) == "locked":
-            from gatelab.quiz.lock import LOCK_NAME, LockedMarker, load_locked
-
-            locked_bank = load_locked(spec.exercises / LOCK_NAME)
-            bank, marker = locked_bank.bank, LockedMarker(locked_bank)  # type: Any, LockedMarker | Marker
-        else:
-            bank, marker = quizzes.load(spec.grader / "quiz"), Marker()
+        opened = opening.open_bank(spec.grader, spec.exercises, quiz_mode(spec, locked) == "locked")
+        if opened.problems:  # asking needs every question: the first broken one stops the command, saying where
+            raise ConfigError(opened.problems[0])
+        bank, marker = opened.bank, opened.marker
         if question and bank.get(question) is None:
             raise UsageError(f"there is no question {question!r}.{did_you_mean(question, bank.ids)}")
         path = folder / answers_file.ANSWERS_NAME

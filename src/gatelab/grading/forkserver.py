@@ -22,7 +22,7 @@ from typing import Sequence
 
 from gatelab.grading import wire
 
-_BOOTSTRAP = "import sys; sys.path.insert(0, {root!r}); from gatelab.grading.worker import template; template()"
+_BOOTSTRAP = "import sys; sys.path.insert(0, {root!r}); from gatelab.grading.template import template; template()"
 
 
 def available() -> bool:

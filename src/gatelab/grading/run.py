@@ -11,7 +11,7 @@ import shlex
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable
 
 from gatelab.course.config import Assignment
 from gatelab.course.limits import WEAK, Limits
@@ -26,10 +26,9 @@ if TYPE_CHECKING:  # imported when first used: a check that never starts them ne
     from gatelab.grading.forkserver import Template
     from gatelab.grading.oracle import Oracle
     from gatelab.grading.session import Resident
+    from gatelab.quiz.opening import BankCache
     from gatelab.report.render import Renderer
 
-T = TypeVar("T")
-BankKey = tuple[Path, int, int]  # a bank's file, its modification time and size: what a kept bank was read from
 
 QUIZ_MODES = ("full", "locked", "none")
 
@@ -109,32 +108,23 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
 
 def _grade_quiz(assignment: Assignment, submission: Path, results: Results, renderer: Any, *, locked: bool,
                 student: str | None, only: str | None, for_lms: bool = False,
-                banks: dict[BankKey, Any] | None = None) -> None:
+                banks: BankCache | None = None) -> None:
     """Mark every question against answers.yaml and add one ``quiz.<id>`` result per question (``banks``: the
     question banks a resident caller keeps, by file, read once)."""
     from gatelab.quiz import answers as answers_file
-    from gatelab.quiz import bank as quizzes
+    from gatelab.quiz import opening
     from gatelab.quiz.identity import Reading
-    from gatelab.quiz.lock import LOCK_NAME, LockedMarker, load_locked
-    from gatelab.quiz.marking import Mark, Marker
+    from gatelab.quiz.marking import Mark
     from gatelab.report.results import quiz_points
 
-    lock_path = assignment.exercises / LOCK_NAME
-    if locked:
-        if not lock_path.is_file():
-            results.notices.append(f"{lock_path}: there is no locked question bank; run grade generate")
-            return
-        locked_bank = _cached(banks, lock_path, lambda: load_locked(lock_path))
-        bank, marker = locked_bank.bank, LockedMarker(locked_bank)  # type: Any, LockedMarker | Marker
-        unmarkable: list[Any] = []
-    else:
-        def full() -> tuple[Any, list[str]]:
-            problems: list[str] = []
-            return quizzes.load(assignment.grader / "quiz", problems), problems
-
-        (bank, problems), marker = _cached(banks, assignment.grader / "quiz", full), Marker()
-        results.instructor_notes.extend(f"question bank: {p} (run grade validate)" for p in problems)
-        unmarkable = _released_but_broken(lock_path, bank, results) if problems else []
+    lock_path = opening.lock_path(assignment.exercises)
+    if locked and not lock_path.is_file():
+        results.notices.append(f"{lock_path}: there is no locked question bank; run grade generate")
+        return
+    opened = opening.open_bank(assignment.grader, assignment.exercises, locked, banks)
+    bank, marker = opened.bank, opened.marker
+    results.instructor_notes.extend(f"question bank: {p} (run grade validate)" for p in opened.problems)
+    unmarkable = _released_but_broken(lock_path, bank, results) if opened.problems else []
     if only and bank.get(only) is None:
         raise UsageError(f"there is no question {only!r}.{did_you_mean(only, bank.ids)}")
     answers = answers_file.read(submission / answers_file.ANSWERS_NAME, bank.ids, shown_as=answers_file.ANSWERS_NAME)
@@ -177,20 +167,6 @@ def _grade_quiz(assignment: Assignment, submission: Path, results: Results, rend
     for question in unmarkable:
         if not only or question.id == only:
             results.tests.append(_unmarked(question.id, points[question.id], renderer))
-
-
-def _cached(kept: dict[BankKey, Any] | None, path: Path, load: Callable[[], T]) -> T:
-    """What ``load`` reads from ``path``, kept in ``kept`` (a resident caller's; None: read every time) until
-    the file at ``path`` changes (a regenerated locked bank; a bank folder changes the assignment's checksum)."""
-    if kept is None:
-        return load()
-    stat = path.stat() if path.is_file() else None
-    key = (path, stat.st_mtime_ns if stat else 0, stat.st_size if stat else 0)
-    if key not in kept:
-        kept.clear()  # one version of each bank: what an older file gave is of no more use
-        kept[key] = load()
-    found: T = kept[key]
-    return found
 
 
 def _unmarked(question_id: str, points: float, renderer: Any) -> TestResult:
@@ -285,7 +261,7 @@ class Warm:
     renderer: Renderer
     session: Resident
     template: Template | None
-    banks: dict[BankKey, Any] = field(default_factory=dict)
+    banks: BankCache = field(default_factory=dict)
 
     @classmethod
     def start(cls, assignment: Assignment, renderer: Renderer | None = None) -> Warm:

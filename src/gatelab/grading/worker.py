@@ -2,7 +2,8 @@
 
 It reads request frames from one pipe and writes outcome frames to another
 (see ``wire``). It never judges anything and imports no grader code beyond
-the wire format: whatever it reports is data for the trusted side to check.
+the wire format, its wall (``confine``) and its tripwire (``tripwire``):
+whatever it reports is data for the trusted side to check.
 Its stdout and stderr go to a file the grader reads, so nothing a student
 prints can be mistaken for a result.
 
@@ -15,7 +16,7 @@ composite is judged on its own work whatever its parts do.
 Before it imports any student code, the worker builds the wall the grader
 asked for around itself (``confine``: namespaces, its own user, Landlock,
 seccomp, no inherited descriptors), or exits without running anything. The
-audit hook it installs last is a tripwire, not a wall: it turns a forbidden
+audit hook it installs last (``tripwire``) is not a wall: it turns a forbidden
 act into feedback that names it, and native code can walk past it; the
 kernel's layers are what hold.
 """
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import faulthandler
-import gc
 import importlib
 import io
 import os
@@ -33,28 +33,12 @@ import time
 import traceback
 import warnings
 from pathlib import Path
-from typing import Any, Callable, NoReturn, Sequence
+from typing import Any, NoReturn, Sequence
 
 import numpy as np
 
-from gatelab.grading import confine, wire
-from gatelab.grading.hardening import non_dumpable
+from gatelab.grading import confine, tripwire, wire
 
-_BLOCKED_EVENTS = {
-    "subprocess.Popen": "start another program",
-    "os.system": "run a shell command",
-    "os.exec": "replace the process",
-    "os.posix_spawn": "start another program",
-    "os.spawn": "start another program",
-    "os.fork": "fork the process",
-    "os.forkpty": "fork the process",
-    "os.kill": "send signals to processes",
-    "os.killpg": "send signals to processes",
-    "socket.__new__": "open network connections (sockets)",
-    "socket.connect": "open network connections",
-    "socket.bind": "open network connections",
-}
-_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 # Modules a student may import that are not loaded yet when a privileged worker builds its wall: loaded first,
 # because that is quicker than importing each later in every worker.
 _PRELOAD = ("math", "cmath", "random", "itertools", "functools", "collections", "typing", "dataclasses",
@@ -68,52 +52,6 @@ class PartError(RuntimeError):
 
 
 RENAME_CUTOFF = 0.85  # how alike a name must be to be called a misspelling of the one asked for (1 = same)
-_DEVICES = ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom")
-
-
-def _inside(real: str, roots: tuple[str, ...]) -> bool:
-    return any(real == root or real.startswith(root + os.sep) for root in roots)
-
-
-def _own_proc(real: str) -> bool:
-    """Whether ``real`` is this process's own /proc entry (never another process's environment or memory)."""
-    head = real[len("/proc/"):].split("/", 1)[0] if real.startswith("/proc/") else ""
-    return head in ("self", "thread-self", str(os.getpid()))
-
-
-def _audit_hook(readable: tuple[str, ...]) -> Callable[[str, tuple[Any, ...]], None]:
-    """An audit hook refusing what an exercise function never needs: processes, sockets, signals, writing
-    files, and reading or listing anything outside the submission and the Python installation.
-
-    A tripwire only (ctypes and ``_posixsubprocess`` get around it): it
-    names what the code tried; the kernel's layers (``confine``) refuse it.
-    """
-
-    def hook(event: str, args: tuple[Any, ...]) -> None:
-        if event in _BLOCKED_EVENTS:
-            raise PermissionError(f"grading does not allow code to {_BLOCKED_EVENTS[event]} ({event})")
-        if event not in ("open", "os.listdir", "os.scandir") or not args:
-            return
-        path = args[0] if args[0] is not None else "."
-        if not isinstance(path, (str, bytes, os.PathLike)):
-            return
-        shown = os.fsdecode(path)
-        mode, flags = (tuple(args[1:]) + (None, None))[:2] if event == "open" else (None, None)
-        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
-            isinstance(flags, int) and flags & _WRITE_FLAGS
-        )
-        if writing and shown != os.devnull:
-            raise PermissionError(f"grading does not allow writing files ({shown})")
-        real = os.path.realpath(shown)
-        if _inside(real, readable) or real in _DEVICES or _own_proc(real):
-            return
-        if real.startswith("/proc/"):
-            raise PermissionError(f"grading does not allow reading other processes' files ({shown})")
-        raise PermissionError(f"grading does not allow reading files outside your submission ({shown})")
-
-    return hook
-
-
 def _limit_memory(megabytes: int) -> None:
     """Cap the address space at what is mapped now plus ``megabytes``."""
     try:
@@ -238,7 +176,7 @@ class Watchdog:
 
 
 FATAL = "Fatal Python error"  # how faulthandler heads the stack it writes when a fatal signal ends the worker
-_REAL_EXIT = os._exit
+REAL_EXIT = os._exit
 
 
 def record_endings(fd: int) -> None:
@@ -254,7 +192,7 @@ def record_endings(fd: int) -> None:
             os.write(fd, f"\n{FATAL}: os._exit({status!r}) called\n\n".encode())
             faulthandler.dump_traceback(file=fd, all_threads=False)
         finally:
-            _REAL_EXIT(status)
+            REAL_EXIT(status)
 
     os._exit = told_exit
 
@@ -415,7 +353,7 @@ def _answer(worker: Worker, request: dict[str, Any]) -> bytes:
     except BaseException as exc:  # noqa: BLE001 - whatever the student's code left behind
         reply = {"status": "protocol", "message": f"could not send the result back: "
                                                   f"{type(exc).__name__}: {wire.safe_str(exc)}"}
-    _flush(sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)
+    flush(sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)
     try:
         reply["printed_to"] = os.lseek(1, 0, os.SEEK_CUR)
     except OSError:
@@ -427,7 +365,7 @@ def _answer(worker: Worker, request: dict[str, Any]) -> bytes:
                                                              f"{type(exc).__name__}: {wire.safe_str(exc)}"})
 
 
-def _flush(*streams: Any) -> None:
+def flush(*streams: Any) -> None:
     """Flush what was printed, whatever the student made of the streams (None, replaced, closed)."""
     for stream in streams:
         try:
@@ -445,11 +383,11 @@ def serve(channel: Channel, worker: Worker) -> None:
         channel.send(_answer(worker, request))
 
 
-def _running_as_root() -> bool:
+def running_as_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def _preload() -> None:
+def preload() -> None:
     """Import what student code may need before the worker loses the right to read the interpreter's files."""
     for name in ("pwd", "resource", *_PRELOAD):
         try:
@@ -458,7 +396,7 @@ def _preload() -> None:
             pass
 
 
-def _options(argv: list[str] | None) -> argparse.Namespace:
+def parse_options(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="gatelab-worker")
     parser.add_argument("--submission", required=True)
     parser.add_argument("--in-fd", type=int, default=-1)
@@ -479,18 +417,18 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _prepare_interpreter() -> None:
+def prepare_interpreter() -> None:
     """What every worker does before it knows its submission: text streams, and, as root, preloads."""
     sys.dont_write_bytecode = True
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(encoding="utf-8", errors="backslashreplace")  # the grader reads it as UTF-8
     sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
-    if _running_as_root():
-        _preload()
+    if running_as_root():
+        preload()
 
 
-def _become_worker(options: argparse.Namespace) -> None:
+def become_worker(options: argparse.Namespace) -> None:
     """Limit this process, build its wall, set the tripwire, and answer requests on the submission."""
     submission = os.path.realpath(options.submission)
     scratch = os.path.realpath(os.getcwd())
@@ -506,7 +444,7 @@ def _become_worker(options: argparse.Namespace) -> None:
     except confine.Unconfined as exc:
         confine.fail(str(exc))
     record_endings(options.stack_fd)
-    sys.addaudithook(_audit_hook(tuple(sorted({submission, scratch, *read}))))
+    sys.addaudithook(tripwire.audit_hook(tuple(sorted({submission, scratch, *read}))))
     channel = Channel(options.in_fd, options.out_fd)
     serve(channel, Worker(submission, channel, Watchdog(options.stack_fd, options.stack_after)))
 
@@ -514,13 +452,13 @@ def _become_worker(options: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     """A worker started on its own (``subprocess``): one submission, the pipes named on the command line, or
     (``--stdio``, the portable path) its standard input and output."""
-    options = _options(argv)
+    options = parse_options(argv)
     if options.stdio:
         _take_stdio(options)
     elif options.in_fd < 0 or options.out_fd < 0:
         raise SystemExit("gatelab worker: give --in-fd and --out-fd, or --stdio")
-    _prepare_interpreter()
-    _become_worker(options)
+    prepare_interpreter()
+    become_worker(options)
 
 
 def _take_stdio(options: argparse.Namespace) -> None:
@@ -537,97 +475,6 @@ def _take_stdio(options: argparse.Namespace) -> None:
     os.close(nothing)
     if options.stack_file:
         options.stack_fd = os.open(options.stack_file, appended)
-
-
-def template(argv: list[str] | None = None) -> None:
-    """A warm template (``grading.forkserver``): loaded once, it forks a fresh worker for each request on its
-    control socket and tells the grader each child's pid and, when it ends, its exit status.
-
-    A request is one message holding the worker's options (as for
-    :func:`main`, without descriptors) and four descriptors: the two pipes,
-    the file its output goes to, and its stack file. The template never
-    imports a submission, so no child inherits anything of another's.
-    """
-    import select
-    import socket
-
-    control = socket.socket(fileno=int((argv or sys.argv[1:])[0]))
-    non_dumpable()  # a worker of the same user cannot read or change the template that forks the next ones
-    _prepare_interpreter()
-    if not _running_as_root():
-        _preload()  # what every fork would import anyway (a privileged start has done it)
-    gc.freeze()  # the garbage collector of a fork never walks what is loaded now: no copy of every page it holds
-    woken, wake = os.pipe()  # a child's end wakes the loop at once (SIGCHLD), so it is reaped and told at once
-    os.set_blocking(wake, False)
-    signal.set_wakeup_fd(wake)
-    signal.signal(signal.SIGCHLD, lambda *_: None)
-    children: set[int] = set()
-    while True:
-        ready, _, _ = select.select([control.fileno(), woken], [], [], 1.0)
-        if woken in ready:
-            os.read(woken, 4096)
-        _reap(control, children)
-        if control.fileno() not in ready:
-            continue
-        try:
-            message, fds, _, _ = socket.recv_fds(control, 1 << 16, 4)
-        except OSError:
-            return
-        if not message:
-            return  # the grader is gone; running children end when their pipes close
-        request = wire.decode(message[4:])
-        pid = _fork_worker(control, (woken, wake), request, fds) if len(fds) == 4 else -1
-        children.update([pid] if pid > 0 else [])
-        for fd in fds:
-            os.close(fd)
-        answer = {"pid": pid} if pid > 0 else {"error": "a request needs four descriptors"}
-        control.send(wire.encode({**answer, "request": request.get("request")}))
-
-
-def _fork_worker(control: Any, waking: tuple[int, int], request: dict[str, Any], fds: list[int]) -> int:
-    """Fork a worker for one request (in the template); the child never returns from here."""
-    in_fd, out_fd, output, stacks = fds
-    options = _options([str(a) for a in request["argv"]] +
-                       ["--in-fd", str(in_fd), "--out-fd", str(out_fd), "--stack-fd", str(stacks)])
-    pid = os.fork()
-    if pid:
-        return pid
-    code = 0
-    try:
-        control.close()
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        for fd in waking:
-            os.close(fd)
-        os.setsid()
-        os.dup2(output, 1)
-        os.dup2(output, 2)
-        os.chdir(options.cwd)
-        os.environ.update(HOME=options.cwd, TMPDIR=options.cwd, TMP=options.cwd, TEMP=options.cwd)
-        _become_worker(options)
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    except BaseException:  # noqa: BLE001 - reported through the exit status, as a crash
-        code = 1
-    finally:
-        _flush(sys.stdout, sys.stderr)
-        _REAL_EXIT(code)
-
-
-def _reap(control: Any, children: set[int]) -> None:
-    """Collect ended children and tell the grader how each ended (a negative status: the signal)."""
-    for pid in list(children):
-        try:
-            done, status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            children.discard(pid)
-            continue
-        if done:
-            children.discard(pid)
-            try:
-                control.send(wire.encode({"exit": pid, "status": os.waitstatus_to_exitcode(status)}))
-            except OSError:
-                pass
 
 
 if __name__ == "__main__":

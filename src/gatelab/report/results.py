@@ -10,6 +10,8 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
 from typing import Any
 
+from gatelab.errors import EXIT_ASSIGNMENT_DEFECT, EXIT_GRADER_FAULT, EXIT_NOT_FULL_MARKS, EXIT_OK
+
 QUIZ = "quiz"  # the quiz's one name: the target that grades it, the questions' group, their names' prefix
 
 
@@ -119,6 +121,15 @@ class Results:
     def defects(self) -> bool:
         """Whether grading met a defect in the assignment (a broken question, catalog file or formula)."""
         return bool(self.instructor_notes)
+
+    def exit_code(self, strict: bool = False) -> int:
+        """The command's exit status for these results: 4 when gatelab itself failed on a test, else 5 when
+        part of the assignment did, else (``strict``: every test must pass) 1 short of full marks, else 0."""
+        if self.faults:
+            return EXIT_GRADER_FAULT
+        if self.defects:
+            return EXIT_ASSIGNMENT_DEFECT
+        return EXIT_NOT_FULL_MARKS if strict and not self.full_marks else EXIT_OK
 
     @property
     def grader_errors(self) -> list[TestResult]:
