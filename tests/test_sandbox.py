@@ -75,7 +75,7 @@ def test_the_sandbox_path_is_chosen_by_gatelab_sandbox(monkeypatch):
     """auto (or unset) picks the OS's own path; portable forces the one every OS has; a misspelt value is
     refused with what to write instead (never ignored)."""
     from gatelab.errors import UsageError
-    from gatelab.grading.sandbox import sandbox_mode
+    from gatelab.grading.launch import sandbox_mode
 
     monkeypatch.delenv("GATELAB_SANDBOX", raising=False)
     native = "portable" if sys.platform == "win32" else "posix"
@@ -778,7 +778,7 @@ def test_context_manager_closes_the_worker(write, submission):
 
 def test_worker_sees_only_the_allowed_environment(write, sandbox, monkeypatch):
     """A variable of the grader's environment that is not on the allow list never reaches the worker."""
-    from gatelab.grading.sandbox import WORKER_ENV
+    from gatelab.grading.launch import WORKER_ENV
 
     monkeypatch.setenv("GATELAB_FAKE_SECRET", "s3cr3t")
     write("m", """

@@ -28,7 +28,7 @@ _BOOTSTRAP = "import sys; sys.path.insert(0, {root!r}); from gatelab.grading.tem
 def available() -> bool:
     """Whether workers are forked from a template: the OS can (fork, and descriptors passed over a local
     socket) and the portable path is not asked for (``GATELAB_SANDBOX=portable``)."""
-    from gatelab.grading.sandbox import sandbox_mode
+    from gatelab.grading.launch import sandbox_mode
 
     return hasattr(os, "fork") and hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX") \
         and sandbox_mode() == "posix"
@@ -39,7 +39,7 @@ def start() -> "Template | None":
     started one by one). Its environment is a worker's; each child gets its own folder as HOME."""
     if not available():
         return None
-    from gatelab.grading.sandbox import worker_environment
+    from gatelab.grading.launch import worker_environment
 
     return Template(worker_environment(tempfile.gettempdir()))
 

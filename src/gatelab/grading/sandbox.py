@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -35,18 +33,13 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from gatelab.course.limits import Limits
-from gatelab.errors import UsageError
-from gatelab.grading import confine, isolation, pipes, wire, worker
+from gatelab.grading import confine, isolation, pipes, wire
 from gatelab.grading.clock import BACKSTOP, POLL, Allowance, Stopwatch
 from gatelab.grading.hardening import non_dumpable
+from gatelab.grading.launch import kill_tree, launch
+from gatelab.grading.transcript import Transcript
 
 STARTUP_SECONDS = 3.0  # allowed on top of the limit for a new worker's own start-up (numpy import)
-_BOOTSTRAP = "import sys; sys.path.insert(0, {root!r}); from gatelab.grading.worker import main; main()"
-# The grader's environment variables a worker may see: what an interpreter needs to start and to
-# format text, nothing else (no tokens, keys, CI variables). HOME and TMPDIR point at its own folder.
-WORKER_ENV = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "TZ", "LD_LIBRARY_PATH",
-              "SYSTEMROOT", "WINDIR")
-_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 MAX_PART_CALLS = 20_000  # served part requests in one call
 MAX_PART_ELEMENTS = 10_000_000  # array entries in the arguments of one served part request
 STAGED_LIMITS = (500, 20 * 1024 * 1024)  # Python files, bytes copied from a submission
@@ -114,13 +107,6 @@ class Outcome:
         return cls(status, **known, phase=phase)
 
 
-def worker_environment(home: str) -> dict[str, str]:
-    """The scrubbed environment a worker starts with."""
-    env = {name: os.environ[name] for name in WORKER_ENV if name in os.environ}
-    env.update(_THREADS, HOME=home, TMPDIR=home, TMP=home, TEMP=home)
-    return env
-
-
 def stage(submission: Path, into: Path, group: int | None = None) -> list[str]:
     """Copy the submission's Python files (never through a symlink) into ``into``; notes on what was left out.
 
@@ -162,25 +148,14 @@ def _own(path: str, mode: int, group: int | None, user: int = 0) -> None:
     os.chmod(path, mode)
 
 
-def sandbox_mode() -> str:
-    """How workers are started: ``posix`` (descriptors handed over, pipes waited on with ``select``, forked
-    from a template where there is one) or ``portable`` (the worker's standard streams as its pipes, waited
-    on by threads: what every OS has). Windows is always portable; ``GATELAB_SANDBOX=portable`` forces it
-    elsewhere (``auto``, the default, picks)."""
-    asked = os.environ.get("GATELAB_SANDBOX", "auto").strip().lower() or "auto"
-    if asked not in ("auto", "portable"):
-        raise UsageError(f"GATELAB_SANDBOX={asked!r} is not known: use auto (the default) or portable")
-    return "portable" if asked == "portable" or sys.platform == "win32" else "posix"
-
-
 class _Process:
-    """One worker process, its two pipes and the file its output goes to."""
+    """One worker process as the grader talks to it: requests sent and whole reply frames read within their
+    time (``launch`` started it; its ``transcript`` holds what it printed and the stacks it wrote)."""
 
     def __init__(self, submission: Path, limits: Limits, wall: Any, identity: Any, lane: str,
                  template: Any = None) -> None:
         self.limits = limits
         self.submission = submission
-        self._offset = 0
         self._received = bytearray()  # what the worker wrote that is not a whole frame yet
         self.refused = ""  # why the last frame the worker sent was refused (wire.WireError's message)
         options = ["--submission", str(submission), "--memory-mb", str(limits.memory_mb),
@@ -189,56 +164,20 @@ class _Process:
         self._cwd = tempfile.TemporaryDirectory(prefix="gatelab-worker-")  # the worker's own, and only its own
         if identity is not None:
             _own(self._cwd.name, 0o700, identity.gid, identity.uids[lane])
-        self._files: tempfile.TemporaryDirectory[str] | None = None
         child_in, to_child = os.pipe()
         from_child, child_out = os.pipe()
-        self.process: Any = None
-        self.output: Any = None  # the file the worker's prints go to, and its stacks' (see the two paths)
-        self.stacks: Any = None
-        if sandbox_mode() == "portable":
-            self._start_portable(options, child_in, child_out)
-            self.pipes: Any = pipes.ThreadPipes(to_child, from_child)
-        else:
-            self.output = tempfile.TemporaryFile()  # shared with the worker: read with pread, never moved
-            self.stacks = tempfile.TemporaryFile()  # where the worker writes its stack when a call nears the limit
-            self._start_posix(options, child_in, child_out, template)
-            self.pipes = pipes.SelectPipes(to_child, from_child)
+        started = launch(options, self._cwd.name, child_in, child_out, template)
+        self.process: Any = started.process
+        self._files = started.files
+        self.transcript = Transcript(started.output, started.stacks, submission, limits, shared=started.files is None)
+        self.pipes: Any = (pipes.ThreadPipes(to_child, from_child) if started.files is not None
+                           else pipes.SelectPipes(to_child, from_child))
         os.close(child_in)
         os.close(child_out)
         self.modules: set[str] = set()
         self.spent = 0.0  # seconds of active time (see ``clock``) its requests used
         self.stopped_by = ""  # why the last request was stopped: active, backstop or until (Allowance.spent)
         self.allowance = Allowance(limits.timeout)  # what the last request was allowed
-
-    def _start_posix(self, options: list[str], child_in: int, child_out: int, template: Any) -> None:
-        """Fork the worker from ``template`` (if it is alive) or start it, its pipes handed over by number."""
-        if template is not None and template.alive():
-            try:
-                self.process = template.fork([*options, "--cwd", self._cwd.name],
-                                             [child_in, child_out, self.output.fileno(), self.stacks.fileno()])
-            except OSError:  # the template stopped answering: this worker is started on its own
-                self.process = None
-        if self.process is None:
-            self.process = subprocess.Popen(
-                [*_interpreter(), *options, "--in-fd", str(child_in), "--out-fd", str(child_out),
-                 "--stack-fd", str(self.stacks.fileno())],
-                stdin=subprocess.DEVNULL, stdout=self.output, stderr=subprocess.STDOUT,
-                pass_fds=(child_in, child_out, self.stacks.fileno()), cwd=self._cwd.name,
-                env=worker_environment(self._cwd.name), **_new_process_group())
-
-    def _start_portable(self, options: list[str], child_in: int, child_out: int) -> None:
-        """Start the worker with its pipes as its standard input and output; it moves them aside and sends
-        what it prints to the output file (named, in a folder of the grader's), which the grader reads
-        through a handle of its own."""
-        self._files = tempfile.TemporaryDirectory(prefix="gatelab-io-")
-        output, stacks = (os.path.join(self._files.name, name) for name in ("output", "stacks"))
-        with open(output, "ab") as early, open(stacks, "ab"):  # append-only: the worker's writes go to the end
-            self.process = subprocess.Popen(
-                [*_interpreter(), *options, "--stdio", "--output-file", output, "--stack-file", stacks],
-                stdin=child_in, stdout=child_out, stderr=early, cwd=self._cwd.name,
-                env=worker_environment(self._cwd.name), **_new_process_group())
-        self.output = open(output, "rb")  # noqa: SIM115 - closed in kill()
-        self.stacks = open(stacks, "rb")  # noqa: SIM115
 
     def _next_frame(self, allowance: Allowance, watch: Stopwatch, until: float = math.inf) -> bytes | str:
         """The payload of the next whole frame from the worker, or ``timeout`` once the request is over its
@@ -343,51 +282,6 @@ class _Process:
             return [*replies[:-1], "protocol"]
         return replies
 
-    def take_output(self, until: Any = None) -> str:
-        """What the worker printed since the last call (up to ``until``, where a reply says its call's output
-        ends, when that is a position ahead), cut to the configured length."""
-        end = os.fstat(self.output.fileno()).st_size
-        if isinstance(until, int) and not isinstance(until, bool) and self._offset <= until <= end:
-            end = until
-        limit = self.limits.output_chars
-        data = self._read_output(min(end - self._offset, limit * 4))
-        cut = end - self._offset > len(data)
-        self._offset = end
-        text = data.decode("utf-8", errors="replace")
-        if len(text) > limit or cut:
-            text = text[:limit] + f"\n... (output cut at {limit} characters)"
-        return text
-
-    def _read_output(self, size: int) -> bytes:
-        """``size`` bytes of the output file from where the grader stopped reading: with ``pread`` where the
-        file's offset is shared with the worker (the posix path), from the grader's own handle otherwise."""
-        if self._files is None:
-            return os.pread(self.output.fileno(), size, self._offset)
-        self.output.seek(self._offset)
-        data: bytes = self.output.read(size)
-        return data
-
-    def where_stopped(self) -> list[dict[str, Any]]:
-        """The submission's frames (outermost first) in the last stack the worker wrote before time ran out."""
-        return stack_frames(self._stacks().rsplit("Timeout (", 1)[-1], self.submission)  # a watchdog thread's
-        # last dump, or the signal handler's (which writes no "Timeout (" line)
-
-    def where_ended(self) -> list[dict[str, Any]]:
-        """The submission's frames (outermost first) where the worker ended abruptly, when it wrote them down
-        (``worker.record_endings``): none for an ending it could not record."""
-        text = self._stacks()
-        return stack_frames(text.rsplit(worker.FATAL, 1)[-1], self.submission) if worker.FATAL in text else []
-
-    def _stacks(self) -> str:
-        """The last 64 KiB the worker wrote to its stack file."""
-        size = os.fstat(self.stacks.fileno()).st_size
-        self.stacks.seek(max(0, size - (1 << 16)))
-        data: bytes = self.stacks.read(1 << 16)
-        return data.decode("utf-8", errors="replace")
-
-    def output_is_full(self) -> bool:
-        return self._offset * 2 > self.limits.output_mb * 1024 * 1024
-
     def ending(self) -> tuple[str, dict[str, Any]]:
         """How the worker ended, in words, and as an outcome's ``error``: the name of the ``signal`` that
         killed it (empty when none did) and the submission's ``frames`` where it ended, when it wrote them."""
@@ -395,7 +289,7 @@ class _Process:
             code = self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
             return "stopped answering", {}
-        error = {"signal": "", "frames": self.where_ended()}
+        error = {"signal": "", "frames": self.transcript.where_ended()}
         if code < 0:
             error["signal"] = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
             if error["signal"] == "SIGXFSZ":
@@ -409,13 +303,12 @@ class _Process:
     def kill(self) -> None:
         self.pipes.close()
         if self.process.poll() is None:
-            _kill_tree(self.process)
+            kill_tree(self.process)
         try:  # reaped: a started worker here, a forked one by its template, which says so at once
             self.process.wait(timeout=10 if isinstance(self.process, subprocess.Popen) else 1)
         except subprocess.TimeoutExpired:
             pass
-        self.output.close()
-        self.stacks.close()
+        self.transcript.close()
         self._cwd.cleanup()
         if self._files is not None:
             self._files.cleanup()
@@ -424,73 +317,13 @@ class _Process:
 def _replied(process: _Process, reply: dict[str, Any], phase: str, args: Sequence[Any]) -> Outcome:
     """The outcome of a request the worker answered, with what its call printed."""
     outcome = Outcome.from_reply(reply, phase, args)
-    outcome.output = process.take_output(reply.get("printed_to"))
+    outcome.output = process.transcript.take_output(reply.get("printed_to"))
     return outcome
-
-
-def _interpreter() -> list[str]:
-    """The command line that starts a worker on its own (isolated mode, no bytecode written, unbuffered)."""
-    root = str(Path(__file__).resolve().parents[2])  # the folder holding the gatelab package
-    return [sys.executable, "-I", "-B", "-u", "-c", _BOOTSTRAP.format(root=root)]
-
-
-def _new_process_group() -> dict[str, Any]:
-    """Popen's arguments that put a worker in a process group of its own, so that all it started dies with it."""
-    if sys.platform == "win32":
-        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
-    return {"start_new_session": True}
-
-
-def _kill_tree(process: Any) -> None:
-    """Kill a worker and every process it started: its process group (POSIX), its tree (Windows)."""
-    if hasattr(os, "killpg"):
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-            return
-        except (ProcessLookupError, PermissionError):
-            pass
-    elif sys.platform == "win32":
-        subprocess.run(["taskkill", "/F", "/T", "/PID", str(process.pid)], capture_output=True, check=False)
-    process.kill()
 
 
 def stack_after(timeout: float) -> float:
     """When a call's stack is written down: shortly before the grader stops it at ``timeout``."""
     return max(timeout * 0.8, timeout - 0.5)
-
-
-_STACK_LINE = re.compile(r'^\s*File "(?P<path>.+)", line (?P<line>\d+) in (?P<function>\S+)\s*$')
-
-
-def stack_frames(dump: str, submission: Path) -> list[dict[str, Any]]:
-    """The frames of the first thread in a ``faulthandler`` dump that ran the submission's code, outermost
-    first, each with the line of code (read here, from the staged copy: plain text, never run)."""
-    for block in dump.split("\nThread ")[1:] or [dump]:
-        frames = []
-        for line in block.splitlines():
-            match = _STACK_LINE.match(line)
-            if not match:
-                continue
-            path = Path(match["path"])
-            if path.parent.resolve() != submission.resolve() or not path.name.endswith(".py"):
-                continue
-            number = int(match["line"])
-            frames.append({"file": path.name, "line": number, "function": match["function"][:80],
-                           "code": wire.safe_str(_source_line(path, number), 200)})
-        if frames:
-            return frames[::-1][-8:]
-    return []
-
-
-def _source_line(path: Path, number: int) -> str:
-    try:
-        with path.open(encoding="utf-8", errors="replace") as source:
-            for count, text in enumerate(source, 1):
-                if count == number:
-                    return text.strip()
-    except OSError:
-        pass
-    return ""
 
 
 def _serve_part(message: dict[str, Any], parts: Mapping[str, PartServer]) -> dict[str, Any]:
@@ -636,7 +469,7 @@ class Sandbox:
             return Outcome(CallStatus.SKIPPED, phase="call", message=(
                 f"not run: {qualname} already ran past the {self.limits.timeout:g} s time limit "
                 + ("once" if strikes == 1 else f"{strikes} times")))
-        if lane in self._processes and self._processes[lane].output_is_full():
+        if lane in self._processes and self._processes[lane].transcript.output_is_full():
             self._stop_process(lane)  # its later prints would fail; a fresh worker gets a fresh file
         self.start(lane)
         if self._remaining() <= 0:
@@ -730,7 +563,7 @@ class Sandbox:
             if outcome is not None and outcome.ok:
                 imported[name] = outcome.output
         process = self._processes.get(lane)
-        if process is None or process.output_is_full():
+        if process is None or process.transcript.output_is_full():
             return outcomes
         sent = [i for i, (m, f, _) in enumerate(calls) if i and m in process.modules and m not in self._broken
                 and not self.struck(f"{m}.{f}", lane)]
@@ -765,7 +598,7 @@ class Sandbox:
             outcome.message = outcome.message.replace("not run", "stopped")
             outcome.phase = phase
         elif reply == "timeout":
-            outcome = Outcome(CallStatus.TIMEOUT, phase=phase, error={"frames": process.where_stopped()},
+            outcome = Outcome(CallStatus.TIMEOUT, phase=phase, error={"frames": process.transcript.where_stopped()},
                               message=self._timeout_message(process))
         elif reply == "crashed":
             message, error = process.ending()
@@ -774,6 +607,6 @@ class Sandbox:
             why = f": {process.refused}" if process.refused else " (or more than the size limit)"
             outcome = Outcome(CallStatus.PROTOCOL, phase=phase,
                               message=f"sent back something that is not a result{why}")
-        outcome.output = process.take_output()
+        outcome.output = process.transcript.take_output()
         self._stop_process(lane)
         return outcome
