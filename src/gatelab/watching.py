@@ -116,6 +116,68 @@ def _row_signature(row: dict[str, Any]) -> tuple[Any, ...]:
             row["note"], row["printed"], row["remark"])
 
 
+class Shown:
+    """The results a watch shows, and what changed since they were shown: a regrade's tests merged in the
+    first run's order, the rows whose feedback differs, the notices not shown yet."""
+
+    def __init__(self, results: Results, verbose: bool) -> None:
+        self.results = results
+        self.verbose = verbose
+        self._shown: dict[str, tuple[Any, ...]] = {}
+        self._notes: set[str] = set()
+        self._remember()
+
+    def merge(self, fresh: Results, target: str | None, quiz: str, modules: Collection[str] = ()) -> None:
+        """Put ``fresh``'s tests in place of the ones it regraded, keeping the order of the first run. A run of
+        the whole code for a change to ``modules`` (and what imports them) regrades those modules only: the
+        others, whose files and imports did not change, keep their results (one pytest run costs less than one
+        per module, so the whole code runs, and only what the change can reach is taken)."""
+        def regraded(test: TestResult) -> bool:
+            module = test.function.split(".")[0]
+            if target is None:
+                return (module in modules if modules else module != QUIZ) if quiz == "none" else True
+            return targets.selects(target, test.function)
+
+        tests = self.results.tests
+        if target is None and quiz == "none" and modules:
+            taken = {t.name: t for t in fresh.tests if regraded(t)}
+            self.results.tests = [taken.pop(t.name, t) if regraded(t) else t for t in tests] + list(taken.values())
+        else:
+            first = next((n for n, t in enumerate(tests) if regraded(t)), len(tests))
+            kept = [t for t in tests if not regraded(t)]
+            self.results.tests = kept[:first] + fresh.tests + kept[first:]
+        self.results.notices = fresh.notices if quiz != "none" or not target else self.results.notices
+        self.results.instructor_notes.extend(n for n in fresh.instructor_notes
+                                             if n not in self.results.instructor_notes)
+        self.results.faults.extend(fresh.faults)
+
+    def _rows(self) -> list[dict[str, Any]]:
+        from gatelab.report.exporters import terminal
+
+        return terminal.function_rows(self.results, self.verbose)
+
+    def _remember(self) -> None:
+        self._shown = {_row_key(row): _row_signature(row) for row in self._rows()}
+
+    def changed_rows(self) -> list[dict[str, Any]]:
+        """The rows whose feedback differs from what was shown last; from now on, they are what was shown."""
+        rows = [row for row in self._rows() if self._shown.get(_row_key(row)) != _row_signature(row)]
+        self._remember()
+        return rows
+
+    def new_notices(self) -> list[str]:
+        """The notices not shown yet; from now on, shown."""
+        notices = [n for n in self.results.notices if n not in self._notes]
+        self._notes.update(self.results.notices)
+        return notices
+
+    def score_line(self) -> str:
+        """The last score, for when watching stops."""
+        from gatelab.report.exporters import terminal
+
+        return f"Score: {terminal.number(self.results.score)}/{terminal.number(self.results.max_score)}"
+
+
 class Watcher:
     """A resident ``grade check``: the trusted side loaded once, a fresh worker ready, the last feedback shown."""
 
@@ -129,11 +191,9 @@ class Watcher:
         self.spec, self.renderer, self.target = spec, renderer, target
         self.folder, _ = locate(submission)
         self.include_hidden, self.quiz, self.student, self.verbose = include_hidden, quiz, student, verbose
-        self.results: Results | None = None
+        self.shown: Shown | None = None
         self._warm: Any = None  # run.Warm: the trusted side, the pytest session and the worker template
         self._ready: Sandbox | None = None
-        self._shown: dict[str, tuple[Any, ...]] = {}
-        self._notes: set[str] = set()
 
     # The runs.
     def first(self) -> str:
@@ -142,12 +202,17 @@ class Watcher:
         from gatelab.report.exporters import terminal
 
         self._warm = run.Warm.start(self.spec, self.renderer)  # right answers computed once, tests collected once
-        self.results = self._grade(self.target, self.quiz, self._start_sandbox())
+        results = self._grade(self.target, self.quiz, self._start_sandbox())
         if not self.include_hidden:  # with --all, grade() has told them
-            self.results.instructor_notes.extend(self._warm.notes)
-        self._remember()
+            results.instructor_notes.extend(self._warm.notes)
+        self.shown = Shown(results, self.verbose)
         self._ready = self._start_sandbox()
-        return terminal.render(self.results, self.renderer, verbose=self.verbose)
+        return terminal.render(results, self.renderer, verbose=self.verbose)
+
+    @property
+    def results(self) -> Results | None:
+        """What the watch shows now (None before the first check ended)."""
+        return self.shown.results if self.shown is not None else None
 
     def regrade(self, paths: Iterable[Path]) -> str:
         """Regrade what a change to ``paths`` can have changed; the report of the rows whose feedback changed."""
@@ -164,8 +229,9 @@ class Watcher:
             except GatelabError as exc:  # a folder that vanished mid-save, a broken assignment: say so, go on
                 errors.append(str(exc))
                 continue
-            self._merge(fresh, target, quiz, modules)
-        rows = self._changed_rows()
+            assert self.shown is not None
+            self.shown.merge(fresh, target, quiz, modules)
+        rows = self.shown.changed_rows() if self.shown is not None else []
         labels = [target or self._label(changed_modules, modules) for target, _, _ in runs]
         return self._render(paths, labels, rows, errors, time.perf_counter() - started)
 
@@ -182,6 +248,21 @@ class Watcher:
         pronoun = "it" if len(saved or files) == 1 else "them"
         lead = f"{subject} and the modules that import {pronoun}" if saved else f"the modules that import {subject}"
         return f"{lead}: {', '.join(others)}"
+
+    def _render(self, paths: list[Path], regraded: list[str], rows: list[dict[str, Any]],
+                errors: list[str], seconds: float) -> str:
+        import click
+
+        from gatelab.report.exporters import terminal
+
+        assert self.shown is not None
+        notices = self.shown.new_notices()
+        names = [str(p.resolve().relative_to(self.folder.resolve())) if p.resolve().is_relative_to(
+            self.folder.resolve()) else str(p) for p in paths]
+        return self.renderer.terminal(TEMPLATE, style=click.style, clock=time.strftime("%H:%M:%S"), files=names,
+                                      regraded=regraded, seconds=seconds, rows=rows, notices=notices,
+                                      errors=errors, results=self.shown.results, marks=console.marks(sys.stdout),
+                                      verbose=self.verbose, number=terminal.number)
 
     def close(self) -> None:
         """Stop the worker kept ready, the session and the template."""
@@ -240,71 +321,6 @@ class Watcher:
         if self._ready is None:
             self._ready = self._start_sandbox()
 
-    # What changed.
-    def _merge(self, fresh: Results, target: str | None, quiz: str, modules: Collection[str] = ()) -> None:
-        """Put ``fresh``'s tests in place of the ones it regraded, keeping the order of the first run. A run of
-        the whole code for a change to ``modules`` (and what imports them) regrades those modules only: the
-        others, whose files and imports did not change, keep their results (one pytest run costs less than one
-        per module, so the whole code runs, and only what the change can reach is taken)."""
-        assert self.results is not None
-
-        def regraded(test: TestResult) -> bool:
-            module = test.function.split(".")[0]
-            if target is None:
-                return (module in modules if modules else module != QUIZ) if quiz == "none" else True
-            return targets.selects(target, test.function)
-
-        tests = self.results.tests
-        if target is None and quiz == "none" and modules:
-            taken = {t.name: t for t in fresh.tests if regraded(t)}
-            self.results.tests = [taken.pop(t.name, t) if regraded(t) else t for t in tests] + list(taken.values())
-        else:
-            first = next((n for n, t in enumerate(tests) if regraded(t)), len(tests))
-            kept = [t for t in tests if not regraded(t)]
-            self.results.tests = kept[:first] + fresh.tests + kept[first:]
-        self.results.notices = fresh.notices if quiz != "none" or not target else self.results.notices
-        self.results.instructor_notes.extend(n for n in fresh.instructor_notes
-                                             if n not in self.results.instructor_notes)
-        self.results.faults.extend(fresh.faults)
-
-    def _rows(self) -> list[dict[str, Any]]:
-        from gatelab.report.exporters import terminal
-
-        assert self.results is not None
-        return terminal.function_rows(self.results, self.verbose)
-
-    def _remember(self) -> None:
-        self._shown = {_row_key(row): _row_signature(row) for row in self._rows()}
-
-    def _changed_rows(self) -> list[dict[str, Any]]:
-        rows = [row for row in self._rows() if self._shown.get(_row_key(row)) != _row_signature(row)]
-        self._remember()
-        return rows
-
-    def _render(self, paths: list[Path], regraded: list[str], rows: list[dict[str, Any]],
-                errors: list[str], seconds: float) -> str:
-        import click
-
-        from gatelab.report.exporters import terminal
-
-        assert self.results is not None
-        notices = [n for n in self.results.notices if n not in self._notes]
-        self._notes.update(self.results.notices)
-        names = [str(p.resolve().relative_to(self.folder.resolve())) if p.resolve().is_relative_to(
-            self.folder.resolve()) else str(p) for p in paths]
-        return self.renderer.terminal(TEMPLATE, style=click.style, clock=time.strftime("%H:%M:%S"), files=names,
-                                      regraded=regraded, seconds=seconds, rows=rows, notices=notices,
-                                      errors=errors, results=self.results, marks=console.marks(sys.stdout),
-                                      verbose=self.verbose, number=terminal.number)
-
-    def score_line(self) -> str:
-        """The last score, for when watching stops."""
-        from gatelab.report.exporters import terminal
-
-        assert self.results is not None
-        return f"Score: {terminal.number(self.results.score)}/{terminal.number(self.results.max_score)}"
-
-
 def watched(folder: Path) -> Callable[[Any, str], bool]:
     """The filter of changes worth a regrade: Python files of the submission and its answers.yaml."""
     root = folder.resolve()
@@ -361,6 +377,6 @@ def watch(spec: Assignment, submission: Path, renderer: Renderer, echo: Callable
         pass
     finally:
         watcher.close()
-    if watcher.results is not None:
-        echo(f"\nStopped watching. {watcher.score_line()}\n")
+    if watcher.shown is not None:
+        echo(f"\nStopped watching. {watcher.shown.score_line()}\n")
     return watcher.results
