@@ -93,9 +93,9 @@ def test_a_resident_session_grades_one_submission_after_another_as_single_runs_d
 
 
 def test_calls_made_ahead_grade_as_calls_made_test_by_test(make_assignment, tmp_path, monkeypatch):
-    """The judge makes each lane's calls ahead, together (``Judge.prefetch``); the grades, feedback, outputs
+    """The judge's trials make each lane's calls ahead, together (``Trials.prefetch``); the grades, feedback, outputs
     and limits hit are those of calls made one test at a time, also where a part hangs and a module breaks."""
-    from gatelab.grading.judge import Judge
+    from gatelab.grading.trials import Trials
 
     assignment = config.load(make_assignment(limits={"timeout": 1.0, "strikes": 1}))
     submissions = [
@@ -107,7 +107,7 @@ def test_calls_made_ahead_grade_as_calls_made_test_by_test(make_assignment, tmp_
                                                                           "from nowhere import nothing")}),
     ]
     ahead = [grading.grade(assignment, s, quiz="none") for s in submissions]
-    monkeypatch.setattr(Judge, "prefetch", lambda self, functions: None)
+    monkeypatch.setattr(Trials, "prefetch", lambda self, functions: None)
     one_by_one = [grading.grade(assignment, s, quiz="none") for s in submissions]
     for made_ahead, alone in zip(ahead, one_by_one):
         assert _facts(made_ahead) == _facts(alone)

@@ -93,7 +93,7 @@ class Submission:
         return lambda *args: self._call(qualname, list(args))
 
     def _call(self, qualname: str, args: list[Any]) -> Any:
-        outcome = self._judge.call_student(qualname, args, self._lane, own=self._own)
+        outcome = self._judge.trials.call_student(qualname, args, self._lane, own=self._own)
         if outcome.output:
             self._printed.append(outcome.output)
         if not outcome.ok:
@@ -219,7 +219,7 @@ class GradingPlugin:
     def _run(self, job: Job, items: list[pytest.Item]) -> None:
         selected = [item for item in items if selects(job.target, _function_of(item))]
         left_out = {item.nodeid for item in selected if _left_out(job, item)}
-        job.judge.prefetch(spec.function for spec in (_spec_of(item) for item in selected
+        job.judge.trials.prefetch(spec.function for spec in (_spec_of(item) for item in selected
                                                       if item.nodeid not in left_out) if spec is not None)
         for item in selected:
             if item.nodeid in left_out:
