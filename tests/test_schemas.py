@@ -88,7 +88,20 @@ def _spied_keys(monkeypatch, load: Callable[[], object]) -> dict[str, set[str]]:
     return seen
 
 
-def test_the_schemas_allow_the_keys_the_loaders_allow(monkeypatch):
+CHOICE_AND_GRADIENT = """\
+dimensions: {n: {about: entries}}
+variables: {pick: 0}
+inputs:
+  x: {shape: [n], normal: 1}
+  which: {by: pick, texts: [a, b]}
+modules:
+  m:
+    f: {args: {x: x}, returns: {name: y, like: x}}
+    f_backward: {args: {x: x, dy: x}, returns: {name: dx, like: x}, gradient_of: {function: m.f, upstream: [dy]}}
+"""
+
+
+def test_the_schemas_allow_the_keys_the_loaders_allow(monkeypatch, tmp_path):
     """The allowed keys, read from the loaders as they load the course (check_keys' lists) and from their
     constants, are the schemas' own: neither can drift from the other silently."""
     keys = _spied_keys(monkeypatch, lambda: config.load(COURSE))
@@ -107,7 +120,10 @@ def test_the_schemas_allow_the_keys_the_loaders_allow(monkeypatch):
     assert cfg["properties"]["prairielearn"]["properties"]["image"]["pattern"] == f"^(?:{config.IMAGE.pattern})$"
     assert _properties(cfg, "properties", "withheld", "additionalProperties") == {"tests", "points"}
 
-    keys = _spied_keys(monkeypatch, lambda: contract.load(ROOT / "grader"))  # the course: choices too
+    (tmp_path / "grader").mkdir()
+    (tmp_path / "grader" / "contract.yaml").write_text(CHOICE_AND_GRADIENT)  # what the fixture does not use
+    keys = {**_spied_keys(monkeypatch, lambda: contract.load(COURSE / "grader")),
+            **_spied_keys(monkeypatch, lambda: contract.load(tmp_path / "grader"))}
     con = schemas.schema("contract")
     assert keys["the contract"] == _properties(con)
     assert keys["dimensions.n_h"] == _properties(con, "properties", "dimensions", "additionalProperties")
@@ -121,7 +137,7 @@ def test_the_schemas_allow_the_keys_the_loaders_allow(monkeypatch):
     assert set(contract.RANGE_HINTS) == _properties(con, "definitions", "output", "properties", "hints")
     assert keys["an error hint"] == _properties(con, "properties", "error_hints", "items")
     assert keys["shape_hints"] == _properties(con, "properties", "shape_hints")
-    assert keys["inputs.cell_name"] == _properties(con, "definitions", "kind", "then") - {"about", "let"}
+    assert keys["inputs.which"] == _properties(con, "definitions", "kind", "then") - {"about", "let"}
     assert any(k.endswith(".gradient_of") for k in keys)
     assert {"function", "upstream"} == _properties(con, "definitions", "function", "properties", "gradient_of")
 
@@ -196,6 +212,9 @@ MISTAKES: dict[str, tuple[str, Callable[[Any], None]]] = {
     "two tolerances": ("quiz", lambda d: _first(d, "numeric").update(tolerance={"abs": 1, "rel": 0.1})),
     "a reserved id": ("quiz", lambda d: d[0].update(id="student")),
     "negative points": ("quiz", lambda d: d[0].update(points=-1)),
+    "tags left empty (null, not a list)": ("quiz", lambda d: d[0].update(tags=None)),
+    "parts left empty (null, not a list)": ("contract", lambda d: d["modules"]["lstm"]["forget_gate"].update(
+        parts=None)),
 }
 FILES = {"config": ("config", "config.yaml"), "contract": ("contract", "contract.yaml"),
          "quiz": ("question-bank", "quiz/rnn.yaml")}
