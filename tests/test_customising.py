@@ -2,8 +2,8 @@
 
 The project's tests grade their own frozen copy of the course (tests/fixtures/rnn);
 only test_contract.py (what the curriculum fixes: names, arguments, shapes), test_docstrings.py
-test_quiz.py (what the shipped docstrings and bank must say) and test_backward.py (the lessons' claims about
-gradients, on the shipped reference) read the shipped one.
+test_quiz.py (what the shipped docstrings and bank must say), test_backward.py (the lessons' claims about
+gradients, on the shipped reference) and test_schemas.py (its YAML files meet their schemas) read the shipped one.
 `grade audit` checks the shipped course in CI.
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ READS_SHIPPED = {  # what the shipped course must say, whoever edits its wording
     "test_docstrings.py",  # the exercises' docstrings agree with the reference (time indexing, notation)
     "test_quiz.py",  # the shipped bank gives nothing away by length and passes grade validate
     "test_backward.py",  # the reference's backward passes, gradient flow and training outcome: the lessons' claims
+    "test_schemas.py",  # every shipped YAML file meets its JSON Schema and names it on its first line
 }
 EDITS = {  # file of the shipped course -> (text, replacement): a hint, feedback, a range hint, points, a prompt
     "solutions/lstm.py": ("(hint: stack h_prev above x_t, apply Wf and bf, squash with sigmoid)",

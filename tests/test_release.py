@@ -187,3 +187,15 @@ def test_the_student_folder_ignores_what_grade_check_writes(built):
     assert ".gitignore" in zipfile.ZipFile(built / "student.zip").namelist()
     ignored = (built / "github-classroom" / ".gitignore").read_text().splitlines()
     assert SEEN_NAME in ignored and "__pycache__/" in ignored
+
+
+def test_the_student_grader_holds_the_schemas_its_yaml_files_name(built):
+    """contract.yaml's first line names grader/schemas/contract.schema.json: the schemas go along, and the
+    config.yaml the release writes meets its schema too."""
+    pytest.importorskip("jsonschema")
+    from gatelab.course import schemas
+
+    grader = built / "student" / "grader"
+    first = (grader / "contract.yaml").read_text().splitlines()[0]
+    assert (grader / first.split("$schema=", 1)[1]).is_file()
+    assert schemas.check(grader) == []

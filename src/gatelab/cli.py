@@ -248,21 +248,59 @@ def _step_summary(fmt: str, summary: Callable[[], str]) -> None:
 @assignment_option
 @click.option("--seeds", default=100, show_default=True, help="Students to render every template for.")
 def validate(assignment: Path | None, seeds: int) -> None:
-    """Check the question bank (grader/quiz): schema, ids, answers, regexes, templates; exit 1 on a problem."""
+    """Check config.yaml, contract.yaml and the question bank (grader/quiz) against their JSON Schemas (with
+    jsonschema installed), then the bank: ids, answers, regexes, templates; exit 1 on a problem."""
 
     def action() -> int:
+        from gatelab.course import config, schemas
         from gatelab.quiz import bank as quiz
         from gatelab.quiz import linting
 
-        spec = _assignment(assignment)
-        bank, problems = linting.validate(spec.grader / "quiz", seeds=seeds)
+        root = assignment if assignment else config.find_root(Path.cwd())
+        checkable = schemas.available()  # jsonschema is an extra: without it, one line on how to get it
+        problems = schemas.check(root / "grader") if checkable else []
+        if not checkable:
+            click.secho(f"note: {schemas.MISSING}", fg="yellow", err=True)
         for problem in problems:
             click.secho(problem, fg="red")
+        spec = _assignment(root)
+        bank, quiz_problems = linting.validate(spec.grader / "quiz", seeds=seeds)
+        for problem in quiz_problems:
+            click.secho(problem, fg="red")
+        problems += quiz_problems
         counts = {kind: sum(q.type == kind for q in bank.questions) for kind in quiz.TYPES}
         summary = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items() if n)
         click.echo(f"{len(bank.questions)} questions ({summary or 'none'}); "
                    f"{len(problems)} problem(s)")
         return EXIT_NOT_FULL_MARKS if problems else EXIT_OK
+
+    _run(action)
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("name", type=click.Choice(["config", "contract", "question-bank"]), required=False)  # schemas.NAMES
+@click.option("--write", "folder", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
+              help="Write the schemas (all three, or NAME's) into DIR, e.g. grader/schemas, instead of printing.")
+def schema(name: str | None, folder: Path | None) -> None:
+    """Print the JSON Schema (draft-07) of grader/config.yaml, grader/contract.yaml or a question-bank file.
+
+    Editors check the YAML files as they are typed when a file's first line is
+    `# yaml-language-server: $schema=schemas/config.schema.json` (the path from the file to the schema):
+    `grade schema --write grader/schemas` puts them there.
+    """
+
+    def action() -> int:
+        from gatelab.course import schemas
+        from gatelab.errors import UsageError
+
+        if folder is not None:
+            for path in schemas.write(folder, (name,) if name else schemas.NAMES):
+                click.echo(f"wrote {path}")
+        elif name is None:
+            raise UsageError(f"name a schema ({', '.join(schemas.NAMES)}), or --write DIR for all three")
+        else:
+            click.echo(schemas.text(name), nl=False)
+        return EXIT_OK
 
     _run(action)
 

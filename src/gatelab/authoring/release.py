@@ -118,6 +118,7 @@ def _student(assignment: Assignment, folder: Path, wheel: Path, renderer: Render
     _copy(assignment.grader / "tests", grader / "tests", "*.py")
     _copy(assignment.grader / "mistakes", grader / "mistakes", "*.yaml")  # entries only; their formulas stay
     _copy(assignment.grader / "templates", grader / "templates")
+    _copy(assignment.grader / "schemas", grader / "schemas", "*.json")  # where contract.yaml's first line points
     config = _public_config(assignment)
     (grader / "config.yaml").write_text("# The public tests of this assignment; the rest run at grading.\n"
                                         + yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
