@@ -227,13 +227,19 @@ def _load(root: Path, which: str) -> None:
         config.load(root)
 
 
-@pytest.mark.parametrize("mistake", MISTAKES)
-def test_the_schema_refuses_what_the_loader_refuses(tmp_path, mistake):
-    which, change = MISTAKES[mistake]
+def _edited(tmp_path: Path, which: str, change: Callable[[Any], None]) -> tuple[Path, Path, str]:
+    """A copy of the course with ``which`` file changed: its root, the file and the name of its schema."""
     root = _copy(tmp_path)
     name, relative = FILES[which]
     path = root / "grader" / relative
     _edit(path, change)
+    return root, path, name
+
+
+@pytest.mark.parametrize("mistake", MISTAKES)
+def test_the_schema_refuses_what_the_loader_refuses(tmp_path, mistake):
+    which, change = MISTAKES[mistake]
+    root, path, name = _edited(tmp_path, which, change)
     with pytest.raises(ConfigError):
         _load(root, which)
     assert schemas.check_file(path, name), mistake
@@ -259,10 +265,7 @@ ACCEPTED: dict[str, tuple[str, Callable[[Any], None]]] = {
 @pytest.mark.parametrize("variation", ACCEPTED)
 def test_the_schema_accepts_what_the_loader_accepts(tmp_path, variation):
     which, change = ACCEPTED[variation]
-    root = _copy(tmp_path)
-    name, relative = FILES[which]
-    path = root / "grader" / relative
-    _edit(path, change)
+    root, path, name = _edited(tmp_path, which, change)
     _load(root, which)
     assert schemas.check_file(path, name) == []
 
