@@ -19,10 +19,10 @@ from gatelab.authoring import generate
 from gatelab.course import config
 from gatelab.errors import ConfigError
 from gatelab.quiz import bank as quiz
-from gatelab.quiz import lock, seal
+from gatelab.quiz import loading, lock, seal, variants
 from gatelab.quiz.bank import Templates
 
-BANK = quiz.load(COURSE / "grader" / "quiz")
+BANK = loading.load(COURSE / "grader" / "quiz")
 LOCKED_TEXT = (COURSE / "exercises" / lock.LOCK_NAME).read_text(encoding="utf-8")
 SHOWN = ("id", "type", "points", "prompt", "hints", "tags", "variables", "choices", "items", "shuffle",
          "tolerance", "regex_accepted")  # what a student must see (or that tells nothing: metadata)
@@ -102,7 +102,7 @@ def test_an_edited_lock_is_detected(tmp_path):
     locked = lock.load_locked(path)
     question = BANK.get(record["id"])
     assert question is not None
-    shown = quiz.variant(locked.bank.get(question.id), "s1")
+    shown = variants.variant(locked.bank.get(question.id), "s1")
     with pytest.raises(ConfigError, match="changed after it was generated"):
         for answer in (True, False):
             lock.LockedMarker(locked).mark(shown, answer)
@@ -226,7 +226,7 @@ def test_a_check_shows_the_feedback_of_what_changed_since_the_last_one(release, 
     from gatelab.quiz.marking import right_answer
 
     templates = quiz.Templates()
-    answers = {q.id: right_answer(quiz.variant(q, "s1"), templates) for q in BANK.questions}
+    answers = {q.id: right_answer(variants.variant(q, "s1"), templates) for q in BANK.questions}
     home = _student(release, tmp_path / "student", answers)
     first = _check(home).stdout
     count = len(BANK.questions)

@@ -12,7 +12,7 @@ from gatelab import grading
 from gatelab.cli import main
 from gatelab.course import config
 from gatelab.errors import ConfigError
-from gatelab.quiz import answers, asking, identity, linting, lock
+from gatelab.quiz import answers, asking, identity, linting, loading, lock, variants
 from gatelab.quiz import bank as quiz
 from gatelab.quiz.bank import Templates
 from gatelab.quiz.marking import Marker
@@ -75,13 +75,13 @@ def bank(tmp_path) -> quiz.Bank:
     folder = tmp_path / "quiz"
     folder.mkdir()
     (folder / "bank.yaml").write_text(BANK)
-    return quiz.load(folder)
+    return loading.load(folder)
 
 
 def answer_for(bank: quiz.Bank, qid: str, student: str, *, right: bool = True):
     """The letters (or value) a student would type for the right or a wrong answer."""
     question = bank.get(qid)
-    shown = quiz.variant(question, student)
+    shown = variants.variant(question, student)
     if question.type == "single":
         index = next(i for i, c in enumerate(question.choices) if c.correct == right)
         return shown.letter_of(index)
@@ -92,7 +92,7 @@ def answer_for(bank: quiz.Bank, qid: str, student: str, *, right: bool = True):
 
 
 def mark(bank, qid, raw, student="s1"):
-    return Marker().mark(quiz.variant(bank.get(qid), student), raw)
+    return Marker().mark(variants.variant(bank.get(qid), student), raw)
 
 
 def test_single_choice_right_and_wrong_with_choice_feedback(bank):
@@ -107,7 +107,7 @@ def test_single_choice_right_and_wrong_with_choice_feedback(bank):
 def test_multiple_select_partial_credit_rule(bank):
     """Score = points x max(0, (right picks - wrong picks) / right choices)."""
     q = bank.get("causes")
-    shown = quiz.variant(q, "s1")
+    shown = variants.variant(q, "s1")
     big_w, big_x, f64 = (shown.letter_of(i) for i in range(3))
     assert Marker().mark(shown, [big_w, big_x]).score == 2
     half = Marker().mark(shown, [big_w])
@@ -126,7 +126,7 @@ def test_true_false_forms(bank, raw, status):
 def test_numeric_with_tolerance_and_a_known_wrong_value(bank):
     """A parametrized numeric answer within tolerance is right; a known wrong value gets its feedback."""
     q = bank.get("params")
-    shown = quiz.variant(q, "s7")
+    shown = variants.variant(q, "s7")
     n_h, n_x = shown.values["n_h"], shown.values["n_x"]
     right = 4 * (n_h * (n_h + n_x) + n_h)
     assert Marker().mark(shown, right + 0.4).status == "correct"
@@ -171,10 +171,10 @@ def test_a_random_order_earns_no_more_than_luck():
 def test_variants_are_per_student_and_stable(bank):
     """The same student always gets the same variant and order; students differ."""
     q = bank.get("params")
-    assert all(quiz.variant(q, "s42").values == quiz.variant(q, "s42").values for _ in range(5))
-    assert len({tuple(sorted(quiz.variant(q, f"s{n}").values.items())) for n in range(40)}) > 1
+    assert all(variants.variant(q, "s42").values == variants.variant(q, "s42").values for _ in range(5))
+    assert len({tuple(sorted(variants.variant(q, f"s{n}").values.items())) for n in range(40)}) > 1
     peak = bank.get("peak")
-    assert len({tuple(quiz.variant(peak, f"s{n}").order) for n in range(40)}) > 1
+    assert len({tuple(variants.variant(peak, f"s{n}").order) for n in range(40)}) > 1
 
 
 def test_locked_bank_has_no_plaintext_answers_yet_marks_alike(bank):
@@ -189,28 +189,29 @@ def test_locked_bank_has_no_plaintext_answers_yet_marks_alike(bank):
     marker = lock.LockedMarker(locked)
     for student in ("s1", "s2", "s3"):
         for qid in ("peak", "steps"):
-            shown = quiz.variant(locked.bank.get(qid), student)
+            shown = variants.variant(locked.bank.get(qid), student)
             assert marker.mark(shown, answer_for(bank, qid, student)).status == "correct"
             assert marker.mark(shown, answer_for(bank, qid, student, right=False)).status == "wrong"
-        params = quiz.variant(locked.bank.get("params"), student)
+        params = variants.variant(locked.bank.get("params"), student)
         n_h, n_x = params.values["n_h"], params.values["n_x"]
         assert marker.mark(params, 4 * (n_h * (n_h + n_x) + n_h)).status == "correct"
         assert "You left out the biases." in marker.mark(params, 4 * n_h * (n_h + n_x)).feedback
-    highway = quiz.variant(locked.bank.get("highway"), "s1")
+    highway = variants.variant(locked.bank.get("highway"), "s1")
     assert marker.mark(highway, "cell state").status == "correct"
     assert marker.mark(highway, "memory cell").status == "correct"  # a pattern's few strings count as at grading
-    assert "Explanation: s(1 - s)" in marker.mark(quiz.variant(locked.bank.get("peak"), "s1"),
+    assert "Explanation: s(1 - s)" in marker.mark(variants.variant(locked.bank.get("peak"), "s1"),
                                                   answer_for(bank, "peak", "s1")).feedback
 
 
 def test_shipped_locked_bank_agrees_with_full_bank_on_right_answers():
     """For every shipped question and a few students, the locked copy accepts the right answer."""
-    full = quiz.load(COURSE / "grader" / "quiz")
+    full = loading.load(COURSE / "grader" / "quiz")
     locked = lock.load_locked(COURSE / "exercises" / lock.LOCK_NAME)
     templates = Templates()
     for question in full.questions:
         for student in ("s1", "s2"):
-            shown, locked_shown = quiz.variant(question, student), quiz.variant(locked.bank.get(question.id), student)
+            shown = variants.variant(question, student)
+            locked_shown = variants.variant(locked.bank.get(question.id), student)
             raw = _right(question, shown, templates)
             assert Marker().mark(shown, raw).status == "correct", question.id
             assert lock.LockedMarker(locked).mark(locked_shown, raw).status == "correct", question.id
@@ -316,7 +317,7 @@ def test_quiz_results_are_named_quiz_dot_id_in_autograde(tmp_path):
     import json
 
     names = {t["name"] for t in json.loads(out.read_text())["tests"]}
-    assert {f"quiz.{q.id}" for q in quiz.load(COURSE / "grader" / "quiz").questions} <= names
+    assert {f"quiz.{q.id}" for q in loading.load(COURSE / "grader" / "quiz").questions} <= names
 
 
 def test_answers_writer_keeps_comments_and_other_answers(tmp_path):
@@ -335,9 +336,9 @@ def test_interactive_quiz_saves_as_it_goes_and_resumes(tmp_path, make_assignment
     folder = tmp_path / "work"
     folder.mkdir()
     (folder / "answers.yaml").write_text("# keep me\nstudent: s9\n")
-    bank = quiz.load(root / "grader" / "quiz")
+    bank = loading.load(root / "grader" / "quiz")
     first, second = bank.questions[0], bank.questions[1]
-    letters_first = _typed(first, quiz.variant(first, "s9"))
+    letters_first = _typed(first, variants.variant(first, "s9"))
     run = CliRunner().invoke(main, ["quiz", "--assignment", str(root), "--submission", str(folder)],
                              input=f"{letters_first}\nquit\n")
     assert run.exit_code == 0, run.output
@@ -362,7 +363,7 @@ def test_interactive_quiz_reasks_an_unreadable_answer(tmp_path, make_assignment)
     """A malformed answer is explained and asked again, not saved."""
     root = make_assignment()
     (tmp_path / "answers.yaml").write_text("student: s9\n")
-    bank = quiz.load(root / "grader" / "quiz")
+    bank = loading.load(root / "grader" / "quiz")
     target = next(q for q in bank.questions if q.type == "true_false")
     run = CliRunner().invoke(main, ["quiz", target.id, "--assignment", str(root), "--submission", str(tmp_path)],
                              input="perhaps\ntrue\n")
@@ -382,7 +383,7 @@ def test_quiz_config_error_in_bank_is_a_config_error(tmp_path):
           answer: 1
     """))
     with pytest.raises(ConfigError, match="lacks tolerance") as caught:
-        quiz.load(folder)
+        loading.load(folder)
     assert "b.yaml:1" in str(caught.value)
 
 
@@ -422,14 +423,14 @@ def test_natural_letter_forms_are_accepted(typed):
     """A choice answer may be written as people write letters: d, D, d), (d), d."""
     question = quiz.Question(id="q", type="single", prompt="p", explanation="e", where="w", shuffle=False,
                              choices=tuple(quiz.Choice(t, t == "four", "no") for t in ("one", "two", "three", "four")))
-    shown = quiz.variant(question, "s1")
+    shown = variants.variant(question, "s1")
     assert Marker().mark(shown, typed).status == "correct"
     assert asking._value(question, typed) == "d"
 
 
 def test_multiple_letters_with_brackets_and_dots(bank):
     """[a, c], "(a) (c)" and "a. c." name the same picks."""
-    shown = quiz.variant(bank.get("causes"), "s1")
+    shown = variants.variant(bank.get("causes"), "s1")
     marks = {Marker().mark(shown, raw).score for raw in (["a", "c"], "(a) (c)", "a. c.", ["(A)", "c)"])}
     assert len(marks) == 1
 
@@ -454,18 +455,18 @@ def test_quiz_takes_no_id_at_a_prompt_and_shows_its_default(tmp_path, make_assig
 
 def test_case_does_not_change_a_students_numbers():
     """GitHub spells a username JSmith, a student types jsmith; an email may come in any case: one student."""
-    bank = quiz.load(COURSE / "grader" / "quiz")
+    bank = loading.load(COURSE / "grader" / "quiz")
     for question in bank.questions:
         for typed, graded in (("jsmith", " JSmith"), ("ada@uni.edu", "Ada@Uni.EDU")):
-            mine, theirs = quiz.variant(question, typed), quiz.variant(question, graded)
+            mine, theirs = variants.variant(question, typed), variants.variant(question, graded)
             assert (mine.values, mine.order) == (theirs.values, theirs.order), question.id
-    assert any(quiz.variant(q, "jsmith").values != quiz.variant(q, "jsmith2").values for q in bank.questions)
+    assert any(variants.variant(q, "jsmith").values != variants.variant(q, "jsmith2").values for q in bank.questions)
 
 
 def test_hint_is_offered_only_where_there_is_one_and_resumed_numbers_hold(tmp_path, make_assignment):
     """The command line lists hint only for a question with hints; a resumed quiz says where it is."""
     root = make_assignment()
-    bank = quiz.load(root / "grader" / "quiz")
+    bank = loading.load(root / "grader" / "quiz")
     (tmp_path / "answers.yaml").write_text(f"student: s9\n{bank.questions[0].id}: true\n")
     run = _quiz(root, tmp_path, text="hint\nquit\n")
     second = bank.questions[1]
@@ -494,19 +495,19 @@ def _right_answers(bank, student):
     from gatelab.quiz.marking import right_answer
 
     templates = Templates()
-    rows = {q.id: right_answer(quiz.variant(q, student), templates) for q in bank.questions}
+    rows = {q.id: right_answer(variants.variant(q, student), templates) for q in bank.questions}
     return "\n".join([f"student: {student}", *(f"{k}: {answers.dump_value(v)}" for k, v in rows.items())]) + "\n"
 
 
 def test_answers_under_another_id_keep_their_meaning(assignment, tmp_path):
     """Graded as the LMS's id, letters are read as the answering id saw them; changed numbers are said."""
-    bank = quiz.load(COURSE / "grader" / "quiz")
+    bank = loading.load(COURSE / "grader" / "quiz")
     (tmp_path / "answers.yaml").write_text(_right_answers(bank, "alice"))
     own = grading.grade(assignment, tmp_path, target="quiz")
     lms = grading.grade(assignment, tmp_path, target="quiz", student="12345")
     assert own.score == own.max_score and lms.student == "12345"
     renumbered = {q.id for q in bank.questions if q.variables and
-                  quiz.variant(q, "alice").values != quiz.variant(q, "12345").values}
+                  variants.variant(q, "alice").values != variants.variant(q, "12345").values}
     for test in lms.tests:
         qid = test.name.removeprefix("quiz.")
         if qid not in renumbered:
@@ -515,23 +516,23 @@ def test_answers_under_another_id_keep_their_meaning(assignment, tmp_path):
             assert "grade quiz --student 12345 --redo " + qid in test.feedback
     assert any("written for student id 'alice'" in n and "graded as '12345'" in n for n in lms.notices)
     choice = [q for q in bank.questions if q.type == "single"]
-    assert any(quiz.variant(q, "alice").order != quiz.variant(q, "12345").order for q in choice)
+    assert any(variants.variant(q, "alice").order != variants.variant(q, "12345").order for q in choice)
 
 
 def test_grade_quiz_with_a_new_id_rewrites_letters_and_reasks_changed_numbers(tmp_path, make_assignment):
     """Switching ids keeps every choice's meaning; only answers whose numbers changed are asked again."""
     root = make_assignment()
-    bank = quiz.load(root / "grader" / "quiz")
+    bank = loading.load(root / "grader" / "quiz")
     (tmp_path / "answers.yaml").write_text(_right_answers(bank, "alice"))
     run = _quiz(root, tmp_path, "--student", "bob")
     assert "Student id: bob (was alice" in run.output
     stale = {q.id for q in bank.questions if q.variables and
-             quiz.variant(q, "alice").values != quiz.variant(q, "bob").values}
+             variants.variant(q, "alice").values != variants.variant(q, "bob").values}
     saved = answers.read(tmp_path / "answers.yaml", bank.ids)
     assert saved.student == "bob"
     for question in bank.questions:
         if question.id not in stale:
-            assert Marker().mark(quiz.variant(question, "bob"), saved.values[question.id]).status == "correct"
+            assert Marker().mark(variants.variant(question, "bob"), saved.values[question.id]).status == "correct"
     assert stale and f"{len(stale)} answer(s) with numbers that changed are asked again" in run.output
 
 
@@ -621,14 +622,15 @@ def test_a_marked_lock_scores_every_answer_as_grading_does():
     accepted form ("norm clipping", "f"), every subset of choices and every ordering earns at home exactly
     the points grading gives it (partial credit by the same rules), and says it is right or partly right
     as grading does."""
-    full = quiz.load(COURSE / "grader" / "quiz")
+    full = loading.load(COURSE / "grader" / "quiz")
     locked = lock.load_locked(COURSE / "exercises" / lock.LOCK_NAME)
     assert locked.marked
     templates, grading_marker, home_marker = Templates(), Marker(), lock.LockedMarker(locked)
     checked = 0
     for question in full.questions:
         for student in ("s1", "s2"):
-            shown, at_home = quiz.variant(question, student), quiz.variant(locked.bank.get(question.id), student)
+            shown = variants.variant(question, student)
+            at_home = variants.variant(locked.bank.get(question.id), student)
             for raw in _every_answer(question, shown, templates):
                 graded, home = grading_marker.mark(shown, raw), home_marker.mark(at_home, raw)
                 assert home.score == pytest.approx(graded.score), (question.id, raw, graded.feedback, home.feedback)
@@ -636,5 +638,5 @@ def test_a_marked_lock_scores_every_answer_as_grading_does():
                     (question.id, raw, graded.status, home.status)
                 checked += 1
     assert checked > 1000
-    clipping = quiz.variant(locked.bank.get("clipping-name"), "s1")
+    clipping = variants.variant(locked.bank.get("clipping-name"), "s1")
     assert home_marker.mark(clipping, "norm clipping").status == "correct"

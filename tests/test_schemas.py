@@ -22,6 +22,7 @@ from gatelab.course import config, contract, schemas
 from gatelab.course.limits import POLICIES, Limits
 from gatelab.errors import ConfigError
 from gatelab.quiz import bank as banks
+from gatelab.quiz import loading
 from gatelab.yamlsource import YamlSource
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,7 +142,7 @@ def test_the_schemas_allow_the_keys_the_loaders_allow(monkeypatch, tmp_path):
     assert any(k.endswith(".gradient_of") for k in keys)
     assert {"function", "upstream"} == _properties(con, "definitions", "function", "properties", "gradient_of")
 
-    keys = _spied_keys(monkeypatch, lambda: banks.load(COURSE / "grader" / "quiz"))
+    keys = _spied_keys(monkeypatch, lambda: loading.load(COURSE / "grader" / "quiz"))
     bank = schemas.schema("question-bank")
     question = bank["definitions"]["question"]
     assert set(question["properties"]) == {*banks.COMMON, *(k for ks in banks.SPECIFIC.values() for k in ks)}
@@ -157,7 +158,7 @@ def test_the_schemas_allow_the_keys_the_loaders_allow(monkeypatch, tmp_path):
     assert _properties(bank, "definitions", "accepted_regex") == {"regex", "example"}
     assert _properties(bank, "definitions", "wrong_numeric") == {"answer", "feedback"}
     assert _properties(bank, "definitions", "wrong_text") == {"match", "feedback"}
-    assert question["properties"]["id"]["pattern"] == banks._ID.pattern
+    assert question["properties"]["id"]["pattern"] == loading.ID.pattern
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -222,7 +223,7 @@ FILES = {"config": ("config", "config.yaml"), "contract": ("contract", "contract
 
 def _load(root: Path, which: str) -> None:
     if which == "quiz":
-        banks.load(root / "grader" / "quiz")
+        loading.load(root / "grader" / "quiz")
     else:
         config.load(root)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from gatelab.authoring import stubs
 from gatelab.course.config import Assignment
 from gatelab.errors import ConfigError
-from gatelab.quiz import answers, lock
+from gatelab.quiz import answers, loading, lock, variants
 from gatelab.quiz import bank as quiz
 from gatelab.quiz.marking import right_answer
 from gatelab.report.render import Renderer
@@ -27,7 +27,7 @@ def answer_key(bank: quiz.Bank, renderer: Renderer) -> str:
     rows = []
     for question in bank.questions:
         try:
-            rows.append((question.id, answers.dump_value(right_answer(quiz.variant(question, KEY_STUDENT),
+            rows.append((question.id, answers.dump_value(right_answer(variants.variant(question, KEY_STUDENT),
                                                                       templates))))
         except quiz.TEMPLATE_ERRORS as exc:
             raise ConfigError(f"question {question.id!r}: a template fails: {type(exc).__name__}: {exc}",
@@ -44,7 +44,7 @@ def planned(assignment: Assignment) -> dict[Path, str]:
         functions.setdefault(fn.module, []).append(fn.name)
     files = {assignment.exercises / name: text
              for name, text in stubs.render_exercises(assignment.solutions, renderer, functions).items()}
-    bank = quiz.load(assignment.grader / "quiz")
+    bank = loading.load(assignment.grader / "quiz")
     if bank.questions:
         path = assignment.exercises / lock.LOCK_NAME
         salt = lock.salt_of(path) or lock.new_salt()  # random once, then kept: regenerating changes nothing

@@ -12,8 +12,9 @@ from typing import Any, Callable, Protocol
 
 from gatelab.quiz import answers as answers_file
 from gatelab.quiz import identity
-from gatelab.quiz.bank import LETTERS, Bank, Question, Templates, Variant, variant
+from gatelab.quiz.bank import LETTERS, Bank, Question, Templates, Variant
 from gatelab.quiz.marking import AnswerError, Mark, letters_typed, parse
+from gatelab.quiz.variants import variant
 from gatelab.report.render import Renderer
 
 COMMANDS = {"skip": "leave this question for later", "hint": "show a hint", "quit": "stop; answers so far are saved"}

@@ -21,8 +21,9 @@ from typing import Any, Protocol
 
 from gatelab.quiz import answers as answers_file
 from gatelab.quiz.answers import Answers
-from gatelab.quiz.bank import Bank, Question, Variant, same_id, variant
+from gatelab.quiz.bank import Bank, Question, Variant
 from gatelab.quiz.marking import AnswerError, Mark, parse
+from gatelab.quiz.variants import same_id, variant
 
 FALLBACK = "student"
 

@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from gatelab.quiz import bank as banks
-from gatelab.quiz import giveaways
-from gatelab.quiz.bank import TEMPLATE_ERRORS, Bank, Question, Templates, variant
+from gatelab.quiz import giveaways, loading
+from gatelab.quiz.bank import TEMPLATE_ERRORS, Bank, Question, Templates
 from gatelab.quiz.marking import within
+from gatelab.quiz.variants import variant
 
 
 def _texts_to_render(question: Question) -> list[str]:
@@ -129,5 +129,5 @@ def validate(folder: Path, seeds: int = 100) -> tuple[Bank, list[str]]:
     """The bank and every problem in it (schema first, then lint), each with file:line and id."""
 
     errors: list[str] = []
-    bank = banks.load(folder, errors)
+    bank = loading.load(folder, errors)
     return bank, errors + lint(bank, seeds=seeds) + giveaways.tells(bank)

@@ -39,8 +39,9 @@ import yaml
 
 from gatelab.errors import ConfigError
 from gatelab.quiz import patterns, seal
-from gatelab.quiz.bank import TEMPLATE_ERRORS, Accepted, Bank, Choice, Question, Templates, Variant, order_digest
+from gatelab.quiz.bank import TEMPLATE_ERRORS, Accepted, Bank, Choice, Question, Templates, Variant
 from gatelab.quiz.marking import Mark, missed, multiple_score, normalise, ordering_score, read_answer, text_matches
+from gatelab.quiz.variants import order_digest
 from gatelab.yamlsource import FAST_SAFE_LOADER
 
 LOCK_NAME = "quiz.lock.yaml"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from gatelab.quiz import bank as banks
+from gatelab.quiz import loading
 from gatelab.quiz.bank import Bank
 from gatelab.quiz.lock import LOCK_NAME, LockedBank, LockedMarker, load_locked
 from gatelab.quiz.marking import Marker
@@ -43,7 +43,7 @@ def open_bank(grader: Path, exercises: Path, locked: bool, cache: BankCache | No
 
     def full() -> tuple[Bank, list[str]]:
         problems: list[str] = []
-        return banks.load(grader / "quiz", problems), problems
+        return loading.load(grader / "quiz", problems), problems
 
     bank, problems = cached(cache, grader / "quiz", full)
     return Opened(bank, Marker(), list(problems))
