@@ -45,27 +45,17 @@ class WarmStates:
     """The warm state of the assignments checked last, and the way to run a check in this process."""
 
     def __init__(self) -> None:
-        self._warm: dict[str, tuple[str, Any]] = {}  # assignment root -> (its checksum, its Warm), oldest first
+        from gatelab.grading.run import WarmCache
+
+        self._cache = WarmCache(KEPT_ASSIGNMENTS)
         self.checks = 0
 
     def status(self) -> dict[str, Any]:
-        return {"pid": os.getpid(), "checks": self.checks, "assignments": list(self._warm)}
+        return {"pid": os.getpid(), "checks": self.checks, "assignments": self._cache.roots}
 
     def warm(self, assignment: Any) -> Any:
         """The ``Warm`` of ``assignment``, made again when the assignment changed (its checksum)."""
-        from gatelab.grading.run import Warm
-
-        root, checksum = str(assignment.root), assignment.checksum
-        kept = self._warm.pop(root, None)
-        if kept is not None and kept[0] != checksum:
-            kept[1].close()
-            kept = None
-        if kept is None:
-            kept = (checksum, Warm.start(assignment))
-        self._warm[root] = kept  # now the newest
-        while len(self._warm) > KEPT_ASSIGNMENTS:
-            self._warm.pop(next(iter(self._warm)))[1].close()
-        return kept[1]
+        return self._cache.get(assignment)
 
     def prepare(self, folder: str, assignment: str) -> None:
         """Make the assignment of a check run from ``folder`` warm now (before its next check asks)."""
@@ -80,9 +70,7 @@ class WarmStates:
             pass  # the next check says what is wrong
 
     def close(self) -> None:
-        for _, warm in self._warm.values():
-            warm.close()
-        self._warm.clear()
+        self._cache.close()
 
     def run(self, request: dict[str, Any], fds: list[int], gone: Callable[[], bool]) -> int:
         """Run ``grade <argv>`` as the caller would, writing to its ``fds``; the exit code."""

@@ -155,20 +155,33 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-@functools.lru_cache(maxsize=2)
 def _prepared(root: str, budget: float | None) -> tuple[Any, Any]:
     """The assignment and what grading keeps between submissions (``run.Warm``), made once per process of the
-    batch: every submission is graded on the same inputs against the same right results and catalog, in one
-    pytest session, each in fresh workers forked from one template and never reused for another."""
+    batch (the process's ``WarmCache``): every submission is graded on the same inputs against the same right
+    results and catalog, in one pytest session, each in fresh workers forked from one template and never
+    reused for another."""
+    from gatelab.grading.run import WarmCache
+
+    global _WARM
+    assignment = _loaded(root, budget)
+    _WARM = _WARM or WarmCache(2)
+    return assignment, _WARM.get(assignment)
+
+
+_WARM: Any = None  # this process's warm grading states (a batch's worker process, a Dask worker)
+
+
+@functools.lru_cache(maxsize=2)
+def _loaded(root: str, budget: float | None) -> Assignment:
+    """The assignment at ``root``, read once per process, with the batch's ``budget`` when one was given."""
     from dataclasses import replace
 
     from gatelab.course import config
-    from gatelab.grading.run import Warm
 
     assignment = config.load(Path(root))
     if budget:
         assignment = replace(assignment, limits=replace(assignment.limits, budget=budget))
-    return assignment, Warm.start(assignment)
+    return assignment
 
 
 def grade_one(root: str, student: str, source: str, budget: float | None,

@@ -280,3 +280,37 @@ class Warm:
         self.session.close()
         if self.template is not None:
             self.template.close()
+
+
+class WarmCache:
+    """The warm grading states of the assignments graded last in this process, the newest ``size`` kept (an
+    older one closed): one cache for the check server, a batch's processes and a Dask worker. A state is made
+    again when its assignment changed (its checksum, or limits set for the run, such as a batch's budget)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._kept: dict[str, tuple[tuple[str, Any], Warm]] = {}  # assignment root -> (what it was made for, it)
+
+    def get(self, assignment: Assignment) -> Warm:
+        """The ``Warm`` of ``assignment``, now the newest."""
+        root, made_for = str(assignment.root), (assignment.checksum, assignment.limits)
+        kept = self._kept.pop(root, None)
+        if kept is not None and kept[0] != made_for:
+            kept[1].close()
+            kept = None
+        if kept is None:
+            kept = (made_for, Warm.start(assignment))
+        self._kept[root] = kept
+        while len(self._kept) > self.size:
+            self._kept.pop(next(iter(self._kept)))[1].close()
+        return kept[1]
+
+    @property
+    def roots(self) -> list[str]:
+        """The assignments kept warm, oldest first."""
+        return list(self._kept)
+
+    def close(self) -> None:
+        for _, warm in self._kept.values():
+            warm.close()
+        self._kept.clear()
