@@ -79,8 +79,8 @@ def measure(corpus: str, entries: dict[str, Any], full: Any, home: Any, work: Pa
     start = time.perf_counter()
     for name, entry in sorted(entries.items()):
         folder = write_submission(work / corpus / name, _changes(entry))
-        graded = grading.grade(full, folder, quiz="none")
-        at_home = grading.grade(home, folder, quiz="none")
+        graded = grading.grade(full, folder, grading.Request(quiz="none"))
+        at_home = grading.grade(home, folder, grading.Request(quiz="none"))
         lost = sorted({t.function for t in graded.tests if not t.passed})
         public = {t.name: t.score for t in graded.tests if t.visibility == "visible"}
         home_scores = {t.name: t.score for t in at_home.tests if t.name in public}

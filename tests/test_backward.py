@@ -247,7 +247,7 @@ def test_a_wrong_backward_is_told_it_disagrees_with_its_own_forward(shipped, tmp
 
     folder = _submission(tmp_path, {"rnn": [("da = dh_next * (1.0 - h_next ** 2)",
                                               "da = dh_next * (1.0 - h_prev ** 2)")]})
-    results = grading.grade(shipped, folder, target="rnn.rnn_cell_backward", quiz="none")
+    results = grading.grade(shipped, folder, grading.Request(target="rnn.rnn_cell_backward", quiz="none"))
     said = _failing(results, "rnn.rnn_cell_backward")
     assert "dx_t, dh_prev, dWh, dbh are not the derivative of your forward pass" in said
     assert "the mistake is in the backward pass" in said
@@ -266,7 +266,7 @@ def test_a_backward_true_to_a_wrong_forward_is_told_to_fix_the_forward(shipped, 
          '    n_x = x_t.shape[0]\n    concat = np.concatenate([x_t, h_prev], axis=0)\n'
          '    h_next = rnn_cell_forward(x_t, h_prev, params)'),
         ('"dx_t": dconcat[n_h:], "dh_prev": dconcat[:n_h]', '"dx_t": dconcat[:n_x], "dh_prev": dconcat[n_x:]')]})
-    results = grading.grade(shipped, folder, target="rnn", quiz="none")
+    results = grading.grade(shipped, folder, grading.Request(target="rnn", quiz="none"))
     said = _failing(results, "rnn.rnn_cell_backward")
     assert "is the exact derivative of your forward pass" in said
     assert "rnn.rnn_cell_forward fails its own tests" in said
@@ -280,11 +280,11 @@ def test_the_training_run_pays_nothing_for_a_step_that_learns_nothing_and_sees_t
 
     idle = _submission(tmp_path / "idle", {"training": [
         ('    forward = {"rnn": rnn_forward', '    return dict(params), 0.0\n    forward = {"rnn": rnn_forward')]})
-    results = grading.grade(shipped, idle, target="training.train_step", quiz="none")
+    results = grading.grade(shipped, idle, grading.Request(target="training.train_step", quiz="none"))
     assert all(not t.passed for t in results.tests if t.function == "training.train_step")
     cut = _submission(tmp_path / "cut", {"lstm": [("dc = dc_next + dh_next * o * (1.0 - tc ** 2)",
                                                              "dc = dh_next * o * (1.0 - tc ** 2)")]})
-    results = grading.grade(shipped, cut, target="training.train_step", quiz="none")
+    results = grading.grade(shipped, cut, grading.Request(target="training.train_step", quiz="none"))
     run = [t for t in results.tests if t.function == "training.train_step" and "remember" in t.name]
     assert len(run) == 1 and not run[0].passed
     assert "lstm did not learn" in run[0].feedback and "gru   loss" in run[0].feedback

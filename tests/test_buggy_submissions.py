@@ -22,7 +22,7 @@ def test_mistake_costs_exactly_its_functions(assignment, tmp_path, name):
     """The functions that lose points are exactly the affected ones, and the feedback names the mistake."""
     entry = MANIFEST[name]
     folder = write_submission(tmp_path, {entry["module"]: (entry["replace"], entry["with"])})
-    results = grading.grade(assignment, folder, quiz="none")
+    results = grading.grade(assignment, folder, grading.Request(quiz="none"))
     lost = sorted({t.function for t in results.tests if not t.passed})
     assert lost == sorted(entry["affected"]), [(t.name, t.feedback) for t in results.tests if not t.passed]
     assert all(t.status != "error" for t in results.tests)

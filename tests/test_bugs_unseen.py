@@ -23,7 +23,7 @@ def test_unseen_bug_is_named_with_its_mistake(assignment, tmp_path, name):
     """The bug costs exactly its functions, and the feedback names exactly its mistake."""
     entry = MANIFEST[name]
     folder = write_submission(tmp_path, {entry["module"]: (entry["replace"], entry["with"])})
-    results = grading.grade(assignment, folder, quiz="none")
+    results = grading.grade(assignment, folder, grading.Request(quiz="none"))
     failed = [t for t in results.tests if not t.passed]
     assert sorted({t.function for t in failed}) == sorted(entry["affected"]), [(t.name, t.feedback) for t in failed]
     named = sorted({m for t in failed for m in t.mistakes})

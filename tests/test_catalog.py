@@ -131,7 +131,7 @@ def test_named_mistake_reaches_the_student(assignment, tmp_path):
 
     folder = write_submission(tmp_path, {"lstm": ('return sigmoid(params["Wf"] @ concat + params["bf"])',
                                                   'return np.tanh(params["Wf"] @ concat + params["bf"])')})
-    results = grading.grade(assignment, folder, target="lstm.forget_gate", quiz="none")
+    results = grading.grade(assignment, folder, grading.Request(target="lstm.forget_gate", quiz="none"))
     failed = [t for t in values_tests(results) if not t.passed]
     assert failed and all("known mistake lstm-forget-gate-tanh" in t.feedback for t in failed)
     assert all(t.mistakes == ["lstm-forget-gate-tanh"] for t in failed)
@@ -144,7 +144,7 @@ def test_broken_catalog_file_is_a_note_for_the_instructor(make_assignment):
 
     root = make_assignment()
     (root / "grader" / "mistakes" / "zz.yaml").write_text("- id: x\n")
-    results = grading.grade(config.load(root), COURSE / "solutions", target="lstm", quiz="none")
+    results = grading.grade(config.load(root), COURSE / "solutions", grading.Request(target="lstm", quiz="none"))
     assert results.tests and all(t.passed for t in results.tests)
     assert any("zz.yaml:1" in n and "lacks" in n for n in results.instructor_notes)
     assert not any("zz.yaml" in n for n in results.notices)
@@ -162,7 +162,7 @@ def test_a_mistake_is_named_only_where_it_is_true(assignment, tmp_path, name):
 
     entry = UNNAMED[name]
     folder = write_submission(tmp_path, {entry["module"]: (entry["replace"], entry["with"])})
-    results = grading.grade(assignment, folder, quiz="none")
+    results = grading.grade(assignment, folder, grading.Request(quiz="none"))
     assert sorted({t.function for t in results.tests if not t.passed}) == sorted(entry["affected"])
     named = [(t.name, t.mistakes, t.feedback) for t in results.tests if t.mistakes or "known mistake" in t.feedback]
     assert named == []
@@ -178,7 +178,7 @@ def test_a_formula_that_fails_is_told_to_the_instructor(make_assignment, tmp_pat
     tanh_gate = ('return sigmoid(params["Wf"] @ concat + params["bf"])',
                  'return np.tanh(params["Wf"] @ concat + params["bf"])')
     folder = write_submission(tmp_path / "submission", {"lstm": tanh_gate})
-    results = grading.grade(config.load(root), folder, target="lstm.forget_gate", quiz="none")
+    results = grading.grade(config.load(root), folder, grading.Request(target="lstm.forget_gate", quiz="none"))
     assert any("demo.yaml:1" in n and "formula bug" in n for n in results.instructor_notes)
     assert results.defects and not any("formula bug" in t.feedback for t in results.tests)
 

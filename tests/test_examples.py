@@ -46,7 +46,7 @@ def test_a_planted_mistake_is_caught_and_named(attention, tmp_path):
     path = tmp_path / "attention.py"
     path.write_text(path.read_text().replace("    return Q @ np.swapaxes(K, -1, -2) / np.sqrt(d_k)\n",
                                              "    return Q @ np.swapaxes(K, -1, -2)\n"))
-    results = grading.grade(attention, tmp_path, quiz="none")
+    results = grading.grade(attention, tmp_path, grading.Request(quiz="none"))
     lost = {t.function for t in results.tests if not t.passed}
     assert lost == {"attention.attention_scores"}
     named = {m for t in results.tests for m in t.mistakes}
@@ -62,6 +62,7 @@ def test_its_own_dimensions_name_the_axes(attention, tmp_path):
     path.write_text(path.read_text().replace("    return weights @ V, weights\n",
                                              "    out = weights @ V\n    out[:, 1:, 0] += 1.0\n"
                                              "    return out, weights\n"))
-    results = grading.grade(attention, tmp_path, target="attention.scaled_dot_product_attention", quiz="none")
+    results = grading.grade(attention, tmp_path,
+                            grading.Request(target="attention.scaled_dot_product_attention", quiz="none"))
     feedback = next(t.feedback for t in results.tests if not t.passed)
     assert "query positions 1, 2 of 3" in feedback and "value features 0 of 6" in feedback

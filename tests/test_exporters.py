@@ -112,7 +112,7 @@ def test_a_broken_released_question_keeps_the_maximum_and_tells_only_the_instruc
 def test_answers_file_problems_name_the_file_not_the_server_path(assignment, tmp_path):
     """A student's broken answers.yaml is reported as answers.yaml:line, never with the grader's path."""
     (tmp_path / "answers.yaml").write_text("student: ada\nlstm-gates: [\n")
-    results = grading.grade(assignment, tmp_path, target="quiz")
+    results = grading.grade(assignment, tmp_path, grading.Request(target="quiz"))
     assert results.notices and all(n.startswith("answers.yaml") for n in results.notices), results.notices
     assert str(tmp_path) not in json.dumps(gradescope.render(results))
 
@@ -140,6 +140,7 @@ def test_every_exporter_writes_utf8_for_lone_surrogates_from_a_worker(assignment
     import yaml
     from test_hostile_suite import HOSTILE, build, written_in_utf8
     expect = yaml.safe_load((HOSTILE / "lone_surrogates" / "expect.yaml").read_text())
-    results = grading.grade(assignment, build("lone_surrogates", expect, tmp_path / "s"), include_hidden=False)
+    results = grading.grade(assignment, build("lone_surrogates", expect, tmp_path / "s"),
+                            grading.Request(include_hidden=False))
     written_in_utf8(results)
     assert any("cannot differentiate \ufffd here \ufffd" in t.feedback for t in results.tests)

@@ -25,7 +25,7 @@ def tanh_gate_results(assignment, tmp_path_factory):
     tanh_gate = ('return sigmoid(params["Wf"] @ concat + params["bf"])',
                  'return np.tanh(params["Wf"] @ concat + params["bf"])')
     folder = write_submission(tmp_path_factory.mktemp("tanh"), {"lstm": tanh_gate})
-    return grading.grade(assignment, folder, student="ada", quiz="none")
+    return grading.grade(assignment, folder, grading.Request(student="ada", quiz="none"))
 
 
 def test_junit_is_read_by_a_junit_parser_with_points_in_names(tanh_gate_results, tmp_path):
@@ -49,7 +49,7 @@ def test_junit_survives_what_a_student_prints(assignment, tmp_path):
     folder = write_submission(tmp_path / "s", {"activations": ("    return 1.0 - np.tanh(z) ** 2\n",
                                                                "    print('\\x00\\x07\\x1b[31m bell')\n"
                                                                "    return 1.0 - np.tanh(z) ** 2\n")})
-    results = grading.grade(assignment, folder, target="activations.tanh_derivative", quiz="none")
+    results = grading.grade(assignment, folder, grading.Request(target="activations.tanh_derivative", quiz="none"))
     path = tmp_path / "report.xml"
     path.write_text(junit.render(results))
     assert len(list(next(iter(junitparser.JUnitXml.fromfile(str(path)))))) == len(results.tests)
@@ -145,7 +145,7 @@ def test_a_submission_zipped_inside_a_folder_is_graded_from_it(tmp_path):
 def test_quiz_feedback_in_an_lms_is_the_verdict_now_and_the_rest_later(assignment, tmp_path):
     """By default a student sees right or wrong at once; explanations and answers come after the due date, in a
     separate 0-point test, so one submission cannot read out the key."""
-    results = grading.grade(assignment, COURSE / "solutions", target="quiz", for_lms=True)
+    results = grading.grade(assignment, COURSE / "solutions", grading.Request(target="quiz", for_lms=True))
     right = next(t for t in results.tests if t.name == "quiz.lstm-forget-gate-role")
     later = next(t for t in results.tests if t.name == "quiz.lstm-forget-gate-role: feedback")
     assert right.feedback.startswith("Correct.") and "Explanation" not in right.feedback
@@ -158,7 +158,7 @@ def test_the_quiz_setting_can_show_everything_at_once(make_assignment):
     from gatelab.course import config
 
     spec = config.load(make_assignment(quiz={"feedback": "full"}))
-    results = grading.grade(spec, Path(COURSE / "solutions"), target="quiz", for_lms=True)
+    results = grading.grade(spec, Path(COURSE / "solutions"), grading.Request(target="quiz", for_lms=True))
     assert not [t for t in results.tests if t.name.endswith(": feedback")]
     assert "Explanation" in next(t for t in results.tests if t.name == "quiz.lstm-forget-gate-role").feedback
 

@@ -40,8 +40,8 @@ def test_named_alike_at_home_and_at_grading(assignment, home, tmp_path, name):
     side's feedback holding what it must say (and never a wrong cause)."""
     entry = CORPUS[name]
     folder = write_submission(tmp_path / "submission", changes(entry))
-    graded = grading.grade(assignment, folder, quiz="none")
-    at_home = grading.grade(home, folder, quiz="none")
+    graded = grading.grade(assignment, folder, grading.Request(quiz="none"))
+    at_home = grading.grade(home, folder, grading.Request(quiz="none"))
     lost = sorted({t.function for t in graded.tests if not t.passed})
     assert lost == sorted(entry["affected"]), [(t.name, t.feedback) for t in graded.tests if not t.passed]
     public = {t.name: t.score for t in graded.tests if t.visibility == "visible"}

@@ -132,7 +132,7 @@ def test_hostile_submission_is_contained(fast_root, tmp_path, monkeypatch, name,
     if "grader_mb" in expect:
         tracemalloc.start()
     try:
-        results = grading.grade(assignment, submission, quiz="full" if expect.get("quiz") else "none")
+        results = grading.grade(assignment, submission, grading.Request(quiz="full" if expect.get("quiz") else "none"))
     finally:
         peak = tracemalloc.get_traced_memory()[1] if tracemalloc.is_tracing() else 0
         tracemalloc.stop()

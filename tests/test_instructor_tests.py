@@ -19,7 +19,8 @@ def _property(results):
 
 def test_the_shipped_property_test_passes_for_the_reference_with_its_markers(assignment):
     """The example in grader/tests/test_properties.py: 2 points, visible, passed by the reference."""
-    test = _property(grading.grade(assignment, COURSE / "solutions", target="lstm.forget_gate", quiz="none"))
+    test = _property(grading.grade(assignment, COURSE / "solutions",
+                                   grading.Request(target="lstm.forget_gate", quiz="none")))
     assert test.passed and test.max_score == 2 and test.visibility == "visible"
 
 
@@ -29,7 +30,7 @@ def test_the_students_function_runs_in_the_worker_never_in_the_grader(assignment
         '    return sigmoid(params["Wf"] @ concat + params["bf"])\n',
         '    import os\n    print("running in", os.getpid())\n'
         '    return sigmoid(params["Wf"] @ concat + params["bf"])\n')})
-    test = _property(grading.grade(assignment, folder, target="lstm.forget_gate", quiz="none"))
+    test = _property(grading.grade(assignment, folder, grading.Request(target="lstm.forget_gate", quiz="none")))
     assert test.passed and "running in" in test.output
     assert str(__import__("os").getpid()) not in test.output.split()
     assert "lstm" not in sys.modules
@@ -39,14 +40,15 @@ def test_a_wrong_function_fails_with_the_judges_words(assignment, tmp_path):
     """A forget gate with tanh is about 1 for bf = +10 but -1, not 0, for bf = -10: failed, explained, no error."""
     folder = write_submission(tmp_path, {"lstm": ('return sigmoid(params["Wf"] @ concat + params["bf"])',
                                                   'return np.tanh(params["Wf"] @ concat + params["bf"])')})
-    test = _property(grading.grade(assignment, folder, target="lstm.forget_gate", quiz="none"))
+    test = _property(grading.grade(assignment, folder, grading.Request(target="lstm.forget_gate", quiz="none")))
     assert test.status == "failed" and test.score == 0
     assert "f with bf = -10 is wrong in 20 of 20 entries" in test.feedback
 
 
 def test_a_stub_fails_with_its_hint(assignment):
     """On the stubs, the property test says the function is not implemented, like every other test."""
-    test = _property(grading.grade(assignment, COURSE / "exercises", target="lstm.forget_gate", quiz="none"))
+    test = _property(grading.grade(assignment, COURSE / "exercises",
+                                   grading.Request(target="lstm.forget_gate", quiz="none")))
     assert test.status == "failed" and "lstm.forget_gate is not implemented yet" in test.feedback
 
 
@@ -56,7 +58,8 @@ def test_a_typo_in_an_instructors_test_is_a_grader_fault_that_says_what_was_mean
     (root / "grader" / "tests" / "test_typo.py").write_text(
         "import pytest\n\n\n@pytest.mark.grades('lstm.forget_gate')\ndef test_typo(student):\n"
         "    student.lstm.forgetgate(1, 2, 3)\n")
-    results = grading.grade(config.load(root), COURSE / "solutions", target="lstm.forget_gate", quiz="none")
+    results = grading.grade(config.load(root), COURSE / "solutions",
+                            grading.Request(target="lstm.forget_gate", quiz="none"))
     assert any("Did you mean 'lstm.forget_gate'" in f for f in results.faults), results.faults
 
 
@@ -64,7 +67,7 @@ def test_a_wrong_part_does_not_cost_an_instructors_test_of_the_function_above_it
     """The forget gate's property holds with a sigmoid that returns zeros: the test measures the gate's own work."""
     zero_sigmoid = ("    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))\n", "    return np.zeros_like(z)\n")
     folder = write_submission(tmp_path, {"activations": zero_sigmoid})
-    assert _property(grading.grade(assignment, folder, target="lstm.forget_gate", quiz="none")).passed
+    assert _property(grading.grade(assignment, folder, grading.Request(target="lstm.forget_gate", quiz="none"))).passed
 
 
 NOTED = '''\
@@ -91,11 +94,12 @@ def test_a_note_reaches_the_student_when_the_test_passes_and_when_it_fails(make_
     root = make_assignment()
     (root / "grader" / "tests" / "test_noted.py").write_text(NOTED)
     assignment = config.load(root)
-    passed = next(t for t in grading.grade(assignment, COURSE / "solutions", target="rnn.rnn_forward",
-                                           quiz="none").tests if t.name.startswith("rnn.rnn_forward: What"))
+    graded = grading.grade(assignment, COURSE / "solutions", grading.Request(target="rnn.rnn_forward", quiz="none"))
+    passed = next(t for t in graded.tests if t.name.startswith("rnn.rnn_forward: What"))
     assert passed.passed and passed.feedback == "your h[0, 0, -1] is 0.4621"
     folder = write_submission(tmp_path, {"rnn": ("return np.tanh(params[\"Wh\"] @ concat + params[\"bh\"])",
                                                  "return params[\"Wh\"] @ concat + params[\"bh\"]")})
-    failed = next(t for t in grading.grade(assignment, folder, target="rnn.rnn_forward", quiz="none").tests
+    failed = next(t for t in grading.grade(assignment, folder,
+                                           grading.Request(target="rnn.rnn_forward", quiz="none")).tests
                   if t.name.startswith("rnn.rnn_forward: What"))
     assert not failed.passed and failed.feedback.splitlines() == ["tanh(0.5) expected", "your h[0, 0, -1] is 0.5000"]

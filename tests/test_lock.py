@@ -213,7 +213,7 @@ def test_autograde_marks_the_quiz_alike_marked_or_unmarked(make_assignment, tmp_
         path.write_text(path.read_text().replace("local_feedback: marked", f"local_feedback: {setting}"))
         spec = config.load(root)
         assert spec.local_feedback == setting
-        results = grading.grade(spec, folder, target="quiz")
+        results = grading.grade(spec, folder, grading.Request(target="quiz"))
         scores.append(json.dumps([(t.name, t.score, t.max_score, t.feedback) for t in results.tests]))
     assert scores[0] == scores[1]
     assert f"quiz.{question.id}" in scores[0] and "Not right." in scores[0]

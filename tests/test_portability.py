@@ -94,14 +94,14 @@ def test_answers_saved_by_any_editor_are_marked_and_a_legacy_one_is_named(assign
     legacy code page marks nothing and says where and what to do (the run goes on)."""
     folder = write_submission(tmp_path / "s", {})
     (folder / "answers.yaml").write_text(ANSWERS, encoding="utf-8")
-    plain = grading.grade(assignment, folder, target="quiz")
+    plain = grading.grade(assignment, folder, grading.Request(target="quiz"))
     for data in (codecs.BOM_UTF8 + ANSWERS.replace("\n", "\r\n").encode(), ANSWERS.encode("utf-16")):
         (folder / "answers.yaml").write_bytes(data)
-        again = grading.grade(assignment, folder, target="quiz")
+        again = grading.grade(assignment, folder, grading.Request(target="quiz"))
         assert [(t.name, t.score) for t in again.tests] == [(t.name, t.score) for t in plain.tests]
     assert plain.score == plain.max_score > 0
     (folder / "answers.yaml").write_bytes(ANSWERS.replace("student: reference", "student: Zoë").encode("cp1252"))
-    legacy = grading.grade(assignment, folder, target="quiz")
+    legacy = grading.grade(assignment, folder, grading.Request(target="quiz"))
     assert legacy.score == 0
     assert any(n.startswith("answers.yaml:4: the answers file is not UTF-8 text (byte 0xeb") for n in legacy.notices)
 
@@ -123,7 +123,7 @@ def test_an_exercise_saved_in_a_legacy_code_page_is_explained(assignment, tmp_pa
     source = (folder / "activations.py").read_text(encoding="utf-8").replace(
         "import numpy as np", 'import numpy as np\nGREETING = "Zoë"', 1)
     (folder / "activations.py").write_bytes(source.encode("cp1252"))
-    results = grading.grade(assignment, folder, target="activations.sigmoid", quiz="none")
+    results = grading.grade(assignment, folder, grading.Request(target="activations.sigmoid", quiz="none"))
     assert results.tests and not any(t.passed for t in results.tests if t.kind is Kind.VALUES)
     assert any("activations.py is not saved as UTF-8, the encoding Python reads: save it as UTF-8" in t.feedback
                for t in results.tests)

@@ -47,7 +47,8 @@ def documented(document: dict) -> None:
 def tanh_gate(assignment, tmp_path_factory):
     gate = TANH_GATE
     folder = write_submission(tmp_path_factory.mktemp("tanh"), {"lstm": gate})
-    return grading.grade(assignment, folder, student="ada", quiz="none", include_hidden=True, for_lms=True)
+    return grading.grade(assignment, folder,
+                         grading.Request(student="ada", quiz="none", include_hidden=True, for_lms=True))
 
 
 def test_results_json_is_as_documented(tanh_gate):

@@ -282,13 +282,13 @@ def test_validation_problems_cite_file_line_and_id(tmp_path, text, message):
 def test_answers_file_problems_are_reported_and_the_code_is_still_graded(assignment, tmp_path):
     """A broken answers file gets a message with file and line; the exercises are graded regardless."""
     (tmp_path / "answers.yaml").write_text("vanishing: [unclosed\n")
-    results = grading.grade(assignment, COURSE / "solutions", target=None, include_hidden=False)
+    results = grading.grade(assignment, COURSE / "solutions", grading.Request(target=None, include_hidden=False))
     assert results.notices == []
     from conftest import write_submission
 
     folder = write_submission(tmp_path / "sub", {})
     (folder / "answers.yaml").write_text("student: s1\nsigmoid-derivative-peak: [a\n")
-    results = grading.grade(assignment, folder, include_hidden=False)
+    results = grading.grade(assignment, folder, grading.Request(include_hidden=False))
     assert any("answers.yaml:" in n and "not valid YAML" in n for n in results.notices)
     code = [t for t in results.tests if not t.function.startswith("quiz.")]
     assert code and all(t.passed for t in code)
@@ -301,7 +301,7 @@ def test_unknown_id_and_unreadable_answer_cite_lines(assignment, tmp_path):
     """An unknown id is a notice with a suggestion; an unreadable answer fails with its line."""
     (tmp_path / "answers.yaml").write_text(
         "student: s1\nsigmoid-derivative-peek: a\nsigmoid-derivative-peak: zz\n")
-    results = grading.grade(assignment, tmp_path, target="quiz")
+    results = grading.grade(assignment, tmp_path, grading.Request(target="quiz"))
     assert any(":2: there is no question 'sigmoid-derivative-peek'" in n and "Did you mean" in n
                for n in results.notices)
     peak = next(t for t in results.tests if t.name == "quiz.sigmoid-derivative-peak")
@@ -348,7 +348,7 @@ def test_interactive_quiz_saves_as_it_goes_and_resumes(tmp_path, make_assignment
     again = CliRunner().invoke(main, ["quiz", "--assignment", str(root), "--submission", str(folder)],
                                input="skip\nquit\n")
     assert f"{first.id} (" not in again.output and f"{second.id} (" in again.output
-    graded = grading.grade(config.load(root), folder, target=f"quiz.{first.id}")
+    graded = grading.grade(config.load(root), folder, grading.Request(target=f"quiz.{first.id}"))
     points = next(t.max_score for t in graded.tests if t.name == f"quiz.{first.id}")
     assert points != first.points  # the quiz share scales it
     assert f"{first.id} ({round(points, 2):g} points," in run.output  # the header shows the points as graded
@@ -394,7 +394,7 @@ def test_broken_bank_costs_its_question_not_the_run(make_assignment, tmp_path):
     root = make_assignment()
     (root / "grader" / "quiz" / "zz_broken.yaml").write_text("- id: broken\n  type: single\n  prompt: p\n")
     spec = config.load(root)
-    results = grading.grade(spec, COURSE / "solutions", include_hidden=False)
+    results = grading.grade(spec, COURSE / "solutions", grading.Request(include_hidden=False))
     assert any("zz_broken.yaml:1" in n and "broken" in n for n in results.instructor_notes)
     assert not results.notices
     assert all(t.passed for t in results.tests)
@@ -503,8 +503,8 @@ def test_answers_under_another_id_keep_their_meaning(assignment, tmp_path):
     """Graded as the LMS's id, letters are read as the answering id saw them; changed numbers are said."""
     bank = loading.load(COURSE / "grader" / "quiz")
     (tmp_path / "answers.yaml").write_text(_right_answers(bank, "alice"))
-    own = grading.grade(assignment, tmp_path, target="quiz")
-    lms = grading.grade(assignment, tmp_path, target="quiz", student="12345")
+    own = grading.grade(assignment, tmp_path, grading.Request(target="quiz"))
+    lms = grading.grade(assignment, tmp_path, grading.Request(target="quiz", student="12345"))
     assert own.score == own.max_score and lms.student == "12345"
     renumbered = {q.id for q in bank.questions if q.variables and
                   variants.variant(q, "alice").values != variants.variant(q, "12345").values}
@@ -560,7 +560,7 @@ def test_quiz_share_weighs_every_output_alike_and_nothing_earns_nothing(assignme
 
     from gatelab.report.exporters import gradescope
 
-    full = grading.grade(assignment, COURSE / "solutions", include_hidden=True)
+    full = grading.grade(assignment, COURSE / "solutions", grading.Request(include_hidden=True))
     quiz_max = sum(t.max_score for t in full.tests if t.function.startswith("quiz."))
     code_max = full.max_score - quiz_max
     assert quiz_max == pytest.approx(assignment.quiz_share * (code_max + quiz_max), rel=0.02)  # own tests aside
@@ -568,7 +568,7 @@ def test_quiz_share_weighs_every_output_alike_and_nothing_earns_nothing(assignme
     document = json.loads(json.dumps(gradescope.render(full)))
     assert document["score"] == pytest.approx(full.score)
     assert sum(t["max_score"] for t in document["tests"]) == pytest.approx(full.max_score)
-    nothing = grading.grade(assignment, tmp_path, target="quiz")
+    nothing = grading.grade(assignment, tmp_path, grading.Request(target="quiz"))
     assert nothing.score == 0 and nothing.max_score == pytest.approx(quiz_max)
 
 

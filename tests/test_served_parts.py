@@ -118,6 +118,7 @@ def test_a_release_records_the_part_calls_of_the_instructors_own_public_tests(tm
         "z = np.asarray(z, dtype=np.float64)", "z = np.asarray(z, dtype=np.float64) * 0.5")})
     own = "lstm.forget_gate: With Wf = 0"
     for course in (config.load(student), config.load(COURSE)):
-        results = grading.grade(course, folder, target="lstm.forget_gate", include_hidden=False, quiz="none")
+        results = grading.grade(course, folder,
+                                grading.Request(target="lstm.forget_gate", include_hidden=False, quiz="none"))
         [test] = [t for t in results.tests if t.name.startswith(own)]
         assert test.passed, (course.root, test.feedback)

@@ -49,7 +49,8 @@ def _with_shim(make_assignment, **shim: str) -> config.Assignment:
 def test_a_test_that_only_grades_is_judged_directly(make_assignment, tmp_path, monkeypatch, shim):
     calls = _direct_calls(monkeypatch)
     assignment = _with_shim(make_assignment, **shim)
-    results = grading.grade(assignment, write_submission(tmp_path / "s", BUGS), target="rnn", quiz="none")
+    results = grading.grade(assignment, write_submission(tmp_path / "s", BUGS),
+                            grading.Request(target="rnn", quiz="none"))
     assert len(calls) == len(results.tests) > 0
 
 
@@ -63,17 +64,18 @@ def test_anything_more_runs_through_pytest_with_the_same_results(assignment, mak
                                                                 monkeypatch, shim):
     """The protocol path and the direct path grade alike; only a test that does nothing but grade is direct."""
     submission = write_submission(tmp_path / "s", BUGS)
-    direct = grading.grade(assignment, submission, target="rnn", quiz="none")  # its test_rnn.py only grades
+    direct = grading.grade(assignment, submission,
+                           grading.Request(target="rnn", quiz="none"))  # its test_rnn.py only grades
     calls = _direct_calls(monkeypatch)
     other = _with_shim(make_assignment, **shim)
-    through_pytest = grading.grade(other, submission, target="rnn", quiz="none")
+    through_pytest = grading.grade(other, submission, grading.Request(target="rnn", quiz="none"))
     assert calls == [] and _facts(through_pytest) == _facts(direct)
     assert any(t.status == "failed" for t in direct.tests) and any(t.passed for t in direct.tests)
 
 
 def test_the_instructors_own_code_in_a_contract_test_runs(make_assignment, tmp_path):
     assignment = _with_shim(make_assignment, body="    grade(contract_test)\n    assert False, 'also this'\n")
-    results = grading.grade(assignment, COURSE / "solutions", target="rnn", quiz="none")
+    results = grading.grade(assignment, COURSE / "solutions", grading.Request(target="rnn", quiz="none"))
     assert results.tests and all("also this" in t.feedback and t.score == 0 for t in results.tests)
 
 
@@ -82,10 +84,10 @@ def test_a_resident_session_grades_one_submission_after_another_as_single_runs_d
     submissions = [COURSE / "solutions", COURSE / "exercises", write_submission(tmp_path / "bug", BUGS)]
     warm = Warm.start(assignment)
     try:
-        kept = [grading.grade(assignment, s, quiz="none", warm=warm) for s in submissions]
+        kept = [grading.grade(assignment, s, grading.Request(quiz="none"), warm=warm) for s in submissions]
     finally:
         warm.close()
-    alone = [grading.grade(assignment, s, quiz="none") for s in submissions]
+    alone = [grading.grade(assignment, s, grading.Request(quiz="none")) for s in submissions]
     for resident, single in zip(kept, alone):
         assert _facts(resident) == _facts(single)
         assert (resident.hidden_count, resident.faults) == (single.hidden_count, single.faults)
@@ -106,9 +108,9 @@ def test_calls_made_ahead_grade_as_calls_made_test_by_test(make_assignment, tmp_
                                              "gru": ("import numpy as np", "import numpy as np\nprint('gru!')\n"
                                                                           "from nowhere import nothing")}),
     ]
-    ahead = [grading.grade(assignment, s, quiz="none") for s in submissions]
+    ahead = [grading.grade(assignment, s, grading.Request(quiz="none")) for s in submissions]
     monkeypatch.setattr(Trials, "prefetch", lambda self, functions: None)
-    one_by_one = [grading.grade(assignment, s, quiz="none") for s in submissions]
+    one_by_one = [grading.grade(assignment, s, grading.Request(quiz="none")) for s in submissions]
     for made_ahead, alone in zip(ahead, one_by_one):
         assert _facts(made_ahead) == _facts(alone)
         assert made_ahead.limits_hit == alone.limits_hit and made_ahead.notices == alone.notices

@@ -40,8 +40,8 @@ def test_the_local_check_finds_what_grading_finds_on_the_public_cases(assignment
     """Changing an input in place (a hidden aspect) costs points in `grade check` too, not only at grading."""
     module, qualname, old, new = IN_PLACE[name]
     folder = write_submission(tmp_path, {module: (old, new)})
-    local = grading.grade(assignment, folder, target=qualname, include_hidden=False, quiz="none")
-    graded = grading.grade(assignment, folder, target=qualname, quiz="none")
+    local = grading.grade(assignment, folder, grading.Request(target=qualname, include_hidden=False, quiz="none"))
+    graded = grading.grade(assignment, folder, grading.Request(target=qualname, quiz="none"))
     lost_locally = [t for t in local.tests if not t.passed]
     assert [t.case for t in lost_locally] == ["inputs_unchanged"], [(t.name, t.feedback) for t in lost_locally]
     assert "in place" in lost_locally[0].feedback
@@ -53,7 +53,7 @@ def test_the_local_check_finds_what_grading_finds_on_the_public_cases(assignment
 
 def test_the_reference_still_gets_full_local_marks(assignment):
     """Every aspect judged locally holds for the reference, and the hidden count leaves the aspects out."""
-    local = grading.grade(assignment, COURSE / "solutions", include_hidden=False, quiz="none")
+    local = grading.grade(assignment, COURSE / "solutions", grading.Request(include_hidden=False, quiz="none"))
     assert local.full_marks, [(t.name, t.feedback) for t in local.tests if not t.passed]
     aspects = {t.function for t in local.tests if t.kind is Kind.ASPECT and t.case == "inputs_unchanged"}
     assert aspects == {s.function.qualname for s in assignment.tests if s.aspect == "inputs_unchanged"}
@@ -110,13 +110,15 @@ def test_an_endless_loop_costs_a_check_one_time_limit_and_grading_its_strikes(ma
     folder = write_submission(tmp_path / "submission", {
         "activations": ("    return 1.0 - np.tanh(z) ** 2\n", "    while True:\n        pass\n")})
     spec = config.load(root)
-    home = grading.grade(spec, folder, target="activations.tanh_derivative", include_hidden=False, quiz="none")
+    home = grading.grade(spec, folder,
+                         grading.Request(target="activations.tanh_derivative", include_hidden=False, quiz="none"))
     values = [t for t in home.tests if t.kind is Kind.VALUES]
     assert len(values) >= 3
     timed_out = [t for t in values if "ran past the 1 s time limit;" in t.feedback]
     assert len(timed_out) == 1 and values[0] is timed_out[0], [t.feedback[:80] for t in values]
     assert all("already ran past the 1 s time limit once" in t.feedback for t in values[1:])
-    graded = grading.grade(spec, folder, target="activations.tanh_derivative", include_hidden=True, quiz="none")
+    graded = grading.grade(spec, folder,
+                           grading.Request(target="activations.tanh_derivative", include_hidden=True, quiz="none"))
     assert sum("ran past the 1 s time limit;" in t.feedback for t in graded.tests) == 2
     assert home.limits_hit == ["activations.tanh_derivative: time limit"]
 
@@ -127,7 +129,8 @@ def test_fix_the_part_first_comes_before_the_arrays(assignment, tmp_path):
         ('return sigmoid(params["Wf"] @ concat + params["bf"])',
          'return np.tanh(params["Wf"] @ concat + params["bf"])'),
         ("h_next = hidden_state(o, c_next)", "h_next = hidden_state(o, c_prev)")]})
-    results = grading.grade(assignment, folder, target="lstm.lstm_cell_forward", include_hidden=False, quiz="none")
+    results = grading.grade(assignment, folder,
+                            grading.Request(target="lstm.lstm_cell_forward", include_hidden=False, quiz="none"))
     feedback = next(t.feedback for t in results.tests if not t.passed)
     assert "Fix it first" in feedback and "expected" in feedback, feedback
     assert feedback.index("Fix it first") < feedback.index("expected")
@@ -184,7 +187,8 @@ def test_what_did_not_run_is_not_headed_shape_and_dtype(tmp_path):
     shown = check(COURSE / "exercises", "lstm.forget_gate", "--verbose")
     assert "shape and dtype:" not in shown
     assert "Judged once the values are right: shape and dtype" in shown
-    results = grading.grade(config.load(COURSE), COURSE / "exercises", target="lstm.forget_gate", quiz="none")
+    results = grading.grade(config.load(COURSE), COURSE / "exercises",
+                            grading.Request(target="lstm.forget_gate", quiz="none"))
     aspect = next(t for t in results.tests if t.case == "shape_and_dtype")
     assert not aspect.judged and "has not returned a result yet" in aspect.feedback
 
@@ -211,8 +215,8 @@ def test_the_student_release_judges_hidden_aspects_locally(student_release):
 def test_a_derivative_outside_its_possible_range_is_told_so(assignment, tmp_path):
     """sigmoid' can only lie in [0, 0.25]: a result outside says which values are impossible and why."""
     folder = write_submission(tmp_path, {"activations": ("return s * (1.0 - s)", "return s * (1.0 - s) - 0.1")})
-    results = grading.grade(assignment, folder, target="activations.sigmoid_derivative", include_hidden=False,
-                            quiz="none")
+    results = grading.grade(assignment, folder,
+                            grading.Request(target="activations.sigmoid_derivative", include_hidden=False, quiz="none"))
     feedback = next(t.feedback for t in results.tests if not t.passed)
     assert "outside [0, 0.25]" in feedback and "slope of at most 0.25" in feedback, feedback
 

@@ -32,14 +32,14 @@ def _changes(entry: dict) -> dict[str, list[tuple[str, str]]]:
 
 @pytest.fixture(scope="module")
 def full_marks(assignment) -> float:
-    return grading.grade(assignment, COURSE / "solutions", quiz="none").max_score
+    return grading.grade(assignment, COURSE / "solutions", grading.Request(quiz="none")).max_score
 
 
 @pytest.mark.parametrize("name", [_param(name) for name in sorted(MANIFEST)])
 def test_variant_gets_full_marks(assignment, full_marks, tmp_path, name):
     """A correct rewrite passes every test, and the grader never fails on it."""
     folder = write_submission(tmp_path, _changes(MANIFEST[name]))
-    results = grading.grade(assignment, folder, quiz="none")
+    results = grading.grade(assignment, folder, grading.Request(quiz="none"))
     failing = [(t.name, t.status, t.feedback) for t in results.tests if not t.passed]
     assert failing == []
     assert results.score == results.max_score == full_marks

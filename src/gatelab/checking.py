@@ -97,15 +97,14 @@ def check(target: str | None = None, submission: str | Path | None = None, *, as
     ``warm`` (the check server's) gives what it keeps warm for an assignment.
     """
     from gatelab.course import config
-    from gatelab.grading.run import grade
+    from gatelab.grading.run import Request, grade
 
     spec = config.load(Path(assignment) if assignment else config.find_root(Path.cwd()))
     kept = warm(spec) if warm else None
     from gatelab.report import render
     renderer = kept.renderer if kept else render.for_assignment(spec.grader)
-    results = grade(spec, Path(submission) if submission else spec.exercises, target=target,
-                            include_hidden=include_hidden, quiz=quiz_mode(spec, locked), student=student,
-                            renderer=renderer, warm=kept)
+    request = Request(target=target, include_hidden=include_hidden, quiz=quiz_mode(spec, locked), student=student)
+    results = grade(spec, Path(submission) if submission else spec.exercises, request, renderer=renderer, warm=kept)
     return CheckResult(results, renderer, verbose=verbose, unchanged=_since_last_check(results))
 
 

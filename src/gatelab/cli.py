@@ -128,10 +128,12 @@ def _watch(target: str | None, submission: Path | None, assignment: Path | None,
     from gatelab import watching
 
     spec = _assignment(assignment)
+    from gatelab.grading.run import Request
     from gatelab.report import render
+
+    request = Request(target=target, include_hidden=include_hidden, quiz=quiz_mode(spec, locked), student=student)
     results = watching.watch(spec, submission or spec.exercises, render.for_assignment(spec.grader),
-                             lambda text: click.echo(text, nl=False), target=target, include_hidden=include_hidden,
-                             quiz=quiz_mode(spec, locked), student=student, verbose=verbose)
+                             lambda text: click.echo(text, nl=False), request, verbose=verbose)
     return results.exit_code(strict) if results is not None else EXIT_OK
 
 
@@ -183,15 +185,15 @@ def autograde(submission: Path, fmt: str, output: Path | None, metadata: Path | 
     """
 
     def action() -> int:
-        from gatelab.grading.run import grade
+        from gatelab.grading.run import Request, grade
         from gatelab.grading.submission import Context, read_metadata
         from gatelab.report.exporters import markdown
 
         exporter = _exporter(fmt)
         context = read_metadata(metadata) if metadata else Context()
         try:
-            results = grade(_assignment(assignment), submission, include_hidden=True, student=student, for_lms=True,
-                            context=context)
+            results = grade(_assignment(assignment), submission,
+                            Request(include_hidden=True, student=student, for_lms=True, context=context))
         except GatelabError as exc:
             reason = str(exc)
             _write(exporter.failure(reason), output, fmt)

@@ -22,6 +22,7 @@ import functools
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Iterator
 
@@ -32,6 +33,7 @@ from gatelab.report.results import QUIZ
 
 if TYPE_CHECKING:
     from gatelab.course.config import Assignment
+    from gatelab.grading.run import Request
     from gatelab.grading.sandbox import Sandbox
     from gatelab.report.render import Renderer
     from gatelab.report.results import Results, TestResult
@@ -181,16 +183,17 @@ class Shown:
 class Watcher:
     """A resident ``grade check``: the trusted side loaded once, a fresh worker ready, the last feedback shown."""
 
-    def __init__(self, spec: Assignment, submission: Path, renderer: Renderer, *, target: str | None = None,
-                 include_hidden: bool = False, quiz: str = "full", student: str | None = None,
+    def __init__(self, spec: Assignment, submission: Path, renderer: Renderer, request: Request | None = None,
                  verbose: bool = False) -> None:
+        from gatelab.grading.run import Request
         from gatelab.grading.submission import locate
         from gatelab.grading.target import check_target
 
-        check_target(spec, target)
-        self.spec, self.renderer, self.target = spec, renderer, target
+        self.request = request or Request(include_hidden=False)
+        check_target(spec, self.request.target)
+        self.spec, self.renderer, self.target = spec, renderer, self.request.target
         self.folder, _ = locate(submission)
-        self.include_hidden, self.quiz, self.student, self.verbose = include_hidden, quiz, student, verbose
+        self.include_hidden, self.quiz, self.verbose = self.request.include_hidden, self.request.quiz, verbose
         self.shown: Shown | None = None
         self._warm: Any = None  # run.Warm: the trusted side, the pytest session and the worker template
         self._ready: Sandbox | None = None
@@ -291,9 +294,8 @@ class Watcher:
         from gatelab.grading.run import grade
 
         try:
-            return grade(self.spec, self.folder, target=target, include_hidden=self.include_hidden,
-                                 quiz=quiz, student=self.student, renderer=self.renderer, warm=self._warm,
-                                 sandbox=sandbox)
+            return grade(self.spec, self.folder, replace(self.request, target=target, quiz=quiz),
+                         renderer=self.renderer, warm=self._warm, sandbox=sandbox)
         finally:
             if sandbox is not None:
                 sandbox.close()
@@ -358,15 +360,13 @@ def _ctrl_c_stops() -> None:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def watch(spec: Assignment, submission: Path, renderer: Renderer, echo: Callable[[str], None], *,
-          target: str | None = None, include_hidden: bool = False, quiz: str = "full", student: str | None = None,
-          verbose: bool = False) -> Results | None:
+def watch(spec: Assignment, submission: Path, renderer: Renderer, echo: Callable[[str], None],
+          request: Request | None = None, verbose: bool = False) -> Results | None:
     """Show the full check, then the changed feedback after every save, until Ctrl-C; the last results (None
     when stopped before the first check ended)."""
     require_watcher()
     _ctrl_c_stops()
-    watcher = Watcher(spec, submission, renderer, target=target, include_hidden=include_hidden, quiz=quiz,
-                      student=student, verbose=verbose)
+    watcher = Watcher(spec, submission, renderer, request, verbose)
     try:
         echo(watcher.first())
         echo(f"Watching {watcher.folder} for changes (Ctrl-C to stop).\n")

@@ -34,7 +34,7 @@ from gatelab.course.contract import Contract, Function
 from gatelab.grading import diagnostics
 from gatelab.grading.cases import make_args
 from gatelab.grading.reference import Reference
-from gatelab.grading.run import grade
+from gatelab.grading.run import Request, grade
 from gatelab.quiz import linting
 from gatelab.report.render import Renderer, for_assignment
 from gatelab.report.results import Results
@@ -74,13 +74,14 @@ def check_mistake(assignment: Assignment, mistake: Mistake, renderer: Renderer) 
     the hidden ones only when the public ones miss or do not name it, to say which hole it is."""
     with tempfile.TemporaryDirectory(prefix="gatelab-audit-") as tmp:
         _plant(assignment, mistake, Path(tmp), renderer)
-        public = _caught(grade(assignment, Path(tmp), target=mistake.function, include_hidden=False,
-                                       quiz="none", renderer=renderer), mistake)
+        public = _caught(grade(assignment, Path(tmp),
+                               Request(target=mistake.function, include_hidden=False, quiz="none"),
+                               renderer=renderer), mistake)
         if public.caught and public.named:
             return Check(f"mistake {mistake.id}", True,
                        f"caught by {len(public.caught)} public test(s), named in {len(public.named)}")
-        full = _caught(grade(assignment, Path(tmp), target=mistake.function, quiz="none",
-                                     renderer=renderer), mistake)
+        full = _caught(grade(assignment, Path(tmp), Request(target=mistake.function, quiz="none"),
+                             renderer=renderer), mistake)
     if not full.caught:
         return Check(f"mistake {mistake.id}", False, f"no test of {mistake.function} catches it ({mistake.where})")
     if not public.caught:
@@ -126,7 +127,7 @@ def _plant_no_work(assignment: Assignment, kind: str, folder: Path, renderer: Re
 def _no_work_results(assignment: Assignment, kind: str, renderer: Renderer) -> Results:
     with tempfile.TemporaryDirectory(prefix="gatelab-audit-") as tmp:
         _plant_no_work(assignment, kind, Path(tmp), renderer)
-        return grade(assignment, Path(tmp), quiz="none", renderer=renderer)
+        return grade(assignment, Path(tmp), Request(quiz="none"), renderer=renderer)
 
 
 def check_no_work(assignment: Assignment, kind: str, renderer: Renderer) -> Check:
@@ -185,11 +186,11 @@ def _loaded(root: str) -> tuple[Assignment, Renderer, dict[str, Mistake]]:
 def _whole_runs(assignment: Assignment, renderer: Renderer) -> dict[str, Callable[[], Check]]:
     """The checks that grade a whole submission (the slow ones), by the name the progress shows."""
     def reference() -> Check:
-        results = grade(assignment, assignment.solutions, quiz="none", renderer=renderer)
+        results = grade(assignment, assignment.solutions, Request(quiz="none"), renderer=renderer)
         return Check("reference gets full marks", results.full_marks, _summary(results))
 
     def stubs() -> Check:
-        results = grade(assignment, assignment.exercises, quiz="none", renderer=renderer)
+        results = grade(assignment, assignment.exercises, Request(quiz="none"), renderer=renderer)
         return Check("stubs get zero", results.score == 0, _summary(results))
 
     runs: dict[str, Callable[[], Check]] = {"reference": reference, "stubs": stubs,

@@ -89,7 +89,7 @@ def _own_test_calls(assignment: Assignment, oracle: Any, renderer: Renderer) -> 
     """The calls the reference's composites make to their parts in the instructor's own public tests: the
     reference graded as a submission on the public tests, every part the grader serves it heard."""
     from gatelab.grading.oracle import Listening
-    from gatelab.grading.run import Warm, grade
+    from gatelab.grading.run import Request, Warm, grade
     from gatelab.grading.session import Resident
 
     listening = Listening(oracle)
@@ -98,7 +98,7 @@ def _own_test_calls(assignment: Assignment, oracle: Any, renderer: Renderer) -> 
         shutil.copytree(assignment.solutions, submission, ignore=shutil.ignore_patterns("__pycache__", "*.yaml"))
         warm = Warm(listening, [], renderer, Resident(assignment, renderer), None)
         try:
-            grade(assignment, submission, include_hidden=False, quiz="none", renderer=renderer, warm=warm)
+            grade(assignment, submission, Request(include_hidden=False, quiz="none"), renderer=renderer, warm=warm)
         finally:
             warm.close()
     return listening.heard

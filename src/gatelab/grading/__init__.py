@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what the lazy names below are, for the type checker
     from gatelab.grading.run import QUIZ_MODES as QUIZ_MODES
+    from gatelab.grading.run import Request as Request
     from gatelab.grading.run import grade as grade
 
-_LAZY = ("grade", "QUIZ_MODES")
+_LAZY = ("grade", "Request", "QUIZ_MODES")
 
 
 def __getattr__(name: str) -> Any:

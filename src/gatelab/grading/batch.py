@@ -188,7 +188,7 @@ def grade_one(root: str, student: str, source: str, budget: float | None,
               notices: Sequence[str] = ()) -> dict[str, Any]:
     """Grade one submission (in a worker process of the batch); returns its row as plain data. ``notices``
     (how its files were found) go first in its feedback."""
-    from gatelab.grading.run import grade
+    from gatelab.grading.run import Request, grade
     from gatelab.grading.submission import unpack
 
     row = Row(student, source)
@@ -199,8 +199,7 @@ def grade_one(root: str, student: str, source: str, budget: float | None,
             if folder.is_file():
                 found += unpack(folder, Path(tmp))
                 folder = Path(tmp)
-            results = grade(assignment, folder, include_hidden=True, student=student, for_lms=True,
-                                    warm=warm)
+            results = grade(assignment, folder, Request(include_hidden=True, student=student, for_lms=True), warm=warm)
             results.notices[:0] = found
             from gatelab.report import classbook
             from gatelab.report.exporters import json as json_exporter

@@ -47,39 +47,57 @@ def forbidden(assignment: Assignment) -> list[Path]:
     return [assignment.root, assignment.solutions, assignment.grader]
 
 
-def grade(assignment: Assignment, submission: Path, *, target: str | None = None, include_hidden: bool = True,
-          on_result: Callable[[TestResult], None] | None = None, quiz: str = "full",
-          student: str | None = None, renderer: Any = None, for_lms: bool = False, warm: Warm | None = None,
-          sandbox: Sandbox | None = None, context: Context | None = None) -> Results:
-    """Grade ``submission`` (exercise files and answers.yaml) and return every test's result.
+@dataclass(frozen=True)
+class Request:
+    """What one grading run is asked, whoever asks (check, watch, autograde, batch, audit, release).
 
-    ``quiz`` is ``full`` (the autograder's bank), ``locked`` (the student's
-    copy, as on a student's machine) or ``none``; ``student`` picks the
-    question variants (default: the answers file's ``student``). Pass the
-    command's ``renderer`` so that one is built per command. ``for_lms``:
-    the results go to a student through an LMS, so the quiz shows what the
-    assignment's ``quiz`` setting allows now, and the rest later;
-    ``context`` is what the LMS said of the submission (its student, unless
-    ``student`` is given; its dates; notices for the student and problems for
-    the instructor), kept on the results.
+    ``target`` narrows it (a module, a function, ``quiz`` or ``quiz.<id>``);
+    ``include_hidden`` runs the hidden tests too; ``quiz`` is ``full`` (the
+    autograder's bank), ``locked`` (the student's copy, as on a student's
+    machine) or ``none``; ``student`` picks the question variants (default:
+    the answers file's ``student``, else the LMS's); ``for_lms``: the results
+    go to a student through an LMS, so the quiz shows what the assignment's
+    ``quiz`` setting allows now, and the rest later; ``context`` is what the
+    LMS said of the submission (its student, dates, notices for the student
+    and problems for the instructor), kept on the results.
+    """
 
-    A caller that grades again and again (a batch's process, ``grade check
+    target: str | None = None
+    include_hidden: bool = True
+    quiz: str = "full"
+    student: str | None = None
+    for_lms: bool = False
+    context: Context = field(default_factory=Context)
+
+    @property
+    def who(self) -> str | None:
+        """The student who picks the variants: the one asked for, else the LMS's."""
+        return self.student or self.context.student
+
+
+def grade(assignment: Assignment, submission: Path, request: Request = Request(), *,
+          on_result: Callable[[TestResult], None] | None = None, renderer: Any = None, warm: Warm | None = None,
+          sandbox: Sandbox | None = None) -> Results:
+    """Grade ``submission`` (exercise files and answers.yaml) as ``request`` asks and return every test's result.
+
+    Pass the command's ``renderer`` so that one is built per command. A
+    caller that grades again and again (a batch's process, ``grade check
     --watch``) passes what it keeps between runs as ``warm`` (see
     :class:`Warm`), and may pass a ``sandbox`` it started ahead of time and
-    restaged, and closes itself.
+    restaged, and closes itself. ``on_result`` hears each test's result as it
+    is judged.
     """
     from gatelab.grading.submission import holds_nothing, locate
 
-    context = context or Context()
-    student = student or context.student
+    target, context = request.target, request.context
     targets.check_target(assignment, target)
-    wall = isolation.require(isolation.policy(assignment.isolation) if for_lms else WEAK)
+    wall = isolation.require(isolation.policy(assignment.isolation) if request.for_lms else WEAK)
     submission, notices = locate(Path(submission))
     started = time.perf_counter()
     results = Results(title=assignment.title, submission=str(submission), seed=assignment.seed,
-                      student=student or "", checksum=assignment.checksum, notices=notices,
+                      student=request.who or "", checksum=assignment.checksum, notices=notices,
                       isolation=wall.summary(), isolation_missing=wall.missing(), empty=holds_nothing(submission))
-    if warm is not None and include_hidden:  # grading reads the catalog up front (see load_oracle): its notes
+    if warm is not None and request.include_hidden:  # grading reads the catalog up front (see load_oracle)
         results.instructor_notes.extend(warm.notes)
     quiz_only = targets.quiz_only(target)
 
@@ -91,14 +109,13 @@ def grade(assignment: Assignment, submission: Path, *, target: str | None = None
             results.hidden_points += points
     if not quiz_only:
         template = warm.template if warm else None
-        box = sandbox or Sandbox(submission, call_limits(assignment, include_hidden), forbid=forbidden(assignment),
-                                 template=template)
-        _grade_code(assignment, results, renderer, target, include_hidden, on_result, warm, box,
+        box = sandbox or Sandbox(submission, call_limits(assignment, request.include_hidden),
+                                 forbid=forbidden(assignment), template=template)
+        _grade_code(assignment, results, renderer, target, request.include_hidden, on_result, warm, box,
                     owned=sandbox is None)
-    if quiz != "none" and (not target or quiz_only):
-        only = targets.question(target)
-        _grade_quiz(assignment, submission, results, renderer, locked=quiz == "locked", student=student,
-                    only=only, for_lms=for_lms, banks=warm.banks if warm else None)
+    if request.quiz != "none" and (not target or quiz_only):
+        _grade_quiz(assignment, submission, results, renderer, locked=request.quiz == "locked", student=request.who,
+                    only=targets.question(target), for_lms=request.for_lms, banks=warm.banks if warm else None)
     results.notices.extend(context.notices)
     results.instructor_notes.extend(context.problems)
     results.due_date, results.submitted_at = context.due_date, context.submitted_at
