@@ -138,7 +138,7 @@ class Shown:
             module = test.function.split(".")[0]
             if target is None:
                 return (module in modules if modules else module != QUIZ) if quiz == "none" else True
-            return targets.selects(target, test.function)
+            return targets.Target(target).selects(test.function)
 
         tests = self.results.tests
         if target is None and quiz == "none" and modules:
@@ -187,10 +187,10 @@ class Watcher:
                  verbose: bool = False) -> None:
         from gatelab.grading.run import Request
         from gatelab.grading.submission import locate
-        from gatelab.grading.target import check_target
+        from gatelab.grading.target import Target
 
         self.request = request or Request(include_hidden=False)
-        check_target(spec, self.request.target)
+        Target.parse(spec, self.request.target)
         self.spec, self.renderer, self.target = spec, renderer, self.request.target
         self.folder, _ = locate(submission)
         self.include_hidden, self.quiz, self.verbose = self.request.include_hidden, self.request.quiz, verbose
@@ -280,7 +280,7 @@ class Watcher:
     def _runs(self, modules: set[str], answers: bool) -> list[tuple[str | None, str, bool]]:
         """(target, quiz mode, needs a worker) for each grading run a change calls for, within the scope."""
         runs: list[tuple[str | None, str, bool]] = []
-        scope = self.target.split(".")[0] if self.target else None
+        scope = targets.Target(self.target).scope
         if modules and scope != QUIZ and (scope is None or scope in modules):
             if self.target or len(modules) == 1:
                 runs.append((self.target or next(iter(modules)), "none", True))

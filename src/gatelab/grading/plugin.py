@@ -35,7 +35,7 @@ from gatelab.course.config import VALUES, Assignment, TestSpec
 from gatelab.errors import ConfigError, did_you_mean
 from gatelab.grading.judge import Judge, Verdict
 from gatelab.grading.sandbox import HIDDEN, PUBLIC
-from gatelab.grading.target import selects
+from gatelab.grading.target import Target
 from gatelab.report.render import Renderer
 from gatelab.report.results import Cause, Kind, Results, Status, TestResult
 
@@ -217,7 +217,8 @@ class GradingPlugin:
         return True
 
     def _run(self, job: Job, items: list[pytest.Item]) -> None:
-        selected = [item for item in items if selects(job.target, _function_of(item))]
+        aim = Target(job.target)
+        selected = [item for item in items if aim.selects(_function_of(item))]
         left_out = {item.nodeid for item in selected if _left_out(job, item)}
         job.judge.trials.prefetch(spec.function for spec in (_spec_of(item) for item in selected
                                                       if item.nodeid not in left_out) if spec is not None)

@@ -90,7 +90,7 @@ def grade(assignment: Assignment, submission: Path, request: Request = Request()
     from gatelab.grading.submission import holds_nothing, locate
 
     target, context = request.target, request.context
-    targets.check_target(assignment, target)
+    aim = targets.Target.parse(assignment, target)
     wall = isolation.require(isolation.policy(assignment.isolation) if request.for_lms else WEAK)
     submission, notices = locate(Path(submission))
     started = time.perf_counter()
@@ -99,12 +99,12 @@ def grade(assignment: Assignment, submission: Path, request: Request = Request()
                       isolation=wall.summary(), isolation_missing=wall.missing(), empty=holds_nothing(submission))
     if warm is not None and request.include_hidden:  # grading reads the catalog up front (see load_oracle)
         results.instructor_notes.extend(warm.notes)
-    quiz_only = targets.quiz_only(target)
+    quiz_only = aim.quiz_only
 
     from gatelab.report import render
     renderer = renderer or (warm.renderer if warm else render.for_assignment(assignment.grader))
     for qualname, (count, points) in assignment.withheld.items():  # a student release: run only at grading
-        if targets.selects(target, qualname):
+        if aim.selects(qualname):
             results.hidden_count += count
             results.hidden_points += points
     if not quiz_only:
@@ -115,7 +115,7 @@ def grade(assignment: Assignment, submission: Path, request: Request = Request()
                     owned=sandbox is None)
     if request.quiz != "none" and (not target or quiz_only):
         _grade_quiz(assignment, submission, results, renderer, locked=request.quiz == "locked", student=request.who,
-                    only=targets.question(target), for_lms=request.for_lms, banks=warm.banks if warm else None)
+                    only=aim.question, for_lms=request.for_lms, banks=warm.banks if warm else None)
     results.notices.extend(context.notices)
     results.instructor_notes.extend(context.problems)
     results.due_date, results.submitted_at = context.due_date, context.submitted_at
