@@ -195,7 +195,8 @@ class Watcher:
         self.folder, _ = locate(submission)
         self.include_hidden, self.quiz, self.verbose = self.request.include_hidden, self.request.quiz, verbose
         self.shown: Shown | None = None
-        self._warm: Any = None  # run.Warm: the trusted side, the pytest session and the worker template
+        self._cache: Any = None  # run.WarmCache holding the one run.Warm a watch keeps (trusted side, session,
+        self._warm: Any = None  # worker template), as the check server and a batch keep theirs
         self._ready: Sandbox | None = None
 
     # The runs.
@@ -204,7 +205,8 @@ class Watcher:
         from gatelab.grading import run
         from gatelab.report.exporters import terminal
 
-        self._warm = run.Warm.start(self.spec, self.renderer)  # right answers computed once, tests collected once
+        self._cache = run.WarmCache(1)
+        self._warm = self._cache.get(self.spec)  # right answers computed once, tests collected once
         results = self._grade(self.target, self.quiz, self._start_sandbox())
         if not self.include_hidden:  # with --all, grade() has told them
             results.instructor_notes.extend(self._warm.notes)
@@ -272,9 +274,9 @@ class Watcher:
         if self._ready is not None:
             self._ready.close()
             self._ready = None
-        if self._warm is not None:
-            self._warm.close()
-            self._warm = None
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = self._warm = None
 
     # What to grade.
     def _runs(self, modules: set[str], answers: bool) -> list[tuple[str | None, str, bool]]:
