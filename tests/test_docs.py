@@ -116,3 +116,29 @@ def test_each_lms_page_says_what_was_verified_and_how():
         text = (DOCS / "instructor" / f"{name}.md").read_text(encoding="utf-8")
         assert re.search(r"\*{1,2}(Verified|What was verified)", text) and re.search(r"tests/test_\w+\.py", text), name
         assert re.search(r"[Nn]ot\s+verified|not\s+in\s+CI", text), name
+
+
+FILE_BLOCK = re.compile(r'^```\w+ title="(?P<path>[^"]+)"\n(?P<text>.*?)^```$', re.M | re.S)
+SHELL_BLOCK = re.compile(r"^```sh\n(?P<text>.*?)^```$", re.M | re.S)
+
+
+def test_the_course_from_scratch_is_a_course_gatelab_grades(tmp_path):
+    """docs/instructor/from-scratch.md, followed as written: its files written into an empty folder and its
+    commands run there give the exercises, full marks for the reference and an audit that holds, as it says."""
+    page = (DOCS / "instructor" / "from-scratch.md").read_text(encoding="utf-8")
+    files = {m["path"]: m["text"] for m in FILE_BLOCK.finditer(page)}
+    assert {"solutions/act.py", "grader/contract.yaml", "grader/config.yaml", "grader/tests/test_act.py"} <= set(files)
+    for relative, text in files.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text, encoding="utf-8")
+    (commands,) = [m["text"].split("\n")[:-1] for m in SHELL_BLOCK.finditer(page)]
+    assert [c.split()[:2] for c in commands] == [["grade", "generate"], ["grade", "check"], ["grade", "audit"]]
+    said = {}
+    for command in commands:
+        done = subprocess.run([sys.executable, "-m", "gatelab", *command.split()[1:]], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=600, env={**os.environ, "NO_COLOR": "1"})
+        assert done.returncode == 0, (command, done.stdout, done.stderr)
+        said[command.split()[1]] = done.stdout
+    assert "raise NotImplementedError('np.maximum with 0')" in (tmp_path / "exercises" / "act.py").read_text()
+    assert "Score: 8/8" in page and "Score: 8/8" in said["check"]
+    assert "All 12 checks hold." in page and "All 12 checks hold." in said["audit"]
