@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Pr
 
 from gatelab.course.config import Assignment
 from gatelab.errors import GatelabError, UsageError
+from gatelab.grading.submission import files as submitted_files
 from gatelab.version import __version__
 
 if TYPE_CHECKING:
@@ -139,11 +140,12 @@ def stage_canvas(folder: Path, out: Path, expected: list[str]) -> dict[str, tupl
 
 
 def fingerprint(path: Path) -> str:
-    """What a submission holds, as a hash: a zip's bytes, or every file of a folder (name and bytes), read in
-    chunks. A symbolic link is never followed (grading leaves links out too): its own name and target count."""
+    """What a submission holds, as a hash: a zip's bytes, or every file of a folder that grading looks at
+    (``submission.files``: name and bytes, read in chunks). A symbolic link is never followed (grading leaves
+    links out too): its own name and target count."""
     digest = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_symlink() or p.is_file())
-    for file in files:
+    held = [path] if path.is_file() else [file for file, _ in submitted_files(path)]
+    for file in held:
         digest.update(str(file.relative_to(path.parent)).encode() + b"\0")
         if file.is_symlink():
             digest.update(b"-> " + os.fsencode(os.readlink(file)))

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from gatelab.errors import UsageError
-from gatelab.grading.submission import IGNORED, UNPACK_LIMITS, unpack
+from gatelab.grading.submission import UNPACK_LIMITS, files, unpack
 from gatelab.version import __version__
 
 INSTALL = 'grading on a Dask cluster needs Dask\'s distributed: pip install "gatelab[dask]"'
@@ -62,15 +62,11 @@ def pack_submission(source: Path) -> tuple[bytes, list[str]]:
     entries: dict[str, bytes] = {}
     notices: list[str] = []
     size = 0
-    for path in sorted(source.rglob("*")):
+    for path, linked in files(source):
         relative = path.relative_to(source)
-        if any(part in IGNORED or part.startswith(".") for part in relative.parts):
-            continue
-        if any(p.is_symlink() for p in [path, *path.parents][: len(relative.parts)]):
+        if linked:
             if path.is_symlink():
                 notices.append(f"{relative.as_posix()} is a symbolic link; it was left out (submit the file itself)")
-            continue
-        if not path.is_file():
             continue
         size += path.stat().st_size
         if len(entries) >= max_files or size > max_bytes:

@@ -37,6 +37,7 @@ from gatelab.grading import confine, isolation, pipes, wire
 from gatelab.grading.clock import BACKSTOP, POLL, Allowance, Stopwatch
 from gatelab.grading.hardening import non_dumpable
 from gatelab.grading.launch import kill_tree, launch
+from gatelab.grading.submission import files as submitted_files
 from gatelab.grading.transcript import Transcript
 
 STARTUP_SECONDS = 3.0  # allowed on top of the limit for a new worker's own start-up (numpy import)
@@ -118,11 +119,11 @@ def stage(submission: Path, into: Path, group: int | None = None) -> list[str]:
     notes: list[str] = []
     max_files, max_bytes = STAGED_LIMITS
     copied = size = 0
-    for path in sorted(submission.rglob("*.py")):
+    for path, linked in submitted_files(submission):
         relative = path.relative_to(submission)
-        if any(part.startswith(".") or part == "__pycache__" for part in relative.parts[:-1]):
+        if path.suffix != ".py":
             continue
-        if any(p.is_symlink() for p in [path, *path.parents][: len(relative.parts)]):
+        if linked:
             notes.append(f"{relative} is a symbolic link; it was left out (submit the file itself)")
             continue
         if copied >= max_files or size + path.stat().st_size > max_bytes:

@@ -28,6 +28,21 @@ def _entries(folder: Path) -> list[Path]:
     return [p for p in folder.iterdir() if p.name not in IGNORED and not p.name.startswith(".")]
 
 
+def files(folder: Path) -> list[tuple[Path, bool]]:
+    """Every file (or symbolic link) of a submission folder that grading looks at, in a fixed order, with
+    whether it is ``linked``: it, or a folder above it in the submission, is a symbolic link, which grading
+    never follows. What an editor or an OS leaves (``IGNORED``, hidden names) is left out, at any depth. The
+    one walk of a submission: staged for its workers, packed for a cluster, fingerprinted for a rerun."""
+    found = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if any(part in IGNORED or part.startswith(".") for part in relative.parts):
+            continue
+        if path.is_symlink() or path.is_file():
+            found.append((path, any(p.is_symlink() for p in [path, *path.parents][: len(relative.parts)])))
+    return found
+
+
 def locate(folder: Path) -> tuple[Path, list[str]]:
     """The folder that holds the submission's files, and notices for the student on how it was found."""
     folder = Path(folder).resolve()
