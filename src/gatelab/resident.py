@@ -53,19 +53,13 @@ class WarmStates:
     def status(self) -> dict[str, Any]:
         return {"pid": os.getpid(), "checks": self.checks, "assignments": self._cache.roots}
 
-    def warm(self, assignment: Any) -> Any:
-        """The ``Warm`` of ``assignment``, made again when the assignment changed (its checksum)."""
-        return self._cache.get(assignment)
-
     def prepare(self, folder: str, assignment: str) -> None:
         """Make the assignment of a check run from ``folder`` warm now (before its next check asks)."""
-        from pathlib import Path
-
         from gatelab.course import config
         from gatelab.errors import GatelabError
 
         try:
-            self.warm(config.load(Path(folder, assignment) if assignment else config.find_root(Path(folder))))
+            self._cache.get(config.load(Path(folder, assignment) if assignment else config.find_root(Path(folder))))
         except (GatelabError, OSError):
             pass  # the next check says what is wrong
 
@@ -79,7 +73,7 @@ class WarmStates:
         self.checks += 1
         with _as_caller(request, fds, gone):
             try:
-                cli.main(args=[str(a) for a in request["argv"]], prog_name="grade", obj={"warm": self.warm})
+                cli.main(args=[str(a) for a in request["argv"]], prog_name="grade", obj={"warm": self._cache.get})
             except SystemExit as exc:
                 return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
             except Exception:  # noqa: BLE001 - re-raised by the command itself (GATELAB_DEBUG=1): shown as it would be

@@ -191,12 +191,11 @@ class Watcher:
 
         self.request = request or Request(include_hidden=False)
         Target.parse(spec, self.request.target)
-        self.spec, self.renderer, self.target = spec, renderer, self.request.target
+        self.spec, self.renderer = spec, renderer
         self.folder, _ = locate(submission)
-        self.include_hidden, self.quiz, self.verbose = self.request.include_hidden, self.request.quiz, verbose
+        self.verbose = verbose
         self.shown: Shown | None = None
-        self._cache: Any = None  # run.WarmCache holding the one run.Warm a watch keeps (trusted side, session,
-        self._warm: Any = None  # worker template), as the check server and a batch keep theirs
+        self._warm: Any = None  # run.Warm: the trusted side, the pytest session and the worker template
         self._ready: Sandbox | None = None
 
     # The runs.
@@ -205,10 +204,9 @@ class Watcher:
         from gatelab.grading import run
         from gatelab.report.exporters import terminal
 
-        self._cache = run.WarmCache(1)
-        self._warm = self._cache.get(self.spec)  # right answers computed once, tests collected once
-        results = self._grade(self.target, self.quiz, self._start_sandbox())
-        if not self.include_hidden:  # with --all, grade() has told them
+        self._warm = run.Warm.start(self.spec, self.renderer)  # right answers computed once, tests collected once
+        results = self._grade(self.request.target, self.request.quiz, self._start_sandbox())
+        if not self.request.include_hidden:  # with --all, grade() has told them
             results.instructor_notes.extend(self._warm.notes)
         self.shown = Shown(results, self.verbose)
         self._ready = self._start_sandbox()
@@ -274,22 +272,22 @@ class Watcher:
         if self._ready is not None:
             self._ready.close()
             self._ready = None
-        if self._cache is not None:
-            self._cache.close()
-            self._cache = self._warm = None
+        if self._warm is not None:
+            self._warm.close()
+            self._warm = None
 
     # What to grade.
     def _runs(self, modules: set[str], answers: bool) -> list[tuple[str | None, str, bool]]:
         """(target, quiz mode, needs a worker) for each grading run a change calls for, within the scope."""
         runs: list[tuple[str | None, str, bool]] = []
-        scope = targets.Target(self.target).scope
+        scope = targets.Target(self.request.target).scope
         if modules and scope != QUIZ and (scope is None or scope in modules):
-            if self.target or len(modules) == 1:
-                runs.append((self.target or next(iter(modules)), "none", True))
+            if self.request.target or len(modules) == 1:
+                runs.append((self.request.target or next(iter(modules)), "none", True))
             else:  # several modules: one run of the whole code costs less than one pytest run per module
                 runs.append((None, "none", True))
-        if answers and self.quiz != "none" and scope in (None, QUIZ):
-            runs.append((self.target if scope == QUIZ else QUIZ, self.quiz, False))
+        if answers and self.request.quiz != "none" and scope in (None, QUIZ):
+            runs.append((self.request.target if scope == QUIZ else QUIZ, self.request.quiz, False))
         return runs
 
     def _grade(self, target: str | None, quiz: str, sandbox: Sandbox | None) -> Results:
@@ -307,10 +305,10 @@ class Watcher:
         from gatelab.grading.run import call_limits, forbidden
         from gatelab.grading.sandbox import HIDDEN, PUBLIC, Sandbox
 
-        sandbox = Sandbox(self.folder, call_limits(self.spec, self.include_hidden), forbid=forbidden(self.spec),
+        sandbox = Sandbox(self.folder, call_limits(self.spec, self.request.include_hidden), forbid=forbidden(self.spec),
                           template=self._warm.template if self._warm else None)
         sandbox.start(PUBLIC)
-        if self.include_hidden:
+        if self.request.include_hidden:
             sandbox.start(HIDDEN)
         return sandbox
 

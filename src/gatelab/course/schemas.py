@@ -9,6 +9,7 @@ optional extra (``gatelab[schema]``); without it :func:`available` is false and 
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 from importlib import resources
@@ -36,7 +37,9 @@ def text(name: str) -> str:
     return resources.files("gatelab").joinpath("schemas").joinpath(file_name(name)).read_text(encoding="utf-8")
 
 
+@functools.cache
 def schema(name: str) -> dict[str, Any]:
+    """The schema ``name``, parsed once (read only: a validator never changes it)."""
     loaded: dict[str, Any] = json.loads(text(name))
     return loaded
 

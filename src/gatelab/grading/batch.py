@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Pr
 
 from gatelab.course.config import Assignment
 from gatelab.errors import GatelabError, UsageError
-from gatelab.grading.submission import files as submitted_files
+from gatelab.grading.submission import submitted_files
 from gatelab.version import __version__
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ def stage_canvas(folder: Path, out: Path, expected: list[str]) -> dict[str, tupl
 
 def fingerprint(path: Path) -> str:
     """What a submission holds, as a hash: a zip's bytes, or every file of a folder that grading looks at
-    (``submission.files``: name and bytes, read in chunks). A symbolic link is never followed (grading leaves
+    (``submission.submitted_files``: name and bytes, read in chunks). A symbolic link is never followed (grading leaves
     links out too): its own name and target count."""
     digest = hashlib.sha256()
     held = [path] if path.is_file() else [file for file, _ in submitted_files(path)]
@@ -162,15 +162,16 @@ def _prepared(root: str, budget: float | None) -> tuple[Any, Any]:
     batch (the process's ``WarmCache``): every submission is graded on the same inputs against the same right
     results and catalog, in one pytest session, each in fresh workers forked from one template and never
     reused for another."""
+    assignment = _loaded(root, budget)
+    return assignment, _warm_states().get(assignment)
+
+
+@functools.cache
+def _warm_states() -> Any:
+    """This process's warm grading states (a batch's worker process, a Dask worker)."""
     from gatelab.grading.run import WarmCache
 
-    global _WARM
-    assignment = _loaded(root, budget)
-    _WARM = _WARM or WarmCache(2)
-    return assignment, _WARM.get(assignment)
-
-
-_WARM: Any = None  # this process's warm grading states (a batch's worker process, a Dask worker)
+    return WarmCache(2)
 
 
 @functools.lru_cache(maxsize=2)

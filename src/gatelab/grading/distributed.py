@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from gatelab.errors import UsageError
-from gatelab.grading.submission import UNPACK_LIMITS, files, unpack
+from gatelab.grading.submission import UNPACK_LIMITS, submitted_files, unpack
 from gatelab.version import __version__
 
 INSTALL = 'grading on a Dask cluster needs Dask\'s distributed: pip install "gatelab[dask]"'
@@ -62,7 +62,7 @@ def pack_submission(source: Path) -> tuple[bytes, list[str]]:
     entries: dict[str, bytes] = {}
     notices: list[str] = []
     size = 0
-    for path, linked in files(source):
+    for path, linked in submitted_files(source):
         relative = path.relative_to(source)
         if linked:
             if path.is_symlink():

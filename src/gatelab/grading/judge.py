@@ -187,7 +187,7 @@ class Judge:
         (by kind), a missing file or function, the exercise's stub; NONE for what the function did itself."""
         error, module_file = outcome.error, f"{fn.module}.py"
         frames = error.get("frames") or []
-        last_file = str(frames[-1].get("file", module_file)) if frames else module_file
+        last_file = _where(fn, frames)[0]
         if not_written(self.contract, fn, outcome):
             return Cause.STUB, module_file
         if outcome.status is CallStatus.MISSING:
@@ -300,24 +300,23 @@ class Judge:
     def _import_error(self, fn: Function, error: dict[str, Any]) -> str:
         """The whole import error under the first function it stops; one line under every later one."""
         frames = error.get("frames", [])
-        where = frames[-1] if frames else {"file": f"{fn.module}.py", "line": 0}
-        key = (error.get("type", "?"), error.get("message", ""), where["file"], where["line"])
+        file, line = _where(fn, frames)
+        key = (error.get("type", "?"), error.get("message", ""), file, line)
         first = self._import_errors.setdefault(key, fn.qualname)
         if first != fn.qualname:
             return self.renderer.feedback("import_error_again", qualname=fn.qualname, module=fn.module,
-                                          type=key[0], file=where["file"], line=where["line"], first=first)
+                                          type=key[0], file=file, line=line, first=first)
         return self.renderer.feedback("import_error", module=fn.module, type=key[0], message=key[1], frames=frames)
 
     def _crashed(self, fn: Function, outcome: Outcome) -> str:
         """A worker that ended in a call of ``fn`` or in importing its module, with the lines where it ended
         when the worker wrote them down; an import's ending in full under the first function it stops."""
         frames = outcome.error.get("frames") or []
-        file = str(frames[-1]["file"]) if frames else f"{fn.module}.py"
+        file, line = _where(fn, frames)
         signal = str(outcome.error.get("signal") or "")
         first = fn.qualname
         if outcome.phase == "import":
-            first = self._import_errors.setdefault(("crashed", outcome.message, file, frames[-1]["line"] if frames
-                                                    else 0), fn.qualname)
+            first = self._import_errors.setdefault(("crashed", outcome.message, file, line), fn.qualname)
         return self.renderer.feedback("crashed", qualname=fn.qualname, module=fn.module, message=outcome.message,
                                       phase=outcome.phase, frames=frames, file=file, signal=signal,
                                       first="" if first == fn.qualname else first)
@@ -370,3 +369,10 @@ class Judge:
         if outcome.status is CallStatus.CRASHED:
             return self._crashed(fn, outcome)
         return render(MACROS[outcome.status], qualname=fn.qualname, message=outcome.message)
+
+
+def _where(fn: Function, frames: list[dict[str, Any]]) -> tuple[str, int]:
+    """The file and line where a failure lies: its innermost frame, else ``fn``'s module (line 0: unknown)."""
+    if not frames:
+        return f"{fn.module}.py", 0
+    return str(frames[-1].get("file", f"{fn.module}.py")), int(frames[-1].get("line", 0))

@@ -37,7 +37,7 @@ from gatelab.grading import confine, isolation, pipes, wire
 from gatelab.grading.clock import BACKSTOP, POLL, Allowance, Stopwatch
 from gatelab.grading.hardening import non_dumpable
 from gatelab.grading.launch import kill_tree, launch
-from gatelab.grading.submission import files as submitted_files
+from gatelab.grading.submission import submitted_files
 from gatelab.grading.transcript import Transcript
 
 STARTUP_SECONDS = 3.0  # allowed on top of the limit for a new worker's own start-up (numpy import)
@@ -156,7 +156,6 @@ class _Process:
     def __init__(self, submission: Path, limits: Limits, wall: Any, identity: Any, lane: str,
                  template: Any = None) -> None:
         self.limits = limits
-        self.submission = submission
         self._received = bytearray()  # what the worker wrote that is not a whole frame yet
         self.refused = ""  # why the last frame the worker sent was refused (wire.WireError's message)
         options = ["--submission", str(submission), "--memory-mb", str(limits.memory_mb),

@@ -28,7 +28,7 @@ def _entries(folder: Path) -> list[Path]:
     return [p for p in folder.iterdir() if p.name not in IGNORED and not p.name.startswith(".")]
 
 
-def files(folder: Path) -> list[tuple[Path, bool]]:
+def submitted_files(folder: Path) -> list[tuple[Path, bool]]:
     """Every file (or symbolic link) of a submission folder that grading looks at, in a fixed order, with
     whether it is ``linked``: it, or a folder above it in the submission, is a symbolic link, which grading
     never follows. What an editor or an OS leaves (``IGNORED``, hidden names) is left out, at any depth. The
