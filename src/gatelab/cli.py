@@ -414,6 +414,54 @@ def _submissions_folder(submissions: Path, out: Path) -> Path:
                      "Download Submissions gives)")
 
 
+def threshold_option(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(name, "threshold", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
+                        help="The similarity score (0 to 1) from which a pair is listed.")
+
+
+def _similar_pairs(comparison: Any, page: Path) -> str:
+    """The line that tells how many pairs a comparison flagged, and where to read them."""
+    pairs, close = len(comparison.pairs), len(comparison.close)
+    return (f"similarity: {pairs} pair{'s' if pairs != 1 else ''} of {comparison.students} submissions scored "
+            f"{comparison.options.threshold:.2f} or more, {close} close to the reference: evidence to read in "
+            f"{page}#similarity and {page.parent / 'similarity.csv'}, not a finding")
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for similarity.csv and similarity.html (a grade batch's --out: its results add the "
+                   "uncommon mistakes pairs share).")
+@threshold_option("--threshold")
+@click.option("--reference-threshold", type=click.FloatRange(0.0, 1.0), default=0.9, show_default=True,
+              help="The share of a submission's code (beyond the stubs) that, being the reference's, makes it "
+                   "close to the reference.")
+@click.option("--shown", type=click.IntRange(min=0), default=25, show_default=True,
+              help="Pairs shown on the page with their matching code (similarity.csv has every one).")
+@click.option("--jobs", default=2, show_default=True, help="Processes reading and fingerprinting submissions.")
+@assignment_option
+def similarity(submissions: Path, out: Path, threshold: float, reference_threshold: float, shown: int, jobs: int,
+               assignment: Path | None) -> None:
+    """Compare a class's submissions, as grade batch finds them in SUBMISSIONS (a folder, or Canvas's
+    download): which pairs are more alike than independent work usually is. Names, comments, layout and
+    function order do not hide a copy; the stubs and the reference count for nothing; shared uncommon
+    mistakes count when OUT holds a grade batch's results. Evidence for a person to read: no grade changes.
+    """
+
+    def action() -> int:
+        from gatelab.grading import batch as batching
+        from gatelab.similarity.compare import Options
+
+        spec = _assignment(assignment)
+        folder = _submissions_folder(submissions, out)
+        options = Options(threshold=threshold, reference_threshold=reference_threshold, shown=shown)
+        comparison = batching.similar(spec, folder, out, options, jobs)
+        click.echo(_similar_pairs(comparison, out / "similarity.html"))
+        return EXIT_OK
+
+    _run(action)
+
+
 @main.command(epilog=EXIT_CODES)
 @click.argument("submissions", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
@@ -430,10 +478,15 @@ def _submissions_folder(submissions: Path, out: Path) -> Path:
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Grade on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786) instead of here "
                    '(--jobs is then the workers\' business; pip install "gatelab[dask]").')
+@click.option("--similarity", "compare", is_flag=True,
+              help="Compare the class too: pairs more alike than independent work (code beyond the stubs and the "
+                   "reference, uncommon mistakes shared) in summary.html and similarity.csv. Grades are untouched.")
+@threshold_option("--similarity-threshold")
 @isolation_option
 @assignment_option
 def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster: Path | None,
-          allow_unmatched: bool, column: str | None, scheduler: str | None, assignment: Path | None) -> None:
+          allow_unmatched: bool, column: str | None, scheduler: str | None, assignment: Path | None,
+          compare: bool, threshold: float) -> None:
     """Grade a whole class: every subfolder or .zip of SUBMISSIONS is one student, and so are the files of
     each student in Canvas's "Download Submissions" (the folder, or its zip as downloaded).
 
@@ -447,6 +500,7 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
         from gatelab.grading import batch as batching
         from gatelab.grading import isolation
         from gatelab.report import console, render
+        from gatelab.similarity.compare import Options
 
         spec = _assignment(assignment)
         wall = isolation.require(isolation.policy(spec.isolation))  # before a single submission is graded
@@ -457,7 +511,8 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
                 click.progressbar(length=batching.count(folder), label="grading",
                                   file=sys.stderr if show else open(os.devnull, "w"), show_pos=True) as bar:
             report = batching.grade_class(spec, folder, out, jobs=jobs, budget=budget, roster=roster, column=column,
-                                          engine=engine, on_row=lambda _row: bar.update(1))
+                                          engine=engine, on_row=lambda _row: bar.update(1),
+                                          similarity=Options(threshold=threshold) if compare else None)
         rows, book, late = report.rows, report.book, report.late
         for message in book.unresolved:
             click.echo(f"unresolved: {console.visible(message)}", err=True)  # roster names are the students'
@@ -471,6 +526,8 @@ def batch(submissions: Path, out: Path, jobs: int, budget: float | None, roster:
         failed = sum(bool(row.error) for row in rows)
         click.echo(f"{len(rows)} submissions ({reused} unchanged since the last run, {failed} not graded); "
                    f"wrote {out / 'grades.csv'} and {out / 'summary.html'}")
+        if report.similarity is not None:
+            click.echo(_similar_pairs(report.similarity, out / "summary.html"))
         renderer = render.for_assignment(spec.grader)
         click.echo(renderer.terminal("reasons_terminal.j2", style=click.style, explained=report.explained), nl=False)
         if (book.unmatched or book.unresolved) and not allow_unmatched:

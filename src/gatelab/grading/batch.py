@@ -39,6 +39,7 @@ from gatelab.version import __version__
 if TYPE_CHECKING:
     from gatelab.report.classbook import Gradebook
     from gatelab.report.reasons import Explained
+    from gatelab.similarity.compare import Comparison, Options
 
 STATE = "state.json"
 _SAFE = re.compile(r"[^\w.@+-]+")  # letters of any script stay (Zoë_Müller), as NFC: a Mac's names match
@@ -137,6 +138,15 @@ def stage_canvas(folder: Path, out: Path, expected: list[str]) -> dict[str, tupl
         notices = canvas.stage(student, staging / key, expected)
         staged[key] = (staging / key, notices, student)
     return staged
+
+
+def _students(assignment: Assignment, folder: Path, out: Path) -> tuple[dict[str, tuple[Path, list[str], Any]],
+                                                                        dict[str, Path], dict[Path, str]]:
+    """The students of ``folder``: its Canvas download's staged in ``out/canvas`` (:func:`stage_canvas`),
+    then every submission :func:`sort_out` finds, and the folders it refuses."""
+    canvas_students = stage_canvas(folder, out, expected_files(assignment))
+    found, refused = sort_out(folder, {key: path for key, (path, _, _) in canvas_students.items()})
+    return canvas_students, found, refused
 
 
 def fingerprint(path: Path) -> str:
@@ -260,8 +270,7 @@ def run(assignment: Assignment, folder: Path, out: Path, jobs: int = 1, budget: 
 
     root, checksum = assignment.root, assignment.checksum
     write_row = functools.partial(_write_row, out, renderer=render.for_assignment(assignment.grader))
-    canvas_students = stage_canvas(folder, out, expected_files(assignment))
-    found, refused = sort_out(folder, {key: path for key, (path, _, _) in canvas_students.items()})
+    canvas_students, found, refused = _students(assignment, folder, out)
     notices = {key: staged[1] for key, staged in canvas_students.items()}
     (out / "results").mkdir(parents=True, exist_ok=True)
     state_path = out / STATE
@@ -310,17 +319,25 @@ class ClassReport:
     book: Gradebook
     late: list[str]
     explained: Explained
+    similarity: Comparison | None = None  # the class compared (``--similarity``), written to similarity.csv
 
 
 def grade_class(assignment: Assignment, folder: Path, out: Path, *, jobs: int = 1, budget: float | None = None,
                 roster: Path | None = None, column: str | None = None, engine: Engine | None = None,
-                on_row: Callable[[Row], None] | None = None) -> ClassReport:
+                on_row: Callable[[Row], None] | None = None, similarity: Options | None = None) -> ClassReport:
     """``grade batch``'s work: grade every submission in ``folder`` (see :func:`run`), then write Canvas's
     ``grades.csv`` (matched to ``roster`` when given; the assignment column ``column``, default the title)
-    and the class summary ``summary.html`` into ``out``."""
+    and the class summary ``summary.html`` into ``out``; with ``similarity``, compare the class too
+    (:func:`compare_class`) for the summary's section and ``similarity.csv``."""
     from gatelab.report import classbook, reasons, render
 
     rows = run(assignment, folder, out, jobs=jobs, budget=budget, on_row=on_row, engine=engine)
+    compared = None
+    (out / "similarity.csv").unlink(missing_ok=True)  # an earlier run's: no longer this class's
+    if similarity is not None:
+        graded = [row for row in rows if not row.unclear]
+        compared = compare_class(assignment, {row.student: Path(row.source) for row in graded}, out, similarity,
+                                 jobs, {row.student: row.digest for row in graded})
     people = classbook.read_roster(roster) if roster else None
     book = classbook.canvas_csv(rows, column or assignment.title, people)
     (out / "grades.csv").write_text(book.text, encoding="utf-8", newline="")
@@ -328,8 +345,47 @@ def grade_class(assignment: Assignment, folder: Path, out: Path, *, jobs: int = 
     explained = reasons.explain(rows, late=late, unmatched=book.unmatched)
     (out / "summary.html").write_text(classbook.summary_html(rows, assignment.title,
                                                              render.for_assignment(assignment.grader), explained,
-                                                             book.unresolved))
-    return ClassReport(rows, book, late, explained)
+                                                             book.unresolved, compared))
+    return ClassReport(rows, book, late, explained, compared)
+
+
+def compare_class(assignment: Assignment, sources: Mapping[str, Path], out: Path, options: Options, jobs: int = 1,
+                  digests: Mapping[str, Mapping[str, Any]] | None = None) -> Comparison:
+    """Compare every submission (student -> folder or .zip) with every other (``gatelab.similarity``), the
+    assignment's stubs and reference as boilerplate, and write ``out/similarity.csv``. ``digests``: each
+    student's row digest, for the uncommon mistakes they share (without: code alone)."""
+    from gatelab.grading import submission
+    from gatelab.similarity import compare, outcomes, report
+
+    modules = tuple(assignment.contract.modules)
+    read = functools.partial(submission.sources, modules=modules)
+    boilerplate = compare.Boilerplate.of(*(read(where) if where.is_dir() else {}
+                                           for where in (assignment.exercises, assignment.solutions)))
+    found = {student: outcomes.of_digest(digest) for student, digest in (digests or {}).items()}
+    comparison = compare.compare({student: str(path) for student, path in sources.items()}, read, boilerplate,
+                                 found, options, jobs)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "similarity.csv").write_text(report.csv_text(comparison), encoding="utf-8", newline="")
+    return comparison
+
+
+def similar(assignment: Assignment, folder: Path, out: Path, options: Options, jobs: int = 1) -> Comparison:
+    """``grade similarity``'s work: compare the submissions of ``folder`` (as ``grade batch`` finds them) and
+    write ``out/similarity.csv`` and ``out/similarity.html``. A ``grade batch`` into the same ``out`` left
+    each student's results there: their uncommon mistakes count too."""
+    from gatelab.report import classbook, render
+    from gatelab.similarity import report
+
+    _, found, _ = _students(assignment, folder, out)
+    digests = {}
+    for student in found:
+        kept = out / "results" / f"{student}.json"
+        if kept.is_file():
+            digests[student] = classbook.digest(json.loads(kept.read_text(encoding="utf-8")))
+    comparison = compare_class(assignment, found, out, options, jobs, digests)
+    (out / "similarity.html").write_text(report.page(comparison, assignment.title,
+                                                     render.for_assignment(assignment.grader)), encoding="utf-8")
+    return comparison
 
 
 def _grade(engine: Engine, root: Path, budget: float | None, todo: dict[str, tuple[Path, str]], out: Path,

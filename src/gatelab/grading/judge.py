@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 from gatelab.course.case import Case
 from gatelab.course.config import ASPECTS, VALUES, Assignment, TestSpec
 from gatelab.course.contract import Contract, Function
-from gatelab.grading import diagnostics, gradcheck, shapenames
+from gatelab.grading import diagnostics, gradcheck, likeness, shapenames
 from gatelab.grading.oracle import Oracle
 from gatelab.grading.sandbox import CallStatus, Outcome, Sandbox
 from gatelab.grading.trials import (
@@ -66,6 +66,7 @@ class Verdict:
     judged: bool = True  # False: an aspect not judged yet, because the function's values are not right anywhere
     cause: Cause = Cause.NONE  # why the function gave nothing to judge, as data (see :meth:`Judge.cause_of`)
     cause_file: str = ""
+    wrong_output: str = ""  # the function's own wrong values as a digest (see ``likeness``); "" when right
 
 
 class Judge:
@@ -109,7 +110,8 @@ class Judge:
         if trial.right is None:
             failed = self._failed_call(trial)
             cause, where = self.cause_of(fn, failed) if failed is not None else (Cause.NONE, "")
-            return Verdict(False, self._wrong_values(fn, trial), output, cause=cause, cause_file=where)
+            return Verdict(False, self._wrong_values(fn, trial), output, cause=cause, cause_file=where,
+                           wrong_output=_own_wrong_values(trial))
         if not trial.needs_work and not self._evidence(fn):
             return Verdict(False, self.renderer.feedback("no_evidence", qualname=fn.qualname), output)
         if trial.right is trial.outcome:
@@ -369,6 +371,14 @@ class Judge:
         if outcome.status is CallStatus.CRASHED:
             return self._crashed(fn, outcome)
         return render(MACROS[outcome.status], qualname=fn.qualname, message=outcome.message)
+
+
+def _own_wrong_values(trial: Trial) -> str:
+    """The digest of what the function itself computed wrong on this case: its own call when its parts were
+    right, the call with its parts served when they were not (a wrong part is the part's mistake, not this
+    function's); "" when neither returned, or the values need no work (``likeness``)."""
+    own = trial.served if trial.wrong_parts else trial.outcome
+    return likeness.digest(own.value, trial.args) if own is not None and own.ok else ""
 
 
 def _where(fn: Function, frames: list[dict[str, Any]]) -> tuple[str, int]:

@@ -270,7 +270,7 @@ class GradingPlugin:
             kind=Kind.OWN if spec is None else (Kind.VALUES if spec.aspect == VALUES else Kind.ASPECT),
             case=spec.key.split("-", 1)[1] if spec else "", mistakes=verdict.mistakes if verdict else [],
             judged=verdict.judged if verdict else True, cause=verdict.cause if verdict else Cause.NONE,
-            cause_file=verdict.cause_file if verdict else "")
+            cause_file=verdict.cause_file if verdict else "", wrong_output=verdict.wrong_output if verdict else "")
         job.results.tests.append(result)
         if job.on_result:
             job.on_result(result)

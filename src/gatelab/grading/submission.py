@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from gatelab.errors import UsageError
 
@@ -57,6 +58,25 @@ def locate(folder: Path) -> tuple[Path, list[str]]:
                        "(submit the files themselves next time)")
         folder = entries[0]
     return folder, notices
+
+
+def sources(submission: Path | str, modules: Sequence[str], limit: int = 1_000_000) -> dict[str, str]:
+    """The text of each module file a submission holds (a folder, or a ``.zip`` unpacked into a temporary
+    folder), found where grading finds it (``locate``): module -> source, its first ``limit`` bytes, bytes
+    that are not UTF-8 replaced. A symbolic link is never followed (grading leaves links out too)."""
+    submission = Path(submission)
+    with tempfile.TemporaryDirectory(prefix="gatelab-sources-") as tmp:
+        if submission.is_file():
+            unpack(submission, Path(tmp))
+            submission = Path(tmp)
+        folder, _ = locate(submission)
+        found = {}
+        for module in modules:
+            path = folder / f"{module}.py"
+            if path.is_file() and not path.is_symlink():
+                with open(path, "rb") as handle:
+                    found[module] = handle.read(limit).decode("utf-8", "replace")
+        return found
 
 
 def holds_nothing(folder: Path) -> bool:

@@ -160,21 +160,28 @@ def _unrostered(row: Any) -> dict[str, str]:
 def digest(results: dict[str, Any]) -> dict[str, Any]:
     """What the class summary needs of one submission's results (gatelab's JSON): per function its points,
     what is possible and the mistakes named; per answered question the share earned; the limits hit; the
-    reasons it lost points wholesale (:func:`reasons.findings`). A batch keeps this, not the results (written
+    reasons it lost points wholesale (:func:`reasons.findings`); per function its own wrong values on each
+    case, as digests (``case=digest``), and the aspects it failed once judged (``aspect=failed``): what a
+    similarity check compares. A batch keeps this, not the results (written
     to results/), so its memory does not grow with every test's feedback."""
     functions: dict[str, list[Any]] = {}
     questions: dict[str, float] = {}
+    wrong: dict[str, list[str]] = {}
     for test in results.get("tests", []):
         if test.get("kind") == "question":
             if test["max_score"] > 0 and test.get("mark") != "unanswered":
                 questions[test["function"].removeprefix(f"{QUIZ}.")] = test["score"] / test["max_score"]
             continue
+        if test.get("kind") == "aspect" and test.get("judged", True) and test["score"] < test["max_score"]:
+            wrong.setdefault(test["function"], []).append(f"{test.get('case', '')}=failed")
         entry = functions.setdefault(test["function"], [0.0, 0.0, []])
         entry[0] += test["score"]
         entry[1] += test["max_score"]
         entry[2].extend(m for m in test.get("mistakes", []) if m not in entry[2])
+        if test.get("wrong_output"):
+            wrong.setdefault(test["function"], []).append(f"{test.get('case', '')}={test['wrong_output']}")
     return {"functions": functions, "questions": questions, "limits_hit": list(results.get("limits_hit", [])),
-            "findings": reasons.findings(results)}
+            "findings": reasons.findings(results), "wrong": {f: sorted(set(v)) for f, v in wrong.items()}}
 
 
 def _histogram(rows: list[Any], bins: int = 10) -> list[dict[str, Any]]:
@@ -210,11 +217,12 @@ def aggregate(rows: list[Any]) -> dict[str, Any]:
 
 
 def summary_html(rows: list[Any], title: str, renderer: Renderer, explained: reasons.Explained | None = None,
-                 unresolved: Sequence[str] = ()) -> str:
+                 unresolved: Sequence[str] = (), similarity: Any = None) -> str:
     """The class summary page; ``explained``: why submissions lost points (default: from the rows alone,
-    without who came late or matches no one in the roster)."""
+    without who came late or matches no one in the roster); ``similarity``: the class compared
+    (``similarity.compare.Comparison``), for its section."""
     return renderer.render("summary.html.j2", title=title, data=aggregate(rows), unresolved=list(unresolved),
-                           explained=explained or reasons.explain(rows))
+                           explained=explained or reasons.explain(rows), similarity=similarity)
 
 
 def feedback_html(results: dict[str, Any], renderer: Renderer) -> str:

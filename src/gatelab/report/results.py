@@ -76,6 +76,7 @@ class TestResult:
     judged: bool = True  # False: an aspect not judged yet (the function's values are not right anywhere)
     cause: Cause = Cause.NONE  # why the function gave nothing to judge (a values test), as data
     cause_file: str = ""  # the file the cause lies in: the one with the syntax error, the missing one
+    wrong_output: str = ""  # a digest of the function's own wrong values: one mistake, one digest (similarity)
 
     @property
     def passed(self) -> bool:
