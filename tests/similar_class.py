@@ -9,7 +9,7 @@ also carry one of a few common bugs of tests/mistakes.yaml. Planted among them: 
 through rename_and_reorder), pairs of independent students sharing a rare bug no one else has, and copies of the
 reference with only their comments changed. make_class() writes a class and returns what it planted where.
 
-Usage: python tests/similar_class.py OUT [--size 100] [--seed 0]
+Usage: python tests/similar_class.py OUT [--size 100] [--seed 0] [--jobs N]
 """
 from __future__ import annotations
 
@@ -1239,7 +1239,7 @@ class Planted:
     copies: list[tuple[str, str]] = field(default_factory=list)             # (original, its disguised copy)
     rare_mistake_pairs: list[tuple[str, str]] = field(default_factory=list)  # two students, one rare bug, no one else
     reference_copies: list[str] = field(default_factory=list)               # the reference, comments changed
-    independent: list[str] = field(default_factory=list)                    # own style, no bug, nothing planted
+    independent: list[str] = field(default_factory=list)  # own style, no bug, in no planted pair (no original)
     bugs: dict[str, str] = field(default_factory=dict)                      # student -> the bug they carry
     common_bugs: tuple[str, ...] = ()
     students: list[str] = field(default_factory=list)
@@ -1315,10 +1315,12 @@ def make_class(folder: Path, size: int, seed: int = 0, solutions: Path = SOLUTIO
     planted.bugs = dict(sorted(planted.bugs.items()))
 
     copy_of = dict(planted.copies)
+    copied = set(copy_of.values())
     tasks = [(seed, folder, student, "reference" if student in planted.reference_copies else "own",
               planted.bugs.get(student), copy_of.get(student), solutions)
-             for student in students if student not in set(copy_of.values())]
-    for text in [*reference(solutions).values(), *(with_bug(bug, solutions)[1] for bug in set(planted.bugs.values()))]:
+             for student in students if student not in copied]
+    sources = [*reference(solutions).values(), *(with_bug(b, solutions)[1] for b in sorted(set(planted.bugs.values())))]
+    for text in sources:
         _prepare(text).warm()  # parsed once, before any worker starts
     folder.mkdir(parents=True, exist_ok=True)
     jobs = jobs if jobs is not None else min(_cpus(), 8) if size >= 100 else 1
