@@ -6,8 +6,9 @@ pairs sharing a rare bug, and copies of the reference. Each student also gets a 
 `grade batch` leaves it (their bug's mistake id and wrong-values digests), so the shared-mistake signal is
 timed too, without grading a thousand submissions first.
 
-Floors: `python -c "import numpy"`; one process reading every byte of the class's files; and one process
-running the standard library's tokenize over them (the lexing any token-based comparison needs).
+Floors: `python -c "import numpy"`; one process reading every byte of the class's files; and the standard
+library's tokenize over them in as many processes as the run has (the lexing any token-based comparison
+needs, and nothing else).
 Peak memory is the largest resident size of any one process of the run (ru_maxrss of the children).
 
 Usage: python benchmarks/bench_similarity.py [--sizes 250 500 1000] [--jobs 2]
@@ -31,9 +32,17 @@ from similar_class import make_class  # noqa: E402
 _PROBE = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
           "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True); "
           "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)")
-_READ = ("import pathlib, sys; print(sum(len(p.read_bytes()) for p in sorted(pathlib.Path(sys.argv[1]).rglob('*.py'))))")
-_TOKENIZE = ("import pathlib, sys, tokenize, io; print(sum(sum(1 for _ in tokenize.generate_tokens("
-             "io.StringIO(p.read_text()).readline)) for p in sorted(pathlib.Path(sys.argv[1]).rglob('*.py'))))")
+_READ = "import pathlib, sys; print(sum(len(p.read_bytes()) for p in pathlib.Path(sys.argv[1]).rglob('*.py')))"
+_TOKENIZE = """
+import io, pathlib, sys, tokenize
+from concurrent.futures import ProcessPoolExecutor
+def count(folder):
+    return sum(sum(1 for _ in tokenize.generate_tokens(io.StringIO(p.read_text()).readline))
+               for p in pathlib.Path(folder).glob('*.py'))
+if __name__ == '__main__':
+    with ProcessPoolExecutor(int(sys.argv[2])) as pool:
+        print(sum(pool.map(count, sorted(pathlib.Path(sys.argv[1]).iterdir()), chunksize=16)))
+"""
 
 
 def _measured(command: list[str]) -> tuple[float, float]:
@@ -72,8 +81,8 @@ def main() -> None:
             made = time.perf_counter() - start
             _results(folder, out, planted.bugs)
             for label, command in (("floor: read every file, one process", [sys.executable, "-c", _READ, str(folder)]),
-                                   ("floor: stdlib tokenize of every file, one process",
-                                    [sys.executable, "-c", _TOKENIZE, str(folder)])):
+                                   (f"floor: stdlib tokenize of every file, {options.jobs} processes",
+                                    [sys.executable, "-c", _TOKENIZE, str(folder), str(options.jobs)])):
                 seconds, peak = _measured(command)
                 print(f"| {label}, {size} | {seconds:.1f} | {size / seconds:.0f} | {peak:.0f} |", flush=True)
             seconds, peak = _measured([sys.executable, "-m", "gatelab", "similarity", str(folder), "--out", str(out),

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from similar_class import make_class
 
 from conftest import COURSE
 from gatelab.cli import main
 from gatelab.course import config
 from gatelab.grading import batch
 from gatelab.similarity.compare import Options
-from similar_class import make_class
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 

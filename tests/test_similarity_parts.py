@@ -131,7 +131,8 @@ def test_the_report_escapes_what_submissions_hold_and_its_csv_parses(tmp_path):
     for name in ("=cmd|calc", "<b>bold"):
         write_submission(tmp_path / "class" / name, changes)
     for n in range(4):  # the rest of the class: the reference, each with a line of its own
-        write_submission(tmp_path / "class" / f"other{n}", {"gru": ("    return np.tanh(", f"    return {n} + np.tanh(")})
+        own_line = ("    return np.tanh(", f"    return {n} + np.tanh(")
+        write_submission(tmp_path / "class" / f"other{n}", {"gru": own_line})
     boilerplate = compare.Boilerplate.of(_read(str(COURSE / "exercises")), _read(str(COURSE / "solutions")))
     sources = {p.name: str(p) for p in sorted((tmp_path / "class").iterdir())}
     compared = compare.compare(sources, _read, boilerplate, options=compare.Options(threshold=0.0))
@@ -141,3 +142,12 @@ def test_the_report_escapes_what_submissions_hold_and_its_csv_parses(tmp_path):
     assert "<script>" not in page and "<b>bold" not in page and "&lt;b&gt;bold" in page
     rows = list(csv.DictReader(io.StringIO(report.csv_text(compared))))
     assert rows[0]["second"] == "'=cmd|calc" and rows[0]["kind"] == "pair"  # a formula is not run
+
+
+def test_a_hostile_file_stays_cheap_and_is_still_compared(tmp_path):
+    """Huge literals, a million-digit number, deep nesting and bytes that are not UTF-8: tokens all the same."""
+    hostile = ("x = " + "9" * 900_000 + "\n" + "y = '" + "a" * 50_000 + "'\n" + "z = " + "(" * 300 + "1" + ")" * 300
+               + "\n" + ORIGINAL)
+    toks = tokens.of_files({"m": hostile, "n": "\udcff def broken(:\n"})
+    assert "9" * 900_000 in toks.texts  # kept as written, never read as a number (slow where Python has no limit)
+    assert _grams(ORIGINAL) <= set(prints.grams(toks).hashes.tolist())

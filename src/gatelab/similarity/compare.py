@@ -36,6 +36,7 @@ from gatelab.similarity.outcomes import Outcome
 
 COMMON_SHARE, COMMON_MIN = 0.02, 4  # a mistake made by more than max(4, 2% of the class) is common
 RARE_SHARE = 0.05  # fingerprints held by at most max(4, 5% of the class) find the pairs worth scoring
+CELLS = 1 << 20  # counts held at once while finding candidates (4 MB)
 PARTNERS = 20  # the others each submission is scored against: those it shares most rare fingerprints with
 OUTCOME = 0.4  # what one function wrong the same way, by two students alone, adds to a pair's score
 WRITTEN = 0.5  # close to the reference: only when at least this share of the reference's own k-grams is there
@@ -171,9 +172,9 @@ def compare(sources: Mapping[str, str], read: Reader, boilerplate: Boilerplate,
     result = Comparison(len(done), options, common_for(len(done)), unread={p.student: p.error for p in done if p.error})
     index = Index.of(ok)
     found = {s: set(v) for s, v in (outcomes or {}).items()}
-    scored = _score(ok, index, _shared_outcomes([p.student for p in ok], found, result.common), result.common)
-    result.pairs = sorted((p for p in scored if p.score >= options.threshold and p.score > 0),
-                          key=lambda p: (-p.score, p.first, p.second))
+    scored = _score(ok, index, _shared_outcomes([p.student for p in ok], found, result.common), result.common,
+                    options.threshold)
+    result.pairs = sorted(scored, key=lambda p: (-p.score, p.first, p.second))
     result.close = _close_to_reference(ok, boilerplate, options)
     for pair in result.pairs[:options.shown]:
         pair.regions = evidence.regions(read(sources[pair.first]), read(sources[pair.second]), boilerplate.both,
@@ -198,11 +199,13 @@ class Index:
         if not done:
             return cls(np.zeros(0, np.uint64), np.zeros(0, np.int64), 0)
         hashes = np.concatenate([p.prints for p in done])
-        owners = np.concatenate([np.full(len(p.prints), n, np.int64) for n, p in enumerate(done)])
+        owners = np.concatenate([np.full(len(p.prints), n, np.int32) for n, p in enumerate(done)])
         order = np.lexsort((owners, hashes))
         hashes, owners = hashes[order], owners[order]
-        unique, starts, counts = np.unique(hashes, return_index=True, return_counts=True)
-        index = cls(unique, counts, len(done))
+        del order
+        starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])  # sorted: each hash's first place
+        counts = np.diff(np.r_[starts, len(hashes)])
+        index = cls(hashes[starts], counts, len(done))
         weights = index.weights(hashes)
         chance = (index.held(hashes) - 1) / max(1, len(done) - 1)
         index.weight = np.bincount(owners, weights=weights, minlength=len(done))
@@ -228,27 +231,23 @@ class Index:
 def _candidates(owners: np.ndarray, starts: np.ndarray, counts: np.ndarray, rare: int,
                 students: int) -> set[tuple[int, int]]:
     """The pairs worth scoring: for each submission, the :data:`PARTNERS` others it shares the most
-    fingerprints held by 2..``rare`` submissions with."""
-    pairs, shared = np.zeros(0, np.int64), np.zeros(0, np.int64)
-    for size in range(2, rare + 1):  # one size at a time, merged into the running counts: memory stays small
-        groups = starts[counts == size]
-        if not len(groups):
-            continue
-        members = owners[groups[:, None] + np.arange(size)]  # (groups, size), owners ascending in each row
-        keys = np.concatenate([members[:, i] * students + members[:, j] for i, j in combinations(range(size), 2)])
-        pairs, where = np.unique(np.concatenate([pairs, keys]), return_inverse=True)
-        shared = np.bincount(where, weights=np.concatenate([shared, np.ones(len(keys), np.int64)]),
-                             minlength=len(pairs)).astype(np.int64)
-    if not len(pairs):
-        return set()
-    first, second = pairs // students, pairs % students
+    fingerprints held by 2..``rare`` submissions with. Counted in blocks of submissions (a block's rows of
+    the class's count matrix, :data:`CELLS` at most), so memory does not grow with the class's pairs."""
+    held = [(owners[starts[counts == size, None] + np.arange(size)]) for size in range(2, rare + 1)]
+    block = max(1, CELLS // max(1, students))
     chosen: set[tuple[int, int]] = set()
-    for one, other in ((first, second), (second, first)):  # each side picks its partners
-        order = np.lexsort((-shared, one))
-        ranked = one[order]
-        place = np.arange(len(ranked)) - np.searchsorted(ranked, ranked)  # rank within its submission
-        keep = order[place < PARTNERS]
-        chosen.update(zip(np.minimum(one[keep], other[keep]).tolist(), np.maximum(one[keep], other[keep]).tolist()))
+    for low in range(0, students, block):
+        shared = np.zeros((min(block, students - low), students), np.int32)
+        for members in held:  # (groups, size): the submissions that hold each fingerprint of this size
+            for i in range(members.shape[1]):
+                mine = members[(members[:, i] >= low) & (members[:, i] < low + block)]
+                for j in range(members.shape[1]):
+                    if j != i and len(mine):
+                        np.add.at(shared, (mine[:, i] - low, mine[:, j]), 1)
+        for row, counted in enumerate(shared):
+            me = low + row
+            others = np.argsort(-counted, kind="stable")[:PARTNERS]
+            chosen.update((min(me, o), max(me, o)) for o in others.tolist() if counted[o] > 0)
     return chosen
 
 
@@ -270,14 +269,15 @@ def _shared_outcomes(students: Sequence[str], outcomes: Mapping[str, set[Outcome
 
 
 def _score(done: Sequence[Printed], index: Index, shared: Mapping[tuple[int, int], list[Shared]],
-           common: int) -> list[Pair]:
-    """Every candidate pair and every pair sharing a mistake, scored (see the module's docstring)."""
+           common: int, threshold: float) -> list[Pair]:
+    """Every candidate pair and every pair sharing a mistake, scored (see the module's docstring); those
+    that score ``threshold`` or more (and more than 0) kept."""
     weights = [index.weights(p.prints) for p in done]
     pairs = []
     for key in index.candidates | set(shared):
         a, b = done[key[0]], done[key[1]]
-        both = np.isin(a.prints, b.prints, assume_unique=True)
-        count = int(both.sum())
+        both = _held_by_other(a.prints, b.prints)
+        count = int(np.count_nonzero(both))
         smaller = key[0] if index.weight[key[0]] <= index.weight[key[1]] else key[1]
         overlap = float(weights[key[0]][both].sum()) / index.weight[smaller] if index.weight[smaller] > 0 else 0.0
         chance = float(index.expected[smaller])
@@ -288,10 +288,22 @@ def _score(done: Sequence[Printed], index: Index, shared: Mapping[tuple[int, int
             strength = OUTCOME * float(rarity(each.held_by, common))
             strongest[each.outcome.function] = max(strongest.get(each.outcome.function, 0.0), strength)
         against = math.prod(1.0 - s for s in strongest.values())
-        pairs.append(Pair(a.student, b.student, 1.0 - (1.0 - code) * against, code, 1.0 - against, count,
+        score = 1.0 - (1.0 - code) * against
+        if score < threshold or score <= 0:
+            continue
+        pairs.append(Pair(a.student, b.student, score, code, 1.0 - against, count,
                           count / len(a.prints) if len(a.prints) else 0.0,
                           count / len(b.prints) if len(b.prints) else 0.0, mistakes))
     return pairs
+
+
+def _held_by_other(one: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Which of ``one``'s fingerprints ``other`` holds too (both sorted): a mask over ``one``."""
+    if not len(other):
+        return np.zeros(len(one), bool)
+    where = np.searchsorted(other, one).clip(max=len(other) - 1)
+    found: np.ndarray = other[where] == one
+    return found
 
 
 def _close_to_reference(done: Sequence[Printed], boilerplate: Boilerplate, options: Options) -> list[Close]:

@@ -24,9 +24,12 @@ WINDOW = 4  # k-grams per winnowing window: a shared run of 15 tokens always sho
 BASE = np.uint64(1_000_003)
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def _code(text: str) -> int:
+    """A token as a number, the same in every process."""
     return zlib.crc32(text.encode("utf-8", "surrogatepass"))
+
+
+_short_code = functools.lru_cache(maxsize=1 << 16)(_code)  # short tokens repeat: the long ones are not kept
 
 
 @dataclass
@@ -42,7 +45,8 @@ def grams(tokens: Tokens) -> Grams:
     count = len(tokens.texts) - K + 1
     if count <= 0:
         return Grams(np.zeros(0, np.uint64), np.zeros(0, np.int64))
-    codes = np.fromiter((_code(t) for t in tokens.texts), dtype=np.uint64, count=len(tokens.texts))
+    codes = np.fromiter((_short_code(t) if len(t) <= 64 else _code(t) for t in tokens.texts), dtype=np.uint64,
+                        count=len(tokens.texts))
     hashes = np.zeros(count, np.uint64)
     with np.errstate(over="ignore"):
         for j in range(K):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import io
 import keyword
 import tokenize
@@ -121,8 +122,19 @@ def _normal(raw: list[tokenize.TokenInfo], index: int, brackets: int) -> str:
             return token.string
         return "V"
     if token.type in (tokenize.STRING, tokenize.NUMBER):
-        try:
-            return repr(ast.literal_eval(token.string))
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            return token.string
+        return _short_literal(token.string) if len(token.string) <= 64 else _literal(token.string)
     return token.string
+
+
+def _literal(text: str) -> str:
+    """A string or number by its value (``'Wf'`` and ``"Wf"`` alike); as written when it has none, or is too
+    long to be worth reading (a number of a million digits is slow to read on Pythons without a limit)."""
+    if len(text) > 4096:
+        return text
+    try:
+        return repr(ast.literal_eval(text))
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return text
+
+
+_short_literal = functools.lru_cache(maxsize=1 << 14)(_literal)  # the course's keys, repeated: read once
