@@ -151,3 +151,37 @@ def test_a_hostile_file_stays_cheap_and_is_still_compared(tmp_path):
     toks = tokens.of_files({"m": hostile, "n": "\udcff def broken(:\n"})
     assert "9" * 900_000 in toks.texts  # kept as written, never read as a number (slow where Python has no limit)
     assert _grams(ORIGINAL) <= set(prints.grams(toks).hashes.tolist())
+
+
+def test_the_candidate_pairs_are_each_ones_top_partners_by_rare_fingerprints_shared():
+    """The blocked count against a count of every pair: each submission's PARTNERS others sharing the most
+    fingerprints held by 2..rare submissions, whatever the block size."""
+    from itertools import combinations
+
+    rng = np.random.default_rng(7)
+    students, rare = 60, 6
+    printed = [compare.Printed(f"s{n}", np.unique(rng.integers(0, 400, size=60).astype(np.uint64)), 0, 0, 0)
+               for n in range(students)]
+    hashes = np.concatenate([p.prints for p in printed])
+    owners = np.concatenate([np.full(len(p.prints), n, np.int32) for n, p in enumerate(printed)])
+    order = np.lexsort((owners, hashes))
+    hashes, owners = hashes[order], owners[order]
+    starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
+    counts = np.diff(np.r_[starts, len(hashes)])
+    every = np.zeros((students, students), int)
+    for start, count in zip(starts, counts):
+        if 2 <= count <= rare:
+            for a, b in combinations(owners[start:start + count], 2):
+                every[a, b] += 1
+                every[b, a] += 1
+    expected = set()
+    for me in range(students):
+        for other in np.argsort(-every[me], kind="stable")[:compare.PARTNERS]:
+            if every[me, other]:
+                expected.add((min(me, int(other)), max(me, int(other))))
+    for cells in (compare.CELLS, students * 7):  # one block, and blocks of 7 submissions
+        original, compare.CELLS = compare.CELLS, cells
+        try:
+            assert compare._candidates(owners, starts, counts, rare, students) == expected
+        finally:
+            compare.CELLS = original
