@@ -137,7 +137,11 @@ def test_the_report_escapes_what_submissions_hold_and_its_csv_parses(tmp_path):
     sources = {p.name: str(p) for p in sorted((tmp_path / "class").iterdir())}
     compared = compare.compare(sources, _read, boilerplate, options=compare.Options(threshold=0.0))
     assert [(p.first, p.second) for p in compared.pairs] == [("<b>bold", "=cmd|calc")]
-    assert compared.pairs[0].regions, "the pair's matching code is lined up"
+    regions = compared.pairs[0].regions
+    assert regions, "the pair's matching code is lined up"
+    places = [(r.first, r.first_lines[0][0]) for r in regions]
+    assert places == sorted(places), "in the order of the files"
+    assert any("</pre><script>" in text for r in regions for _, text in r.first_lines)  # the line itself, shown
     page = report.page(compared, "T", Renderer())
     assert "<script>" not in page and "<b>bold" not in page and "&lt;b&gt;bold" in page
     rows = list(csv.DictReader(io.StringIO(report.csv_text(compared))))
@@ -160,7 +164,7 @@ def test_the_candidate_pairs_are_each_ones_top_partners_by_rare_fingerprints_sha
 
     rng = np.random.default_rng(7)
     students, rare = 60, 6
-    printed = [compare.Printed(f"s{n}", np.unique(rng.integers(0, 400, size=60).astype(np.uint64)), 0, 0, 0)
+    printed = [compare.Printed(f"s{n}", np.unique(rng.integers(0, 400, size=60).astype(np.uint64)), 0, 0)
                for n in range(students)]
     hashes = np.concatenate([p.prints for p in printed])
     owners = np.concatenate([np.full(len(p.prints), n, np.int32) for n, p in enumerate(printed)])
@@ -185,3 +189,13 @@ def test_the_candidate_pairs_are_each_ones_top_partners_by_rare_fingerprints_sha
             assert compare._candidates(owners, starts, counts, rare, students) == expected
         finally:
             compare.CELLS = original
+
+
+def test_a_class_with_no_code_of_its_own_pairs_no_one(tmp_path):
+    """Copies of the reference and untouched stubs: nothing beyond the boilerplate, no pair, no error."""
+    for n in range(3):
+        write_submission(tmp_path / f"ref{n}", {})
+    boilerplate = compare.Boilerplate.of(_read(str(COURSE / "exercises")), _read(str(COURSE / "solutions")))
+    sources = {f"ref{n}": str(tmp_path / f"ref{n}") for n in range(3)} | {"stubs": str(COURSE / "exercises")}
+    compared = compare.compare(sources, _read, boilerplate, options=compare.Options(threshold=0.0))
+    assert compared.pairs == [] and [c.student for c in compared.close] == ["ref0", "ref1", "ref2"]

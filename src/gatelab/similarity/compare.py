@@ -76,7 +76,6 @@ class Printed:
 
     student: str
     prints: np.ndarray  # its own fingerprints (outside the boilerplate), sorted, once each
-    own: int  # its k-grams outside the boilerplate
     beyond_stubs: int  # its k-grams outside the stubs
     as_reference: int  # of those, the ones the reference has too
     error: str = ""
@@ -98,7 +97,7 @@ class Pair:
     second: str
     score: float
     code: float
-    outcomes: float
+    mistakes: float
     shared_prints: int
     first_share: float  # of the first's own fingerprints, the share the second holds too
     second_share: float
@@ -129,13 +128,13 @@ class Comparison:
 
 
 def common_for(students: int) -> int:
-    """The most submissions a fingerprint or mistake may have and still tell something about a pair."""
+    """The most submissions a mistake may be made by and still tell something about a pair."""
     return max(COMMON_MIN, math.ceil(COMMON_SHARE * students))
 
 
-def rarity(held_by: np.ndarray | int, common: int) -> np.ndarray | float:
-    """1 for what two submissions alone hold, falling to 0 past ``common``."""
-    return np.clip(1.0 - (np.asarray(held_by, dtype=np.float64) - 2.0) / (common - 1.0), 0.0, 1.0)
+def rarity(held_by: int, common: int) -> float:
+    """1 for a mistake two submissions alone made, falling to 0 past ``common``."""
+    return min(1.0, max(0.0, 1.0 - (held_by - 2.0) / (common - 1.0)))
 
 
 def printed(student: str, source: str, read: Reader, boilerplate: Boilerplate) -> Printed:
@@ -143,12 +142,11 @@ def printed(student: str, source: str, read: Reader, boilerplate: Boilerplate) -
     try:
         toks = tokens.of_files(dict(read(source)))
     except Exception as exc:  # noqa: BLE001 - one unreadable submission never stops the comparison
-        return Printed(student, np.zeros(0, np.uint64), 0, 0, 0, f"{type(exc).__name__}: {exc}")
+        return Printed(student, np.zeros(0, np.uint64), 0, 0, f"{type(exc).__name__}: {exc}")
     every = prints.grams(toks).hashes
     beyond = every[~np.isin(every, boilerplate.stubs)]
-    own = every[~np.isin(every, boilerplate.both)]
     chosen = every[prints.winnow(every)]
-    return Printed(student, np.unique(chosen[~np.isin(chosen, boilerplate.both)]), len(own), len(beyond),
+    return Printed(student, np.unique(chosen[~np.isin(chosen, boilerplate.both)]), len(beyond),
                    int(np.isin(beyond, boilerplate.reference).sum()))
 
 
@@ -196,9 +194,9 @@ class Index:
 
     @classmethod
     def of(cls, done: Sequence[Printed]) -> Index:
-        if not done:
-            return cls(np.zeros(0, np.uint64), np.zeros(0, np.int64), 0)
-        hashes = np.concatenate([p.prints for p in done])
+        hashes = np.concatenate([p.prints for p in done]) if done else np.zeros(0, np.uint64)
+        if not len(hashes):  # nothing of their own anywhere: the stubs, the reference, empty files
+            return cls(hashes, np.zeros(0, np.int64), len(done), np.zeros(len(done)), np.zeros(len(done)))
         owners = np.concatenate([np.full(len(p.prints), n, np.int32) for n, p in enumerate(done)])
         order = np.lexsort((owners, hashes))
         hashes, owners = hashes[order], owners[order]
@@ -285,7 +283,7 @@ def _score(done: Sequence[Printed], index: Index, shared: Mapping[tuple[int, int
         mistakes = sorted(shared.get(key, []), key=lambda s: (s.held_by, s.outcome))
         strongest: dict[str, float] = {}
         for each in mistakes:
-            strength = OUTCOME * float(rarity(each.held_by, common))
+            strength = OUTCOME * rarity(each.held_by, common)
             strongest[each.outcome.function] = max(strongest.get(each.outcome.function, 0.0), strength)
         against = math.prod(1.0 - s for s in strongest.values())
         score = 1.0 - (1.0 - code) * against

@@ -73,7 +73,7 @@ def regions(first: Mapping[str, str], second: Mapping[str, str], boilerplate: np
                             i1 - i0 + prints.K))
         if len(shown) == MAX_REGIONS:
             break
-    return sorted(shown, key=lambda r: (r.first[0], r.first[1]))
+    return sorted(shown, key=lambda r: (r.first, r.first_lines[0][0] if r.first_lines else 0))  # as in the file
 
 
 def _lines(toks: tokens.Tokens, files: Mapping[str, str], first: int, last: int) -> tuple[str, list[tuple[int, str]]]:

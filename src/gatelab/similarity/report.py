@@ -26,7 +26,7 @@ def csv_text(comparison: Comparison) -> str:
     for pair in comparison.pairs:
         mistakes = "; ".join(f"{s.outcome} ({s.held_by} in the class)" for s in pair.shared)
         writer.writerow([cell("pair"), cell(pair.first), cell(pair.second), _number(pair.score),
-                         _number(pair.code), _number(pair.outcomes), _number(pair.first_share),
+                         _number(pair.code), _number(pair.mistakes), _number(pair.first_share),
                          _number(pair.second_share), pair.shared_prints, cell(mistakes)])
     for close in comparison.close:
         writer.writerow([cell("close to the reference"), cell(close.student), cell("reference"),
