@@ -1,7 +1,7 @@
 """A realistic class of student submissions, for testing and benchmarking the similarity check.
 
-Independent students write the reference (solutions/) each in a style of their own: styled() rewrites a module
-with equivalent forms picked at random at every eligible site (np.dot or .dot for @, vstack for concatenate,
+Independent students write the reference (the tests' frozen course unless told) each in a style of their own:
+styled() rewrites a module with equivalent forms picked at random at every eligible site (np.dot or .dot for @, vstack for concatenate,
 swapped operands of elementwise + and *, np.square or x * x for x ** 2, temporaries made or inlined, if
 statements for conditional expressions, loops for dict comprehensions, renamed locals and parameters,
 reordered functions, other docstrings and comments), each keeping the results bit for bit. A quarter of them
@@ -33,7 +33,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = ROOT / "solutions"
+SOLUTIONS = ROOT / "tests" / "fixtures" / "rnn" / "solutions"  # the tests' frozen course (benchmarks pass theirs)
 MISTAKES = ROOT / "tests" / "mistakes.yaml"
 MARKER = re.compile(r"^\s*# (BEGIN|END) SOLUTION.*\n", re.M)
 # Bugs many students make (each in about one in sixteen students: a quarter carry one of these four).

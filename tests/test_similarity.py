@@ -32,7 +32,7 @@ def _pairs(path: Path) -> dict[frozenset[str], dict[str, str]]:
 def graded(tmp_path_factory):
     """A class of 40 graded with `grade batch --similarity` (the real grading: digests of wrong values)."""
     root = tmp_path_factory.mktemp("similar")
-    planted = make_class(root / "class", 40, seed=3, solutions=COURSE / "solutions")
+    planted = make_class(root / "class", 40, seed=3)
     out = root / "out"
     result = CliRunner().invoke(main, ["batch", str(root / "class"), "--out", str(out), "--similarity",
                                        "--assignment", str(COURSE), "--isolation", "weak"])
@@ -107,7 +107,7 @@ def test_the_similarity_section_renders_in_a_browser(graded, tmp_path):
 
 def test_a_bigger_class_compared_on_its_code_alone(tmp_path):
     """`grade similarity` without grading: 150 students, copies flagged, no pair of independent ones."""
-    planted = make_class(tmp_path / "class", 150, seed=11, solutions=COURSE / "solutions")
+    planted = make_class(tmp_path / "class", 150, seed=11)
     result = CliRunner().invoke(main, ["similarity", str(tmp_path / "class"), "--out", str(tmp_path / "out"),
                                        "--assignment", str(COURSE)])
     assert result.exit_code == 0, result.output
@@ -119,7 +119,7 @@ def test_a_bigger_class_compared_on_its_code_alone(tmp_path):
 
 
 def test_unreadable_submissions_are_listed_and_the_rest_compared(tmp_path):
-    make_class(tmp_path / "class", 10, seed=5, solutions=COURSE / "solutions")
+    make_class(tmp_path / "class", 10, seed=5)
     (tmp_path / "class" / "broken.zip").write_bytes(b"PK\x03\x04 not a zip")
     result = CliRunner().invoke(main, ["similarity", str(tmp_path / "class"), "--out", str(tmp_path / "out"),
                                        "--assignment", str(COURSE)])

@@ -89,6 +89,8 @@ def test_the_same_wrong_values_give_one_digest_work_that_needs_none_gives_none()
     assert likeness.digest((value, {"c": value}), args) != likeness.digest(value, args)
     assert likeness.digest(np.zeros((4, 5)), args) == ""  # a constant: what anyone doing nothing returns
     assert likeness.digest(args[0].copy(), args) == ""  # an echo of an input
+    odd = {"\ud800key": "value \udc80", "a": np.array(["\ud800"]), "b": np.array([object()])}
+    assert len(likeness.digest(odd, args)) == likeness.LENGTH  # whatever a student returns: never an error
 
 
 def test_a_function_records_its_own_wrong_values_not_those_of_a_wrong_part(tmp_path, assignment):

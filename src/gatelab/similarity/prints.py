@@ -19,7 +19,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from gatelab.similarity.tokens import Tokens
 
-K = 12  # tokens per k-gram: about one line of an equation (``V = V . tanh ( V [ 'Wc' ] @ V``)
+K = 12  # tokens per k-gram: about one line of an equation (``V = V . exp ( V [ 'W' ] @ V``)
 WINDOW = 4  # k-grams per winnowing window: a shared run of 15 tokens always shows
 BASE = np.uint64(1_000_003)
 

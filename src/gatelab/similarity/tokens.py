@@ -2,8 +2,8 @@
 
 A renamed variable, a rewritten comment, reflowed lines or functions moved around leave these tokens as
 they were. Every name a submission chooses (variables, parameters, helpers, import aliases) is ``V``; what it
-cannot choose stays: keywords, builtins, attributes (``np.tanh`` is ``V . tanh``), keyword arguments
-(``axis=``), strings and numbers by value (``"Wf"`` and ``'Wf'`` alike). Docstrings and comments go.
+cannot choose stays: keywords, builtins, attributes (``np.exp`` is ``V . exp``), keyword arguments
+(``axis=``), strings and numbers by value (``"W"`` and ``'W'`` alike). Docstrings and comments go.
 
 Each top-level statement group (a function, a class, the statements between them) is a *block*: k-grams
 never cross a block's edge, so the order of functions does not matter. A file the lexer cannot read to
@@ -127,7 +127,7 @@ def _normal(raw: list[tokenize.TokenInfo], index: int, brackets: int) -> str:
 
 
 def _literal(text: str) -> str:
-    """A string or number by its value (``'Wf'`` and ``"Wf"`` alike); as written when it has none, or is too
+    """A string or number by its value (``'W'`` and ``"W"`` alike); as written when it has none, or is too
     long to be worth reading (a number of a million digits is slow to read on Pythons without a limit)."""
     if len(text) > 4096:
         return text
