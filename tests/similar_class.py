@@ -1,13 +1,14 @@
 """A realistic class of student submissions, for testing and benchmarking the similarity check.
 
 Independent students write the reference (the tests' frozen course unless told) each in a style of their own:
-styled() rewrites a module with equivalent forms picked at random at every eligible site (np.dot or .dot for @, vstack for concatenate,
-swapped operands of elementwise + and *, np.square or x * x for x ** 2, temporaries made or inlined, if
-statements for conditional expressions, loops for dict comprehensions, renamed locals and parameters,
-reordered functions, other docstrings and comments), each keeping the results bit for bit. A quarter of them
-also carry one of a few common bugs of tests/mistakes.yaml. Planted among them: copies (another student's files
-through rename_and_reorder), pairs of independent students sharing a rare bug no one else has, and copies of the
-reference with only their comments changed. make_class() writes a class and returns what it planted where.
+styled() rewrites a module with equivalent forms picked at random at every eligible site (np.dot or .dot for @,
+vstack for concatenate, swapped operands of elementwise + and *, np.square or x * x for x ** 2, temporaries made
+or inlined, if statements for conditional expressions, loops for dict comprehensions, renamed locals and
+parameters, reordered functions, other docstrings and comments), each keeping the results bit for bit. A quarter
+of them also carry one of a few common bugs of tests/mistakes.yaml. Planted among them: copies (another
+student's files through rename_and_reorder), pairs of independent students sharing a rare bug no one else has,
+and copies of the reference with only their comments changed. make_class() writes a class and returns what it
+planted where.
 
 Usage: python tests/similar_class.py OUT [--size 100] [--seed 0] [--jobs N]
 """
