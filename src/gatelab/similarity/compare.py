@@ -175,8 +175,11 @@ def compare(sources: Mapping[str, str], read: Reader, boilerplate: Boilerplate,
     result.pairs = sorted(scored, key=lambda p: (-p.score, p.first, p.second))
     result.close = _close_to_reference(ok, boilerplate, options)
     for pair in result.pairs[:options.shown]:
-        pair.regions = evidence.regions(read(sources[pair.first]), read(sources[pair.second]), boilerplate.both,
-                                        index.held)
+        try:
+            pair.regions = evidence.regions(read(sources[pair.first]), read(sources[pair.second]),
+                                            boilerplate.both, index.held)
+        except Exception:  # noqa: BLE001 - read once already, gone since (a folder moved): scored, not shown
+            pair.regions = []
     return result
 
 
