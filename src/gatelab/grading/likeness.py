@@ -37,10 +37,13 @@ def _numbers_only(value: Any) -> bool:
         return all(_numbers_only(v) for v in value.values())
     if isinstance(value, (list, tuple)):
         return all(_numbers_only(v) for v in value)
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, (int, float)) or (isinstance(value, (np.ndarray, np.generic))
-                                               and np.asarray(value).dtype.kind in "iuf")
+    return _number(value)
+
+
+def _number(value: Any) -> bool:
+    """Whether ``value`` is a number or a numeric array (a bool is neither)."""
+    return isinstance(value, (np.ndarray, np.generic, int, float)) and not isinstance(value, bool) \
+        and np.asarray(value).dtype.kind in "iuf"
 
 
 def _feed(hashed: Any, value: Any) -> None:
@@ -56,8 +59,7 @@ def _feed(hashed: Any, value: Any) -> None:
         for item in value:
             _feed(hashed, item)
         hashed.update(b"]")
-    elif isinstance(value, (np.ndarray, np.generic, int, float)) and not isinstance(value, bool) \
-            and np.asarray(value).dtype.kind in "iuf":
+    elif _number(value):
         array = np.asarray(value, dtype=np.float64)
         hashed.update(f"a{array.shape}".encode())
         hashed.update(_rounded(array).tobytes())

@@ -145,8 +145,7 @@ def printed(student: str, source: str, read: Reader, boilerplate: Boilerplate) -
         return Printed(student, np.zeros(0, np.uint64), 0, 0, f"{type(exc).__name__}: {exc}")
     every = prints.grams(toks).hashes
     beyond = every[~np.isin(every, boilerplate.stubs)]
-    chosen = every[prints.winnow(every)]
-    return Printed(student, np.unique(chosen[~np.isin(chosen, boilerplate.both)]), len(beyond),
+    return Printed(student, prints.fingerprints(every, boilerplate.both), len(beyond),
                    int(np.isin(beyond, boilerplate.reference).sum()))
 
 
@@ -207,8 +206,9 @@ class Index:
         starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])  # sorted: each hash's first place
         counts = np.diff(np.r_[starts, len(hashes)])
         index = cls(hashes[starts], counts, len(done))
-        weights = index.weights(hashes)
-        chance = (index.held(hashes) - 1) / max(1, len(done) - 1)
+        held = np.repeat(counts, counts)  # how many hold each of the sorted hashes
+        weights = _weight(len(done), held)
+        chance = (held - 1) / max(1, len(done) - 1)
         index.weight = np.bincount(owners, weights=weights, minlength=len(done))
         index.expected = np.bincount(owners, weights=weights * chance, minlength=len(done)) / \
             np.maximum(index.weight, 1e-12)
@@ -218,15 +218,12 @@ class Index:
 
     def held(self, hashes: np.ndarray) -> np.ndarray:
         """How many submissions hold each of ``hashes`` (0 for one no submission's fingerprints have)."""
-        if not len(self.hashes):
-            return np.zeros(len(hashes), np.int64)
-        where = np.searchsorted(self.hashes, hashes).clip(max=len(self.hashes) - 1)
-        return np.where(self.hashes[where] == hashes, self.held_by[where], 0)
+        found, where = _found(self.hashes, hashes)
+        return np.where(found, self.held_by[where] if len(self.held_by) else 0, 0)
 
     def weights(self, hashes: np.ndarray) -> np.ndarray:
         """``log(N / df)`` of each of ``hashes``: what sharing it tells."""
-        weights: np.ndarray = np.log(self.students / np.maximum(self.held(hashes), 1))
-        return weights
+        return _weight(self.students, np.maximum(self.held(hashes), 1))
 
 
 def _candidates(owners: np.ndarray, starts: np.ndarray, counts: np.ndarray, rare: int,
@@ -277,7 +274,7 @@ def _score(done: Sequence[Printed], index: Index, shared: Mapping[tuple[int, int
     pairs = []
     for key in index.candidates | set(shared):
         a, b = done[key[0]], done[key[1]]
-        both = _held_by_other(a.prints, b.prints)
+        both = _found(b.prints, a.prints)[0]
         count = int(np.count_nonzero(both))
         smaller = key[0] if index.weight[key[0]] <= index.weight[key[1]] else key[1]
         overlap = float(weights[key[0]][both].sum()) / index.weight[smaller] if index.weight[smaller] > 0 else 0.0
@@ -298,13 +295,17 @@ def _score(done: Sequence[Printed], index: Index, shared: Mapping[tuple[int, int
     return pairs
 
 
-def _held_by_other(one: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """Which of ``one``'s fingerprints ``other`` holds too (both sorted): a mask over ``one``."""
-    if not len(other):
-        return np.zeros(len(one), bool)
-    where = np.searchsorted(other, one).clip(max=len(other) - 1)
-    found: np.ndarray = other[where] == one
-    return found
+def _weight(students: int, held: np.ndarray) -> np.ndarray:
+    weights: np.ndarray = np.log(students / held)
+    return weights
+
+
+def _found(ordered: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(which of ``hashes`` the sorted ``ordered`` holds, where in it): one lookup for the index and a pair."""
+    if not len(ordered):
+        return np.zeros(len(hashes), bool), np.zeros(len(hashes), np.int64)
+    where = np.searchsorted(ordered, hashes).clip(max=len(ordered) - 1)
+    return ordered[where] == hashes, where
 
 
 def _close_to_reference(done: Sequence[Printed], boilerplate: Boilerplate, options: Options) -> list[Close]:

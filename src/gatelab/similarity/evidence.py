@@ -30,7 +30,6 @@ class Region:
     first_lines: list[tuple[int, str]]
     second_lines: list[tuple[int, str]]
     held_by: int  # how many submissions of the class hold it (its rarest fingerprint); 0: too short to tell
-    tokens: int
 
 
 def regions(first: Mapping[str, str], second: Mapping[str, str], boilerplate: np.ndarray,
@@ -69,8 +68,7 @@ def regions(first: Mapping[str, str], second: Mapping[str, str], boilerplate: np
         taken_b |= span_b
         module_a, lines_a = _lines(a, first, i0, i1 + prints.K - 1)
         module_b, lines_b = _lines(b, second, j0, j0 + i1 - i0 + prints.K - 1)
-        shown.append(Region(module_a, module_b, lines_a, lines_b, 0 if rarest == UNKNOWN else rarest,
-                            i1 - i0 + prints.K))
+        shown.append(Region(module_a, module_b, lines_a, lines_b, 0 if rarest == UNKNOWN else rarest))
         if len(shown) == MAX_REGIONS:
             break
     return sorted(shown, key=lambda r: (r.first, r.first_lines[0][0] if r.first_lines else 0))  # as in the file

@@ -66,11 +66,8 @@ def winnow(hashes: np.ndarray) -> np.ndarray:
     return np.unique(windows.argmin(axis=1) + np.arange(len(windows)))
 
 
-def fingerprints(tokens: Tokens, boilerplate: np.ndarray) -> tuple[np.ndarray, int]:
-    """(the submission's own fingerprints, sorted and each once; how many k-grams it has outside the
-    boilerplate): winnowed, then those of ``boilerplate`` (sorted k-gram hashes of stubs and reference)
-    left out."""
-    every = grams(tokens).hashes
-    own = ~np.isin(every, boilerplate, assume_unique=False)
-    chosen = every[winnow(every)]
-    return np.unique(chosen[~np.isin(chosen, boilerplate)]), int(own.sum())
+def fingerprints(hashes: np.ndarray, boilerplate: np.ndarray) -> np.ndarray:
+    """A submission's own fingerprints, sorted and each once: its k-gram ``hashes`` winnowed, then those of
+    ``boilerplate`` (the stubs' and the reference's k-gram hashes, sorted) left out."""
+    chosen = hashes[winnow(hashes)]
+    return np.unique(chosen[~np.isin(chosen, boilerplate)])
